@@ -1,0 +1,146 @@
+// The one IPC contract. Main, preload, the browser-mode bridge and the renderer
+// all import it, so request, response and event types cannot drift apart.
+//   invoke: renderer asks, host answers with a Result (never throws across).
+//   events: host pushes to renderer.
+import { z } from 'zod';
+import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from '../engine/protocol.js';
+
+const Empty = z.strictObject({});
+const Name = z.string().trim().min(1).max(80).regex(/^[\w .()-]+$/, 'use letters, digits, spaces, dots, dashes and brackets only');
+const Dir = z.string().min(1).max(4096);
+
+export const ModelSummary = z.strictObject({
+  name: z.string(),
+  dir: z.string(),
+  variant: VariantName,
+  dataset: z.string(),
+  backend: BackendName,
+  testAccuracy: z.number().nullable(),
+  savedAt: z.string(),
+  builtin: z.boolean(),
+  /** True when the model holds training that is not saved yet. */
+  unsaved: z.boolean(),
+});
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const LabInfo = z.strictObject({
+  appVersion: z.string(),
+  transport: z.enum(['electron', 'browser']),
+  backend: BackendName,
+  backendNote: z.string(),
+  versions: z.record(z.string(), z.string()),
+  dataset: z.strictObject({ name: z.string(), dir: z.string(), trainCount: z.number(), testCount: z.number() }),
+  modelsDir: z.string(),
+  canOpenDialogs: z.boolean(),
+});
+export type LabInfo = z.infer<typeof LabInfo>;
+
+export const Split = z.enum(['train', 'test']);
+export const SamplesRequest = z.strictObject({
+  split: Split,
+  dataset: DatasetRef.optional(),
+  indices: z.array(z.number().int().min(0).max(10_000_000)).min(1).max(1000),
+});
+export const Samples = z.strictObject({
+  /** n × rows × cols uint8 pixels, base64, ink = 255. */
+  images: z.string(),
+  labels: z.array(z.number().int()),
+  rows: z.number().int(),
+  cols: z.number().int(),
+});
+export type Samples = z.infer<typeof Samples>;
+
+export const EvalResult = z.strictObject({
+  accuracy: z.number(),
+  loss: z.number(),
+  count: z.number(),
+  confusion: z.array(z.array(z.number())),
+  /** Every misclassified test image, most confident mistakes first. */
+  mistakes: z.array(z.strictObject({ index: z.number(), label: z.number(), predicted: z.number(), confidence: z.number() })),
+  /** predictions[i] is the predicted class of test image i. */
+  predictions: z.array(z.number()),
+  backend: BackendName,
+});
+export type EvalResult = z.infer<typeof EvalResult>;
+
+export const ModelWeights = z.strictObject({ summary: ModelSummary, tensors: z.array(WireTensor) });
+export type ModelWeights = z.infer<typeof ModelWeights>;
+
+export const TrainStatus = z.strictObject({ phase: RunPhase, runId: z.string().nullable() });
+
+/** invoke channels: name → request and response schema. */
+export const invokeChannels = {
+  info: { request: Empty, response: LabInfo },
+  train: { request: TrainConfig, response: z.strictObject({ runId: z.string() }) },
+  pause: { request: Empty, response: TrainStatus },
+  resume: { request: Empty, response: TrainStatus },
+  stop: { request: Empty, response: TrainStatus },
+  status: { request: Empty, response: TrainStatus },
+  currentModel: { request: Empty, response: ModelWeights },
+  samples: { request: SamplesRequest, response: Samples },
+  evaluate: { request: z.strictObject({ limit: z.number().int().min(1).max(10_000_000).optional() }), response: EvalResult },
+  saveModel: { request: z.strictObject({ name: Name }), response: ModelSummary },
+  listModels: { request: Empty, response: z.array(ModelSummary) },
+  openModel: { request: z.strictObject({ dir: Dir }), response: ModelSummary },
+  /** Native folder picker; hosts without one answer with an error code 'unsupported'. */
+  openModelDialog: { request: Empty, response: ModelSummary.nullable() },
+  historyCsv: { request: Empty, response: z.string() },
+  restartTrainer: { request: Empty, response: TrainStatus },
+} as const;
+export type InvokeChannels = typeof invokeChannels;
+export type InvokeName = keyof InvokeChannels;
+export type RequestOf<K extends InvokeName> = z.input<InvokeChannels[K]['request']>;
+export type ParsedRequestOf<K extends InvokeName> = z.output<InvokeChannels[K]['request']>;
+export type ResponseOf<K extends InvokeName> = z.output<InvokeChannels[K]['response']>;
+
+export const MenuCommand = z.discriminatedUnion('command', [
+  z.strictObject({ command: z.literal('navigate'), view: z.enum(['train', 'network', 'filters', 'features', 'draw', 'evaluate']) }),
+  z.strictObject({ command: z.literal('save-model') }),
+  z.strictObject({ command: z.literal('open-model') }),
+  z.strictObject({ command: z.literal('start-or-pause') }),
+  z.strictObject({ command: z.literal('about') }),
+]);
+export type MenuCommand = z.infer<typeof MenuCommand>;
+
+/** event channels: name → payload schema, pushed by the host. */
+export const eventChannels = {
+  trainerEvent: TrainerEvent,
+  modelChanged: ModelSummary,
+  trainerCrashed: z.strictObject({ message: z.string(), exitCode: z.number().nullable() }),
+  menuCommand: MenuCommand,
+} as const;
+export type EventChannels = typeof eventChannels;
+export type EventName = keyof EventChannels;
+export type EventOf<K extends EventName> = z.output<EventChannels[K]>;
+
+export const ErrorCode = z.enum(['invalid-request', 'bad-sender', 'busy', 'not-found', 'bad-file', 'unsupported', 'crashed', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+export interface LabError { code: ErrorCode; message: string }
+export type Result<T> = { ok: true; value: T } | { ok: false; error: LabError };
+
+/** Electron channel strings are derived, never typed by hand. */
+export const invokeChannelId = (name: InvokeName): string => `lab:invoke:${name}`;
+export const eventChannelId = (name: EventName): string => `lab:event:${name}`;
+export const INVOKE_NAMES = Object.keys(invokeChannels) as InvokeName[];
+export const EVENT_NAMES = Object.keys(eventChannels) as EventName[];
+
+/** The API the renderer sees, whatever the transport. */
+export type LabApi = {
+  [K in InvokeName]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;
+} & {
+  [K in EventName as `on${Capitalize<K>}`]: (listener: (payload: EventOf<K>) => void) => () => void;
+};
+
+export const eventListenerName = <K extends EventName>(name: K): `on${Capitalize<K>}` =>
+  `on${name[0]!.toUpperCase()}${name.slice(1)}` as `on${Capitalize<K>}`;
+
+/** Validate a request against its schema: the one gate every host uses. */
+export function parseRequest<K extends InvokeName>(name: K, payload: unknown): Result<ParsedRequestOf<K>> {
+  const schema = invokeChannels[name]?.request;
+  if (!schema) return { ok: false, error: { code: 'invalid-request', message: `unknown channel "${String(name)}"` } };
+  const parsed = schema.safeParse(payload ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data as ParsedRequestOf<K> };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? issue.path.join('.') : 'request';
+  return { ok: false, error: { code: 'invalid-request', message: `${String(name)}: ${where}: ${issue.message}` } };
+}
