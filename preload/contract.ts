@@ -144,3 +144,9 @@ export function parseRequest<K extends InvokeName>(name: K, payload: unknown): R
   const where = issue.path.length ? issue.path.join('.') : 'request';
   return { ok: false, error: { code: 'invalid-request', message: `${String(name)}: ${where}: ${issue.message}` } };
 }
+
+/** Browser-mode wire frames over the loopback WebSocket (JSON text). */
+export const BRIDGE_PATH = '/bridge';
+export const BRIDGE_MAX_FRAME_BYTES = 1024 * 1024;
+export type BridgeRequestFrame = { id: number; name: InvokeName; request: unknown };
+export type BridgeFrame = { id: number; result: Result<unknown> } | { event: EventName; payload: unknown };

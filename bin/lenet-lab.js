@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `lenet-lab` command. The TypeScript sources are compiled to dist/ by `npm install` (prepare) or `npm run build`.
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/cli/lenet-lab.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('lenet-lab: not built yet: run `npm run build` in the lenet-lab folder first\n');
+  process.exit(2);
+}
+const { runCli, terminalIo } = await import(entry.href);
+process.exitCode = await runCli(process.argv.slice(2), terminalIo);

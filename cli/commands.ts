@@ -1,0 +1,228 @@
+// The work behind each CLI command. Output goes through `out` (stdout: results,
+// JSON lines) and `log` (stderr: progress and chatter), so tests can capture both.
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
+import { loadDataset, mnistDir } from '../engine/data/dataset.js';
+import { decodeImageFile } from '../engine/data/image-file.js';
+import { preprocessDrawing } from '../engine/data/preprocess.js';
+import { UserError, errorMessage, isUserError } from '../engine/errors.js';
+import { createPredictor } from '../engine/inference/predict.js';
+import { loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
+import { getVariant } from '../engine/models/variants.js';
+import { Recipe, type BackendName, type DatasetRef, type TrainerEvent, type TrainerEventOf, type VariantName } from '../engine/protocol.js';
+import { evaluate } from '../engine/training/evaluate.js';
+import { Trainer } from '../engine/training/trainer.js';
+import { appVersion, assetsDir } from '../hosts/app-paths.js';
+import { builtinModelsDir } from '../hosts/lab-service.js';
+
+export interface Io {
+  out: (line: string) => void;
+  log: (text: string) => void;
+  /** Whether stderr is a terminal (progress bars) or a pipe (plain lines). */
+  interactive: boolean;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+const datasetRef = (dir?: string): DatasetRef => (dir ? { kind: 'folder', dir } : { kind: 'mnist' });
+export const defaultModelDir = (): string => path.join(builtinModelsDir(assetsDir()), 'modern');
+
+async function backendFor(requested: string | undefined, io: Io): Promise<BackendReport> {
+  const report = await initBackend(requested as BackendName | undefined);
+  io.log(`backend: ${report.name} (${report.note})\n`);
+  return report;
+}
+
+export interface TrainFlags {
+  variant: VariantName;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  momentum?: number;
+  optimizer?: 'sgd' | 'adam';
+  lrDecay?: number;
+  limit?: number;
+  testLimit?: number;
+  seed?: number;
+  backend?: string;
+  data?: string;
+  out: string;
+  json?: boolean;
+}
+
+/** A one-paragraph reading of the gradient norms, for students. */
+export function explainGradients(norms: { layer: string; norm: number }[], testAccuracy: number): string | null {
+  const finite = norms.filter((n) => Number.isFinite(n.norm) && n.norm > 0);
+  if (finite.length < 2) return null;
+  const first = finite[0]!;
+  const last = finite[finite.length - 1]!;
+  const ratio = first.norm / last.norm;
+  if (testAccuracy > 0.5 && ratio > 1e-3) return null;
+  return `The gradient reaching ${first.layer} is ${ratio.toExponential(1)} × the one at ${last.layer}. ` +
+    'Each sigmoid passes back at most a quarter of the gradient (σ′ ≤ 0.25), and less where it saturates, so the early ' +
+    'layers barely learn. With accuracy near chance (10%), this is the vanishing gradient: try `--variant modern` ' +
+    '(ReLU, Adam) or `--variant lenet5` (scaled tanh).';
+}
+
+export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
+  const spec = getVariant(flags.variant);
+  const overrides = {
+    ...(flags.optimizer !== undefined && { optimizer: flags.optimizer }),
+    ...(flags.lr !== undefined && { learningRate: flags.lr }),
+    ...(flags.momentum !== undefined && { momentum: flags.momentum }),
+    ...(flags.batch !== undefined && { batchSize: flags.batch }),
+    ...(flags.epochs !== undefined && { epochs: flags.epochs }),
+    ...(flags.lrDecay !== undefined && { lrDecay: flags.lrDecay }),
+  };
+  const parsed = Recipe.safeParse({ ...spec.recipe, ...overrides });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError('invalid-request', `invalid recipe: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const recipe = parsed.data;
+  const dataset = loadDataset(datasetRef(flags.data));
+  const trainCount = Math.min(dataset.train.count, flags.limit ?? Infinity);
+  if (recipe.batchSize > trainCount) throw new UserError('invalid-request', `--batch ${recipe.batchSize} is larger than the ${trainCount} training images`);
+  const backend = await backendFor(flags.backend, io);
+  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epochs, ` +
+    `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}, batch ${recipe.batchSize}, seed ${seed}\n`);
+
+  const bars = io.interactive && !flags.json
+    ? new cliProgress.SingleBar({
+        format: 'epoch {epoch}/{epochs} |{bar}| batch {value}/{total} · loss {loss} · acc {acc} · {ips} img/s · ETA {eta_formatted}',
+        hideCursor: true, clearOnComplete: true, stream: process.stderr,
+      }, cliProgress.Presets.shades_classic)
+    : null;
+  let lastGradients: TrainerEventOf<'gradients'> | null = null;
+  const emit = (event: TrainerEvent): void => {
+    switch (event.type) {
+      case 'started':
+        break;
+      case 'batch': {
+        const payload = { epoch: event.epoch, epochs: recipe.epochs, loss: event.loss.toFixed(3), acc: pct(event.accuracy), ips: Math.round(event.imagesPerSecond) };
+        if (!bars) break;
+        if (event.batch === 1) bars.start(event.batchesPerEpoch, 1, payload);
+        else bars.update(event.batch, payload);
+        break;
+      }
+      case 'gradients':
+        lastGradients = event;
+        if (flags.json) io.out(JSON.stringify({ type: 'gradients', epoch: event.epoch, batch: event.batch, step: event.step, norms: event.norms }));
+        break;
+      case 'epoch':
+        bars?.stop();
+        if (flags.json) io.out(JSON.stringify(event));
+        else {
+          io.log(`epoch ${event.epoch}/${event.epochs}: train loss ${event.trainLoss.toFixed(4)} acc ${pct(event.trainAccuracy)} · ` +
+            `test loss ${event.testLoss.toFixed(4)} acc ${pct(event.testAccuracy)} · ${event.seconds.toFixed(1)} s · ${Math.round(event.imagesPerSecond)} img/s\n`);
+          if (lastGradients) {
+            io.log(`  gradient norms: ${lastGradients.norms.map((n) => `${n.layer} ${n.norm.toExponential(2)}`).join('  ')}\n`);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  };
+  const trainer = new Trainer({
+    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit,
+    throttle: { batch: bars ? 100 : Infinity, weights: Infinity, gradients: Infinity },
+  });
+  const onSigint = (): void => {
+    io.log('\nstopping after this batch (Ctrl-C again to abort)…\n');
+    trainer.stop();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  const { model, history, done } = await trainer.run();
+  process.removeListener('SIGINT', onSigint);
+  bars?.stop();
+
+  const meta: ModelMeta = {
+    formatVersion: 1, name: path.basename(path.resolve(flags.out)), variant: spec.name, dataset: dataset.name, recipe,
+    history: { epochs: history }, backend: backend.name, savedAt: new Date().toISOString(),
+    testAccuracy: Number.isFinite(done.testAccuracy) ? done.testAccuracy : null, seed,
+  };
+  await saveModel(model, flags.out, meta);
+  model.dispose();
+  if (flags.json) {
+    io.out(JSON.stringify({ type: 'done', reason: done.reason, message: done.message, testAccuracy: done.testAccuracy, testLoss: done.testLoss, backend: done.backend, imagesPerSecond: done.imagesPerSecond, epochs: done.epochsCompleted, seconds: done.seconds, model: path.resolve(flags.out) }));
+  } else {
+    io.log(`${done.message}\n`);
+    const explanation = lastGradients ? explainGradients((lastGradients as TrainerEventOf<'gradients'>).norms, done.testAccuracy) : null;
+    if (explanation) io.log(`\nWhy: ${explanation}\n`);
+    io.out(`saved ${spec.name} model to ${path.resolve(flags.out)} (test accuracy ${pct(done.testAccuracy)}, ${Math.round(done.imagesPerSecond)} img/s on ${done.backend})`);
+  }
+  if (done.reason === 'diverged') throw new UserError('diverged', done.message);
+}
+
+export async function evalCommand(flags: { model?: string; data?: string; json?: boolean; backend?: string; limit?: number }, io: Io): Promise<void> {
+  const backend = await backendFor(flags.backend, io);
+  const dir = flags.model ?? defaultModelDir();
+  const { model, meta } = await loadModel(dir);
+  const spec = getVariant(meta.variant);
+  const dataset = loadDataset(datasetRef(flags.data));
+  const result = evaluate(model, spec, dataset.test, dataset.numClasses, flags.limit);
+  model.dispose();
+  if (flags.json) {
+    io.out(JSON.stringify({ type: 'eval', model: path.resolve(dir), variant: meta.variant, dataset: dataset.name, backend: backend.name, count: result.count, testAccuracy: result.accuracy, testLoss: result.loss, confusion: result.confusion }));
+    return;
+  }
+  io.out(`${meta.variant} model ${path.resolve(dir)} on ${dataset.name} test set (${result.count} images, ${backend.name}):`);
+  io.out(`test accuracy ${pct(result.accuracy)} (error ${pct(1 - result.accuracy)}), loss ${result.loss.toFixed(4)}`);
+  io.out('confusion matrix (rows: true digit, columns: predicted):');
+  io.out('      ' + result.confusion.map((_, c) => String(c).padStart(5)).join(''));
+  result.confusion.forEach((row, r) => io.out(`  ${String(r).padStart(2)}  ` + row.map((v) => String(v).padStart(5)).join('')));
+}
+
+export async function predictCommand(files: string[], flags: { model?: string; json?: boolean; backend?: string }, io: Io): Promise<number> {
+  await backendFor(flags.backend, io);
+  const { model, meta } = await loadModel(flags.model ?? defaultModelDir());
+  const predictor = createPredictor(model, getVariant(meta.variant));
+  let failures = 0;
+  for (const file of files) {
+    try {
+      const image = decodeImageFile(file);
+      const { pixels, hasInk } = preprocessDrawing(image);
+      if (!hasInk) throw new UserError('bad-file', `${file}: no ink: the image is blank, so there is no digit to read`);
+      const { digit, probabilities } = predictor.predict(pixels);
+      if (flags.json) io.out(JSON.stringify({ file, digit, probabilities: probabilities.map((p) => Number(p.toFixed(6))) }));
+      else io.out(`${file}: ${digit} (${pct(probabilities[digit]!)})`);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      failures++;
+      const message = e.message.startsWith(file) ? e.message : `${file}: ${e.message}`;
+      if (flags.json) io.out(JSON.stringify({ file, error: message }));
+      else io.log(`lenet-lab: ${message}\n`);
+    }
+  }
+  predictor.dispose();
+  model.dispose();
+  return failures === 0 ? 0 : 2;
+}
+
+export async function infoCommand(flags: { backend?: string; json?: boolean }, io: Io): Promise<void> {
+  const report = await initBackend(flags.backend as BackendName | undefined);
+  let dataset: { dir: string; train: number; test: number } | { error: string };
+  try {
+    const mnist = loadDataset({ kind: 'mnist' });
+    dataset = { dir: mnistDir(), train: mnist.train.count, test: mnist.test.count };
+  } catch (e) {
+    dataset = { error: errorMessage(e) };
+  }
+  const info = {
+    lenetLab: appVersion(), node: process.versions.node, tfjs: tf.version_core, backend: report.name, backendNote: report.note,
+    ladder: report.attempts, mnist: dataset, models: builtinModelsDir(assetsDir()),
+  };
+  if (flags.json) {
+    io.out(JSON.stringify({ type: 'info', ...info }));
+    return;
+  }
+  io.out(`lenet-lab ${info.lenetLab} · node ${info.node} · tfjs ${info.tfjs}`);
+  io.out(`backend: ${report.name} — ${report.note}`);
+  for (const attempt of report.attempts) io.out(`  ${attempt.ok ? '✓' : '✗'} ${attempt.name}${attempt.reason ? `: ${attempt.reason}` : ''}`);
+  io.out('error' in dataset ? `MNIST: unavailable: ${dataset.error}` : `MNIST: ${dataset.dir} (${dataset.train} train, ${dataset.test} test)`);
+  io.out(`pretrained models: ${info.models}`);
+}

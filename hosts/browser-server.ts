@@ -1,0 +1,314 @@
+// Browser mode: serves the built renderer on 127.0.0.1 and implements the lab
+// contract over a WebSocket, against the same worker the desktop app uses.
+// Anything on the machine can reach a loopback port, so the page and the
+// socket both require a random token, and the socket also requires our own
+// Origin (a web page elsewhere cannot forge it).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import {
+  BRIDGE_MAX_FRAME_BYTES,
+  BRIDGE_PATH,
+  eventChannels,
+  type BridgeFrame,
+  type EventName,
+  type LabError,
+} from '../preload/contract.js';
+import { createHostHandler } from './host-handler.js';
+import { WorkerClient, type SpawnWorker } from './worker-link.js';
+
+export interface BrowserServerOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  /** The built renderer (dist/renderer/), holding index.html. */
+  rendererDir: string;
+  spawnWorker: SpawnWorker;
+  /** Fixed token (tests); a fresh random one otherwise. */
+  token?: string;
+  /** Diagnostics, one line each (the CLI sends them to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface BrowserServer {
+  /** http://127.0.0.1:PORT/?token=TOKEN — the page to open. */
+  url: string;
+  port: number;
+  /** The address the socket is bound to (always 127.0.0.1). */
+  host: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** A frame the server cannot attribute to a request (not JSON, no id) is answered with this id. */
+export const UNATTRIBUTED_FRAME_ID = -1;
+/** Requests one connection may have in flight; more are answered 'busy'. */
+const MAX_IN_FLIGHT_PER_CLIENT = 256;
+/** Past this much unsent data a slow client misses live weight/gradient events (the next ones replace them). */
+const DROPPABLE_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+const MIME_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+};
+
+/** The app's CSP (renderer/index.html), with connect-src narrowed to our own socket. */
+function contentSecurityPolicy(port: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    `connect-src 'self' ws://${HOST}:${port}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+/** Constant-time token check; hashing first makes the lengths equal. */
+function tokenMatches(expected: string, given: string | null): boolean {
+  if (given === null) return false;
+  const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+const errorFrame = (id: number, error: LabError): BridgeFrame => ({ id, result: { ok: false, error } });
+
+export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  if (token.length < 16) throw new Error('browser server: the token must be at least 16 characters');
+  const log = options.log ?? (() => {});
+  const rendererRoot = await realpath(path.resolve(options.rendererDir));
+  const indexFile = path.join(rendererRoot, 'index.html');
+  await stat(indexFile).catch(() => {
+    throw new Error(`browser server: ${indexFile} is missing; build the renderer first (npm run build)`);
+  });
+
+  const clients = new Set<WebSocket>();
+  const broadcast = (event: EventName, payload: unknown): void => {
+    // The worker is trusted less than the contract: relay only well-formed events.
+    const checked = eventChannels[event]?.safeParse(payload);
+    if (!checked?.success) {
+      log(`dropped a malformed "${String(event)}" event from the trainer`);
+      return;
+    }
+    const droppable = event === 'trainerEvent' && isDroppable(payload);
+    let text: string | null = null;
+    for (const socket of clients) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (droppable && socket.bufferedAmount > DROPPABLE_EVENT_BACKLOG_BYTES) continue;
+      text ??= JSON.stringify({ event, payload } satisfies BridgeFrame);
+      socket.send(text);
+    }
+  };
+
+  const worker = new WorkerClient(options.spawnWorker, broadcast);
+  worker.start();
+  const handle = createHostHandler(worker);
+
+  let port = 0; // known once listening; every check below runs after that
+  const origin = (): string => `http://${HOST}:${port}`;
+  const hostHeaderOk = (host: string | undefined): boolean => host === `${HOST}:${port}`;
+
+  const server = http.createServer((req, res) => {
+    serveStatic(req, res).catch((error: unknown) => {
+      log(`static: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendText(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  });
+
+  const securityHeaders = (): Record<string, string> => ({
+    'Content-Security-Policy': contentSecurityPolicy(port),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'X-Frame-Options': 'DENY',
+  });
+
+  function sendText(res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+    res.writeHead(status, { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+    res.end(`${text}\n`);
+  }
+
+  async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // A page elsewhere that rebinds its DNS name to 127.0.0.1 still sends its own Host.
+    if (!hostHeaderOk(req.headers.host)) return sendText(res, 421, 'Misdirected request: use the URL printed by the server');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    const url = new URL(req.url ?? '/', origin());
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      return sendText(res, 404, 'Not found');
+    }
+    if (pathname === BRIDGE_PATH) return sendText(res, 426, 'Upgrade required', { Upgrade: 'websocket' });
+
+    const isPage = pathname === '/' || pathname === '/index.html';
+    if (isPage && !tokenMatches(token, url.searchParams.get('token'))) {
+      log(`refused the page without a valid token from ${req.socket.remoteAddress ?? '?'}`);
+      return sendText(res, 403, 'Forbidden: open the full URL the server printed, token included');
+    }
+    const file = isPage ? indexFile : await resolveInside(rendererRoot, pathname);
+    if (!file) return sendText(res, 404, 'Not found');
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) return sendText(res, 404, 'Not found');
+
+    const type = MIME_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': type,
+      'Content-Length': String(info.size),
+      // The page carries the token; keep it out of caches. Hashed assets may stay.
+      'Cache-Control': isPage ? 'no-store' : 'no-cache',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  const wss = new WebSocketServer({
+    server,
+    path: BRIDGE_PATH,
+    maxPayload: BRIDGE_MAX_FRAME_BYTES,
+    perMessageDeflate: false, // no compression: no decompression bombs, no CPU spent on big weight frames
+    verifyClient: ({ origin: givenOrigin, req }, done) => {
+      const url = new URL(req.url ?? '/', origin());
+      if (!hostHeaderOk(req.headers.host)) {
+        log('refused a socket with a foreign Host header');
+        return done(false, 421, 'Misdirected request');
+      }
+      if (givenOrigin !== origin()) {
+        log(`refused a socket from origin ${givenOrigin ? JSON.stringify(givenOrigin.slice(0, 100)) : '(none)'}`);
+        return done(false, 403, 'Forbidden origin');
+      }
+      if (!tokenMatches(token, url.searchParams.get('token'))) {
+        log('refused a socket without a valid token');
+        return done(false, 401, 'Missing or wrong token');
+      }
+      done(true);
+    },
+  });
+
+  wss.on('connection', (socket) => {
+    clients.add(socket);
+    let inFlight = 0;
+    socket.on('close', () => clients.delete(socket));
+    socket.on('error', (error) => log(`socket: ${error.message}`)); // ws closes it (1009 for oversize)
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      const reply = (frame: BridgeFrame): void => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+      };
+      const frame = parseRequestFrame(data, isBinary);
+      if (!frame.ok) return reply(errorFrame(frame.id, frame.error));
+      if (inFlight >= MAX_IN_FLIGHT_PER_CLIENT) {
+        return reply(errorFrame(frame.id, { code: 'busy', message: `more than ${MAX_IN_FLIGHT_PER_CLIENT} requests are waiting; try again` }));
+      }
+      inFlight++;
+      void handle(frame.name, frame.request).then((result) => {
+        inFlight--;
+        reply({ id: frame.id, result });
+      });
+    });
+  });
+  wss.on('error', (error) => log(`socket server: ${error.message}`));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port ?? 0, host: HOST, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    worker.dispose();
+    throw error;
+  });
+  const bound = server.address() as AddressInfo;
+  port = bound.port;
+  server.on('error', (error) => log(`http: ${error.message}`));
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      worker.dispose();
+      for (const socket of clients) socket.close(1001, 'server shutting down');
+      wss.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+      // Sockets that ignore the close handshake are cut after a moment.
+      setTimeout(() => {
+        for (const socket of clients) socket.terminate();
+      }, 500).unref();
+    });
+    return closing;
+  };
+
+  return { url: `${origin()}/?token=${token}`, port, host: bound.address, token, close };
+}
+
+/** Weight snapshots and gradient norms are superseded by the next ones, so a backed-up client may skip them. */
+function isDroppable(payload: unknown): boolean {
+  const type = (payload as { type?: unknown }).type;
+  return type === 'weights' || type === 'gradients';
+}
+
+type ParsedFrame =
+  | { ok: true; id: number; name: string; request: unknown }
+  | { ok: false; id: number; error: LabError };
+
+function parseRequestFrame(data: RawData, isBinary: boolean): ParsedFrame {
+  const invalid = (id: number, message: string): ParsedFrame => ({ ok: false, id, error: { code: 'invalid-request', message } });
+  if (isBinary) return invalid(UNATTRIBUTED_FRAME_ID, 'binary frames are not accepted; send JSON text');
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const text = bytes.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return invalid(UNATTRIBUTED_FRAME_ID, 'the frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid(UNATTRIBUTED_FRAME_ID, 'a request frame is an object {id, name, request}');
+  }
+  const { id, name, request } = value as Record<string, unknown>;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return invalid(UNATTRIBUTED_FRAME_ID, 'the frame has no integer "id"');
+  if (typeof name !== 'string') return invalid(id, 'the frame has no string "name"');
+  return { ok: true, id, name, request };
+}
+
+/** The file a URL path names inside root, or null when it would leave root (.., symlinks, NUL). */
+async function resolveInside(root: string, pathname: string): Promise<string | null> {
+  if (pathname.includes('\0') || pathname.includes('\\')) return null;
+  const segments = pathname.split('/');
+  if (segments.some((segment) => segment === '..' || segment === '.')) return null;
+  const candidate = path.resolve(root, `.${pathname}`);
+  if (!isInside(root, candidate)) return null;
+  const real = await realpath(candidate).catch(() => null);
+  if (!real || !isInside(root, real)) return null;
+  return real;
+}
+
+const isInside = (root: string, file: string): boolean => file.startsWith(root + path.sep);

@@ -1,0 +1,77 @@
+// App-wide state that is not about training or the model: host info, toasts for
+// failed requests, the trainer-crash banner, and the dialogs menu commands open.
+import type { LabApi, LabError, LabInfo, Result } from '../../../preload/contract.js';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info' | 'success';
+  title: string;
+  message: string;
+}
+
+export interface CrashNotice {
+  message: string;
+  exitCode: number | null;
+}
+
+const TOAST_SECONDS = { error: 12, info: 5, success: 4 } as const;
+
+export class AppStore {
+  info = $state.raw<LabInfo | null>(null);
+  toasts = $state.raw<Toast[]>([]);
+  crash = $state.raw<CrashNotice | null>(null);
+  /** Browser mode: the WebSocket to the host closed; only a reload helps. */
+  connectionLost = $state<string | null>(null);
+  aboutOpen = $state(false);
+  saveOpen = $state(false);
+  openOpen = $state(false);
+  restarting = $state(false);
+  private nextToastId = 1;
+
+  constructor(private readonly lab: LabApi) {
+    lab.onTrainerCrashed((payload) => {
+      this.crash = { message: payload.message, exitCode: payload.exitCode };
+    });
+  }
+
+  async init(): Promise<void> {
+    const info = await this.lab.info({});
+    if (info.ok) this.info = info.value;
+    else this.fail('Could not reach the lab', info.error);
+  }
+
+  notify(kind: Toast['kind'], title: string, message = ''): void {
+    const toast: Toast = { id: this.nextToastId++, kind, title, message };
+    this.toasts = [...this.toasts.slice(-4), toast];
+    setTimeout(() => this.dismiss(toast.id), TOAST_SECONDS[kind] * 1000);
+  }
+
+  /** Shows a failed request as a toast naming what failed and why. */
+  fail(title: string, error: LabError): void {
+    this.notify('error', title, `${error.message} (${error.code})`);
+  }
+
+  /** The value of a Result, or null after showing its error. */
+  unwrap<T>(result: Result<T>, title: string): T | null {
+    if (result.ok) return result.value;
+    this.fail(title, result.error);
+    return null;
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((toast) => toast.id !== id);
+  }
+
+  async restartTrainer(): Promise<void> {
+    this.restarting = true;
+    try {
+      const result = await this.lab.restartTrainer({});
+      if (this.unwrap(result, 'Could not restart the trainer') !== null) {
+        this.crash = null;
+        this.notify('success', 'Trainer restarted');
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// The drawing pad's digit: preprocessed like MNIST, then classified in the page.
+// Re-classified whenever the model's weights change (live during training).
+import { untrack } from 'svelte';
+import { preprocessDrawing } from '../../../engine/data/preprocess.js';
+import type { Prediction } from '../../../engine/inference/predict.js';
+import type { ModelStore } from './model.svelte.js';
+
+export class DrawingStore {
+  /** The preprocessed 28×28 digit (0 = background, 1 = ink); null when the pad is blank. */
+  pixels28 = $state.raw<Float32Array | null>(null);
+  prediction = $state.raw<Prediction | null>(null);
+  hasInk = $derived(this.pixels28 !== null);
+
+  constructor(private readonly model: ModelStore) {
+    $effect.root(() => {
+      $effect(() => {
+        void this.model.version;
+        untrack(() => this.classify());
+      });
+    });
+  }
+
+  /** A grayscale image of the pad (0..255, white paper) → preprocess and classify. */
+  setGray(gray: ArrayLike<number>, width: number, height: number): void {
+    const { pixels, hasInk } = preprocessDrawing({ data: gray, width, height });
+    this.pixels28 = hasInk ? pixels : null;
+    this.classify();
+  }
+
+  clear(): void {
+    this.pixels28 = null;
+    this.prediction = null;
+  }
+
+  private classify(): void {
+    this.prediction = this.pixels28 ? this.model.predict(this.pixels28) : null;
+  }
+}

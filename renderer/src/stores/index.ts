@@ -1,0 +1,47 @@
+// The renderer's shared state: one instance of each store, created once.
+// Views import from here only. Stores subscribe to the bridge once each.
+//
+//   lab        the LabApi (Electron preload or the browser-mode WebSocket bridge)
+//   app        host info, toasts (app.unwrap(result, 'What failed')), crash banner, dialogs
+//   nav        view, focusLayer, featureInput; go(view, layer?), showFeatures(input, layer?)
+//   training   phase, runId, variant, recipe, backend, progress, batches/epochs/gradients, snapshots
+//   model      summary, variant, spec, version, weights, ready; predict(pixels28)
+//   drawing    pixels28, prediction, hasInk; setGray(gray, w, h), clear()
+//   evaluation result, running, stale; run(limit?), images(indices, split?)
+import { lab, onConnectionLost } from '../bridge/index.js';
+import { AppStore } from './app.svelte.js';
+import { NavStore } from './nav.svelte.js';
+import { TrainingStore } from './training.svelte.js';
+import { ModelStore } from './model.svelte.js';
+import { DrawingStore } from './drawing.svelte.js';
+import { EvaluationStore } from './evaluation.svelte.js';
+
+export { lab };
+export const app = new AppStore(lab);
+export const nav = new NavStore();
+export const training = new TrainingStore(lab);
+export const model = new ModelStore(lab, training);
+export const drawing = new DrawingStore(model);
+export const evaluation = new EvaluationStore(lab, model);
+
+onConnectionLost((reason) => {
+  app.connectionLost = reason;
+});
+
+/** Called once by App on mount: fetch host info, run status and the current model. */
+export async function initStores(): Promise<void> {
+  await Promise.all([app.init(), training.init(), model.init()]);
+}
+
+export type { AppStore, Toast } from './app.svelte.js';
+export type { NavStore, ViewName, FeatureInput } from './nav.svelte.js';
+export { VIEW_NAMES } from './nav.svelte.js';
+export type {
+  TrainingStore, WeightSnapshot, BatchPoint, EpochPoint, GradientPoint, TrainProgress, DoneEvent, StartedEvent,
+} from './training.svelte.js';
+export type { ModelStore } from './model.svelte.js';
+export type { DrawingStore } from './drawing.svelte.js';
+export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
+export type { TensorData } from '../lib/wire-tensor.js';
+export type { Prediction, Activation } from '../../../engine/inference/predict.js';
+export type { VariantSpec } from '../../../engine/models/variants.js';

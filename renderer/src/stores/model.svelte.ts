@@ -1,0 +1,125 @@
+// The current model, mirrored in the page: a tfjs (cpu backend) copy of the
+// worker's model, so the drawing pad and feature maps run here without waiting
+// for training. Weights come from currentModel() at start, after modelChanged and
+// at the end of a run, and from every live 'weights' event in between.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { VariantName, WireTensor } from '../../../engine/protocol.js';
+import type { LabApi, ModelSummary } from '../../../preload/contract.js';
+import { getVariant, type VariantSpec } from '../../../engine/models/variants.js';
+import { wireToWeights } from '../../../engine/models/wire.js';
+import { createPredictor, type Prediction, type Predictor } from '../../../engine/inference/predict.js';
+import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
+import type { TrainingStore } from './training.svelte.js';
+
+export class ModelStore {
+  summary = $state.raw<ModelSummary | null>(null);
+  /** The variant of the weights the page holds (follows a running training's variant). */
+  variant = $state<VariantName>('lenet5');
+  spec = $state.raw<VariantSpec>(getVariant('lenet5'));
+  /** Bumps on every weight change: views re-render kernels and re-run predictions on it. */
+  version = $state(0);
+  weights = $state.raw<Map<string, TensorData>>(new Map());
+  /** True once the page has a model with real weights. */
+  ready = $state(false);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** Milliseconds the last predict() took (shown as a hint; inference is local). */
+  lastPredictMs = $state(0);
+
+  private tfModel: tfl.LayersModel | null = null;
+  private predictor: Predictor | null = null;
+  private builtVariant: VariantName | null = null;
+  private reloadSeq = 0;
+  private backendReady: Promise<void> | null = null;
+
+  constructor(private readonly lab: LabApi, private readonly training: TrainingStore) {
+    lab.onModelChanged((summary) => {
+      const before = this.summary;
+      this.summary = summary;
+      const sameModel = before !== null && before.dir === summary.dir && before.variant === summary.variant;
+      // While training, live weight events keep the page in sync; otherwise fetch the new weights.
+      if (!sameModel && !this.training.active) void this.reload();
+    });
+    lab.onTrainerEvent((event) => {
+      if (event.type === 'started') {
+        this.ensureBuilt(event.variant);
+        if (this.summary) this.summary = { ...this.summary, variant: event.variant, unsaved: true, testAccuracy: null };
+      } else if (event.type === 'done') {
+        void this.reload();
+      }
+    });
+    training.onWeights((event) => this.applyWireTensors(event.tensors, this.training.variant ?? this.variant));
+  }
+
+  async init(): Promise<void> {
+    await this.ensureBackend();
+    await this.reload();
+  }
+
+  private ensureBackend(): Promise<void> {
+    this.backendReady ??= (async () => {
+      await tf.setBackend('cpu');
+      await tf.ready();
+    })();
+    return this.backendReady;
+  }
+
+  /** Fetch the worker's current model and its weights. */
+  async reload(): Promise<void> {
+    const seq = ++this.reloadSeq;
+    this.loading = true;
+    try {
+      await this.ensureBackend();
+      const result = await this.lab.currentModel({});
+      if (seq !== this.reloadSeq) return;
+      if (!result.ok) {
+        this.error = result.error.message;
+        return;
+      }
+      this.summary = result.value.summary;
+      this.applyWireTensors(result.value.tensors, result.value.summary.variant);
+    } finally {
+      if (seq === this.reloadSeq) this.loading = false;
+    }
+  }
+
+  private ensureBuilt(variant: VariantName): tfl.LayersModel {
+    if (this.tfModel && this.builtVariant === variant) return this.tfModel;
+    this.predictor?.dispose();
+    this.tfModel?.dispose();
+    const spec = getVariant(variant);
+    const built = spec.build(0);
+    this.tfModel = built;
+    this.predictor = createPredictor(built, spec);
+    this.builtVariant = variant;
+    this.variant = variant;
+    this.spec = spec;
+    this.ready = false;
+    return built;
+  }
+
+  private applyWireTensors(tensors: readonly WireTensor[], variant: VariantName): void {
+    if (tensors.length === 0) return;
+    try {
+      const built = this.ensureBuilt(variant);
+      wireToWeights(built, tensors as WireTensor[]);
+      this.weights = decodeWireTensors(tensors);
+      this.ready = true;
+      this.error = null;
+      this.version++;
+    } catch (e) {
+      this.error = `Could not load the model's weights: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** Classify one 28×28 digit (0 = background, 1 = ink); null until a model is loaded. */
+  predict(pixels28: Float32Array): Prediction | null {
+    if (!this.predictor || !this.ready) return null;
+    const started = performance.now();
+    const prediction = this.predictor.predict(pixels28);
+    this.lastPredictMs = performance.now() - started;
+    return prediction;
+  }
+}

@@ -1,0 +1,25 @@
+// Which view is on screen, which layer it should focus, and which input the
+// feature-map view shows. Views navigate only through go().
+export const VIEW_NAMES = ['train', 'network', 'filters', 'features', 'draw', 'evaluate'] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+/** The input the Feature maps view shows: the drawing pad's digit, or a test image by index. */
+export type FeatureInput = { kind: 'drawing' } | { kind: 'test'; index: number };
+
+export class NavStore {
+  view = $state<ViewName>('train');
+  /** A layer id (e.g. 'C3') the target view should scroll to / highlight; null = none. */
+  focusLayer = $state<string | null>(null);
+  featureInput = $state.raw<FeatureInput>({ kind: 'test', index: 0 });
+
+  go(view: ViewName, layer: string | null = null): void {
+    this.view = view;
+    this.focusLayer = layer;
+  }
+
+  /** Open the Feature maps view on a given input. */
+  showFeatures(input: FeatureInput, layer: string | null = null): void {
+    this.featureInput = input;
+    this.go('features', layer);
+  }
+}

@@ -1,0 +1,299 @@
+// The training run as the page sees it: phase, progress, and histories for the
+// charts and the Filters timeline, all built incrementally from trainerEvents.
+// Histories are $state.raw arrays replaced by append-and-reassign; each is capped
+// (thinned by half when full), so one event never copies more than a bounded array.
+import type { BackendName, Recipe, RunPhase, TrainConfig, TrainerEvent, TrainerEventOf, VariantName } from '../../../engine/protocol.js';
+import type { LabApi, LabError, Result } from '../../../preload/contract.js';
+import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
+
+export interface WeightSnapshot {
+  step: number;
+  epoch: number;
+  batch: number;
+  tensors: Map<string, TensorData>;
+}
+
+export interface BatchPoint {
+  step: number;
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+  /** Exponential moving averages, what the charts draw. */
+  lossSmooth: number;
+  accuracySmooth: number;
+  imagesPerSecond: number;
+}
+
+export interface EpochPoint {
+  epoch: number;
+  /** Global step at the end of the epoch, so test points sit on the batch x-axis. */
+  step: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  seconds: number;
+  imagesPerSecond: number;
+  learningRate: number;
+}
+
+export interface GradientPoint {
+  step: number;
+  epoch: number;
+  batch: number;
+  /** norms[i] belongs to gradientLayers[i]; NaN when that layer was not reported. */
+  norms: number[];
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batchesPerEpoch: number;
+  imagesPerSecond: number;
+  etaSeconds: number | null;
+  /** 0..1 over the whole run. */
+  fraction: number;
+}
+
+export type DoneEvent = TrainerEventOf<'done'>;
+export type StartedEvent = TrainerEventOf<'started'>;
+
+const MAX_BATCH_POINTS = 4000;
+const MAX_GRADIENT_POINTS = 2000;
+const MAX_SNAPSHOTS = 200;
+const SNAPSHOT_BYTES_BUDGET = 64 * 1024 * 1024;
+const EMA = 0.95;
+
+const EMPTY_PROGRESS: TrainProgress = { epoch: 0, epochs: 0, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, etaSeconds: null, fraction: 0 };
+
+/** Append; when over the cap drop every other point (keeping the first and the newest), so the whole run stays visible. */
+function appendCapped<T>(list: readonly T[], item: T, cap: number): T[] {
+  if (list.length < cap) return [...list, item];
+  const thinned = list.filter((_, i) => i === 0 || i % 2 === 1);
+  thinned.push(item);
+  return thinned;
+}
+
+export class TrainingStore {
+  phase = $state<RunPhase>('idle');
+  runId = $state<string | null>(null);
+  variant = $state<VariantName | null>(null);
+  recipe = $state.raw<Recipe | null>(null);
+  backend = $state<BackendName | null>(null);
+  dataset = $state<string | null>(null);
+  trainCount = $state(0);
+  testCount = $state(0);
+  seed = $state<number | null>(null);
+  started = $state.raw<StartedEvent | null>(null);
+  progress = $state.raw<TrainProgress>(EMPTY_PROGRESS);
+  batches = $state.raw<BatchPoint[]>([]);
+  epochs = $state.raw<EpochPoint[]>([]);
+  gradients = $state.raw<GradientPoint[]>([]);
+  /** Layer names of the gradient norms, in first-seen order. */
+  gradientLayers = $state.raw<string[]>([]);
+  snapshots = $state.raw<WeightSnapshot[]>([]);
+  done = $state.raw<DoneEvent | null>(null);
+  error = $state<string | null>(null);
+  /** True from start() until the run is over (including 'loading'). */
+  active = $derived(this.phase !== 'idle');
+  private lastStep = 0;
+  private ipsSmooth = 0;
+  private weightListeners = new Set<(event: TrainerEventOf<'weights'>, snapshot: WeightSnapshot) => void>();
+
+  constructor(private readonly lab: LabApi) {
+    lab.onTrainerEvent((event) => this.handle(event));
+    lab.onTrainerCrashed(() => {
+      this.phase = 'idle';
+      this.error = 'The trainer process stopped unexpectedly.';
+    });
+  }
+
+  /** Every 'weights' event, decoded once here and shared (the ModelStore applies them to the page's model). */
+  onWeights(listener: (event: TrainerEventOf<'weights'>, snapshot: WeightSnapshot) => void): () => void {
+    this.weightListeners.add(listener);
+    return () => this.weightListeners.delete(listener);
+  }
+
+  /** Learn the phase of a run that started before this page loaded. */
+  async init(): Promise<void> {
+    const status = await this.lab.status({});
+    if (status.ok) {
+      this.phase = status.value.phase;
+      this.runId = status.value.runId;
+    }
+  }
+
+  async start(config: TrainConfig): Promise<Result<{ runId: string }>> {
+    this.error = null;
+    this.done = null;
+    const result = await this.lab.train(config);
+    if (result.ok) {
+      this.runId = result.value.runId;
+      if (this.phase === 'idle') this.phase = 'loading';
+    }
+    return result;
+  }
+
+  pause() {
+    return this.applyStatus(this.lab.pause({}));
+  }
+  resume() {
+    return this.applyStatus(this.lab.resume({}));
+  }
+  stop() {
+    return this.applyStatus(this.lab.stop({}));
+  }
+
+  private async applyStatus(pending: ReturnType<LabApi['status']>): Promise<LabError | null> {
+    const result = await pending;
+    if (!result.ok) return result.error;
+    // Events may already have moved the phase on; only adopt the answer for the same run.
+    if (result.value.runId === this.runId || result.value.phase === 'idle') this.phase = result.value.phase;
+    return null;
+  }
+
+  handle(event: TrainerEvent): void {
+    if (event.type !== 'started' && this.runId !== null && event.runId !== this.runId) {
+      // A run this page never saw start (reload mid-run): adopt it.
+      if (event.type === 'done' || event.type === 'error') return;
+      this.runId = event.runId;
+    }
+    switch (event.type) {
+      case 'started':
+        this.reset(event);
+        break;
+      case 'batch':
+        this.onBatch(event);
+        break;
+      case 'epoch':
+        this.onEpoch(event);
+        break;
+      case 'weights':
+        this.handleWeights(event);
+        break;
+      case 'gradients':
+        this.onGradients(event);
+        break;
+      case 'state':
+        this.runId = event.runId;
+        this.phase = event.phase;
+        break;
+      case 'done':
+        this.done = event;
+        this.phase = 'idle';
+        this.progress = { ...this.progress, etaSeconds: 0, fraction: event.reason === 'completed' ? 1 : this.progress.fraction };
+        break;
+      case 'error':
+        this.error = event.message;
+        this.phase = 'idle';
+        break;
+    }
+  }
+
+  private reset(event: StartedEvent): void {
+    this.started = event;
+    this.runId = event.runId;
+    this.variant = event.variant;
+    this.recipe = event.recipe;
+    this.backend = event.backend;
+    this.dataset = event.dataset;
+    this.trainCount = event.trainCount;
+    this.testCount = event.testCount;
+    this.seed = event.seed;
+    this.phase = 'running';
+    this.done = null;
+    this.error = null;
+    this.batches = [];
+    this.epochs = [];
+    this.gradients = [];
+    this.gradientLayers = [];
+    this.snapshots = [];
+    this.lastStep = 0;
+    this.ipsSmooth = 0;
+    this.progress = {
+      ...EMPTY_PROGRESS,
+      epoch: 1,
+      epochs: event.recipe.epochs,
+      batchesPerEpoch: event.batchesPerEpoch,
+    };
+  }
+
+  private onBatch(event: TrainerEventOf<'batch'>): void {
+    const previous = this.batches.at(-1);
+    const point: BatchPoint = {
+      step: event.step,
+      epoch: event.epoch,
+      batch: event.batch,
+      loss: event.loss,
+      accuracy: event.accuracy,
+      lossSmooth: previous && Number.isFinite(previous.lossSmooth) ? EMA * previous.lossSmooth + (1 - EMA) * event.loss : event.loss,
+      accuracySmooth: previous ? EMA * previous.accuracySmooth + (1 - EMA) * event.accuracy : event.accuracy,
+      imagesPerSecond: event.imagesPerSecond,
+    };
+    this.batches = appendCapped(this.batches, point, MAX_BATCH_POINTS);
+    this.lastStep = event.step;
+    if (this.phase === 'loading' || this.phase === 'idle') this.phase = 'running';
+    this.updateProgress(event.epoch, event.batch, event.batchesPerEpoch, event.imagesPerSecond);
+  }
+
+  private updateProgress(epoch: number, batch: number, batchesPerEpoch: number, imagesPerSecond: number): void {
+    const epochs = this.recipe?.epochs ?? Math.max(epoch, this.progress.epochs);
+    const batchSize = this.recipe?.batchSize ?? 1;
+    this.ipsSmooth = this.ipsSmooth > 0 ? 0.9 * this.ipsSmooth + 0.1 * imagesPerSecond : imagesPerSecond;
+    const total = Math.max(1, epochs * batchesPerEpoch);
+    const doneBatches = Math.min(total, (epoch - 1) * batchesPerEpoch + batch);
+    const remainingImages = (total - doneBatches) * batchSize;
+    this.progress = {
+      epoch,
+      epochs,
+      batch,
+      batchesPerEpoch,
+      imagesPerSecond: imagesPerSecond,
+      etaSeconds: this.ipsSmooth > 0 ? remainingImages / this.ipsSmooth : null,
+      fraction: doneBatches / total,
+    };
+  }
+
+  private onEpoch(event: TrainerEventOf<'epoch'>): void {
+    this.epochs = [
+      ...this.epochs,
+      {
+        epoch: event.epoch,
+        step: this.lastStep,
+        trainLoss: event.trainLoss,
+        trainAccuracy: event.trainAccuracy,
+        testLoss: event.testLoss,
+        testAccuracy: event.testAccuracy,
+        seconds: event.seconds,
+        imagesPerSecond: event.imagesPerSecond,
+        learningRate: event.learningRate,
+      },
+    ];
+  }
+
+  private onGradients(event: TrainerEventOf<'gradients'>): void {
+    let layers = this.gradientLayers;
+    const fresh = event.norms.filter((norm) => !layers.includes(norm.layer)).map((norm) => norm.layer);
+    if (fresh.length > 0) this.gradientLayers = layers = [...layers, ...fresh];
+    const byLayer = new Map(event.norms.map((norm) => [norm.layer, norm.norm]));
+    const point: GradientPoint = {
+      step: event.step,
+      epoch: event.epoch,
+      batch: event.batch,
+      norms: layers.map((layer) => byLayer.get(layer) ?? Number.NaN),
+    };
+    this.gradients = appendCapped(this.gradients, point, MAX_GRADIENT_POINTS);
+  }
+
+  private handleWeights(event: TrainerEventOf<'weights'>): void {
+    const tensors = decodeWireTensors(event.tensors);
+    const snapshot: WeightSnapshot = { step: event.step, epoch: event.epoch, batch: event.batch, tensors };
+    let bytes = 0;
+    for (const tensor of tensors.values()) bytes += tensor.data.byteLength;
+    const cap = Math.max(20, Math.min(MAX_SNAPSHOTS, Math.floor(SNAPSHOT_BYTES_BUDGET / Math.max(1, bytes))));
+    this.snapshots = appendCapped(this.snapshots, snapshot, cap);
+    for (const listener of this.weightListeners) listener(event, snapshot);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and engine tests. The browser end-to-end suite has its own config in tests/e2e/.
+export default defineConfig({
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
