@@ -39,6 +39,7 @@ export class WorkerClient {
     const port = this.spawn();
     this.port = port;
     port.onMessage((message) => {
+      if (this.port !== port) return; // late words from a worker we replaced
       if (message.kind === 'result') {
         const settle = this.pending.get(message.id);
         this.pending.delete(message.id);

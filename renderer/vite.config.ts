@@ -9,7 +9,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root: here,
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: false })],
   publicDir: false,
   build: {
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),

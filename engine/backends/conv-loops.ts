@@ -89,17 +89,29 @@ export function col2imAdd(dcols: Float32Array, g: ConvGeometry, dx: Float32Array
   const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const FH = g.filterHeight, FW = g.filterWidth;
   const K = FH * FW * C;
+  // With unit column stride and dilation, the taps of one filter row cover FW·C
+  // consecutive floats of dx, as they do of dcols: one run instead of FW.
+  const unitColumns = g.strideWidth === 1 && g.dilationWidth === 1;
   dx.fill(0);
   let p = 0;
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++, p++) {
         const rowBase = p * K;
+        const iw0 = ow * g.strideWidth - g.padLeft;
+        const wholeRow = unitColumns && iw0 >= 0 && iw0 + FW <= W;
         for (let fh = 0; fh < FH; fh++) {
           const ih = oh * g.strideHeight + fh * g.dilationHeight - g.padTop;
           if (ih < 0 || ih >= H) continue;
+          if (wholeRow) {
+            let s = rowBase + fh * FW * C;
+            let d = ((b * H + ih) * W + iw0) * C;
+            const end = d + FW * C;
+            for (; d < end; d++, s++) dx[d] = dx[d]! + dcols[s]!;
+            continue;
+          }
           for (let fw = 0; fw < FW; fw++) {
-            const iw = ow * g.strideWidth + fw * g.dilationWidth - g.padLeft;
+            const iw = iw0 + fw * g.dilationWidth;
             if (iw < 0 || iw >= W) continue;
             let s = rowBase + (fh * FW + fw) * C;
             let d = ((b * H + ih) * W + iw) * C;
@@ -175,6 +187,7 @@ export function maxPoolGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, 
 }
 
 // LeNet's pools: 2×2 windows, stride 2, no padding, so windows never overlap.
+// The comparisons are written as selects: random data makes branches unpredictable.
 function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, g: ConvGeometry, dx: Float32Array): void {
   const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const rowStride = W * C;
@@ -184,18 +197,18 @@ function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, g: ConvGeometry, dx: 
       let i00 = ((b * H + oh * 2) * W) * C;
       for (let ow = 0; ow < OW; ow++) {
         for (let c = 0; c < C; c++, o++) {
-          const a = i00 + c, bb = a + C, cc = a + rowStride, dd = cc + C;
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          let v = x[a]!;
-          if (v > best) { best = v; at = a; }
-          v = x[bb]!;
-          if (v > best) { best = v; at = bb; }
-          v = x[cc]!;
-          if (v > best) { best = v; at = cc; }
-          v = x[dd]!;
-          if (v > best) { at = dd; }
-          if (at >= 0) dx[at] = dy[o]!;
+          const a = i00 + c, r = a + rowStride;
+          const va = x[a]!, vb = x[a + C]!, vc = x[r]!, vd = x[r + C]!;
+          // First strict maximum in window order (a, b, c, d); NaN never wins.
+          const topB = vb > va || (va !== va && vb === vb);
+          const top = topB ? vb : va;
+          const topAt = topB ? a + C : a;
+          const botD = vd > vc || (vc !== vc && vd === vd);
+          const bot = botD ? vd : vc;
+          const botAt = botD ? r + C : r;
+          const takeBot = bot > top || (top !== top && bot === bot);
+          const best = takeBot ? bot : top;
+          if (best === best && best !== Number.NEGATIVE_INFINITY) dx[takeBot ? botAt : topAt] = dy[o]!;
         }
         i00 += 2 * C;
       }
@@ -328,6 +341,62 @@ export function nchwToNhwc(src: Float32Array, n: number, c: number, h: number, w
       const s0 = (b * c + ch) * plane;
       let d = b * plane * c + ch;
       for (let i = 0; i < plane; i++, d += c) out[d] = src[s0 + i]!;
+    }
+  }
+}
+
+/**
+ * dst = src transposed by `perm` (rank 4): dst axis i is src axis perm[i].
+ * When the last axis stays last, whole rows move at once.
+ */
+export function permute4(src: Float32Array, shape: readonly [number, number, number, number],
+  perm: readonly [number, number, number, number], dst: Float32Array): void {
+  const stride = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const [p0, p1, p2, p3] = perm;
+  const n0 = shape[p0]!, n1 = shape[p1]!, n2 = shape[p2]!, n3 = shape[p3]!;
+  const s0 = stride[p0]!, s1 = stride[p1]!, s2 = stride[p2]!, s3 = stride[p3]!;
+  let d = 0;
+  for (let i0 = 0; i0 < n0; i0++) {
+    for (let i1 = 0; i1 < n1; i1++) {
+      for (let i2 = 0; i2 < n2; i2++) {
+        let s = i0 * s0 + i1 * s1 + i2 * s2;
+        if (s3 === 1) {
+          const end = d + n3;
+          for (; d < end; d++, s++) dst[d] = src[s]!;
+        } else {
+          for (let i3 = 0; i3 < n3; i3++, d++, s += s3) dst[d] = src[s]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * col2im from the transposed layout, for one input channel and unit strides:
+ * dcolsT[k][p] with k = (fh, fw) and p = (b, oh, ow). Each (k, b, oh) is one run of
+ * output columns landing on consecutive input pixels. dx is zeroed here.
+ */
+export function col2imTransposedSingleChannel(dcolsT: Float32Array, g: ConvGeometry, dx: Float32Array): void {
+  const { batch, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = g;
+  const P = batch * OH * OW;
+  dx.fill(0);
+  for (let fh = 0; fh < g.filterHeight; fh++) {
+    for (let fw = 0; fw < g.filterWidth; fw++) {
+      const row = (fh * g.filterWidth + fw) * P;
+      const dh = fh * g.dilationHeight - g.padTop;
+      const dw = fw * g.dilationWidth - g.padLeft;
+      const owLo = Math.min(OW, Math.max(0, -dw));
+      const owHi = Math.max(owLo, Math.min(OW, W - dw));
+      for (let b = 0; b < batch; b++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh + dh;
+          if (ih < 0 || ih >= H) continue;
+          let s = row + (b * OH + oh) * OW + owLo;
+          let d = (b * H + ih) * W + owLo + dw;
+          const end = d + (owHi - owLo);
+          for (; d < end; d++, s++) dx[d] = dx[d]! + dcolsT[s]!;
+        }
+      }
     }
   }
 }

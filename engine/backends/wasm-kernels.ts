@@ -4,8 +4,10 @@
 // naive C++ loops, pools gradients slowly, and sends every transposed matMul (which
 // is what a dense layer's backward pass asks for) down a scalar path. The kernels
 // here reshape each of those into what is fast in that backend — one XNNPACK matrix
-// product (the wasm BatchMatMul with no transposes and batch 1) — and do the
-// reshuffling around it in plain loops over views of the wasm heap.
+// product (the wasm BatchMatMul with no transposes and batch 1) or convolution — and do
+// the reshuffling around it directly on the wasm heap: with the small SIMD loops of
+// wasm-simd.ts where the module can be built, else with the JavaScript loops of
+// conv-loops.ts over views of the heap.
 //
 // Every kernel is checked against the cpu backend in tests/unit/kernels.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,9 +17,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // Registers the wasm backend and its own kernels, which ours wrap.
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  avgPoolGrad, col2imAdd, geometryOf, im2colTransposed, maxPoolGrad, nchwToNhwc, transpose2d,
+  avgPoolGrad, col2imAdd, col2imTransposedSingleChannel, geometryOf, im2colTransposed, maxPoolGrad, permute4, transpose2d,
   windowCoversInput,
 } from './conv-loops.js';
+import type { ConvGeometry } from './conv-loops.js';
+import { TANH_SERIES_LIMIT, createSimdLoops, type SimdLoops } from './wasm-simd.js';
 
 const BACKEND = 'wasm';
 /** Marks our kernel functions so registering twice (even from two module copies) is a no-op. */
@@ -49,6 +53,140 @@ function asShape(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
+// ---- shuffles on the heap: SIMD loops when available, else JavaScript ---------------
+
+let simdEnabled = true;
+/** Tests turn the SIMD loops off to check the JavaScript ones on the same kernels. */
+export function setWasmSimdLoopsEnabled(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+const simdByModule = new WeakMap<object, SimdLoops | null>();
+
+/** The SIMD loops bound to this backend's memory (built once per wasm module), or null. */
+function simdFor(backend: BackendWasm): SimdLoops | null {
+  if (!simdEnabled) return null;
+  const module = backend.wasm as unknown as { asm?: { memory?: unknown } };
+  let loops = simdByModule.get(module);
+  if (loops === undefined) {
+    const memory = module.asm?.memory;
+    loops = memory instanceof WebAssembly.Memory ? createSimdLoops(memory) : null;
+    simdByModule.set(module, loops);
+  }
+  return loops;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function address(backend: BackendWasm, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/** True when every filter tap of every output lands inside the input (no padding, no clipping). */
+function tapsInside(g: ConvGeometry): boolean {
+  return g.padTop === 0 && g.padLeft === 0 &&
+    (g.outHeight - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight < g.inHeight &&
+    (g.outWidth - 1) * g.strideWidth + (g.filterWidth - 1) * g.dilationWidth < g.inWidth;
+}
+
+/** dst[cols, rows] = src[rows, cols]ᵀ. */
+function transposeOnHeap(backend: BackendWasm, src: TensorInfo, rows: number, cols: number, dst: TensorInfo): void {
+  const simd = simdFor(backend);
+  if (simd) simd.strided('copy', address(backend, dst), address(backend, src), [cols, rows, 1], [rows, 1, 0], [1, cols, 0], 1);
+  else transpose2d(heap(backend, src), rows, cols, heap(backend, dst));
+}
+
+/** dst = src transposed by perm (rank 4), as at most three loops around contiguous runs. */
+function permuteOnHeap(backend: BackendWasm, src: TensorInfo, shape: Shape4, perm: Shape4, dst: TensorInfo): void {
+  const simd = simdFor(backend);
+  if (simd) {
+    const srcStride = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+    // Destination axes outermost first, each with its extent and source stride; merge neighbours
+    // that are also neighbours in the source.
+    const axes: { n: number; s: number }[] = [];
+    for (const p of perm) {
+      const n = shape[p]!, stride = srcStride[p]!;
+      const last = axes[axes.length - 1];
+      if (last && last.s === stride * n) { last.n *= n; last.s = stride; } else axes.push({ n, s: stride });
+    }
+    const run = axes[axes.length - 1]!.s === 1 ? axes.pop()!.n : 1;
+    if (axes.length <= 3) {
+      while (axes.length < 3) axes.unshift({ n: 1, s: 0 });
+      const n = axes.map((a) => a.n) as [number, number, number];
+      const dstStride: [number, number, number] = [n[1] * n[2] * run, n[2] * run, run];
+      simd.strided('copy', address(backend, dst), address(backend, src), n, dstStride,
+        axes.map((a) => a.s) as [number, number, number], run);
+      return;
+    }
+  }
+  permute4(heap(backend, src), shape, perm, heap(backend, dst));
+}
+
+/** dx (zeroed here) += each row of dcols[P, K] on its input patch. */
+function col2imOnHeap(backend: BackendWasm, dcols: TensorInfo, g: ConvGeometry, dx: TensorInfo): void {
+  const simd = simdFor(backend);
+  if (!simd || !tapsInside(g)) {
+    col2imAdd(heap(backend, dcols), g, heap(backend, dx));
+    return;
+  }
+  heap(backend, dx).fill(0);
+  const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  const FW = g.filterWidth;
+  const K = g.filterHeight * FW * C;
+  const n: [number, number, number] = [B, OH, OW];
+  const dstStride: [number, number, number] = [H * W * C, g.strideHeight * W * C, g.strideWidth * C];
+  const srcStride: [number, number, number] = [OH * OW * K, OW * K, K];
+  // With unit column dilation, one filter row covers FW consecutive pixels: one run of FW·C floats.
+  const wholeRows = g.dilationWidth === 1;
+  for (let fh = 0; fh < g.filterHeight; fh++) {
+    for (let fw = 0; fw < (wholeRows ? 1 : FW); fw++) {
+      const dstAt = address(backend, dx) + 4 * ((fh * g.dilationHeight * W + fw * g.dilationWidth) * C);
+      const srcAt = address(backend, dcols) + 4 * ((fh * FW + fw) * C);
+      simd.strided('add', dstAt, srcAt, n, dstStride, srcStride, wholeRows ? FW * C : C);
+    }
+  }
+}
+
+/** dx (zeroed here) += rows of dcolsT[K, P] for one input channel and unit strides. */
+function col2imTransposedOnHeap(backend: BackendWasm, dcolsT: TensorInfo, g: ConvGeometry, dx: TensorInfo): void {
+  const simd = simdFor(backend);
+  if (!simd || !tapsInside(g)) {
+    col2imTransposedSingleChannel(heap(backend, dcolsT), g, heap(backend, dx));
+    return;
+  }
+  heap(backend, dx).fill(0);
+  const { batch: B, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = g;
+  const P = B * OH * OW;
+  for (let fh = 0; fh < g.filterHeight; fh++) {
+    for (let fw = 0; fw < g.filterWidth; fw++) {
+      const dstAt = address(backend, dx) + 4 * (fh * g.dilationHeight * W + fw * g.dilationWidth);
+      const srcAt = address(backend, dcolsT) + 4 * (fh * g.filterWidth + fw) * P;
+      simd.strided('add', dstAt, srcAt, [B, OH, 1], [H * W, W, 0], [OH * OW, OW, 0], OW);
+    }
+  }
+}
+
+/** colsT[K, P] = the input seen through each filter tap (see im2colTransposed). */
+function im2colTransposedOnHeap(backend: BackendWasm, x: TensorInfo, g: ConvGeometry, colsT: TensorInfo): void {
+  const simd = simdFor(backend);
+  if (!simd || !tapsInside(g)) {
+    im2colTransposed(heap(backend, x), g, heap(backend, colsT));
+    return;
+  }
+  const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  const P = B * OH * OW;
+  const unitRuns = C === 1 && g.strideWidth === 1;
+  for (let fh = 0; fh < g.filterHeight; fh++) {
+    for (let fw = 0; fw < g.filterWidth; fw++) {
+      for (let c = 0; c < C; c++) {
+        const dstAt = address(backend, colsT) + 4 * ((fh * g.filterWidth + fw) * C + c) * P;
+        const srcAt = address(backend, x) + 4 * ((fh * g.dilationHeight * W + fw * g.dilationWidth) * C + c);
+        if (unitRuns) simd.strided('copy', dstAt, srcAt, [B, OH, 1], [OH * OW, OW, 0], [H * W, g.strideHeight * W, 0], OW);
+        else simd.strided('copy', dstAt, srcAt, [B, OH, OW], [OH * OW, OW, 1], [H * W * C, g.strideHeight * W * C, g.strideWidth * C], 1);
+      }
+    }
+  }
+}
+
 // The wasm backend's own kernels we build on, captured before we replace any of them.
 let wasmBatchMatMul: KernelFunc;
 
@@ -78,8 +216,66 @@ function attr<T>(attrs: NamedAttrMap | undefined, name: string): T {
 function toChannelsLast(backend: BackendWasm, t: TensorInfo): TensorInfo {
   const [n, c, h, w] = t.shape as Shape4;
   const out = allocate(backend, [n, h, w, c]);
-  nchwToNhwc(heap(backend, t), n, c, h, w, heap(backend, out));
+  permuteOnHeap(backend, t, [n, c, h, w], [0, 2, 3, 1], out);
   return out;
+}
+
+let wasmConv2D: KernelFunc;
+
+/**
+ * dW through one XNNPACK convolution, for stride 1: with the batch as channels, the
+ * input [CI, H, W, B] convolved with dy as a filter [OH, OW, B, CO] gives [CI, FH, FW, CO].
+ * XNNPACK gathers the patches itself, so only x and dy are reordered here.
+ * Returns null when the geometry needs negative padding (then im2col does it).
+ */
+function filterGradByConvolution(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry,
+  filterShape: Shape4): TensorInfo | null {
+  const { batch: B, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = g;
+  const FH = g.filterHeight, FW = g.filterWidth;
+  const padBottom = FH + OH - 1 - H - g.padTop;
+  const padRight = FW + OW - 1 - W - g.padLeft;
+  if (padBottom < 0 || padRight < 0) return null;
+  const xT = allocate(backend, [CI, H, W, B]);
+  const dyT = allocate(backend, [OH, OW, B, CO]);
+  permuteOnHeap(backend, x, [B, H, W, CI], [3, 1, 2, 0], xT);
+  permuteOnHeap(backend, dy, [B, OH, OW, CO], [1, 2, 0, 3], dyT);
+  const pad: backend_util.ExplicitPadding = [[0, 0], [g.padTop, padBottom], [g.padLeft, padRight], [0, 0]];
+  const byChannel = wasmConv2D({
+    inputs: { x: xT, filter: dyT },
+    attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
+    backend,
+  }) as TensorInfo;
+  release(backend, xT);
+  release(backend, dyT);
+  if (CI === 1) {
+    byChannel.shape = [...filterShape];
+    return byChannel;
+  }
+  const dW = allocate(backend, [...filterShape]);
+  permuteOnHeap(backend, byChannel, [CI, FH, FW, CO], [1, 2, 0, 3], dW);
+  release(backend, byChannel);
+  return dW;
+}
+
+/** dW through im2col: colsT[K, P] · dy[P, CO] as one XNNPACK product. Any stride and padding. */
+function filterGradByIm2col(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry,
+  filterShape: Shape4): TensorInfo {
+  const P = g.batch * g.outHeight * g.outWidth;
+  const K = g.filterHeight * g.filterWidth * g.inChannels;
+  const colsT = allocate(backend, [K, P]);
+  if (windowCoversInput(g)) transposeOnHeap(backend, x, P, K, colsT);
+  else im2colTransposedOnHeap(backend, x, g, colsT);
+  const dW = matMul(backend, colsT, dy, K, P, g.outChannels);
+  release(backend, colsT);
+  dW.shape = [...filterShape];
+  return dW;
+}
+
+/** Which route dW takes; 'auto' picks the faster one for the shape. Exposed for tests. */
+export type FilterGradRoute = 'auto' | 'im2col' | 'convolution';
+let filterGradRoute: FilterGradRoute = 'auto';
+export function setFilterGradRoute(route: FilterGradRoute): void {
+  filterGradRoute = route;
 }
 
 const conv2DBackpropFilter: KernelFunc = (args) => {
@@ -96,20 +292,18 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   }
   const info = backend_util.computeConv2DInfo(
     x.shape as Shape4, attr<Shape4>(attrs, 'filterShape'), attr<number | [number, number]>(attrs, 'strides'),
-    1, attr<backend_util.PadInfo['type'] | number>(attrs, 'pad') as 'same',
-    attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'), false, 'channelsLast');
+    1, attr<'same'>(attrs, 'pad'), attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'),
+    false, 'channelsLast');
   const g = geometryOf(info);
-  const P = g.batch * g.outHeight * g.outWidth;
-  const K = g.filterHeight * g.filterWidth * g.inChannels;
-  // colsT[K, P]: the input seen through the filter, one row per filter tap.
-  const colsT = allocate(backend, [K, P]);
-  if (windowCoversInput(g)) transpose2d(heap(backend, x), P, K, heap(backend, colsT));
-  else im2colTransposed(heap(backend, x), g, heap(backend, colsT));
-  // dW[K, CO] = colsT[K, P] · dy[P, CO]
-  const dW = matMul(backend, colsT, dy, K, P, g.outChannels);
-  release(backend, colsT);
+  const filterShape = info.filterShape;
+  let dW: TensorInfo | null = null;
+  const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
+  // C5-like shapes (the window is the whole input) are a plain product already.
+  const useConvolution = filterGradRoute === 'convolution' ||
+    (filterGradRoute === 'auto' && !windowCoversInput(g));
+  if (unitStride && useConvolution) dW = filterGradByConvolution(backend, x, dy, g, filterShape);
+  if (dW === null) dW = filterGradByIm2col(backend, x, dy, g, filterShape);
   for (const t of temporaries) release(backend, t);
-  dW.shape = [...info.filterShape];
   return dW;
 };
 
@@ -131,9 +325,21 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const P = g.batch * g.outHeight * g.outWidth;
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
+  if (g.inChannels === 1 && g.strideHeight === 1 && g.strideWidth === 1 && !windowCoversInput(g)) {
+    // One input channel (C1): dcolsT[K, P] = filter[K, CO] · dyᵀ[CO, P], whose rows land on
+    // long runs of dx, instead of K-wide rows that would scatter in runs of filterWidth.
+    const dyT = allocate(backend, [CO, P]);
+    transposeOnHeap(backend, dy, P, CO, dyT);
+    const dcolsT = matMul(backend, filter, dyT, K, CO, P);
+    release(backend, dyT);
+    const dx = allocate(backend, [...info.inShape]);
+    col2imTransposedOnHeap(backend, dcolsT, g, dx);
+    release(backend, dcolsT);
+    return dx;
+  }
   // dcols[P, K] = dy[P, CO] · filterᵀ[CO, K], then each row goes back to its input patch.
   const filterT = allocate(backend, [CO, K]);
-  transpose2d(heap(backend, filter), K, CO, heap(backend, filterT));
+  transposeOnHeap(backend, filter, K, CO, filterT);
   const dcols = matMul(backend, dy, filterT, P, CO, K);
   release(backend, filterT);
   if (windowCoversInput(g)) {
@@ -141,9 +347,50 @@ const conv2DBackpropInput: KernelFunc = (args) => {
     return dcols;
   }
   const dx = allocate(backend, [...info.inShape]);
-  col2imAdd(heap(backend, dcols), g, heap(backend, dx));
+  col2imOnHeap(backend, dcols, g, dx);
   release(backend, dcols);
   return dx;
+};
+
+// ---- Tanh --------------------------------------------------------------------------
+
+let wasmSigmoid: KernelFunc;
+let wasmTanh: KernelFunc;
+
+/**
+ * tanh(x) = 2σ(2x) − 1 on XNNPACK's vectorised sigmoid: the backend's own Tanh is scalar
+ * libm, ten times slower, and LeNet-5's scaled tanh runs it on every map. Below
+ * TANH_SERIES_LIMIT the odd Taylor series is used instead, which keeps relative precision.
+ */
+const tanhKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo;
+  if (x.dtype !== 'float32') return wasmTanh(args);
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  const doubled = allocate(backend, [...x.shape]);
+  const simd = simdFor(backend);
+  if (simd) simd.strided('scale', address(backend, doubled), address(backend, x), [1, 1, 1], [0, 0, 0], [0, 0, 0], n, 2);
+  else {
+    const xs = heap(backend, x), ds = heap(backend, doubled);
+    for (let i = 0; i < n; i++) ds[i] = 2 * xs[i]!;
+  }
+  const out = wasmSigmoid({ inputs: { x: doubled }, attrs: {}, backend }) as TensorInfo;
+  release(backend, doubled);
+  if (simd) {
+    simd.tanhFinish(address(backend, x), address(backend, out), n);
+    return out;
+  }
+  const xs = heap(backend, x), os = heap(backend, out);
+  for (let i = 0; i < n; i++) {
+    const v = xs[i]!;
+    if (Math.abs(v) < TANH_SERIES_LIMIT) {
+      const v2 = v * v;
+      os[i] = v * (1 + v2 * (-1 / 3 + v2 * (2 / 15 + v2 * (-17 / 315))));
+    } else {
+      os[i] = 2 * os[i]! - 1;
+    }
+  }
+  return out;
 };
 
 // ---- pooling gradients -------------------------------------------------------------
@@ -157,8 +404,16 @@ const maxPoolGradKernel: KernelFunc = (args) => {
     x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
     attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'),
     attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'));
+  const g = geometryOf(info);
   const dx = allocate(backend, [...x.shape]);
-  maxPoolGrad(heap(backend, x), heap(backend, dy), geometryOf(info), heap(backend, dx));
+  const simd = simdFor(backend);
+  if (simd && g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 && tapsInside(g)) {
+    heap(backend, dx).fill(0);
+    simd.maxPoolGrad2x2(address(backend, x), address(backend, dy), address(backend, dx),
+      g.batch, g.outHeight, g.outWidth, g.inChannels, g.inHeight, g.inWidth);
+  } else {
+    maxPoolGrad(heap(backend, x), heap(backend, dy), g, heap(backend, dx));
+  }
   return dx;
 };
 
@@ -170,8 +425,23 @@ const avgPoolGradKernel: KernelFunc = (args) => {
   const info = backend_util.computePool2DInfo(
     x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
     attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'));
+  const g = geometryOf(info);
   const dx = allocate(backend, [...x.shape]);
-  avgPoolGrad(heap(backend, dy), geometryOf(info), heap(backend, dx));
+  const simd = simdFor(backend);
+  if (simd && tapsInside(g)) {
+    // Each filter tap adds dy / (filterHeight·filterWidth) onto its strided view of dx.
+    heap(backend, dx).fill(0);
+    const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+    const scale = 1 / (g.filterHeight * g.filterWidth);
+    for (let fh = 0; fh < g.filterHeight; fh++) {
+      for (let fw = 0; fw < g.filterWidth; fw++) {
+        simd.strided('addScaled', address(backend, dx) + 4 * (fh * W + fw) * C, address(backend, dy), [B, OH, OW],
+          [H * W * C, g.strideHeight * W * C, g.strideWidth * C], [OH * OW * C, OW * C, C], C, scale);
+      }
+    }
+  } else {
+    avgPoolGrad(heap(backend, dy), g, heap(backend, dx));
+  }
   return dx;
 };
 
@@ -202,11 +472,11 @@ const batchMatMul: KernelFunc = (args) => {
   let plainA = a, plainB = b;
   if (transposeA) {
     plainA = allocate(backend, [m, k]);
-    transpose2d(heap(backend, a), k, m, heap(backend, plainA));
+    transposeOnHeap(backend, a, k, m, plainA);
   }
   if (transposeB) {
     plainB = allocate(backend, [k, n]);
-    transpose2d(heap(backend, b), n, k, heap(backend, plainB));
+    transposeOnHeap(backend, b, n, k, plainB);
   }
   const out = matMul(backend, plainA, plainB, m, k, n);
   if (transposeA) release(backend, plainA);
@@ -256,16 +526,20 @@ export function registerWasmTrainingKernels(): void {
   const matMulConfig = tf.getKernel('BatchMatMul', BACKEND) as KernelConfig | undefined;
   if (isOurs(matMulConfig)) { registered = true; return; } // another copy of this module did it
   wasmBatchMatMul = original('BatchMatMul');
+  wasmConv2D = original('Conv2D');
+  wasmSigmoid = original('Sigmoid');
+  wasmTanh = original('Tanh');
   wasmConv2DBackpropInput = original('Conv2DBackpropInput');
   replace('Conv2DBackpropFilter', conv2DBackpropFilter);
   replace('Conv2DBackpropInput', conv2DBackpropInput);
   replace('MaxPoolGrad', maxPoolGradKernel);
   replace('AvgPoolGrad', avgPoolGradKernel);
   replace('BatchMatMul', batchMatMul);
+  replace('Tanh', tanhKernel);
   registered = true;
 }
 
 /** Names of the kernels this module provides for 'wasm' (for reports and tests). */
 export const WASM_TRAINING_KERNELS = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul',
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
 ] as const;

@@ -57,10 +57,10 @@ function parseHeader(bytes: Uint8Array, fileLabel: string, expect: IdxRole): Idx
   const wantDims = DIMS_FOR_ROLE[expect];
   const wantMagic = (UINT8_TYPE << 8) | wantDims;
   const headerBytes = 4 + 4 * wantDims;
-  const what = `an IDX ${expect} file (magic ${hex32(wantMagic)})`;
+  const what = `an IDX ${expect} file`;
   if (bytes.length < 4) {
     throw new UserError('bad-file',
-      `${fileLabel}: file is too short to be ${what}: it has ${bytesText(bytes.length)}, the header alone needs ${headerBytes}`);
+      `${fileLabel}: file is too short to be ${what} (magic ${hex32(wantMagic)}): it has ${bytesText(bytes.length)}, the header alone needs ${headerBytes}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
@@ -68,7 +68,7 @@ function parseHeader(bytes: Uint8Array, fileLabel: string, expect: IdxRole): Idx
   // Not an IDX file at all unless it starts 00 00 <a known IDX type>; a known non-uint8 type is "unsupported".
   if (bytes[0] !== 0 || bytes[1] !== 0 || IDX_TYPE_NAMES[dtype] === undefined) {
     throw new UserError('bad-file',
-      `${fileLabel}: wrong magic number: found ${hex32(magic)}, expected ${hex32(wantMagic)} (${what}); is this an IDX file?`);
+      `${fileLabel}: wrong magic number: found ${hex32(magic)}, expected ${hex32(wantMagic)} (IDX uint8 ${expect}); is this an IDX file?`);
   }
   if (dtype !== UINT8_TYPE) {
     throw new UserError('bad-file',
@@ -123,6 +123,10 @@ function checkLength(header: IdxHeader, actualBytes: number, fileLabel: string, 
   }
 }
 
+/** The payload as a plain Uint8Array view (not a Buffer, whose slice() would alias instead of copy). */
+const payloadView = (bytes: Uint8Array, header: IdxHeader): Uint8Array =>
+  new Uint8Array(bytes.buffer, bytes.byteOffset + header.headerBytes, header.payloadBytes);
+
 function gunzipOrThrow(bytes: Uint8Array, fileLabel: string, options: { maxOutputLength?: number; finishFlush?: number }): Buffer {
   try {
     return gunzipSync(bytes, options);
@@ -155,7 +159,7 @@ export function parseIdx(bytes: Uint8Array, fileLabel: string, expect: IdxRole, 
   if (!isGzip(bytes)) {
     const header = parseHeader(bytes, fileLabel, expect);
     checkLength(header, bytes.length, fileLabel, expect);
-    return { dims: header.dims, data: bytes.subarray(header.headerBytes) };
+    return { dims: header.dims, data: payloadView(bytes, header) };
   }
 
   const cap = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
@@ -183,7 +187,7 @@ export function parseIdx(bytes: Uint8Array, fileLabel: string, expect: IdxRole, 
   }
   header ??= parseHeader(inflated, fileLabel, expect);
   checkLength(header, inflated.length, fileLabel, expect);
-  return { dims: header.dims, data: inflated.subarray(header.headerBytes) };
+  return { dims: header.dims, data: payloadView(inflated, header) };
 }
 
 /** Reads and parses one IDX file. A missing file is a 'not-found' UserError. */

@@ -89,18 +89,23 @@ function checkPng(bytes: Uint8Array, file: string): void {
   if (!sawEnd) throw new UserError('bad-file', `${file}: truncated PNG: the file ends before the IEND chunk`);
   if (idat.length === 0) throw new UserError('bad-file', `${file}: corrupt PNG: no image data (IDAT)`);
 
-  // pngjs bounds inflation by the image size, except for interlaced images: bound that ourselves (no PNG bombs).
-  if (interlaced) {
-    const rowBytes = Math.ceil((width * channels * depth) / 8) + 1;
-    const bound = 2 * rowBytes * height + 1024; // the 7 interlace passes add filter bytes, never doubling the size
-    try {
-      inflateSync(Buffer.concat(idat), { maxOutputLength: bound });
-    } catch (e) {
-      const big = (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-      throw new UserError('bad-file', big
-        ? `${file}: corrupt PNG: its image data decompresses to more than a ${width}×${height} image holds`
-        : `${file}: corrupt PNG: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  // Inflate once under a bound set by the header, before pngjs does: a PNG bomb stops here with a clear message,
+  // and so does image data too short for the declared size. (Interlacing adds filter bytes per pass, never 2×.)
+  const rowBytes = Math.ceil((width * channels * depth) / 8) + 1;
+  const exact = rowBytes * height;
+  const bound = interlaced ? 2 * exact + 1024 : exact;
+  let inflated: Buffer;
+  try {
+    inflated = inflateSync(Buffer.concat(idat), { maxOutputLength: bound });
+  } catch (e) {
+    const big = (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new UserError('bad-file', big
+      ? `${file}: corrupt PNG: its image data decompresses to more than a ${width}×${height} image holds`
+      : `${file}: corrupt PNG (damaged or truncated image data): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!interlaced && inflated.length < exact) {
+    throw new UserError('bad-file',
+      `${file}: corrupt PNG: its image data holds ${inflated.length} bytes, a ${width}×${height} image needs ${exact}`);
   }
 }
 
@@ -159,7 +164,7 @@ function decodeJpeg(bytes: Buffer, file: string): DecodedImage {
       maxMemoryUsageInMB: 256,
     });
   } catch (e) {
-    throw new UserError('bad-file', `${file}: corrupt JPEG: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UserError('bad-file', `${file}: corrupt JPEG (damaged or truncated): ${e instanceof Error ? e.message : String(e)}`);
   }
   if (decoded.width !== width || decoded.height !== height) {
     throw new UserError('bad-file', `${file}: corrupt JPEG: decoded ${decoded.width}×${decoded.height}, header says ${width}×${height}`);

@@ -6,7 +6,7 @@ import { toModelInput } from '../data/preprocess.js';
 import { probabilitiesFor, type VariantSpec } from '../models/variants.js';
 
 export interface Activation {
-  /** DiagramLayer id: 'input', 'C1', 'S2', ... 'OUT'. */
+  /** DiagramLayer id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
   id: string;
   shape: number[];
   data: Float32Array;
@@ -51,7 +51,8 @@ export function createPredictor(model: tfl.LayersModel, spec: VariantSpec): Pred
       try {
         const values = tensors.map((t) => t.dataSync() as Float32Array);
         const probabilities = Array.from(values[values.length - 1]!);
-        const activations: Activation[] = [{ id: 'input', shape: [size, size, 1], data: input }];
+        const inputId = spec.layers.find((l) => l.kind === 'input')?.id ?? 'INPUT';
+        const activations: Activation[] = [{ id: inputId, shape: [size, size, 1], data: input }];
         mapped.forEach((layer, i) => {
           activations.push({ id: layer.id, shape: tensors[i]!.shape.slice(1), data: values[i]! });
         });

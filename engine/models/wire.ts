@@ -14,7 +14,8 @@ interface BufferLike {
   from(data: ArrayBuffer, byteOffset: number, length: number): { toString(encoding: 'base64'): string };
   from(data: string, encoding: 'base64'): Uint8Array;
 }
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+/** Node's Buffer when present (looked up per call, so tests can exercise the portable path). */
+const nodeBuffer = (): BufferLike | undefined => (globalThis as { Buffer?: BufferLike }).Buffer;
 
 function bytesOf(data: ArrayBufferView | ArrayBuffer): Uint8Array {
   if (data instanceof Uint8Array) return data;
@@ -25,6 +26,7 @@ function bytesOf(data: ArrayBufferView | ArrayBuffer): Uint8Array {
 /** Standard base64 (with padding) of the bytes of any typed array or buffer. */
 export function encodeBase64(data: ArrayBufferView | ArrayBuffer): string {
   const bytes = bytesOf(data);
+  const NodeBuffer = nodeBuffer();
   if (NodeBuffer) return NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   const parts: string[] = [];
   const CHUNK = 3 * 4096;
@@ -58,6 +60,7 @@ export function decodeBase64(text: string): Uint8Array {
     const c = text.charCodeAt(i);
     if (c >= 128 || DECODE[c]! < 0) throw new RangeError(`invalid base64: unexpected character at ${i}`);
   }
+  const NodeBuffer = nodeBuffer();
   if (NodeBuffer) return new Uint8Array(NodeBuffer.from(text, 'base64'));
   const out = new Uint8Array(outLength);
   let o = 0;

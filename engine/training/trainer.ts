@@ -43,6 +43,34 @@ const yieldToEventLoop = (): Promise<void> =>
 /** Layer name of a variable: 'C1/kernel' → 'C1'. */
 const layerOf = (variableName: string): string => variableName.split('/')[0]!.replace(/_\d+$/, '');
 
+/**
+ * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
+ * above 10× it for 10 batches in a row has blown the network into saturation (bounded losses such as the
+ * RBF output's cannot explode, but they can get stuck far above where they started).
+ */
+export class DivergenceWatch {
+  private first: number | undefined;
+  private streak = 0;
+  static readonly EXPLODED = 100;
+  static readonly HIGH = 10;
+  static readonly HIGH_BATCHES = 10;
+
+  /** Why this step's loss means training diverged, or null. `healthy` says whether its weights count as good. */
+  check(loss: number): { fault: string | null; healthy: boolean } {
+    if (!Number.isFinite(loss)) return { fault: `the loss became ${loss}`, healthy: false };
+    this.first ??= loss;
+    const scale = Math.max(this.first, 1);
+    const start = `it started at ${this.first.toPrecision(3)}`;
+    if (loss > DivergenceWatch.EXPLODED * scale) return { fault: `the loss exploded to ${loss.toPrecision(3)} (${start})`, healthy: false };
+    const high = loss > DivergenceWatch.HIGH * scale;
+    this.streak = high ? this.streak + 1 : 0;
+    if (this.streak >= DivergenceWatch.HIGH_BATCHES) {
+      return { fault: `the loss stayed above ${DivergenceWatch.HIGH}× its first value for ${this.streak} batches (now ${loss.toPrecision(3)}, ${start})`, healthy: false };
+    }
+    return { fault: null, healthy: !high };
+  }
+}
+
 export function createOptimizer(recipe: Recipe): tf.Optimizer {
   if (recipe.optimizer === 'adam') return tf.train.adam(recipe.learningRate);
   return recipe.momentum > 0 ? tf.train.momentum(recipe.learningRate, recipe.momentum) : tf.train.sgd(recipe.learningRate);
@@ -122,6 +150,7 @@ export class Trainer {
     let learningRate = recipe.learningRate;
     const lastEmit = { batch: -Infinity, weights: -Infinity, gradients: -Infinity };
     let lastYield = performance.now();
+    const watch = new DivergenceWatch();
     let finish: { reason: DoneEvent['reason']; message: string } | null = null;
 
     this.setPhase('running');
@@ -164,17 +193,18 @@ export class Trainer {
           const loss = value.dataSync()[0]!;
           const probs = kept.probabilities!.dataSync();
           tf.dispose([x, y, value, kept.probabilities!]);
-          if (!Number.isFinite(loss)) {
+          const { fault, healthy } = watch.check(loss);
+          if (fault) {
             tf.dispose(grads);
             variables.forEach((v, i) => v.assign(tf.tensor(lastGood[i]!, v.shape)));
             finish = {
               reason: 'diverged',
-              message: `Training diverged at epoch ${epoch}, batch ${batch}: the loss became ${loss}. ` +
+              message: `Training diverged at epoch ${epoch}, batch ${batch}: ${fault}. ` +
                 `The last good weights are kept and can be saved. Try a smaller learning rate than ${learningRate}.`,
             };
             break;
           }
-          variables.forEach((v, i) => lastGood[i]!.set(v.dataSync() as Float32Array));
+          if (healthy) variables.forEach((v, i) => lastGood[i]!.set(v.dataSync() as Float32Array));
           const now = performance.now();
           if (due('gradients', now, batch === batchesPerEpoch)) {
             const norms = tf.tidy(() => layerNames.map((layer) => {

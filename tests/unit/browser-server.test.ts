@@ -2,7 +2,7 @@
 // frames answered with errors, static files confined to the renderer build,
 // worker events relayed and worker crashes survivable. The worker here is a
 // real child process running a small fake (tests/fixtures/fake-lab-worker.mjs).
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -115,7 +115,7 @@ class BridgeClient {
     const id = this.nextId++;
     this.socket.send(JSON.stringify({ id, name, request }));
     const frame = await this.waitFor((f) => 'id' in f && f.id === id);
-    return (frame as { result: never }).result;
+    return (frame as Extract<BridgeFrame, { id: number }>).result as never;
   }
 
   close(): void {
@@ -173,8 +173,26 @@ describe('the page', () => {
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).not.toMatch(/unsafe-eval'(?!.*wasm)/);
     expect(csp).not.toContain("'unsafe-eval'");
+  });
+
+  it("mirrors renderer/index.html's CSP, directive by directive", async () => {
+    const html = await readFile(new URL('../../renderer/index.html', import.meta.url), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(meta, 'renderer/index.html has a CSP meta tag').toBeTruthy();
+    const directives = (policy: string) => new Map(policy.split(';').map((d) => d.trim()).filter(Boolean)
+      .map((d) => [d.split(/\s+/)[0]!, d.split(/\s+/).slice(1).join(' ')]));
+    const page = directives(meta!);
+    const served = directives((await get(`/?token=${TOKEN}`)).headers['content-security-policy'] as string);
+    // frame-ancestors only works as a header (browsers ignore it in a meta tag), so the header always has it.
+    const headerOnly = ['frame-ancestors'];
+    expect([...served.keys()].filter((name) => !page.has(name) && !headerOnly.includes(name))).toEqual([]);
+    expect(served.get('frame-ancestors')).toBe("'none'");
+    for (const [name, value] of page) {
+      // The page allows any loopback socket; the server narrows that to its own port.
+      if (name === 'connect-src') expect(served.get(name)).toBe(value.replace('ws://127.0.0.1:*', `ws://127.0.0.1:${server.port}`));
+      else expect(served.get(name), name).toBe(value);
+    }
   });
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {
@@ -328,8 +346,9 @@ describe('frames', () => {
 
   it('answers each request by its id, whatever the order of completion', async () => {
     const client = await BridgeClient.open();
-    client.sendRaw(JSON.stringify({ id: 501, name: 'samples', request: { split: 'test', indices: [7] } })); // slow
-    client.sendRaw(JSON.stringify({ id: 502, name: 'status', request: {} }));
+    // The fake holds this answer until it has answered the next listModels.
+    client.sendRaw(JSON.stringify({ id: 501, name: 'samples', request: { split: 'test', indices: [7] } }));
+    client.sendRaw(JSON.stringify({ id: 502, name: 'listModels', request: {} }));
     const slow = await client.waitFor(answerTo(501));
     const ids = client.frames.filter((f) => 'id' in f).map((f) => (f as { id: number }).id);
     expect(ids).toEqual([502, 501]);
@@ -387,5 +406,38 @@ describe('events and crashes', () => {
     await own.close();
     expect(await closed).toBe(1001);
     await expect.poll(() => { try { process.kill(pid, 0); return 'alive'; } catch { return 'gone'; } }).toBe('gone');
+  });
+});
+
+describe('spawnForkedWorker', () => {
+  const exitOf = (port: ReturnType<typeof spawnForkedWorker>): Promise<number | null> =>
+    new Promise((resolve) => port.onExit(resolve));
+
+  it('ends a worker that ignores SIGTERM, and reports the exit once to each listener', async () => {
+    const port = spawnForkedWorker({ FAKE_WORKER_IGNORE_SIGTERM: '1' }, { entry: FAKE_WORKER });
+    const answered = new Promise<unknown>((resolve) => port.onMessage(resolve));
+    port.send({ kind: 'invoke', id: 1, name: 'status', request: {} });
+    expect(await answered).toEqual({ kind: 'result', id: 1, result: { ok: true, value: { phase: 'idle', runId: null } } });
+    let calls = 0;
+    port.onExit(() => calls++);
+    const exited = exitOf(port);
+    port.kill();
+    port.kill(); // a second kill is harmless
+    expect(await exited).toBeNull(); // ended by a signal
+    expect(await exitOf(port)).toBeNull(); // a listener added after the end still hears of it
+    expect(calls).toBe(1);
+    port.send({ kind: 'invoke', id: 2, name: 'status', request: {} }); // sending to a dead worker does not throw
+  });
+
+  it('reports the exit code of a worker that exits by itself', async () => {
+    const port = spawnForkedWorker({}, { entry: FAKE_WORKER });
+    const exited = exitOf(port);
+    port.send({ kind: 'invoke', id: 1, name: 'saveModel', request: { name: 'crash now' } });
+    expect(await exited).toBe(3);
+  });
+
+  it('reports a worker script that cannot start as an exit', async () => {
+    const port = spawnForkedWorker({}, { entry: path.join(os.tmpdir(), 'no-such-lenet-worker.js') });
+    expect(await exitOf(port)).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  colorFor, divergingColor, legendGradient, luminance, positiveColor, sharedScale, symmetricScale, ZERO_COLOR,
+  colorFor, divergingColor, formatFixed, legendGradient, luminance, positiveColor, sharedScale, symmetricScale, ZERO_COLOR,
 } from '../../renderer/src/lib/colormap.js';
 
 const isReddish = ([r, , b]: readonly number[]) => r! > b!;
@@ -96,5 +96,18 @@ describe('legendGradient', () => {
     expect(diverging.endsWith('rgb(178 24 43) 100.0%)')).toBe(true);
     const positive = legendGradient('positive', 4);
     expect(positive.startsWith('linear-gradient(to right, rgb(255 255 255) 0.0%')).toBe(true);
+  });
+});
+
+describe('formatFixed', () => {
+  it('writes read-out numbers with fixed decimals, a true minus sign and no negative zero', () => {
+    expect(formatFixed(0.05234)).toBe('0.052');
+    expect(formatFixed(-1.5)).toBe('\u22121.500');
+    expect(formatFixed(-0.0004)).toBe('\u22124.0e-4');
+    expect(formatFixed(-0.0000001)).toBe('\u22121.0e-7');
+    expect(formatFixed(-0.00049, 2)).toBe('\u22124.9e-4');
+    expect(formatFixed(0)).toBe('0.000');
+    expect(formatFixed(12.3456, 2)).toBe('12.35');
+    expect(formatFixed(Number.NaN)).toBe('NaN');
   });
 });

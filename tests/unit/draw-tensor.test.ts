@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  applyActivation, cellAt, cellEdges, chainedField, channelSlice, clipField, convDotProduct, hwioIndex, isAllZero,
+  activationFormula, applyActivation, cellAt, cellEdges, chainedField, channelSlice, clipField, convDotProduct, hwioIndex, isAllZero,
   kernelSlice, mapGeometry, nhwcIndex, rasterize, receptiveField, tileAt,
 } from '../../renderer/src/lib/draw-tensor.js';
 
@@ -193,5 +193,14 @@ describe('applyActivation', () => {
     expect(applyActivation('linear', -3)).toBe(-3);
     expect(applyActivation(undefined, 4)).toBe(4);
     expect(applyActivation('swishy', 1)).toBeNull();
+  });
+
+  it('reads the activation names the variant specs use', () => {
+    expect(applyActivation('scaled tanh 1.7159·tanh(2a/3)', 1.5)).toBeCloseTo(1.7159 * Math.tanh(1), 10);
+    expect(applyActivation('none (softmax in the loss)', -2.5)).toBe(-2.5);
+    expect(applyActivation('sigmoid', 0)).toBe(0.5);
+    expect(applyActivation('squared distance to each digit bitmap', 1)).toBeNull();
+    expect(activationFormula('scaled tanh 1.7159·tanh(2a/3)')).toBe('f(a) = 1.7159·tanh(2a/3)');
+    expect(activationFormula('relu')).toBe('f(a) = max(0, a)');
   });
 });

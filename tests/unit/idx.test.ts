@@ -132,6 +132,8 @@ describe('IDX reader', () => {
     expect(fromGzip.dims).toEqual([5, 7, 9]);
     expect(Buffer.from(fromGzip.data).equals(Buffer.from(fromPlain.data))).toBe(true);
     expect(Array.from(fromPlain.data.subarray(0, 3))).toEqual([3, 10, 17]);
+    expect(fromPlain.data.length).toBe(5 * 7 * 9);
+    expect(Object.getPrototypeOf(fromGzip.data)).toBe(Uint8Array.prototype); // not a Buffer: slice() copies
   });
 
   it('loads a folder of .gz files (Fashion-MNIST style) equal to the plain folder', () => {

@@ -112,3 +112,20 @@ export function luminance([r, g, b]: Rgb): number {
   };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
+
+// ---------------------------------------------------------------- numbers on legends and read-outs
+
+const MINUS = '\u2212';
+
+/** A weight or activation for read-outs and number grids (columns line up): fixed decimals, a true minus sign, tiny values in e-notation. */
+export function formatFixed(value: number, decimals = 3): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : `${MINUS}∞`;
+  const magnitude = Math.abs(value);
+  let text: string;
+  if (magnitude !== 0 && magnitude < 0.5 * 10 ** -decimals) text = magnitude.toExponential(1);
+  else if (magnitude >= 1e4) text = magnitude.toExponential(2);
+  else text = magnitude.toFixed(decimals);
+  // A value that rounds to zero shows without a sign.
+  return value < 0 && !/^0\.?0*$/.test(text) ? `${MINUS}${text}` : text;
+}

@@ -273,23 +273,31 @@ export const LECUN_A = 1.7159;
 export const LECUN_S = 2 / 3;
 
 /**
- * Apply a named activation. Names are matched loosely (the models use tfjs names plus a
- * scaled tanh); returns null for a name it does not know so the UI can say so.
+ * Apply an activation named as DiagramLayer.activation names it ('scaled tanh 1.7159·tanh(2a/3)',
+ * 'sigmoid', 'relu', 'none', ...) or as tfjs does. Returns null for a name it does not know,
+ * so the UI can say it cannot check the value rather than show a wrong one.
  */
 export function applyActivation(name: string | null | undefined, x: number): number | null {
   const key = (name ?? 'linear').toLowerCase().replace(/[^a-z0-9]/g, '');
-  switch (key) {
-    case 'linear': case 'none': case 'identity': case '': return x;
-    case 'tanh': return Math.tanh(x);
-    case 'relu': return Math.max(0, x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'scaledtanh': case 'lecuntanh': case 'squash': case 'squashing': case 'lecun':
-    case '17159tanh23a': case 'atanhsa':
-      return LECUN_A * Math.tanh(LECUN_S * x);
-    default:
-      if (key.includes('tanh') && key.includes('1715')) return LECUN_A * Math.tanh(LECUN_S * x);
-      return null;
+  if (key === '' || key === 'linear' || key === 'identity' || key.startsWith('none')) return x;
+  if (key.startsWith('scaledtanh') || key.startsWith('lecuntanh') || key.startsWith('squash')) {
+    return LECUN_A * Math.tanh(LECUN_S * x);
   }
+  if (key === 'tanh') return Math.tanh(x);
+  if (key === 'relu') return Math.max(0, x);
+  if (key === 'sigmoid') return 1 / (1 + Math.exp(-x));
+  return null;
+}
+
+/** A short formula for the activation, for labels: f(a) = … */
+export function activationFormula(name: string | null | undefined): string {
+  const key = (name ?? 'linear').toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (key === '' || key === 'linear' || key === 'identity' || key.startsWith('none')) return 'f(a) = a';
+  if (key.startsWith('scaledtanh') || key.startsWith('lecuntanh') || key.startsWith('squash')) return 'f(a) = 1.7159·tanh(2a/3)';
+  if (key === 'tanh') return 'f(a) = tanh(a)';
+  if (key === 'relu') return 'f(a) = max(0, a)';
+  if (key === 'sigmoid') return 'f(a) = 1/(1 + e^−a)';
+  return name ?? '';
 }
 
 /** True when an activation's output is never negative (use the positive colour map). */

@@ -27,6 +27,7 @@ export class AppStore {
   openOpen = $state(false);
   restarting = $state(false);
   private nextToastId = 1;
+  private restartListeners = new Set<() => void>();
 
   constructor(private readonly lab: LabApi) {
     lab.onTrainerCrashed((payload) => {
@@ -49,6 +50,8 @@ export class AppStore {
   /** Shows a failed request as a toast naming what failed and why. */
   fail(title: string, error: LabError): void {
     this.notify('error', title, `${error.message} (${error.code})`);
+    // A request that found the trainer dead: offer the restart even if the crash event came before this page.
+    if (error.code === 'crashed' && this.connectionLost === null && this.crash === null) this.crash = { message: error.message, exitCode: null };
   }
 
   /** The value of a Result, or null after showing its error. */
@@ -62,6 +65,12 @@ export class AppStore {
     this.toasts = this.toasts.filter((toast) => toast.id !== id);
   }
 
+  /** Called after the trainer was restarted (a fresh worker: fresh model and status). */
+  onRestarted(listener: () => void): () => void {
+    this.restartListeners.add(listener);
+    return () => this.restartListeners.delete(listener);
+  }
+
   async restartTrainer(): Promise<void> {
     this.restarting = true;
     try {
@@ -69,6 +78,7 @@ export class AppStore {
       if (this.unwrap(result, 'Could not restart the trainer') !== null) {
         this.crash = null;
         this.notify('success', 'Trainer restarted');
+        for (const listener of this.restartListeners) listener();
       }
     } finally {
       this.restarting = false;

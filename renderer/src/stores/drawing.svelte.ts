@@ -5,7 +5,19 @@ import { preprocessDrawing } from '../../../engine/data/preprocess.js';
 import type { Prediction } from '../../../engine/inference/predict.js';
 import type { ModelStore } from './model.svelte.js';
 
+export interface StrokePoint {
+  x: number;
+  y: number;
+  /** Brush width at this point, in pad pixels (pressure already applied). */
+  width: number;
+}
+export type Stroke = StrokePoint[];
+
 export class DrawingStore {
+  /** The pad's strokes in pad coordinates, kept here so the drawing survives switching views. */
+  strokes: Stroke[] = [];
+  strokeCount = $state(0);
+  brushSize = $state(20);
   /** The preprocessed 28×28 digit (0 = background, 1 = ink); null when the pad is blank. */
   pixels28 = $state.raw<Float32Array | null>(null);
   prediction = $state.raw<Prediction | null>(null);
@@ -28,6 +40,8 @@ export class DrawingStore {
   }
 
   clear(): void {
+    this.strokes = [];
+    this.strokeCount = 0;
     this.pixels28 = null;
     this.prediction = null;
   }

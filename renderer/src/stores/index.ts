@@ -15,6 +15,7 @@ import { TrainingStore } from './training.svelte.js';
 import { ModelStore } from './model.svelte.js';
 import { DrawingStore } from './drawing.svelte.js';
 import { EvaluationStore } from './evaluation.svelte.js';
+import { TrainFormStore } from './train-form.svelte.js';
 
 export { lab };
 export const app = new AppStore(lab);
@@ -23,6 +24,13 @@ export const training = new TrainingStore(lab);
 export const model = new ModelStore(lab, training);
 export const drawing = new DrawingStore(model);
 export const evaluation = new EvaluationStore(lab, model);
+/** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
+export const trainForm = new TrainFormStore();
+
+app.onRestarted(() => {
+  void training.init();
+  void model.reload();
+});
 
 onConnectionLost((reason) => {
   app.connectionLost = reason;
@@ -42,6 +50,7 @@ export type {
 export type { ModelStore } from './model.svelte.js';
 export type { DrawingStore } from './drawing.svelte.js';
 export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
+export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../engine/inference/predict.js';
 export type { VariantSpec } from '../../../engine/models/variants.js';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { VariantName, WireTensor } from '../../../engine/protocol.js';
-import type { LabApi, ModelSummary } from '../../../preload/contract.js';
+import type { LabApi, ModelSummary, Result } from '../../../preload/contract.js';
 import { getVariant, type VariantSpec } from '../../../engine/models/variants.js';
 import { wireToWeights } from '../../../engine/models/wire.js';
 import { createPredictor, type Prediction, type Predictor } from '../../../engine/inference/predict.js';
@@ -33,24 +33,33 @@ export class ModelStore {
   private builtVariant: VariantName | null = null;
   private reloadSeq = 0;
   private backendReady: Promise<void> | null = null;
+  /** While a save is in flight its modelChanged only renames the model: the weights stay. */
+  private saving = 0;
 
   constructor(private readonly lab: LabApi, private readonly training: TrainingStore) {
     lab.onModelChanged((summary) => {
       const before = this.summary;
       this.summary = summary;
-      const sameModel = before !== null && before.dir === summary.dir && before.variant === summary.variant;
+      const sameModel = this.saving > 0 || (before !== null && before.dir === summary.dir && before.variant === summary.variant);
       // While training, live weight events keep the page in sync; otherwise fetch the new weights.
       if (!sameModel && !this.training.active) void this.reload();
     });
     lab.onTrainerEvent((event) => {
       if (event.type === 'started') {
-        this.ensureBuilt(event.variant);
-        if (this.summary) this.summary = { ...this.summary, variant: event.variant, unsaved: true, testAccuracy: null };
+        // The run trains a new model (the worker names it when the run ends). Keep the old weights on screen
+        // until the run's first 'weights' event rebuilds the page's model for its variant.
+        this.summary = {
+          name: 'New model (training)', dir: '', variant: event.variant, dataset: event.dataset, backend: event.backend,
+          testAccuracy: null, savedAt: '', builtin: false, unsaved: true,
+        };
+      } else if (event.type === 'epoch') {
+        if (this.summary && this.summary.dir === '') this.summary = { ...this.summary, testAccuracy: event.testAccuracy };
       } else if (event.type === 'done') {
         void this.reload();
       }
     });
-    training.onWeights((event) => this.applyWireTensors(event.tensors, this.training.variant ?? this.variant));
+    training.onWeights((event, snapshot) =>
+      this.applyWireTensors(event.tensors, this.training.variant ?? this.variant, snapshot.tensors));
   }
 
   async init(): Promise<void> {
@@ -64,6 +73,18 @@ export class ModelStore {
       await tf.ready();
     })();
     return this.backendReady;
+  }
+
+  /** Save the current model under a name (in the models folder); the summary follows. */
+  async save(name: string): Promise<Result<ModelSummary>> {
+    this.saving++;
+    try {
+      const result = await this.lab.saveModel({ name });
+      if (result.ok) this.summary = result.value;
+      return result;
+    } finally {
+      this.saving--;
+    }
   }
 
   /** Fetch the worker's current model and its weights. */
@@ -100,12 +121,16 @@ export class ModelStore {
     return built;
   }
 
-  private applyWireTensors(tensors: readonly WireTensor[], variant: VariantName): void {
+  private applyWireTensors(tensors: readonly WireTensor[], variant: VariantName, decoded?: Map<string, TensorData>): void {
     if (tensors.length === 0) return;
     try {
+      const rebuilt = this.builtVariant !== variant;
       const built = this.ensureBuilt(variant);
-      wireToWeights(built, tensors as WireTensor[]);
-      this.weights = decodeWireTensors(tensors);
+      wireToWeights(built, tensors);
+      // An event may carry only some weights: merge, unless the model was just rebuilt.
+      const merged = rebuilt ? new Map<string, TensorData>() : new Map(this.weights);
+      for (const [name, tensor] of decoded ?? decodeWireTensors(tensors)) merged.set(name, tensor);
+      this.weights = merged;
       this.ready = true;
       this.error = null;
       this.version++;

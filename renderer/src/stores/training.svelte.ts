@@ -64,7 +64,8 @@ const MAX_BATCH_POINTS = 4000;
 const MAX_GRADIENT_POINTS = 2000;
 const MAX_SNAPSHOTS = 200;
 const SNAPSHOT_BYTES_BUDGET = 64 * 1024 * 1024;
-const EMA = 0.95;
+/** Smoothing window of the charts' train curves: a tenth of an epoch, between 5 and 50 batches. */
+const emaBeta = (batchesPerEpoch: number): number => Math.min(0.98, Math.max(0.8, 1 - 10 / Math.max(1, batchesPerEpoch)));
 
 const EMPTY_PROGRESS: TrainProgress = { epoch: 0, epochs: 0, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, etaSeconds: null, fraction: 0 };
 
@@ -100,13 +101,17 @@ export class TrainingStore {
   active = $derived(this.phase !== 'idle');
   private lastStep = 0;
   private ipsSmooth = 0;
+  // Bias-corrected EMA state (as in Adam): the smoothed curve starts at the first value instead of lagging behind it.
+  private emaLoss = 0;
+  private emaAccuracy = 0;
+  private emaWeight = 0;
   private weightListeners = new Set<(event: TrainerEventOf<'weights'>, snapshot: WeightSnapshot) => void>();
 
   constructor(private readonly lab: LabApi) {
     lab.onTrainerEvent((event) => this.handle(event));
     lab.onTrainerCrashed(() => {
+      if (this.phase !== 'idle') this.error = 'The trainer process stopped unexpectedly; this run is lost.';
       this.phase = 'idle';
-      this.error = 'The trainer process stopped unexpectedly.';
     });
   }
 
@@ -212,6 +217,9 @@ export class TrainingStore {
     this.snapshots = [];
     this.lastStep = 0;
     this.ipsSmooth = 0;
+    this.emaLoss = 0;
+    this.emaAccuracy = 0;
+    this.emaWeight = 0;
     this.progress = {
       ...EMPTY_PROGRESS,
       epoch: 1,
@@ -221,15 +229,18 @@ export class TrainingStore {
   }
 
   private onBatch(event: TrainerEventOf<'batch'>): void {
-    const previous = this.batches.at(-1);
+    const beta = emaBeta(event.batchesPerEpoch);
+    if (Number.isFinite(event.loss)) this.emaLoss = beta * this.emaLoss + (1 - beta) * event.loss;
+    this.emaAccuracy = beta * this.emaAccuracy + (1 - beta) * event.accuracy;
+    this.emaWeight = beta * this.emaWeight + (1 - beta);
     const point: BatchPoint = {
       step: event.step,
       epoch: event.epoch,
       batch: event.batch,
       loss: event.loss,
       accuracy: event.accuracy,
-      lossSmooth: previous && Number.isFinite(previous.lossSmooth) ? EMA * previous.lossSmooth + (1 - EMA) * event.loss : event.loss,
-      accuracySmooth: previous ? EMA * previous.accuracySmooth + (1 - EMA) * event.accuracy : event.accuracy,
+      lossSmooth: this.emaLoss / this.emaWeight,
+      accuracySmooth: this.emaAccuracy / this.emaWeight,
       imagesPerSecond: event.imagesPerSecond,
     };
     this.batches = appendCapped(this.batches, point, MAX_BATCH_POINTS);

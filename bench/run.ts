@@ -1,0 +1,319 @@
+// `npm run bench`: training throughput of every variant on the active backend, side by side
+// with PyTorch on the same machine (when Debian's python3-torch is installed), inference
+// latency of the drawing pad's path, memory and tensor counts. Not part of `npm test`.
+//
+//   node dist/bench/run.js [--json] [--backend wasm|cpu|tensorflow] [--variants modern,seed,lenet5]
+//                          [--images 6400] [--warmup 640] [--scaling] [--no-torch]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
+import { loadDataset, mnistDir, type Dataset, type DataSplit } from '../engine/data/dataset.js';
+import { createPredictor } from '../engine/inference/predict.js';
+import { LENET5_C3_CONNECTIONS } from '../engine/models/layers.js';
+import { VARIANTS, lossFor, probabilitiesFor, type VariantSpec } from '../engine/models/variants.js';
+import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../engine/protocol.js';
+import { BatchMaker, rangeIndices } from '../engine/training/batches.js';
+import { Trainer, createOptimizer } from '../engine/training/trainer.js';
+import { errorMessage, isUserError } from '../engine/errors.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The source folder's torch script, whether we run from bench/ or from the compiled dist/bench/. */
+const TORCH_SCRIPT = [path.join(HERE, 'torch_reference.py'), path.resolve(HERE, '../../bench/torch_reference.py')]
+  .find((p) => existsSync(p)) ?? path.join(HERE, 'torch_reference.py');
+
+interface Options {
+  json: boolean;
+  backend?: BackendName;
+  variants: VariantName[];
+  images: number;
+  warmup: number;
+  scaling: boolean;
+  torch: boolean;
+  predictRuns: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      backend: { type: 'string' },
+      variants: { type: 'string', default: VARIANT_NAMES.join(',') },
+      images: { type: 'string', default: '6400' },
+      warmup: { type: 'string', default: '640' },
+      scaling: { type: 'boolean', default: false },
+      'no-torch': { type: 'boolean', default: false },
+      'predict-runs': { type: 'string', default: '300' },
+    },
+    strict: true,
+  });
+  const positive = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  const variants = (values.variants ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  for (const v of variants) {
+    if (!(VARIANT_NAMES as readonly string[]).includes(v)) throw new Error(`--variants: unknown variant ${v} (expected ${VARIANT_NAMES.join(', ')})`);
+  }
+  let backend: BackendName | undefined;
+  if (values.backend !== undefined) {
+    const parsed = BackendName.safeParse(values.backend);
+    if (!parsed.success) throw new Error(`--backend must be one of tensorflow, wasm, cpu; got ${values.backend}`);
+    backend = parsed.data;
+  }
+  return {
+    json: values.json ?? false,
+    ...(backend ? { backend } : {}),
+    variants: variants as VariantName[],
+    images: positive('images', values.images),
+    warmup: positive('warmup', values.warmup),
+    scaling: values.scaling ?? false,
+    torch: !(values['no-torch'] ?? false),
+    predictRuns: positive('predict-runs', values['predict-runs']),
+  };
+}
+
+// ---- machine -----------------------------------------------------------------------
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) return line.split(':')[1]!.trim();
+  } catch { /* not Linux */ }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+const rssMb = (): number => process.memoryUsage().rss / 1024 / 1024;
+
+// ---- PyTorch -----------------------------------------------------------------------
+
+/** A python3 that can import torch: PATH's first, then Debian's (python3-torch installs there). */
+function findTorchPython(): { python: string; version: string } | { reason: string } {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return { reason: "no python3 can import torch (apt-get install -y python3-torch to compare)" };
+}
+
+interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string }
+
+function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number): TorchResult | { error: string } {
+  const c3Mask = LENET5_C3_CONNECTIONS[0]!.map((_, out) => LENET5_C3_CONNECTIONS.map((row) => row[out]!));
+  let dir = '';
+  try { dir = mnistDir(); } catch { /* torch falls back to random images */ }
+  const args = [
+    TORCH_SCRIPT, '--variant', spec.name, '--batch', String(recipe.batchSize), '--optimizer', recipe.optimizer,
+    '--lr', String(recipe.learningRate), '--momentum', String(recipe.momentum), '--images', String(images),
+    '--warmup', String(warmup), '--threads', String(Math.min(2, os.cpus().length)), '--mnist-dir', dir,
+    '--background', String(spec.input.background), '--ink', String(spec.input.ink), '--c3-mask', JSON.stringify(c3Mask),
+  ];
+  try {
+    const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    return JSON.parse(out.trim().split('\n').at(-1)!) as TorchResult;
+  } catch (e) {
+    return { error: errorMessage(e).split('\n')[0]! };
+  }
+}
+
+// ---- tfjs training -----------------------------------------------------------------
+
+interface TrainMeasure {
+  imagesPerSecond: number;
+  images: number;
+  seconds: number;
+  stepMs: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+/**
+ * The trainer's step (forward, loss, probabilities, gradients, optimizer update, loss read
+ * back), on consecutive MNIST batches: `warmup` images untimed, then `images` timed.
+ */
+function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSplit, images: number, warmup: number): TrainMeasure {
+  const batch = recipe.batchSize;
+  const model = spec.build(1);
+  const optimizer = createOptimizer(recipe);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const lossFn = lossFor(spec);
+  const maker = new BatchMaker(train, spec.input, 10, batch);
+  const order = rangeIndices(train.count);
+  let cursor = 0;
+  const step = (): void => {
+    if (cursor + batch > train.count) cursor = 0;
+    const { x, y } = maker.make(order, cursor, cursor + batch);
+    cursor += batch;
+    const kept: { probabilities?: tf.Tensor } = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.apply(x, { training: true }) as tf.Tensor;
+      kept.probabilities = tf.keep(probabilitiesFor(spec, out));
+      return lossFn(y, out);
+    }, variables);
+    value.dataSync();
+    kept.probabilities!.dataSync();
+    optimizer.applyGradients(grads);
+    tf.dispose([x, y, value, kept.probabilities!, grads]);
+  };
+  const warmSteps = Math.max(1, Math.ceil(warmup / batch));
+  for (let i = 0; i < warmSteps; i++) step();
+  const tensorsBefore = tf.memory().numTensors;
+  const steps = Math.max(1, Math.round(images / batch));
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const seconds = (performance.now() - t0) / 1000;
+  const tensorsAfter = tf.memory().numTensors;
+  optimizer.dispose();
+  model.dispose();
+  return { imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps, tensorsBefore, tensorsAfter };
+}
+
+/** One image through the drawing pad's path (every activation map), `runs` times after a warm-up. */
+function measurePredict(spec: VariantSpec, train: DataSplit, runs: number): { p50Ms: number; p95Ms: number; runs: number } {
+  const model = spec.build(1);
+  const predictor = createPredictor(model, spec);
+  const pixels = new Float32Array(28 * 28);
+  const times: number[] = [];
+  for (let i = 0; i < runs + 20; i++) {
+    const index = i % train.count;
+    for (let p = 0; p < pixels.length; p++) pixels[p] = train.images[index * 784 + p]! / 255;
+    const t0 = performance.now();
+    predictor.predict(pixels);
+    if (i >= 20) times.push(performance.now() - t0);
+  }
+  predictor.dispose();
+  model.dispose();
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { p50Ms: at(0.5), p95Ms: at(0.95), runs };
+}
+
+/** Images/s of the real Trainer over one epoch of the first `limit` images (linear-cost check). */
+async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName) {
+  const recipe: Recipe = { ...spec.recipe, epochs: 1 };
+  const trainer = new Trainer({
+    runId: 'bench', spec, recipe, dataset, limit, testLimit: 500, seed: 1, backend,
+    emit: () => undefined, throttle: { batch: Infinity, weights: Infinity, gradients: Infinity },
+  });
+  const tensorsBefore = tf.memory().numTensors;
+  const { done, model } = await trainer.run();
+  model.dispose();
+  return { imagesPerSecond: done.imagesPerSecond, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssMb: rssMb() };
+}
+
+// ---- output ------------------------------------------------------------------------
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const say = (line: string) => { if (!opts.json) process.stdout.write(line + '\n'); };
+  const emit = (obj: Record<string, unknown>) => { if (opts.json) process.stdout.write(JSON.stringify(obj) + '\n'); };
+
+  let report: BackendReport;
+  try {
+    report = await initBackend(opts.backend);
+  } catch (e) {
+    process.stderr.write(`bench: ${errorMessage(e)}\n`);
+    process.exitCode = isUserError(e) ? 2 : 1;
+    return;
+  }
+  const machine = { cores: os.cpus().length, cpu: cpuModel(), node: process.version, tfjs: tf.version_core, loadAverage: os.loadavg()[0]! };
+  emit({ type: 'environment', backend: report.name, note: report.note, attempts: report.attempts, ...machine });
+  say(`LeNet Lab bench — backend ${report.name} (${report.note})`);
+  for (const a of report.attempts.filter((x) => !x.ok)) say(`  (${a.name} not used: ${a.reason})`);
+  say(`machine: ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, tfjs ${machine.tfjs}`);
+  if (machine.loadAverage > 0.5 * machine.cores) {
+    say(`warning: load average ${machine.loadAverage.toFixed(2)} — other processes are running; numbers will be low and noisy`);
+  }
+
+  let dataset: Dataset;
+  try {
+    dataset = loadDataset({ kind: 'mnist' });
+  } catch (e) {
+    process.stderr.write(`bench: MNIST is needed for the benchmark: ${errorMessage(e)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const torch = opts.torch ? findTorchPython() : { reason: 'disabled with --no-torch' };
+  if ('reason' in torch) {
+    emit({ type: 'torch', available: false, reason: torch.reason });
+    say(`PyTorch: not compared — ${torch.reason}`);
+  } else {
+    emit({ type: 'torch', available: true, python: torch.python, version: torch.version });
+    say(`PyTorch: ${torch.version} via ${torch.python}, ${Math.min(2, machine.cores)} threads, same model/batch/optimizer/data`);
+  }
+  say('');
+
+  const rows: string[][] = [['variant', 'batch', 'optimizer', 'tfjs img/s', 'torch img/s', 'ratio', 'step ms', 'tensors before→after']];
+  const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
+  for (const name of opts.variants) {
+    const spec = VARIANTS[name];
+    const recipe = spec.recipe;
+    const train = measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup);
+    const torchResult = 'python' in torch ? runTorch(torch.python, spec, recipe, opts.images, opts.warmup) : null;
+    const torchIps = torchResult && 'imagesPerSecond' in torchResult ? torchResult.imagesPerSecond : null;
+    const ratio = torchIps ? train.imagesPerSecond / torchIps : null;
+    emit({
+      type: 'train', variant: name, backend: report.name, batchSize: recipe.batchSize, optimizer: recipe.optimizer,
+      images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond,
+      torchImagesPerSecond: torchIps, ratio, tensorsBefore: train.tensorsBefore, tensorsAfter: train.tensorsAfter,
+      ...(torchResult && 'error' in torchResult ? { torchError: torchResult.error } : {}),
+    });
+    rows.push([
+      name, String(recipe.batchSize), `${recipe.optimizer} ${recipe.learningRate}${recipe.momentum ? ` m${recipe.momentum}` : ''}`,
+      fmt(train.imagesPerSecond), torchResult && 'error' in torchResult ? 'error' : fmt(torchIps), ratio === null ? '—' : `${ratio.toFixed(2)}×`,
+      fmt(train.stepMs, 1), `${train.tensorsBefore}→${train.tensorsAfter}`,
+    ]);
+    if (torchResult && 'error' in torchResult) say(`torch ${name}: ${torchResult.error}`);
+
+    const predict = measurePredict(spec, dataset.train, opts.predictRuns);
+    emit({ type: 'predict', variant: name, backend: report.name, ...predict });
+    predictRows.push([name, fmt(predict.p50Ms, 2), fmt(predict.p95Ms, 2), String(predict.runs)]);
+  }
+  say(`Training: ${opts.images} images timed after ${opts.warmup} warm-up images`);
+  say(table(rows));
+  say('');
+  say('Inference: one image, probabilities and every activation map (the drawing pad\'s path)');
+  say(table(predictRows));
+
+  if (opts.scaling) {
+    say('');
+    say('Scaling: the real Trainer, one epoch over the first N training images');
+    const scaleRows: string[][] = [['variant', 'images', 'img/s', 'tensors before→after', 'RSS MB']];
+    for (const name of opts.variants) {
+      for (const limit of [6000, 30000, 60000]) {
+        const r = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name);
+        emit({ type: 'scaling', variant: name, backend: report.name, images: limit, ...r });
+        scaleRows.push([name, String(limit), fmt(r.imagesPerSecond), `${r.tensorsBefore}→${r.tensorsAfter}`, fmt(r.rssMb)]);
+      }
+    }
+    say(table(scaleRows));
+  }
+
+  const memory = { peakRssMb: peakRssMb(), rssMb: rssMb(), numTensors: tf.memory().numTensors };
+  emit({ type: 'memory', ...memory });
+  say('');
+  say(`Memory: peak RSS ${fmt(memory.peakRssMb)} MB, RSS now ${fmt(memory.rssMb)} MB, live tensors ${memory.numTensors}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

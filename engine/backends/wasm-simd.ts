@@ -1,0 +1,365 @@
+// A few loops in WebAssembly SIMD that run directly on tfjs-backend-wasm's heap.
+//
+// The wasm training kernels hand their matrix products to XNNPACK, but the data
+// shuffling around them (col2im, transposes, the max-pool gradient, tanh's fix-ups)
+// was plain JavaScript, where V8 bounds-checks every access and cannot vectorise or
+// avoid branch mispredictions. These functions do the same work 3–10× faster. The
+// module is assembled here from a handful of opcodes (no toolchain, no binary in the
+// repository) and imports the backend's own WebAssembly.Memory, so the pointers are
+// the tensors' heap offsets. Every function is checked against the JS loops and the
+// cpu backend by tests/unit/kernels.test.ts.
+
+// ---- a minimal WebAssembly encoder -------------------------------------------------
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+type ValType = typeof I32 | typeof F32 | typeof V128;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const utf8 = (s: string): number[] => [...new TextEncoder().encode(s)];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** One function body under construction: locals are numbered after the parameters. */
+class Fn {
+  readonly code: number[] = [];
+  private readonly locals: ValType[] = [];
+  constructor(readonly name: string, readonly params: ValType[]) {}
+
+  local(type: ValType): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  op(...bytes: number[]): this { this.code.push(...bytes); return this; }
+  get(l: number): this { return this.op(0x20, ...uleb(l)); }
+  set(l: number): this { return this.op(0x21, ...uleb(l)); }
+  tee(l: number): this { return this.op(0x22, ...uleb(l)); }
+  i32(v: number): this { return this.op(0x41, ...sleb(v | 0)); }
+  f32(v: number): this { return this.op(0x43, ...new Uint8Array(new Float32Array([v]).buffer)); }
+  simd(op: number): this { return this.op(0xfd, ...uleb(op)); }
+  // memarg: alignment exponent, offset
+  f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  v128Load(offset = 0): this { return this.simd(0x00).op(0, ...uleb(offset)); }
+  v128Store(offset = 0): this { return this.simd(0x0b).op(0, ...uleb(offset)); }
+
+  /** local = local + step (i32). */
+  bump(l: number, step: number | { local: number }): this {
+    this.get(l);
+    if (typeof step === 'number') this.i32(step); else this.get(step.local);
+    return this.op(0x6a).set(l);
+  }
+
+  /** while (condition()) body(): the condition leaves an i32 on the stack. */
+  whileLoop(condition: () => void, body: () => void): this {
+    this.op(0x02, 0x40, 0x03, 0x40); // block, loop
+    condition();
+    this.op(0x45, 0x0d, 1); // i32.eqz, br_if 1 (leave the block)
+    body();
+    this.op(0x0c, 0, 0x0b, 0x0b); // br 0 (next turn), end loop, end block
+    return this;
+  }
+
+  /** if (condition()) then() else otherwise(): the condition leaves an i32 on the stack. */
+  ifElse(condition: () => void, then: () => void, otherwise?: () => void): this {
+    condition();
+    this.op(0x04, 0x40);
+    then();
+    if (otherwise) { this.op(0x05); otherwise(); }
+    return this.op(0x0b);
+  }
+
+  /** for (counter = 0; counter < limit; counter++) body() */
+  count(counter: number, limit: number, body: () => void): this {
+    this.i32(0).set(counter);
+    return this.whileLoop(() => { this.get(counter).get(limit).op(0x48); }, () => { body(); this.bump(counter, 1); });
+  }
+
+  encodeBody(): number[] {
+    const groups: number[][] = this.locals.map((t) => [1, t]);
+    const body = [...vec(groups), ...this.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
+  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
+  // (import "env" "memory" (memory 0)): any size, the backend grows it.
+  const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, 0x00, 0x00]];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...uleb(f.name.length), ...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(fns.map((f) => f.encodeBody()))),
+  ];
+  return new Uint8Array(bytes);
+}
+
+// ---- the functions -----------------------------------------------------------------
+
+// Opcodes used below.
+const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SUB = 0x6b, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74;
+const F32_ADD = 0x92, F32_MAX = 0x97, F32_MUL = 0x94, F32_SUB = 0x93, F32_GT = 0x5e, F32_EQ = 0x5b, F32_NE = 0x5c, F32_LT = 0x5d, F32_ABS = 0x8b;
+const SELECT = 0x1b;
+const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
+
+/** The element operations of the strided loops. */
+export type StridedOp = 'copy' | 'add' | 'scale' | 'addScaled';
+
+/**
+ * strided_<op>(dst, src, n0, n1, n2, d0, d1, d2, s0, s1, s2, len, k): for every (i0, i1, i2),
+ * a run of `len` floats: dst[D + j] (op)= src[S + j] with D = i0·d0 + i1·d1 + i2·d2 and
+ * S likewise (all in floats; dst and src are byte offsets). k is the scale of 'scale'/'addScaled'.
+ * Runs go 4 floats at a time, then one by one.
+ */
+function stridedFn(op: StridedOp): Fn {
+  const f = new Fn(`strided_${op}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32]);
+  const [dst, src, n0, n1, n2, d0, d1, d2, s0, s1, s2, len, k] = f.params.map((_, i) => i) as number[] as
+    [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const i0 = f.local(I32), i1 = f.local(I32), i2 = f.local(I32), j = f.local(I32);
+  const p0d = f.local(I32), p0s = f.local(I32), p1d = f.local(I32), p1s = f.local(I32);
+  const pd = f.local(I32), ps = f.local(I32), end = f.local(I32);
+  const kv = f.local(V128);
+  f.get(k).simd(F32X4_SPLAT).set(kv);
+  // Strides to bytes.
+  for (const s of [d0, d1, d2, s0, s1, s2]) f.get(s).i32(2).op(I32_SHL).set(s);
+  const scalar = (): void => {
+    // *pd (op)= *ps
+    f.get(pd);
+    if (op === 'add' || op === 'addScaled') f.get(pd).f32Load();
+    f.get(ps).f32Load();
+    if (op === 'scale' || op === 'addScaled') f.get(k).op(F32_MUL);
+    if (op === 'add' || op === 'addScaled') f.op(F32_ADD);
+    f.f32Store();
+  };
+  const vector = (): void => {
+    f.get(pd);
+    if (op === 'add' || op === 'addScaled') f.get(pd).v128Load();
+    f.get(ps).v128Load();
+    if (op === 'scale' || op === 'addScaled') f.get(kv).simd(F32X4_MUL);
+    if (op === 'add' || op === 'addScaled') f.simd(F32X4_ADD);
+    f.v128Store();
+  };
+  f.get(dst).set(p0d).get(src).set(p0s);
+  f.count(i0, n0, () => {
+    f.get(p0d).set(p1d).get(p0s).set(p1s);
+    f.count(i1, n1, () => {
+      f.get(p1d).set(pd).get(p1s).set(ps);
+      f.ifElse(() => { f.get(len).i32(1).op(0x46); }, () => {
+        // One float per run (transposes, gathers): a tight loop along axis 2.
+        f.count(i2, n2, () => {
+          scalar();
+          f.bump(pd, { local: d2 }).bump(ps, { local: s2 });
+        });
+      }, () => {
+        f.count(i2, n2, () => {
+          // The run [pd, pd + 4·len): vectors while 4 floats remain, then singles.
+          f.get(pd).get(len).i32(2).op(I32_SHL).op(I32_ADD).set(end);
+          f.get(pd).set(j); // j remembers the run start
+          f.whileLoop(() => { f.get(pd).i32(16).op(I32_ADD).get(end).op(I32_LE_U); }, () => { vector(); f.bump(pd, 16).bump(ps, 16); });
+          f.whileLoop(() => { f.get(pd).get(end).op(I32_LT_U); }, () => { scalar(); f.bump(pd, 4).bump(ps, 4); });
+          // Back to the run start, then one step along axis 2.
+          f.get(ps).get(pd).get(j).op(I32_SUB).op(I32_SUB).set(ps);
+          f.get(j).set(pd);
+          f.bump(pd, { local: d2 }).bump(ps, { local: s2 });
+        });
+      });
+      f.bump(p1d, { local: d1 }).bump(p1s, { local: s1 });
+    });
+    f.bump(p0d, { local: d0 }).bump(p0s, { local: s0 });
+  });
+  return f;
+}
+
+/**
+ * max_pool_grad_2x2(x, dy, dx, batch, outHeight, outWidth, channels, inHeight, inWidth):
+ * 2×2 windows, stride 2, no padding. Each window sends dy to the first strict maximum in
+ * row-major order (NaN never wins; an all -Infinity/NaN window sends nothing), chosen with
+ * selects rather than branches: the first of the four equal to their max, or, when a NaN
+ * makes the max NaN, a tournament that skips NaNs. dx must be zeroed by the caller.
+ */
+function maxPoolGrad2x2Fn(): Fn {
+  const f = new Fn('max_pool_grad_2x2', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [x, dy, dx, batch, oh, ow, ch, h, w] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const b = f.local(I32), r = f.local(I32), c = f.local(I32), q = f.local(I32);
+  const rowBytes = f.local(I32), chBytes = f.local(I32), pa = f.local(I32), pb = f.local(I32), pc = f.local(I32), pd = f.local(I32);
+  const va = f.local(F32), vb = f.local(F32), vc = f.local(F32), vd = f.local(F32);
+  const top = f.local(F32), bot = f.local(F32), topAt = f.local(I32), botAt = f.local(I32), take = f.local(I32);
+  const best = f.local(F32), at = f.local(I32), dyp = f.local(I32), rowStart = f.local(I32);
+  f.get(w).get(ch).op(I32_MUL).i32(2).op(I32_SHL).set(rowBytes);
+  f.get(ch).i32(2).op(I32_SHL).set(chBytes);
+  f.get(dy).set(dyp);
+  // "first > second, or first is a number and second is NaN" for the tournament.
+  const beats = (first: number, second: number): void => {
+    f.get(first).get(second).op(F32_GT);
+    f.get(second).get(second).op(F32_NE).get(first).get(first).op(F32_EQ).op(I32_AND);
+    f.op(I32_OR);
+  };
+  f.count(b, batch, () => {
+    f.count(r, oh, () => {
+      // rowStart = x + ((b·h + 2r)·w·ch)·4
+      f.get(b).get(h).op(I32_MUL).get(r).i32(1).op(I32_SHL).op(I32_ADD).get(rowBytes).op(I32_MUL).get(x).op(I32_ADD).set(rowStart);
+      f.count(q, ow, () => {
+        f.get(rowStart).set(pa);
+        f.count(c, ch, () => {
+          f.get(pa).get(chBytes).op(I32_ADD).set(pb);
+          f.get(pa).get(rowBytes).op(I32_ADD).set(pc);
+          f.get(pc).get(chBytes).op(I32_ADD).set(pd);
+          f.get(pa).f32Load().set(va).get(pb).f32Load().set(vb).get(pc).f32Load().set(vc).get(pd).f32Load().set(vd);
+          // best = max of the four (NaN if any is NaN); the first position holding it wins.
+          f.get(va).get(vb).op(F32_MAX).get(vc).get(vd).op(F32_MAX).op(F32_MAX).set(best);
+          f.ifElse(() => { f.get(best).get(best).op(F32_EQ); }, () => {
+            f.get(pa).get(pb).get(pc).get(pd).get(vc).get(best).op(F32_EQ).op(SELECT)
+              .get(vb).get(best).op(F32_EQ).op(SELECT)
+              .get(va).get(best).op(F32_EQ).op(SELECT).set(at);
+          }, () => {
+            // A NaN in the window: the exact rule (NaN never wins), as a tournament.
+            beats(vb, va); f.set(take);
+            f.get(vb).get(va).get(take).op(SELECT).set(top);
+            f.get(pb).get(pa).get(take).op(SELECT).set(topAt);
+            beats(vd, vc); f.set(take);
+            f.get(vd).get(vc).get(take).op(SELECT).set(bot);
+            f.get(pd).get(pc).get(take).op(SELECT).set(botAt);
+            beats(bot, top); f.set(take);
+            f.get(bot).get(top).get(take).op(SELECT).set(best);
+            f.get(botAt).get(topAt).get(take).op(SELECT).set(at);
+          });
+          // if (best === best && best > -Infinity) dx[at − x] = *dyp
+          f.get(best).get(best).op(F32_EQ).get(best).f32(Number.NEGATIVE_INFINITY).op(F32_GT).op(I32_AND);
+          f.op(0x04, 0x40); // if
+          f.get(at).get(x).op(I32_SUB).get(dx).op(I32_ADD).get(dyp).f32Load().f32Store();
+          f.op(0x0b); // end if
+          f.bump(dyp, 4).bump(pa, 4);
+        });
+        f.get(rowStart).get(chBytes).i32(1).op(I32_SHL).op(I32_ADD).set(rowStart);
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * tanh_finish(x, out, n): out holds σ(2x); make it tanh(x): 2·out − 1, except where
+ * |x| < limit, where the odd Taylor series keeps full relative precision.
+ */
+function tanhFinishFn(limit: number): Fn {
+  const f = new Fn('tanh_finish', [I32, I32, I32]);
+  const [x, out, n] = [0, 1, 2];
+  const end = f.local(I32), v = f.local(V128), v2 = f.local(V128), s = f.local(F32), t2 = f.local(F32);
+  f.get(out).get(n).i32(2).op(I32_SHL).op(I32_ADD).set(end);
+  const splat = (value: number): void => { f.f32(value).simd(F32X4_SPLAT); };
+  f.whileLoop(() => { f.get(out).i32(16).op(I32_ADD).get(end).op(I32_LE_U); }, () => {
+    f.get(x).v128Load().set(v);
+    f.get(v).get(v).simd(F32X4_MUL).set(v2);
+    f.get(out);
+    // series: v·(1 + v²·(−1/3 + v²·(2/15 + v²·(−17/315))))
+    f.get(v);
+    splat(1);
+    f.get(v2);
+    splat(-1 / 3);
+    f.get(v2);
+    splat(2 / 15);
+    f.get(v2);
+    splat(-17 / 315);
+    f.simd(F32X4_MUL).simd(F32X4_ADD).simd(F32X4_MUL).simd(F32X4_ADD).simd(F32X4_MUL).simd(F32X4_ADD).simd(F32X4_MUL);
+    // 2·σ − 1
+    f.get(out).v128Load();
+    splat(2);
+    f.simd(F32X4_MUL);
+    splat(1);
+    f.simd(F32X4_SUB);
+    // mask |v| < limit picks the series
+    f.get(v).simd(F32X4_ABS);
+    splat(limit);
+    f.simd(F32X4_LT);
+    f.simd(V128_BITSELECT);
+    f.v128Store();
+    f.bump(x, 16).bump(out, 16);
+  });
+  f.whileLoop(() => { f.get(out).get(end).op(I32_LT_U); }, () => {
+    f.get(x).f32Load().set(s);
+    f.get(s).get(s).op(F32_MUL).set(t2);
+    f.get(out);
+    f.get(s).f32(1).get(t2).f32(-1 / 3).get(t2).f32(2 / 15).get(t2).f32(-17 / 315)
+      .op(F32_MUL, F32_ADD, F32_MUL, F32_ADD, F32_MUL, F32_ADD, F32_MUL);
+    f.get(out).f32Load().f32(2).op(F32_MUL).f32(1).op(F32_SUB);
+    f.get(s).op(F32_ABS).f32(limit).op(F32_LT);
+    f.op(SELECT);
+    f.f32Store();
+    f.bump(x, 4).bump(out, 4);
+  });
+  return f;
+}
+
+// ---- the instance ------------------------------------------------------------------
+
+export interface SimdLoops {
+  strided(op: StridedOp, dst: number, src: number, n: [number, number, number],
+    dstStrides: [number, number, number], srcStrides: [number, number, number], len: number, k?: number): void;
+  maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, outHeight: number, outWidth: number,
+    channels: number, inHeight: number, inWidth: number): void;
+  tanhFinish(x: number, out: number, n: number): void;
+}
+
+/** The limit below which tanh uses its series (see tanhFinishFn). */
+export const TANH_SERIES_LIMIT = 0.0625;
+
+type Exported = Record<string, (...args: number[]) => void>;
+
+/**
+ * Instantiates the loops on `memory` (tfjs-backend-wasm's heap). Returns null where
+ * WebAssembly SIMD is unavailable; callers then use their JavaScript loops.
+ */
+export function createSimdLoops(memory: WebAssembly.Memory): SimdLoops | null {
+  const ops: StridedOp[] = ['copy', 'add', 'scale', 'addScaled'];
+  let exports: Exported;
+  try {
+    const bytes = assemble([...ops.map(stridedFn), maxPoolGrad2x2Fn(), tanhFinishFn(TANH_SERIES_LIMIT)]);
+    const module = new WebAssembly.Module(bytes);
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
+  } catch {
+    return null;
+  }
+  const strided = Object.fromEntries(ops.map((op) => [op, exports[`strided_${op}`]!])) as Record<StridedOp, (...a: number[]) => void>;
+  const maxPool = exports['max_pool_grad_2x2']!;
+  const tanh = exports['tanh_finish']!;
+  return {
+    strided(op, dst, src, n, ds, ss, len, k = 1) {
+      if (n[0] <= 0 || n[1] <= 0 || n[2] <= 0 || len <= 0) return;
+      strided[op](dst, src, n[0], n[1], n[2], ds[0], ds[1], ds[2], ss[0], ss[1], ss[2], len, k);
+    },
+    maxPoolGrad2x2(x, dy, dx, batch, outHeight, outWidth, channels, inHeight, inWidth) {
+      maxPool(x, dy, dx, batch, outHeight, outWidth, channels, inHeight, inWidth);
+    },
+    tanhFinish(x, out, n) {
+      tanh(x, out, n);
+    },
+  };
+}

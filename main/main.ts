@@ -1,0 +1,286 @@
+// Electron main process entry: wires the window, the app:// protocol, the
+// security guards, IPC, the trainer utility process and the menu together.
+// The logic lives in the plain modules next to this file; this one only glues.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeTheme,
+  protocol,
+  screen,
+  session,
+  shell,
+  utilityProcess,
+  type MessageBoxOptions,
+  type OpenDialogOptions,
+} from 'electron';
+import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../preload/contract.js';
+import { createHostHandler } from '../hosts/host-handler.js';
+import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
+import { aboutDetail, PAPER_URL } from './about.js';
+import { APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { csvHasRows, exportFileName, withExtension } from './export-files.js';
+import { createEventRelay, registerInvokeHandlers, windowSenderGate } from './ipc.js';
+import { buildMenuTemplate, type MenuActions } from './menu.js';
+import { denyAllPermissions, hardenWebContents, openExternalSafely, type BlockedListener } from './security.js';
+import { appLayout, trainerEnv, utilityWorkerSpawner } from './trainer-process.js';
+import {
+  defaultModelName,
+  parseTrainerEvent,
+  QUIT_PROMPT,
+  quitChoice,
+  TaskbarProgress,
+  UnsavedModelTracker,
+  type ProgressUpdate,
+} from './training-monitor.js';
+import { createMainWindow, trackWindowState } from './window.js';
+import { fitToDisplays, loadWindowState, type ThemeSource } from './window-state.js';
+
+// Before 'ready': every renderer sandboxed, and app:// a standard, secure origin that can use fetch.
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+// Tests (and a teacher's portable setup) can keep the app's data elsewhere; set before the single-instance lock uses it.
+if (process.env.LENET_LAB_USER_DATA_DIR) app.setPath('userData', path.resolve(process.env.LENET_LAB_USER_DATA_DIR));
+
+const log = (line: string): void => {
+  process.stderr.write(`lenet-lab: ${line}\n`);
+};
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  runApp();
+}
+
+function runApp(): void {
+  const isDev = !app.isPackaged;
+  const layout = appLayout({
+    isPackaged: app.isPackaged,
+    appPath: app.getAppPath(),
+    resourcesPath: process.resourcesPath,
+    userDataPath: app.getPath('userData'),
+  });
+  let mainWindow: BrowserWindow | null = null;
+  let theme: ThemeSource = 'system';
+  let allowClose = false;
+  let quitPromptOpen = false;
+
+  const liveWindow = (): BrowserWindow | null => (mainWindow && !mainWindow.isDestroyed() ? mainWindow : null);
+  const onBlocked: BlockedListener = (kind, detail) => log(`blocked ${kind}: ${detail.slice(0, 200)}`);
+
+  // Worker events: the taskbar and the unsaved-model tracker see them before the window does.
+  const progress = new TaskbarProgress();
+  const unsaved = new UnsavedModelTracker();
+  const applyProgress = (update: ProgressUpdate | null): void => {
+    if (update) liveWindow()?.setProgressBar(update.fraction, { mode: update.mode });
+  };
+  const relay = createEventRelay(() => liveWindow()?.webContents ?? null, (name, why) => log(`dropped a malformed ${name} event: ${why}`));
+  const emit: EmitEvent = (name, payload) => {
+    if (name === 'trainerEvent') {
+      const event = parseTrainerEvent(payload);
+      if (event) {
+        applyProgress(progress.onTrainerEvent(event));
+        unsaved.onTrainerEvent(event);
+      }
+    } else if (name === 'trainerCrashed') {
+      applyProgress(progress.onTrainerCrashed());
+      unsaved.onTrainerCrashed();
+    }
+    relay(name, payload);
+  };
+  const sendMenuCommand = (command: MenuCommand): void => relay('menuCommand', command);
+
+  const client = new WorkerClient(
+    utilityWorkerSpawner(utilityProcess, { entry: layout.workerEntry, env: trainerEnv(layout, process.env), log }),
+    emit,
+  );
+
+  const pickModelFolder = async (): Promise<string | null> => {
+    const options: OpenDialogOptions = {
+      title: 'Open a LeNet Lab model',
+      buttonLabel: 'Open Model',
+      defaultPath: layout.modelsDir,
+      properties: ['openDirectory'],
+    };
+    const window = liveWindow();
+    const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return picked.canceled ? null : (picked.filePaths[0] ?? null);
+  };
+  const handler = createHostHandler(client, { pickModelFolder });
+  const onResult = (name: InvokeName, result: Result<unknown>): void => {
+    unsaved.onInvokeResult(name, result);
+    if (name === 'restartTrainer' && result.ok) applyProgress(progress.onTrainerRestarted());
+  };
+  /** Requests made by the main process itself (menu, quit prompt) take the same path as the renderer's. */
+  const hostCall = async <K extends InvokeName>(name: K, request: RequestOf<K>): Promise<Result<ResponseOf<K>>> => {
+    const result = await handler(name, request);
+    onResult(name, result);
+    return result as Result<ResponseOf<K>>;
+  };
+
+  const messageBox = async (options: MessageBoxOptions): Promise<number> => {
+    const window = liveWindow();
+    return (window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options)).response;
+  };
+  const showError = (message: string, detail: string): Promise<number> => messageBox({ type: 'error', message, detail, buttons: ['OK'] });
+  const confirmDiscard = async (action: string): Promise<boolean> => {
+    if (!unsaved.hasUnsavedModel) return true;
+    const response = await messageBox({
+      type: 'warning',
+      message: `${action} and discard the trained model?`,
+      detail: 'The model trained in this session has not been saved.',
+      buttons: [action, 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+    });
+    return response === 0;
+  };
+
+  const saveFile = async (title: string, defaultName: string, filter: { name: string; extension: '.png' | '.csv' }, data: string | Uint8Array): Promise<void> => {
+    const window = liveWindow();
+    const options = {
+      title,
+      defaultPath: path.join(app.getPath(filter.extension === '.png' ? 'pictures' : 'documents'), defaultName),
+      filters: [{ name: filter.name, extensions: [filter.extension.slice(1)] }],
+    };
+    const chosen = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    if (chosen.canceled || !chosen.filePath) return;
+    const target = withExtension(chosen.filePath, filter.extension);
+    try {
+      await writeFileAtomic(target, data);
+    } catch (e) {
+      await showError('The file could not be written', `${target}: ${e instanceof Error ? e.message : String(e)}. Nothing was changed; choose another folder.`);
+    }
+  };
+
+  const actions: MenuActions = {
+    // The renderer's model picker lists saved and built-in models and offers the folder dialog (openModelDialog).
+    openModel: () => sendMenuCommand({ command: 'open-model' }),
+    saveModel: () => sendMenuCommand({ command: 'save-model' }),
+    showModelsFolder: () => void (async () => {
+      await fs.mkdir(layout.modelsDir, { recursive: true });
+      const problem = await shell.openPath(layout.modelsDir);
+      if (problem) await showError('The models folder could not be shown', `${layout.modelsDir}: ${problem}`);
+    })(),
+    exportViewPng: () => void (async () => {
+      const window = liveWindow();
+      if (!window) return;
+      const image = await window.webContents.capturePage();
+      await saveFile('Export View as PNG', exportFileName('view', new Date()), { name: 'PNG image', extension: '.png' }, image.toPNG());
+    })(),
+    exportHistoryCsv: () => void (async () => {
+      const csv = await hostCall('historyCsv', {});
+      if (!csv.ok) return void (await showError('The training history could not be exported', csv.error.message));
+      if (!csvHasRows(csv.value)) return void (await messageBox({ type: 'info', message: 'There is no training history yet.', detail: 'Train a model, or open one that was trained in LeNet Lab, then export again.', buttons: ['OK'] }));
+      await saveFile('Export Training History as CSV', exportFileName('history', new Date()), { name: 'CSV table', extension: '.csv' }, csv.value);
+    })(),
+    navigate: (view) => sendMenuCommand({ command: 'navigate', view }),
+    startOrPause: () => sendMenuCommand({ command: 'start-or-pause' }),
+    stopTraining: () => void (async () => {
+      const result = await hostCall('stop', {});
+      if (!result.ok) await showError('Training could not be stopped', result.error.message);
+    })(),
+    restartTrainer: () => void (async () => {
+      if (!(await confirmDiscard('Restart the trainer'))) return;
+      await hostCall('restartTrainer', {});
+    })(),
+    setTheme: (next) => {
+      theme = next;
+      nativeTheme.themeSource = next;
+    },
+    about: () => void (async () => {
+      const info = await hostCall('info', {});
+      const runtime = { app: app.getVersion(), electron: process.versions.electron, chrome: process.versions.chrome, node: process.versions.node };
+      const detail = aboutDetail(runtime, info.ok ? info.value : null, info.ok ? null : info.error.message);
+      const response = await messageBox({
+        type: 'info',
+        title: 'About LeNet Lab',
+        message: 'LeNet Lab',
+        detail,
+        buttons: ['OK', 'Read the 1998 Paper (opens your browser)'],
+        defaultId: 0,
+        cancelId: 0,
+      });
+      if (response === 1) await openExternalSafely(shell, PAPER_URL);
+    })(),
+  };
+
+  const confirmQuit = async (window: BrowserWindow): Promise<void> => {
+    if (quitPromptOpen) return;
+    quitPromptOpen = true;
+    try {
+      const choice = quitChoice((await dialog.showMessageBox(window, QUIT_PROMPT)).response);
+      if (choice === 'cancel') return;
+      if (choice === 'save') {
+        const saved = await hostCall('saveModel', { name: defaultModelName(unsaved.unsavedVariant, new Date()) });
+        if (!saved.ok) {
+          await showError('The model could not be saved, so LeNet Lab is still open', saved.error.message);
+          return;
+        }
+      }
+      allowClose = true;
+      app.quit();
+    } finally {
+      quitPromptOpen = false;
+    }
+  };
+
+  const openWindow = async (): Promise<void> => {
+    const saved = await loadWindowState(layout.windowStateFile);
+    theme = saved?.theme ?? 'system';
+    nativeTheme.themeSource = theme;
+    const placement = fitToDisplays(saved, [screen.getPrimaryDisplay(), ...screen.getAllDisplays()].map((display) => display.workArea));
+    const window = createMainWindow({ preloadPath: layout.preloadPath, placement, isDev });
+    mainWindow = window;
+    trackWindowState(window, layout.windowStateFile, () => theme, log);
+    window.on('close', (event) => {
+      if (allowClose || !unsaved.hasUnsavedModel) return;
+      event.preventDefault();
+      void confirmQuit(window);
+    });
+    window.on('closed', () => {
+      if (mainWindow === window) mainWindow = null;
+    });
+    window.webContents.on('render-process-gone', (_event, details) => {
+      log(`the window's renderer stopped (${details.reason})`);
+      if (details.reason === 'clean-exit') return;
+      void messageBox({
+        type: 'error',
+        message: 'The LeNet Lab window stopped working.',
+        detail: `Reason: ${details.reason}. The trainer and its model are unaffected; reload the window to go on.`,
+        buttons: ['Reload', 'Quit'],
+        defaultId: 0,
+        cancelId: 1,
+      }).then((response) => (response === 0 ? liveWindow()?.webContents.reload() : app.quit()));
+    });
+    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isDev, appName: 'LeNet Lab', theme, actions })));
+  };
+
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, onBlocked));
+  app.on('session-created', (created) => denyAllPermissions(created, onBlocked));
+  app.on('second-instance', () => {
+    const window = liveWindow();
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => client.dispose());
+
+  void app.whenReady().then(async () => {
+    denyAllPermissions(session.defaultSession, onBlocked);
+    protocol.handle(APP_SCHEME, createAppProtocolHandler(layout.rendererDir));
+    registerInvokeHandlers(ipcMain, { handler, gate: windowSenderGate(liveWindow), onResult });
+    client.start();
+    await openWindow();
+  }).catch((e: unknown) => {
+    log(`could not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    dialog.showErrorBox('LeNet Lab could not start', e instanceof Error ? e.message : String(e));
+    app.exit(1);
+  });
+}

@@ -1,0 +1,30 @@
+// Bundles preload/preload.ts (and what it imports from the contract, zod
+// included) into ONE CommonJS file, dist/preload/preload.cjs: a sandboxed
+// preload can require('electron') but no local files.
+//   npx vite build --config preload/vite.config.ts
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export default defineConfig({
+  root,
+  publicDir: false,
+  logLevel: 'warn',
+  build: {
+    outDir: 'dist/preload',
+    emptyOutDir: false, // tsc also writes dist/preload/ (contract.js, which dist/main imports)
+    target: 'es2022',
+    minify: false, // small, and readable for review and for Electronegativity's scan of dist/
+    sourcemap: false,
+    copyPublicDir: false,
+    lib: {
+      entry: fileURLToPath(new URL('./preload.ts', import.meta.url)),
+      formats: ['cjs'],
+      fileName: () => 'preload.cjs',
+    },
+    rollupOptions: {
+      external: ['electron'],
+    },
+  },
+});

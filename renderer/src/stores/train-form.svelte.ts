@@ -1,0 +1,71 @@
+// The Train view's form, kept in a store so the Space shortcut and the menu's
+// "Start / Pause" can start a run with what the student typed, from any view.
+// Fields are strings as typed; lib/train-form-validate.ts checks them.
+import type { TrainConfig, VariantName } from '../../../engine/protocol.js';
+import { VARIANTS } from '../../../engine/models/variants.js';
+import { parseTypedNumber, validateTrainForm, type FormField } from '../lib/train-form-validate.js';
+
+export type { FormField, RecipeField } from '../lib/train-form-validate.js';
+
+export const MNIST_TRAIN_COUNT = 60_000;
+export const MNIST_TEST_COUNT = 10_000;
+
+export class TrainFormStore {
+  variant = $state<VariantName>('lenet5');
+  optimizer = $state<'sgd' | 'adam'>('adam');
+  learningRate = $state('');
+  momentum = $state('');
+  batchSize = $state('');
+  epochs = $state('');
+  lrDecay = $state('');
+  datasetKind = $state<'mnist' | 'folder'>('mnist');
+  folder = $state('');
+  /** Train on the first N images ('' = all). Classroom default: a quick run. */
+  limit = $state('6000');
+  /** Test on the first N images after each epoch ('' = all). */
+  testLimit = $state('2000');
+  seed = $state('');
+
+  private validation = $derived(validateTrainForm({
+    variant: this.variant, optimizer: this.optimizer, learningRate: this.learningRate, momentum: this.momentum,
+    batchSize: this.batchSize, epochs: this.epochs, lrDecay: this.lrDecay, datasetKind: this.datasetKind,
+    folder: this.folder, limit: this.limit, testLimit: this.testLimit, seed: this.seed,
+  }));
+
+  constructor() {
+    this.loadRecipe('lenet5');
+  }
+
+  /** Fill the recipe fields with a variant's own recipe. */
+  loadRecipe(variant: VariantName): void {
+    const recipe = VARIANTS[variant].recipe;
+    this.variant = variant;
+    this.optimizer = recipe.optimizer;
+    this.learningRate = String(recipe.learningRate);
+    this.momentum = String(recipe.momentum);
+    this.batchSize = String(recipe.batchSize);
+    this.epochs = String(recipe.epochs);
+    this.lrDecay = String(recipe.lrDecay);
+  }
+
+  /** True when the recipe fields differ from the variant's own recipe. */
+  get edited(): boolean {
+    const recipe = VARIANTS[this.variant].recipe;
+    return this.optimizer !== recipe.optimizer
+      || parseTypedNumber(this.learningRate) !== recipe.learningRate
+      || parseTypedNumber(this.momentum) !== recipe.momentum
+      || parseTypedNumber(this.batchSize) !== recipe.batchSize
+      || parseTypedNumber(this.epochs) !== recipe.epochs
+      || parseTypedNumber(this.lrDecay) !== recipe.lrDecay;
+  }
+
+  /** Field → message for every invalid field (empty when the form is valid). */
+  get errors(): Partial<Record<FormField, string>> {
+    return this.validation.errors;
+  }
+
+  /** The request to start training, or null when a field is invalid. */
+  get config(): TrainConfig | null {
+    return this.validation.config;
+  }
+}

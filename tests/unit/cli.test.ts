@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDataset } from '../../engine/data/dataset.js';
+import { runCli } from '../../cli/lenet-lab.js';
+import type { Io } from '../../cli/commands.js';
+
+const run = async (...argv: string[]) => {
+  const out: string[] = [];
+  let err = '';
+  const io: Io = { out: (l) => out.push(l), log: (t) => (err += t), interactive: false };
+  const code = await runCli(argv, io);
+  return { code, out, err, json: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
+};
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-cli-'));
+const modelDir = path.join(tmp, 'tiny');
+
+/** Writes an MNIST test digit as a PNG, scaled up and optionally inverted, like a phone photo of a drawing. */
+function writeDigitPng(file: string, index: number, opts: { invert?: boolean; scale?: number } = {}): number {
+  const test = loadDataset({ kind: 'mnist' }).test;
+  const scale = opts.scale ?? 3;
+  const size = 28 * scale + 20;
+  const png = new PNG({ width: size, height: size });
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const sx = Math.floor((x - 10) / scale), sy = Math.floor((y - 10) / scale);
+      const ink = sx >= 0 && sy >= 0 && sx < 28 && sy < 28 ? test.images[index * 784 + sy * 28 + sx]! : 0;
+      const v = opts.invert ? ink : 255 - ink;
+      const o = (y * size + x) * 4;
+      png.data[o] = png.data[o + 1] = png.data[o + 2] = v;
+      png.data[o + 3] = 255;
+    }
+  }
+  fs.writeFileSync(file, PNG.sync.write(png));
+  return test.labels[index]!;
+}
+
+beforeAll(async () => {
+  const r = await run('train', '--variant', 'modern', '--epochs', '1', '--limit', '2048', '--test-limit', '500', '--seed', '1', '--out', modelDir, '--json');
+  expect(r.code, r.err).toBe(0);
+});
+
+describe('lenet-lab CLI', () => {
+  it('train --json prints epoch, gradients and a done line with the backend and throughput', async () => {
+    const r = await run('train', '--variant', 'lenet5', '--epochs', '1', '--limit', '256', '--test-limit', '100', '--seed', '3', '--out', path.join(tmp, 'l5'), '--json');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.json();
+    expect(lines.map((l) => l.type)).toEqual(['gradients', 'epoch', 'done']);
+    const done = lines.at(-1)!;
+    expect(done).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm' });
+    expect(done.imagesPerSecond).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(tmp, 'l5', 'model.json'))).toBe(true);
+  });
+
+  it('eval --json gives accuracy and a 10×10 confusion matrix over the test set', async () => {
+    const r = await run('eval', '--model', modelDir, '--limit', '1000', '--json');
+    expect(r.code, r.err).toBe(0);
+    const [line] = r.json();
+    expect(line!.type).toBe('eval');
+    expect(line!.testAccuracy).toBeGreaterThan(0.8);
+    const confusion = line!.confusion as number[][];
+    expect(confusion).toHaveLength(10);
+    expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it('predict reads digits from PNG files, and a blank one fails with "no ink" and exit code 2 after the good ones', async () => {
+    const files = [0, 1, 2].map((i) => path.join(tmp, `digit-${i}.png`));
+    const labels = files.map((f, i) => writeDigitPng(f, i, { invert: i === 1, scale: 2 + i }));
+    const blank = path.join(tmp, 'blank.png');
+    const png = new PNG({ width: 50, height: 50 });
+    png.data.fill(255);
+    fs.writeFileSync(blank, PNG.sync.write(png));
+    const r = await run('predict', '--model', modelDir, ...files, blank, '--json');
+    expect(r.code).toBe(2);
+    const lines = r.json();
+    expect(lines.slice(0, 3).map((l) => l.digit)).toEqual(labels);
+    expect((lines[0]!.probabilities as number[]).length).toBe(10);
+    expect(lines[3]).toEqual({ file: blank, error: expect.stringMatching(/no ink/) });
+  });
+
+  it.each([
+    ['an unknown variant', ['train', '--variant', 'alexnet', '--out', 'x'], /alexnet/],
+    ['a non-numeric epoch count', ['train', '--variant', 'seed', '--epochs', 'many', '--out', 'x'], /--epochs must be a whole number/],
+    ['a missing --out', ['train', '--variant', 'seed'], /--out/],
+    ['a zero learning rate', ['train', '--variant', 'seed', '--lr', '0', '--out', path.join(tmp, 'never')], /learning rate must be > 0/],
+    ['a batch larger than the data', ['train', '--variant', 'seed', '--limit', '10', '--batch', '64', '--out', path.join(tmp, 'never')], /larger than the 10 training images/],
+    ['a missing model folder', ['eval', '--model', path.join(tmp, 'nope')], /nope/],
+    ['an unknown command', ['fly'], /fly/],
+    ['an unknown backend', ['info', '--backend', 'gpu'], /gpu/],
+  ])('exits 2 with a one-line reason for %s', async (_, argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 2 naming the file for a corrupt IDX dataset', async () => {
+    const data = path.join(tmp, 'corrupt');
+    fs.mkdirSync(data);
+    for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      fs.writeFileSync(path.join(data, name), Buffer.from([0, 0, 8, 3, 0, 0, 0, 1]));
+    }
+    const r = await run('train', '--variant', 'modern', '--data', data, '--out', path.join(tmp, 'never'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/idx/);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+  });
+
+  it('info names the active backend and the ladder', async () => {
+    const r = await run('info');
+    expect(r.code).toBe(0);
+    expect(r.out.join('\n')).toMatch(/backend: wasm/);
+    expect(r.out.join('\n')).toMatch(/tensorflow/);
+  });
+
+  it('the installed bin exits 2 without a stack trace', async () => {
+    const bin = path.resolve('bin/lenet-lab.js');
+    expect(fs.existsSync(path.resolve('dist/cli/lenet-lab.js')), 'run `npm run build` first').toBe(true);
+    const result = await promisify(execFile)(process.execPath, [bin, 'eval', '--model', path.join(tmp, 'missing')]).catch((e: { code: number; stderr: string }) => e);
+    expect((result as { code: number }).code).toBe(2);
+    const stderr = (result as { stderr: string }).stderr;
+    expect(stderr.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toHaveLength(1);
+    expect(stderr).toMatch(/missing/);
+  });
+});

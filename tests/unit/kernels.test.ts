@@ -1,0 +1,351 @@
+// Every custom kernel (wasm and cpu) against the cpu backend's own kernels, on random
+// inputs, for each shape/stride/padding LeNet uses and some odd ones.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered by tfjs-layers or this side-effect import; the tests need tf.grads.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import path from 'node:path';
+import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
+import { wasmBinaryDir } from '../../engine/backends/ladder.js';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+
+// ---- helpers -----------------------------------------------------------------------
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+function random(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+interface Input { values: Float32Array; shape: number[] }
+
+/**
+ * The kernel set under test: 'wasm' (with the SIMD loops), 'wasm-js' (the same kernels with
+ * their JavaScript loops) or 'cpu'.
+ */
+type Target = 'wasm' | 'wasm-js' | 'cpu';
+
+/** Runs a kernel through the engine on the target's backend (whatever is registered there now). */
+async function runRegistered(target: Target, kernel: string, inputs: Record<string, Input>, attrs: NamedAttrMap) {
+  setWasmSimdLoopsEnabled(target !== 'wasm-js');
+  try {
+    return await runOn(target === 'cpu' ? 'cpu' : 'wasm', kernel, inputs, attrs);
+  } finally {
+    setWasmSimdLoopsEnabled(true);
+  }
+}
+
+async function runOn(backend: string, kernel: string, inputs: Record<string, Input>, attrs: NamedAttrMap) {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape, 'float32');
+  const out = tf.engine().runKernel(kernel, tensors, attrs) as tf.Tensor;
+  const result = { values: (await out.data()) as Float32Array, shape: out.shape };
+  tf.dispose([out, ...Object.values(tensors)]);
+  return result;
+}
+
+/** Runs the cpu backend's original kernel function directly (ours may be registered over it). */
+async function runCpuReference(kernel: string, inputs: Record<string, Input>, attrs: NamedAttrMap) {
+  await tf.setBackend('cpu');
+  const original = cpuOriginalKernel(kernel) as KernelFunc;
+  const backend = tf.backend();
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape, 'float32');
+  const out = original({ inputs: tensors, attrs, backend }) as TensorInfo;
+  const result = { values: backend.readSync(out.dataId) as Float32Array, shape: out.shape };
+  backend.disposeData(out.dataId);
+  tf.dispose(Object.values(tensors));
+  return result;
+}
+
+/** |actual − expected| ≤ 1e-4·(|expected| + max|expected|), element by element. */
+function expectClose(actual: { values: Float32Array; shape: number[] }, expected: { values: Float32Array; shape: number[] }) {
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.values.length).toBe(expected.values.length);
+  let scale = 0;
+  for (const v of expected.values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  let worst = 0, worstAt = -1;
+  for (let i = 0; i < expected.values.length; i++) {
+    const e = expected.values[i]!, a = actual.values[i]!;
+    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    const excess = Math.abs(a - e) - 1e-4 * (Math.abs(e) + scale);
+    if (!(excess <= worst)) { worst = Number.isNaN(excess) ? Infinity : excess; worstAt = i; }
+  }
+  if (worstAt >= 0) {
+    expect.fail(`element ${worstAt}: got ${actual.values[worstAt]}, expected ${expected.values[worstAt]} (scale ${scale})`);
+  }
+}
+
+// ---- cases -------------------------------------------------------------------------
+
+interface ConvCase { name: string; x: Shape4; filter: Shape4; strides: number | [number, number]; pad: Pad }
+
+const B = 16;
+const CONV_CASES: ConvCase[] = [
+  { name: 'LeNet C1 [B,32,32,1]*[5,5,1,6] valid', x: [B, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
+  { name: 'LeNet C3 [B,14,14,6]*[5,5,6,16] valid', x: [B, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: 'valid' },
+  { name: 'LeNet C5 [B,5,5,16]*[5,5,16,120] valid', x: [B, 5, 5, 16], filter: [5, 5, 16, 120], strides: 1, pad: 'valid' },
+  { name: 'C1 with batch 1', x: [1, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
+  { name: 'C5 with batch 1', x: [1, 5, 5, 16], filter: [5, 5, 16, 120], strides: 1, pad: 'valid' },
+  { name: "28×28 input, 'same' padding (C1 on unpadded digits)", x: [3, 28, 28, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'same' },
+  { name: "stride 2, 'same', odd sizes", x: [3, 9, 11, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
+  { name: 'stride 2, valid, trailing rows unused', x: [2, 10, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' },
+  { name: 'stride [2,1], non-square filter, batch 1', x: [1, 8, 13, 2], filter: [3, 5, 2, 3], strides: [2, 1], pad: 'valid' },
+  { name: 'explicit asymmetric padding', x: [2, 7, 6, 3], filter: [4, 3, 3, 2], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { name: '1×1 filter', x: [2, 4, 5, 7], filter: [1, 1, 7, 3], strides: 1, pad: 'valid' },
+  { name: "window covers the input with 'same' padding", x: [2, 5, 5, 3], filter: [5, 5, 3, 4], strides: 1, pad: 'same' },
+];
+
+function convOutShape(c: ConvCase): Shape4 {
+  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad).outShape;
+}
+
+interface PoolCase { name: string; x: Shape4; filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same'; ties?: boolean }
+
+const POOL_CASES: PoolCase[] = [
+  { name: 'LeNet S2 [B,28,28,6] 2×2/2', x: [B, 28, 28, 6], filterSize: 2, strides: 2, pad: 'valid' },
+  { name: 'LeNet S4 [B,10,10,16] 2×2/2', x: [B, 10, 10, 16], filterSize: 2, strides: 2, pad: 'valid' },
+  { name: 'S2 with ties (ReLU-like zeros, repeated values)', x: [4, 28, 28, 6], filterSize: 2, strides: 2, pad: 'valid', ties: true },
+  { name: 'batch 1', x: [1, 10, 10, 16], filterSize: 2, strides: 2, pad: 'valid' },
+  { name: "2×2/2 'same' on odd sizes", x: [2, 5, 7, 3], filterSize: 2, strides: 2, pad: 'same' },
+  { name: "overlapping 3×3/2 'same'", x: [2, 7, 9, 3], filterSize: 3, strides: 2, pad: 'same', ties: true },
+  { name: 'overlapping 3×3/1 valid, non-square', x: [2, 6, 8, 2], filterSize: [3, 2], strides: 1, pad: 'valid' },
+];
+
+function poolInput(c: PoolCase, seed: number): Float32Array {
+  const v = random(size(c.x), seed);
+  // Quantised with many zeros: maxima tie often, so the tie rule is exercised.
+  if (c.ties) for (let i = 0; i < v.length; i++) v[i] = Math.max(0, Math.round(v[i]! * 2) / 2);
+  return v;
+}
+
+// ---- setup -------------------------------------------------------------------------
+
+beforeAll(async () => {
+  setWasmPaths(wasmBinaryDir() + path.sep);
+  registerWasmTrainingKernels();
+  registerCpuTrainingKernels();
+  expect(await tf.setBackend('cpu')).toBe(true);
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+// ---- kernel tests ------------------------------------------------------------------
+
+for (const backend of ['wasm', 'wasm-js', 'cpu'] as const) {
+  describe(`${backend}: Conv2DBackpropFilter matches the cpu reference`, () => {
+    const routes = backend !== 'cpu' ? (['auto', 'im2col', 'convolution'] as const) : (['auto'] as const);
+    for (const c of CONV_CASES) {
+      for (const route of routes) {
+        it(`${c.name}${route === 'auto' ? '' : ` (${route} route)`}`, async () => {
+          const inputs = { x: { values: random(size(c.x), 1), shape: c.x }, dy: { values: random(size(convOutShape(c)), 2), shape: convOutShape(c) } };
+          const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as NamedAttrMap;
+          if (backend !== 'cpu') setFilterGradRoute(route);
+          try {
+            expectClose(await runRegistered(backend, 'Conv2DBackpropFilter', inputs, attrs), await runCpuReference('Conv2DBackpropFilter', inputs, attrs));
+          } finally {
+            setFilterGradRoute('auto');
+          }
+        });
+      }
+    }
+  });
+
+  describe(`${backend}: Conv2DBackpropFilter with channels-first (NCHW) tensors`, () => {
+    it('C3 shape, stride 1 valid, and stride 2 same', async () => {
+      for (const [x, filter, strides, pad] of [
+        [[3, 6, 14, 14], [5, 5, 6, 16], 1, 'valid'],
+        [[2, 4, 9, 11], [3, 3, 4, 5], 2, 'same'],
+      ] as [Shape4, Shape4, number, Pad][]) {
+        const nhwc: Shape4 = [x[0], x[2], x[3], x[1]];
+        const out = convOutShape({ name: '', x: nhwc, filter, strides, pad });
+        const dyShape = [out[0], out[3], out[1], out[2]];
+        const inputs = { x: { values: random(size(x), 16), shape: x }, dy: { values: random(size(dyShape), 17), shape: dyShape } };
+        const attrs = { strides, pad, dataFormat: 'NCHW', dimRoundingMode: undefined, filterShape: filter } as unknown as NamedAttrMap;
+        expectClose(await runRegistered(backend, 'Conv2DBackpropFilter', inputs, attrs), await runCpuReference('Conv2DBackpropFilter', inputs, attrs));
+      }
+    });
+  });
+
+  describe(`${backend}: Conv2DBackpropInput matches the cpu reference`, () => {
+    for (const c of CONV_CASES) {
+      it(c.name, async () => {
+        const inputs = { dy: { values: random(size(convOutShape(c)), 3), shape: convOutShape(c) }, filter: { values: random(size(c.filter), 4), shape: c.filter } };
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x } as unknown as NamedAttrMap;
+        expectClose(await runRegistered(backend, 'Conv2DBackpropInput', inputs, attrs), await runCpuReference('Conv2DBackpropInput', inputs, attrs));
+      });
+    }
+  });
+
+  describe(`${backend}: MaxPoolGrad matches the cpu reference`, () => {
+    for (const c of POOL_CASES) {
+      it(c.name, async () => {
+        const x = poolInput(c, 5);
+        // The forward output, from the cpu backend, is an input of the gradient kernel.
+        await tf.setBackend('cpu');
+        const y = tf.maxPool(tf.tensor(x, c.x) as tf.Tensor4D, c.filterSize, c.strides, c.pad);
+        const inputs = { dy: { values: random(size(y.shape), 6), shape: y.shape }, input: { values: x, shape: c.x }, output: { values: y.dataSync() as Float32Array, shape: y.shape } };
+        y.dispose();
+        const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad, dimRoundingMode: undefined } as unknown as NamedAttrMap;
+        expectClose(await runRegistered(backend, 'MaxPoolGrad', inputs, attrs), await runCpuReference('MaxPoolGrad', inputs, attrs));
+      });
+    }
+  });
+
+  describe(`${backend}: AvgPoolGrad matches the cpu reference`, () => {
+    for (const c of POOL_CASES) {
+      it(c.name, async () => {
+        const outShape = tf.backend_util.computePool2DInfo(c.x, c.filterSize, c.strides, 1, c.pad).outShape;
+        const inputs = { dy: { values: random(size(outShape), 7), shape: outShape }, input: { values: poolInput(c, 8), shape: c.x } };
+        const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad } as unknown as NamedAttrMap;
+        expectClose(await runRegistered(backend, 'AvgPoolGrad', inputs, attrs), await runCpuReference('AvgPoolGrad', inputs, attrs));
+      });
+    }
+  });
+}
+
+describe('cpu: Conv2D matches the cpu reference', () => {
+  for (const c of CONV_CASES) {
+    it(c.name, async () => {
+      const inputs = { x: { values: random(size(c.x), 9), shape: c.x }, filter: { values: random(size(c.filter), 10), shape: c.filter } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } as unknown as NamedAttrMap;
+      expectClose(await runRegistered('cpu', 'Conv2D', inputs, attrs), await runCpuReference('Conv2D', inputs, attrs));
+    });
+  }
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: BatchMatMul matches the cpu reference`, () => {
+  const cases: { name: string; a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }[] = [
+    { name: 'dense forward [B,120]·[120,84]', a: [B, 120], b: [120, 84], transposeA: false, transposeB: false },
+    { name: 'dense dW: [B,120]ᵀ·[B,84]', a: [B, 120], b: [B, 84], transposeA: true, transposeB: false },
+    { name: 'dense dx: [B,84]·[120,84]ᵀ', a: [B, 84], b: [120, 84], transposeA: false, transposeB: true },
+    { name: 'both transposed, rank 3 batch 1', a: [1, 7, 5], b: [1, 3, 7], transposeA: true, transposeB: true },
+    { name: 'batch 3 (the backend\'s own path)', a: [3, 4, 6], b: [3, 6, 5], transposeA: false, transposeB: false },
+    { name: 'batch 3 transposed (the backend\'s own path)', a: [3, 6, 4], b: [3, 5, 6], transposeA: true, transposeB: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const inputs = { a: { values: random(size(c.a), 11), shape: c.a }, b: { values: random(size(c.b), 12), shape: c.b } };
+      const attrs = { transposeA: c.transposeA, transposeB: c.transposeB } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, 'BatchMatMul', inputs, attrs), await runCpuReference('BatchMatMul', inputs, attrs));
+    });
+  }
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Tanh matches the cpu reference`, () => {
+  it('on random values, tiny values, the series threshold, ±Inf and NaN', async () => {
+    const wide = Array.from(random(4096, 13), (v) => v * 6);
+    const tiny = Array.from(random(512, 14), (v) => v * 1e-3);
+    const edges = [0, -0, 0.0625, -0.0625, 0.0624999, 0.0625001, 1e-30, -1e-30, 9, -9, 20, -20, 1e4, Infinity, -Infinity, NaN];
+    const values = Float32Array.from([...wide, ...tiny, ...edges]);
+    const inputs = { x: { values, shape: [values.length] } };
+    expectClose(await runRegistered(target, 'Tanh', inputs, {}), await runCpuReference('Tanh', inputs, {}));
+  });
+
+  it('keeps relative precision near zero', async () => {
+    const values = Float32Array.from(random(1000, 15), (v) => v * 0.2);
+    const inputs = { x: { values, shape: [values.length] } };
+    const got = await runRegistered(target, 'Tanh', inputs, {});
+    for (let i = 0; i < values.length; i++) {
+      const want = Math.tanh(values[i]!);
+      expect(Math.abs(got.values[i]! - want)).toBeLessThanOrEqual(2e-6 * Math.abs(want) + 1e-12);
+    }
+  });
+});
+
+describe('registration', () => {
+  it('is idempotent and leaves no stray tensors', async () => {
+    registerWasmTrainingKernels();
+    registerCpuTrainingKernels();
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.randomNormal([2, 14, 14, 6]);
+    const dy = tf.randomNormal([2, 10, 10, 16]);
+    const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 6, 16] } as unknown as NamedAttrMap) as tf.Tensor;
+    tf.dispose([x, dy, dW]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('frees every temporary buffer on the wasm heap', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.randomNormal([4, 14, 14, 6]);
+    const w = tf.randomNormal([5, 5, 6, 16]);
+    const before = backend.numDataIds();
+    for (let i = 0; i < 3; i++) {
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid')), 2, 2, 'valid')))([x, w]);
+      tf.dispose(grads);
+    }
+    expect(backend.numDataIds()).toBe(before);
+    tf.dispose([x, w]);
+  });
+});
+
+// ---- end to end --------------------------------------------------------------------
+
+/** A small LeNet-like net with every kind of layer the variants use; returns gradients of the loss. */
+async function gradientsOn(backend: string): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor(random(4 * 16 * 16 * 1, 20), [4, 16, 16, 1]) as tf.Tensor4D;
+    const labels = tf.oneHot(tf.tensor1d([3, 1, 4, 1], 'int32'), 10);
+    const param = (shape: number[], seed: number, scale: number) => tf.mul(tf.tensor(random(size(shape), seed), shape), scale);
+    const params = [
+      param([5, 5, 1, 6], 21, 0.3),
+      param([6], 22, 0.1),
+      param([3, 3, 6, 8], 23, 0.3),
+      param([8], 24, 0.1),
+      param([2 * 2 * 8, 12], 25, 0.3),
+      param([12, 10], 26, 0.3),
+    ];
+    const loss = (...p: tf.Tensor[]) => {
+      const [w1, b1, w2, b2, w3, w4] = p as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
+      let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, w1, 1, 'valid'), b1));          // [4,12,12,6]
+      h = tf.maxPool(h, 2, 2, 'valid');                                                 // [4,6,6,6]
+      h = tf.tanh(tf.add(tf.conv2d(h, w2, 1, 'same'), b2));                            // [4,6,6,8]
+      h = tf.avgPool(tf.sigmoid(h), 3, 2, 'valid');                                     // [4,2,2,8]
+      const flat = tf.reshape(h, [4, 2 * 2 * 8]);
+      const logits = tf.matMul(tf.relu(tf.matMul(flat, w3)), w4);
+      return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+    };
+    const grads = tf.grads(loss)(params);
+    return grads.map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+describe('end to end', () => {
+  it("gradients of a conv+pool+dense net agree on wasm and on the cpu backend's own kernels", async () => {
+    const onWasm = await gradientsOn('wasm');
+    unregisterCpuTrainingKernels();
+    let onCpu: Float32Array[];
+    try {
+      onCpu = await gradientsOn('cpu');
+    } finally {
+      registerCpuTrainingKernels();
+    }
+    const onCpuOurs = await gradientsOn('cpu');
+    expect(onWasm.length).toBe(onCpu.length);
+    for (let i = 0; i < onCpu.length; i++) {
+      expectClose({ values: onWasm[i]!, shape: [onWasm[i]!.length] }, { values: onCpu[i]!, shape: [onCpu[i]!.length] });
+      expectClose({ values: onCpuOurs[i]!, shape: [onCpuOurs[i]!.length] }, { values: onCpu[i]!, shape: [onCpu[i]!.length] });
+      // A real gradient, not zeros everywhere.
+      expect(onCpu[i]!.some((v) => Math.abs(v) > 1e-6)).toBe(true);
+    }
+  });
+});

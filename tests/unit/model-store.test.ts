@@ -1,0 +1,443 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../engine/errors.js';
+import {
+  MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, saveModel, type ModelMetaInput,
+} from '../../engine/io/model-store.js';
+import { LENET5_C3_CONNECTIONS, LenetLabModel } from '../../engine/models/layers.js';
+import { VARIANTS } from '../../engine/models/variants.js';
+import { VARIANT_NAMES, type VariantName } from '../../engine/protocol.js';
+
+let root: string;
+const models: tfl.LayersModel[] = [];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-model-store-'));
+});
+afterAll(() => {
+  for (const m of models) m.dispose();
+  fs.chmodSync(root, 0o755);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function build(name: VariantName, seed: number): tfl.LayersModel {
+  const model = VARIANTS[name].build(seed);
+  models.push(model);
+  return model;
+}
+
+function metaFor(variant: VariantName, extra: Partial<ModelMetaInput> = {}): ModelMetaInput {
+  return {
+    formatVersion: 1, name: `${variant}-test`, variant, dataset: 'MNIST',
+    recipe: VARIANTS[variant].recipe,
+    history: {
+      epochs: [{
+        epoch: 1, epochs: 1, trainLoss: 0.5, trainAccuracy: 0.9, testLoss: 0.4, testAccuracy: 0.91, seconds: 12.5,
+        imagesPerSecond: 800, learningRate: 0.001,
+      }],
+    },
+    backend: 'cpu', savedAt: '2025-01-02T03:04:05.000Z', testAccuracy: 0.91, seed: 42, ...extra,
+  };
+}
+
+const probe = tf.tidy(() => tf.randomUniform([3, 32, 32, 1], -0.1, 1.175, 'float32', 5));
+function predictions(model: tfl.LayersModel): number[] {
+  const out = model.predict(probe) as tf.Tensor;
+  const values = Array.from(out.dataSync());
+  out.dispose();
+  return values;
+}
+
+let dirCount = 0;
+function freshDir(label: string): string {
+  return path.join(root, `${label}-${++dirCount}`);
+}
+
+/** Folders beside `dir` left over by a save (temp or old copies). */
+function leftovers(dir: string): string[] {
+  const base = path.basename(dir);
+  return fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith(`.${base}.`));
+}
+
+async function expectUserError(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error, `expected a UserError matching ${message}`).toBeInstanceOf(UserError);
+  expect((error as UserError).code).toBe(code);
+  expect((error as UserError).message).toMatch(message);
+}
+
+describe('save and load', () => {
+  it.each(VARIANT_NAMES)('%s: save then load gives identical predictions and metadata', async (variant) => {
+    const model = build(variant, 3);
+    const dir = freshDir(variant);
+    const meta = metaFor(variant);
+    await saveModel(model, dir, meta);
+    expect(fs.readdirSync(dir).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
+    expect(leftovers(dir)).toEqual([]);
+
+    const json = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), 'utf8')) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      format: 'layers-model', convertedBy: null, weightsManifest: [{ paths: [WEIGHTS_BIN] }],
+      userDefinedMetadata: { lenetLab: { variant, formatVersion: 1 } },
+    });
+    expect(json.generatedBy).toMatch(/LeNet Lab/);
+
+    const { model: loaded, meta: loadedMeta } = await loadModel(dir, { expectVariant: variant });
+    models.push(loaded);
+    expect(loaded).toBeInstanceOf(LenetLabModel);
+    expect(predictions(loaded)).toEqual(predictions(model));
+    expect(loadedMeta).toEqual(ModelMeta.parse(meta));
+    expect(readModelMeta(dir)).toEqual(loadedMeta);
+  });
+
+  it('readModelMeta reads no tensors', () => {
+    const dir = path.join(root, 'lenet5-1');
+    const before = tf.memory().numTensors;
+    expect(readModelMeta(dir).variant).toBe('lenet5');
+    expect(readModelMeta(path.join(dir, MODEL_JSON)).variant).toBe('lenet5');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('C3\'s removed links are exactly zero in weights.bin even if someone wrote into them', async () => {
+    const model = build('lenet5', 4);
+    const kernel = model.getLayer('C3').weights.find((w) => w.originalName === 'C3/kernel')!;
+    const ones = tf.ones(kernel.shape as number[]);
+    kernel.write(ones);
+    ones.dispose();
+    const dir = freshDir('masked');
+    await saveModel(model, dir, metaFor('lenet5'));
+    const json = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), 'utf8')) as {
+      weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+    };
+    const specs = json.weightsManifest[0]!.weights;
+    const bin = fs.readFileSync(path.join(dir, WEIGHTS_BIN));
+    let offset = 0;
+    for (const spec of specs) {
+      const count = spec.shape.reduce((a, d) => a * d, 1);
+      if (spec.name === 'C3/kernel') {
+        const values = new Float32Array(bin.buffer.slice(bin.byteOffset + offset, bin.byteOffset + offset + count * 4));
+        expect(spec.shape).toEqual([5, 5, 6, 16]);
+        let zeros = 0;
+        values.forEach((v, i) => {
+          const connected = LENET5_C3_CONNECTIONS[Math.floor(i / 16) % 6]![i % 16] === 1;
+          expect(v).toBe(connected ? 1 : 0);
+          if (v === 0) zeros++;
+        });
+        expect(zeros).toBe(36 * 25);
+      }
+      offset += count * 4;
+    }
+    expect(offset).toBe(bin.byteLength);
+  });
+
+  it('history numbers that were NaN (a diverged run) save as null and load as NaN', async () => {
+    const model = build('modern', 2);
+    const dir = freshDir('nan');
+    const meta = metaFor('modern');
+    meta.history.epochs[0]!.testLoss = Number.NaN;
+    await saveModel(model, dir, meta);
+    const { model: loaded, meta: back } = await loadModel(dir);
+    models.push(loaded);
+    expect(back.history.epochs[0]!.testLoss).toBeNaN();
+  });
+});
+
+describe('atomic save', () => {
+  /** Saves model A (old), then B over it with a hook that fails at `phase`. */
+  async function oldThenFailingSave(phase: 'temp-written' | 'old-moved-aside') {
+    const oldModel = build('modern', 10);
+    const newModel = build('modern', 11);
+    const dir = freshDir(`crash-${phase}`);
+    await saveModel(oldModel, dir, metaFor('modern', { name: 'old' }));
+    const save = saveModel(newModel, dir, metaFor('modern', { name: 'new' }), {
+      onPhase: (p) => {
+        if (p === phase) throw Object.assign(new Error('simulated I/O failure'), { code: 'EIO' });
+      },
+    });
+    return { oldModel, dir, save };
+  }
+
+  it.each(['temp-written', 'old-moved-aside'] as const)('a failure at %s leaves the old model whole and nothing else', async (phase) => {
+    const { oldModel, dir, save } = await oldThenFailingSave(phase);
+    await expectUserError(save, 'bad-file', new RegExp(`^cannot save model to ${dir}: simulated I/O failure$`));
+    expect(fs.readdirSync(dir).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
+    expect(leftovers(dir)).toEqual([]);
+    const { model, meta } = await loadModel(dir);
+    models.push(model);
+    expect(meta.name).toBe('old');
+    expect(predictions(model)).toEqual(predictions(oldModel));
+  });
+
+  it('a crash at any point leaves the old or the new model whole under the final name', async () => {
+    const oldModel = build('lenet5', 20);
+    const newModel = build('lenet5', 21);
+    const parent = freshDir('crash-parent');
+    fs.mkdirSync(parent);
+    const dir = path.join(parent, 'model');
+    await saveModel(oldModel, dir, metaFor('lenet5', { name: 'old' }));
+    // At each phase, copy the whole parent folder: the copy is exactly what a crash at that moment leaves.
+    const snapshots: { phase: string; dir: string }[] = [];
+    await saveModel(newModel, dir, metaFor('lenet5', { name: 'new' }), {
+      onPhase: (phase) => {
+        const copy = path.join(root, `snapshot-${phase}`);
+        fs.cpSync(parent, copy, { recursive: true });
+        snapshots.push({ phase, dir: path.join(copy, 'model') });
+      },
+    });
+    expect(snapshots.map((s) => s.phase)).toEqual(['temp-written', 'old-moved-aside', 'swapped']);
+    const expectedName: Record<string, string> = { 'temp-written': 'old', 'old-moved-aside': 'old', swapped: 'new' };
+    for (const snapshot of snapshots) {
+      const { model, meta } = await loadModel(snapshot.dir);
+      models.push(model);
+      expect(meta.name, snapshot.phase).toBe(expectedName[snapshot.phase]);
+      expect(predictions(model), snapshot.phase).toEqual(predictions(meta.name === 'old' ? oldModel : newModel));
+      // Recovery put the folder back and cleared the temp/old copies of the "crashed" save.
+      expect(fs.readdirSync(snapshot.dir).sort(), snapshot.phase).toEqual([MODEL_JSON, WEIGHTS_BIN]);
+      expect(leftovers(snapshot.dir), snapshot.phase).toEqual([]);
+    }
+    const { model, meta } = await loadModel(dir);
+    models.push(model);
+    expect(meta.name).toBe('new');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('stale temp and old folders of dead processes are removed; a live process\'s are kept', async () => {
+    const dir = freshDir('stale');
+    await saveModel(build('modern', 1), dir, metaFor('modern'));
+    const parent = path.dirname(dir);
+    const base = path.basename(dir);
+    const deadPid = 99_999_999; // above any Linux pid_max
+    const livePid = process.ppid;
+    for (const name of [`.${base}.tmp-${deadPid}-aa11`, `.${base}.old-${deadPid}-bb22`, `.${base}.tmp-${livePid}-cc33`]) {
+      fs.mkdirSync(path.join(parent, name));
+      fs.writeFileSync(path.join(parent, name, MODEL_JSON), '{');
+    }
+    const { model } = await loadModel(dir);
+    models.push(model);
+    expect(leftovers(dir)).toEqual([`.${base}.tmp-${livePid}-cc33`]);
+    fs.rmSync(path.join(parent, `.${base}.tmp-${livePid}-cc33`), { recursive: true });
+  });
+
+  it('refuses to replace a file or a folder that holds other things, and leaves them intact', async () => {
+    const model = build('modern', 1);
+    const file = path.join(root, 'just-a-file.txt');
+    fs.writeFileSync(file, 'keep me');
+    await expectUserError(saveModel(model, file, metaFor('modern')), 'bad-file', /^cannot save model to .*just-a-file\.txt: it is a file, not a folder$/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
+
+    const documents = freshDir('documents');
+    fs.mkdirSync(documents);
+    fs.writeFileSync(path.join(documents, 'thesis.tex'), 'keep me');
+    await expectUserError(saveModel(model, documents, metaFor('modern')), 'bad-file', /holds other files \(thesis\.tex\)/);
+    expect(fs.readdirSync(documents)).toEqual(['thesis.tex']);
+    expect(leftovers(documents)).toEqual([]);
+  });
+
+  it('a folder it may not write to gives a clear error and the old model stays intact', async () => {
+    const model = build('modern', 5);
+    const isRoot = process.getuid?.() === 0;
+    if (!isRoot) {
+      const parent = freshDir('readonly');
+      fs.mkdirSync(parent);
+      const dir = path.join(parent, 'model');
+      await saveModel(model, dir, metaFor('modern', { name: 'old' }));
+      fs.chmodSync(parent, 0o555);
+      try {
+        await expectUserError(saveModel(build('modern', 6), dir, metaFor('modern', { name: 'new' })), 'bad-file',
+          new RegExp(`^cannot save model to ${dir}: permission denied$`));
+      } finally {
+        fs.chmodSync(parent, 0o755);
+      }
+      const { meta, model: loaded } = await loadModel(dir);
+      models.push(loaded);
+      expect(meta.name).toBe('old');
+      expect(predictions(loaded)).toEqual(predictions(model));
+    } else {
+      // root ignores chmod, so make the failure real another way: a path whose parent is a regular file.
+      const blocker = path.join(root, 'blocker-file');
+      fs.writeFileSync(blocker, 'old contents');
+      const dir = path.join(blocker, 'model');
+      await expectUserError(saveModel(model, dir, metaFor('modern')), 'bad-file',
+        new RegExp(`^cannot save model to ${dir}: a part of the path is a file, not a folder$`));
+      expect(fs.readFileSync(blocker, 'utf8')).toBe('old contents');
+      expect(fs.readdirSync(root).filter((n) => n.startsWith('.blocker') || n.startsWith('.model'))).toEqual([]);
+    }
+  });
+});
+
+describe('malformed model folders', () => {
+  let good: string;
+  let goodModern: string;
+  beforeAll(async () => {
+    good = freshDir('good-lenet5');
+    await saveModel(build('lenet5', 7), good, metaFor('lenet5'));
+    goodModern = freshDir('good-modern');
+    await saveModel(build('modern', 7), goodModern, metaFor('modern'));
+  });
+
+  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const editJson = (dir: string, edit: (json: Json) => void) => {
+    const file = path.join(dir, MODEL_JSON);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+    edit(json);
+    fs.writeFileSync(file, JSON.stringify(json));
+  };
+  const layerConfigs = (json: Json): Json[] => json.modelTopology.config.layers as Json[];
+  const manifestEntries = (json: Json): Json[] => json.weightsManifest[0].weights as Json[];
+
+  interface Case {
+    name: string;
+    /** Builds the bad folder from a copy of a good one (`dir`); returns the path to load. */
+    make: (dir: string) => string;
+    code: 'bad-file' | 'not-found';
+    message: RegExp;
+    source?: 'lenet5' | 'modern';
+    expectVariant?: VariantName;
+  }
+  const cases: Case[] = [
+    { name: 'folder missing', make: (dir) => path.join(dir, 'nope'), code: 'not-found', message: /^model folder not found: .*nope$/ },
+    {
+      name: 'path is a file', code: 'bad-file', message: /is a file; expected a model folder/,
+      make: (dir) => {
+        fs.writeFileSync(path.join(dir, 'notes.txt'), 'x');
+        return path.join(dir, 'notes.txt');
+      },
+    },
+    {
+      name: 'model.json missing', code: 'bad-file', message: /: no model\.json in this folder; it is not a saved model$/,
+      make: (dir) => {
+        fs.rmSync(path.join(dir, MODEL_JSON));
+        return dir;
+      },
+    },
+    {
+      name: 'model.json not JSON', code: 'bad-file', message: /model\.json is not valid JSON/,
+      make: (dir) => {
+        fs.writeFileSync(path.join(dir, MODEL_JSON), '{"modelTopology": ');
+        return dir;
+      },
+    },
+    {
+      name: 'a graph model, not a layers model', code: 'bad-file', message: /is a TF\.js "graph-model", not a "layers-model"/,
+      make: (dir) => {
+        editJson(dir, (j) => { j.format = 'graph-model'; });
+        return dir;
+      },
+    },
+    {
+      name: 'no topology', code: 'bad-file', message: /not a TF\.js Layers model: it has no modelTopology/,
+      make: (dir) => {
+        editJson(dir, (j) => { delete j.modelTopology; });
+        return dir;
+      },
+    },
+    {
+      name: 'no weights manifest', code: 'bad-file', message: /weightsManifest is missing or malformed/,
+      make: (dir) => {
+        editJson(dir, (j) => { j.weightsManifest = 'weights.bin'; });
+        return dir;
+      },
+    },
+    {
+      name: 'weights file missing', code: 'bad-file', message: /: weights file weights\.bin is missing \(model\.json lists it\)$/,
+      make: (dir) => {
+        fs.rmSync(path.join(dir, WEIGHTS_BIN));
+        return dir;
+      },
+    },
+    {
+      name: 'weights truncated', code: 'bad-file', message: /weights\.bin holds 1000 bytes but model\.json's weights manifest describes 246960 bytes/,
+      make: (dir) => {
+        fs.truncateSync(path.join(dir, WEIGHTS_BIN), 1000);
+        return dir;
+      },
+    },
+    {
+      name: 'weights path outside the folder', code: 'bad-file', message: /weights path "\.\.\/weights\.bin" must be a file name inside the model folder/,
+      make: (dir) => {
+        editJson(dir, (j) => { j.weightsManifest[0].paths = ['../weights.bin']; });
+        return dir;
+      },
+    },
+    {
+      name: 'shape mismatch', code: 'bad-file', message: /shape mismatch for weight C1\/kernel: model\.json says \[5,5,6,1\], the lenet5 variant has \[5,5,1,6\]/,
+      make: (dir) => {
+        editJson(dir, (j) => { manifestEntries(j).find((w) => w.name === 'C1/kernel')!.shape = [5, 5, 6, 1]; });
+        return dir;
+      },
+    },
+    {
+      name: 'unknown layer class', code: 'bad-file',
+      message: /unknown layer class FancyTanh — this model was not made by LeNet Lab or needs a newer version$/,
+      make: (dir) => {
+        editJson(dir, (j) => { layerConfigs(j).find((l) => l.class_name === 'ScaledTanh')!.class_name = 'FancyTanh'; });
+        return dir;
+      },
+    },
+    {
+      name: 'metadata missing', code: 'bad-file', message: /has no LeNet Lab metadata \(userDefinedMetadata\.lenetLab\); this model was not made by LeNet Lab$/,
+      make: (dir) => {
+        editJson(dir, (j) => { delete j.userDefinedMetadata; });
+        return dir;
+      },
+    },
+    {
+      name: 'metadata invalid', code: 'bad-file', message: /has invalid LeNet Lab metadata \(variant: /,
+      make: (dir) => {
+        editJson(dir, (j) => { j.userDefinedMetadata.lenetLab.variant = 'lenet7'; });
+        return dir;
+      },
+    },
+    {
+      name: 'metadata from a newer format', code: 'bad-file', message: /uses model format 2; this LeNet Lab reads format 1 \(it needs a newer version\)$/,
+      make: (dir) => {
+        editJson(dir, (j) => { j.userDefinedMetadata.lenetLab.formatVersion = 2; });
+        return dir;
+      },
+    },
+    {
+      name: 'weights from another variant', source: 'modern', code: 'bad-file',
+      message: /the weights do not match the lenet5 variant named in its metadata \(missing S2\/coefficient.*\); the model may be from another variant$/,
+      make: (dir) => {
+        editJson(dir, (j) => { j.userDefinedMetadata.lenetLab.variant = 'lenet5'; });
+        return dir;
+      },
+    },
+    {
+      name: 'layers from another variant with the same weights', code: 'bad-file',
+      message: /the layers do not match the lenet5 variant named in its metadata/,
+      make: (dir) => {
+        editJson(dir, (j) => { layerConfigs(j).find((l) => l.name === 'C1_act')!.class_name = 'Activation'; layerConfigs(j).find((l) => l.name === 'C1_act')!.config.activation = 'tanh'; });
+        return dir;
+      },
+    },
+    {
+      name: 'another variant than the caller expects', expectVariant: 'modern', code: 'bad-file',
+      message: /holds a lenet5 model; expected a modern model$/,
+      make: (dir) => dir,
+    },
+  ];
+
+  it.each(cases)('$name', async (c) => {
+    const dir = freshDir(`bad-${c.name.replace(/\W+/g, '-')}`);
+    fs.cpSync(c.source === 'modern' ? goodModern : good, dir, { recursive: true });
+    const target = c.make(dir);
+    const before = tf.memory().numTensors;
+    await expectUserError(loadModel(target, c.expectVariant ? { expectVariant: c.expectVariant } : {}), c.code, c.message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('readModelMeta reports the same faults without touching weights', () => {
+    const dir = freshDir('meta-bad');
+    fs.cpSync(good, dir, { recursive: true });
+    editJson(dir, (j) => { delete j.userDefinedMetadata; });
+    expect(() => readModelMeta(dir)).toThrow(/has no LeNet Lab metadata/);
+    expect(() => readModelMeta(path.join(dir, 'missing'))).toThrow(/model folder not found/);
+  });
+});

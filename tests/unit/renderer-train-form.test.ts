@@ -1,0 +1,64 @@
+// The Train view's form validation (renderer/src/lib/train-form-validate.ts):
+// what it accepts must be exactly what the trainer's schema accepts.
+import { describe, expect, it } from 'vitest';
+import { TrainConfig } from '../../engine/protocol.js';
+import { parseTypedNumber, validateTrainForm, type TrainFormFields } from '../../renderer/src/lib/train-form-validate.js';
+
+const valid: TrainFormFields = {
+  variant: 'lenet5', optimizer: 'adam', learningRate: '0.001', momentum: '0', batchSize: '64', epochs: '12', lrDecay: '0.8',
+  datasetKind: 'mnist', folder: '', limit: '6000', testLimit: '2000', seed: '',
+};
+
+describe('validateTrainForm', () => {
+  it('turns a valid form into a TrainConfig the contract accepts', () => {
+    const { errors, config } = validateTrainForm(valid);
+    expect(errors).toEqual({});
+    expect(config).toEqual({
+      variant: 'lenet5',
+      recipe: { optimizer: 'adam', learningRate: 0.001, momentum: 0, batchSize: 64, epochs: 12, lrDecay: 0.8 },
+      dataset: { kind: 'mnist' },
+      limit: 6000,
+      testLimit: 2000,
+    });
+    expect(TrainConfig.safeParse(config).success).toBe(true);
+  });
+
+  it('leaves limits and seed out when blank, and keeps a folder dataset', () => {
+    const { config } = validateTrainForm({ ...valid, limit: '', testLimit: ' ', seed: '7', datasetKind: 'folder', folder: ' /data/mnist ' });
+    expect(config).toMatchObject({ dataset: { kind: 'folder', dir: '/data/mnist' }, seed: 7 });
+    expect(config).not.toHaveProperty('limit');
+    expect(config).not.toHaveProperty('testLimit');
+  });
+
+  it('names each invalid field with a message', () => {
+    const { errors, config } = validateTrainForm({
+      ...valid, learningRate: '0', momentum: '1', batchSize: '2.5', epochs: 'ten', limit: '0', seed: '-1', datasetKind: 'folder', folder: '',
+    });
+    expect(config).toBeNull();
+    expect(errors.epochs).toBe('"ten" is not a number');
+    expect(errors.limit).toMatch(/at least 1/);
+    expect(errors.seed).toMatch(/at least 0/);
+    expect(errors.folder).toMatch(/folder/);
+    // The recipe schema runs once every recipe field is a number.
+    const recipe = validateTrainForm({ ...valid, learningRate: '0', momentum: '1', batchSize: '2.5', epochs: '0' }).errors;
+    expect(recipe.learningRate).toMatch(/learning rate must be > 0/);
+    expect(recipe.momentum).toMatch(/momentum must be < 1/);
+    expect(recipe.batchSize).toBe('batch size must be a whole number');
+    expect(recipe.epochs).toMatch(/epochs must be at least 1/);
+  });
+
+  it('requires every recipe number', () => {
+    expect(validateTrainForm({ ...valid, lrDecay: '' }).errors.lrDecay).toBe('enter the decay');
+    expect(validateTrainForm({ ...valid, lrDecay: '1.5' }).errors.lrDecay).toBe('decay must be at most 1');
+  });
+});
+
+describe('parseTypedNumber', () => {
+  it('reads what people type', () => {
+    expect(parseTypedNumber('60,000')).toBe(60000);
+    expect(parseTypedNumber(' 1e-3 ')).toBe(0.001);
+    expect(parseTypedNumber('')).toBeNull();
+    expect(parseTypedNumber('abc')).toBeNull();
+    expect(parseTypedNumber('Infinity')).toBeNull();
+  });
+});

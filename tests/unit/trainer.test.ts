@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../engine/backends/ladder.js';
+import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
+import { getVariant } from '../../engine/models/variants.js';
+import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
+import { DivergenceWatch, Trainer, type TrainerOptions } from '../../engine/training/trainer.js';
+
+let mnist: Dataset;
+beforeAll(async () => {
+  await initBackend('wasm');
+  mnist = loadDataset({ kind: 'mnist' });
+});
+
+function trainer(variant: VariantName, recipe: Partial<Recipe>, extra: Partial<TrainerOptions> = {}) {
+  const events: TrainerEvent[] = [];
+  const spec = getVariant(variant);
+  const t = new Trainer({
+    runId: 'test', spec, recipe: Recipe.parse({ ...spec.recipe, ...recipe }), dataset: mnist, limit: 1024, testLimit: 500,
+    seed: 7, backend: 'wasm', emit: (e) => events.push(e), ...extra,
+  });
+  return { t, events };
+}
+
+const weightsOf = (t: Trainer): Float32Array[] => t.model.getWeights().map((w) => w.dataSync() as Float32Array);
+const of = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) =>
+  events.filter((e): e is Extract<TrainerEvent, { type: T }> => e.type === type);
+
+describe('Trainer', () => {
+  it('lowers the loss of a short modern run and reports every kind of event', async () => {
+    const { t, events } = trainer('modern', { epochs: 2, batchSize: 32 }, { throttle: { batch: 0, gradients: 0, weights: 0 } });
+    const { done, history } = await t.run();
+    expect(done.reason).toBe('completed');
+    const batches = of(events, 'batch');
+    const firstLoss = batches.slice(0, 3).reduce((s, b) => s + b.loss, 0) / 3;
+    expect(history[1]!.trainLoss).toBeLessThan(firstLoss * 0.6);
+    expect(history[1]!.testAccuracy).toBeGreaterThan(0.7);
+    expect(of(events, 'started')[0]).toMatchObject({ backend: 'wasm', trainCount: 1024, testCount: 500, batchesPerEpoch: 32 });
+    expect(of(events, 'epoch').map((e) => e.epoch)).toEqual([1, 2]);
+    const gradients = of(events, 'gradients');
+    expect(gradients[0]!.norms.map((n) => n.layer)).toEqual(expect.arrayContaining(['C1', 'C3', 'F6']));
+    expect(of(events, 'weights').at(-1)!.tensors.some((w) => w.name.startsWith('C1'))).toBe(true);
+    expect(done.imagesPerSecond).toBeGreaterThan(0);
+    t.model.dispose();
+  });
+
+  it('throttles batch messages instead of sending one per batch', async () => {
+    const { t, events } = trainer('modern', { epochs: 1, batchSize: 16 }, { throttle: { batch: 60_000 } });
+    await t.run();
+    // 64 batches: only the first and the last of the epoch get through a one-minute throttle.
+    expect(of(events, 'batch').map((b) => b.batch)).toEqual([1, 64]);
+    t.model.dispose();
+  });
+
+  it('keeps the tensor count flat across epochs', async () => {
+    const counts: number[] = [];
+    const { t } = trainer('lenet5', { epochs: 3, batchSize: 64 }, {
+      limit: 256, testLimit: 200,
+      emit: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
+    });
+    await t.run();
+    expect(counts).toHaveLength(3);
+    expect(counts[2]).toBe(counts[1]);
+    expect(counts[1]).toBe(counts[0]);
+    t.model.dispose();
+  });
+
+  it('is reproducible with the same seed, and a long pause changes nothing', async () => {
+    const a = trainer('modern', { epochs: 1, batchSize: 64 }, { limit: 512 });
+    await a.t.run();
+    const b = trainer('modern', { epochs: 1, batchSize: 64 }, {
+      limit: 512, throttle: { batch: 0 },
+      emit: (e) => {
+        if (e.type === 'batch' && e.batch === 3) {
+          b.t.pause();
+          setTimeout(() => b.t.resume(), 300);
+        }
+      },
+    });
+    const result = await b.t.run();
+    expect(result.done.reason).toBe('completed');
+    expect(weightsOf(b.t)).toEqual(weightsOf(a.t));
+    a.t.model.dispose();
+    b.t.model.dispose();
+  });
+
+  it('stops mid-epoch with the weights of the last finished batch', async () => {
+    const { t, events } = trainer('modern', { epochs: 2, batchSize: 32 }, {
+      throttle: { batch: 0 },
+      emit: (e) => {
+        events.push(e);
+        if (e.type === 'batch' && e.batch === 5) t.stop();
+      },
+    });
+    const { done } = await t.run();
+    expect(done.reason).toBe('stopped');
+    expect(done.message).toMatch(/epoch 1, batch 5 of 32/);
+    expect(of(events, 'epoch')).toHaveLength(0);
+    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(Number.isFinite(done.testAccuracy)).toBe(true);
+    t.model.dispose();
+  });
+
+  it('stops on divergence with a clear message and keeps the last good weights', async () => {
+    const { t } = trainer('modern', { optimizer: 'sgd', learningRate: 100, momentum: 0.9, epochs: 2, batchSize: 32 });
+    const { done } = await t.run();
+    expect(done.reason).toBe('diverged');
+    expect(done.message).toMatch(/diverged at epoch \d+, batch \d+/);
+    expect(done.message).toMatch(/smaller learning rate/);
+    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
+    t.model.dispose();
+  });
+
+  it('calls a saturated lenet5 at learning rate 100 diverged too, though its RBF loss cannot explode', async () => {
+    const { t } = trainer('lenet5', { optimizer: 'sgd', learningRate: 100, momentum: 0.9, epochs: 1, batchSize: 32 }, { limit: 640 });
+    const { done } = await t.run();
+    expect(done.reason).toBe('diverged');
+    expect(done.message).toMatch(/stayed above 10× its first value/);
+    t.model.dispose();
+  });
+
+  it('DivergenceWatch: NaN and explosions at once, a high plateau after 10 batches, noise never', () => {
+    expect(new DivergenceWatch().check(NaN).fault).toMatch(/NaN/);
+    const exploded = new DivergenceWatch();
+    exploded.check(2.3);
+    expect(exploded.check(231).fault).toMatch(/exploded/);
+    const plateau = new DivergenceWatch();
+    plateau.check(2);
+    const faults = Array.from({ length: 10 }, () => plateau.check(25).fault);
+    expect(faults.slice(0, 9).every((f) => f === null)).toBe(true);
+    expect(faults[9]).toMatch(/10 batches/);
+    const noisy = new DivergenceWatch();
+    noisy.check(2.3);
+    for (let i = 0; i < 100; i++) expect(noisy.check(i % 2 ? 30 : 2).fault).toBeNull();
+  });
+
+  it('reproduces the seed recipe stall: near chance, with tiny gradients in the first layers', async () => {
+    const { t, events } = trainer('seed', { epochs: 1 }, { limit: 4096, testLimit: 1000, throttle: { gradients: 0 } });
+    const { done } = await t.run();
+    expect(done.testAccuracy).toBeLessThan(0.2);
+    const last = of(events, 'gradients').at(-1)!.norms;
+    const norm = (layer: string) => last.find((n) => n.layer === layer)!.norm;
+    expect(norm('C1')).toBeLessThan(norm('OUT') * 1e-2);
+    t.model.dispose();
+  });
+});
