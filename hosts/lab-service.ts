@@ -178,7 +178,10 @@ export async function createLabService(options: LabServiceOptions) {
     saveModel: async (request: { name: string }) => {
       requireIdle('save');
       const c = requireModel();
-      const dir = path.join(options.modelsDir, request.name);
+      const dir = path.resolve(options.modelsDir, request.name);
+      if (path.dirname(dir) !== path.resolve(options.modelsDir)) {
+        throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`);
+      }
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       await saveModel(c.model, dir, meta);
       current = { ...c, meta, dir, builtin: false, unsaved: false };

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from '../engine/protocol.js';
 
 const Empty = z.strictObject({});
-const Name = z.string().trim().min(1).max(80).regex(/^[\w .()-]+$/, 'use letters, digits, spaces, dots, dashes and brackets only');
+const Name = z.string().trim().min(1).max(80)
+  .regex(/^[\w(][\w .()-]*$/, 'start with a letter or digit, then use letters, digits, spaces, dots, dashes and brackets only');
 const Dir = z.string().min(1).max(4096);
 
 export const ModelSummary = z.strictObject({

@@ -91,7 +91,8 @@ function tapsInside(g: ConvGeometry): boolean {
 /** dst[cols, rows] = src[rows, cols]ᵀ. */
 function transposeOnHeap(backend: BackendWasm, src: TensorInfo, rows: number, cols: number, dst: TensorInfo): void {
   const simd = simdFor(backend);
-  if (simd) simd.strided('copy', address(backend, dst), address(backend, src), [cols, rows, 1], [rows, 1, 0], [1, cols, 0], 1);
+  // Innermost along the destination's rows, so the tight one-float loop writes contiguously.
+  if (simd) simd.strided('copy', address(backend, dst), address(backend, src), [1, cols, rows], [0, rows, 1], [0, 1, cols], 1);
   else transpose2d(heap(backend, src), rows, cols, heap(backend, dst));
 }
 
@@ -298,9 +299,10 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const filterShape = info.filterShape;
   let dW: TensorInfo | null = null;
   const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
-  // C5-like shapes (the window is the whole input) are a plain product already.
+  // With the SIMD loops, im2col is as fast or faster (C1: 2×); without them, the JavaScript
+  // im2col is slow and XNNPACK's own patch gathering wins where it applies (unit stride).
   const useConvolution = filterGradRoute === 'convolution' ||
-    (filterGradRoute === 'auto' && !windowCoversInput(g));
+    (filterGradRoute === 'auto' && !(simdFor(backend) && tapsInside(g)) && !windowCoversInput(g));
   if (unitStride && useConvolution) dW = filterGradByConvolution(backend, x, dy, g, filterShape);
   if (dW === null) dW = filterGradByIm2col(backend, x, dy, g, filterShape);
   for (const t of temporaries) release(backend, t);
@@ -407,7 +409,8 @@ const maxPoolGradKernel: KernelFunc = (args) => {
   const g = geometryOf(info);
   const dx = allocate(backend, [...x.shape]);
   const simd = simdFor(backend);
-  if (simd && g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 && tapsInside(g)) {
+  if (simd && g.inChannels >= 4 && g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 &&
+    tapsInside(g)) {
     heap(backend, dx).fill(0);
     simd.maxPoolGrad2x2(address(backend, x), address(backend, dy), address(backend, dx),
       g.batch, g.outHeight, g.outWidth, g.inChannels, g.inHeight, g.inWidth);
@@ -486,6 +489,106 @@ const batchMatMul: KernelFunc = (args) => {
   return out;
 };
 
+// ---- bias add, bias gradient, identity ---------------------------------------------
+
+let wasmAdd: KernelFunc;
+let wasmSum: KernelFunc;
+
+/**
+ * A float32 tensor holding `vector` repeated until its length is a multiple of 4 and at
+ * least 16 floats, so that rows of the matching width can be added or summed as whole
+ * SIMD runs. Returns the tensor and its length; the caller releases it.
+ */
+function tiled(backend: BackendWasm, vector: Float32Array): { t: TensorInfo; length: number } {
+  const c = vector.length;
+  let length = c;
+  while (length % 4 !== 0 || length < 16) length += c;
+  const t = allocate(backend, [length]);
+  const view = heap(backend, t);
+  for (let i = 0; i < length; i += c) view.set(vector, i);
+  return { t, length };
+}
+
+/** Is `shape` a vector along the last axis of `full` (like a bias: [C] or [1,…,1,C])? */
+function isLastAxisVector(shape: number[], full: number[]): boolean {
+  if (shape.length === 0 || shape.length > full.length) return false;
+  const c = shape[shape.length - 1]!;
+  return c === full[full.length - 1] && shape.slice(0, -1).every((d) => d === 1) && c > 0;
+}
+
+/**
+ * Add, for the bias case (x[…, C] + b[C]): the backend's broadcasting loop is ~20× slower
+ * than copying x and adding b tiled to a SIMD-friendly width. Everything else goes to the
+ * backend's own Add.
+ */
+const addKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const a = args.inputs['a'] as TensorInfo;
+  const b = args.inputs['b'] as TensorInfo;
+  const simd = simdFor(backend);
+  if (!simd || a.dtype !== 'float32' || b.dtype !== 'float32') return wasmAdd(args);
+  let full: TensorInfo, bias: TensorInfo;
+  if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; bias = b; }
+  else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; bias = a; }
+  else return wasmAdd(args);
+  const total = full.shape.reduce((x, y) => x * y, 1);
+  const c = full.shape[full.shape.length - 1]!;
+  if (total < 64 || c > 4096) return wasmAdd(args);
+  const out = allocate(backend, [...full.shape]);
+  const { t: pattern, length } = tiled(backend, heap(backend, bias).slice(0, c));
+  simd.strided('copy', address(backend, out), address(backend, full), [1, 1, 1], [0, 0, 0], [0, 0, 0], total);
+  const whole = Math.floor(total / length);
+  simd.strided('add', address(backend, out), address(backend, pattern), [1, 1, whole], [0, 0, length], [0, 0, 0], length);
+  const rest = total - whole * length; // a multiple of c
+  if (rest > 0) simd.strided('add', address(backend, out) + 4 * whole * length, address(backend, pattern), [1, 1, 1], [0, 0, 0], [0, 0, 0], rest);
+  release(backend, pattern);
+  return out;
+};
+
+/**
+ * Sum over every axis but the last (a bias gradient: [B,H,W,C] → [C]): rows are added
+ * into a SIMD-wide accumulator, then folded to C values. Other reductions go to the
+ * backend's own Sum, which transposes first.
+ */
+const sumKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo;
+  const simd = simdFor(backend);
+  const rank = x.shape.length;
+  const axis = attr<number | number[] | undefined>(args.attrs, 'axis');
+  const keepDims = attr<boolean | undefined>(args.attrs, 'keepDims') ?? false;
+  if (!simd || x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return wasmSum(args);
+  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
+  const leading = axes.length === rank - 1 && axes.every((a, i) => a === i);
+  const c = x.shape[rank - 1]!;
+  const total = x.shape.reduce((p, q) => p * q, 1);
+  if (!leading || c === 0 || c > 4096 || total < 64) return wasmSum(args);
+  const { t: acc, length } = tiled(backend, new Float32Array(c));
+  const whole = Math.floor(total / length);
+  simd.strided('add', address(backend, acc), address(backend, x), [1, 1, whole], [0, 0, 0], [0, 0, length], length);
+  const rest = total - whole * length;
+  if (rest > 0) simd.strided('add', address(backend, acc), address(backend, x) + 4 * whole * length, [1, 1, 1], [0, 0, 0], [0, 0, 0], rest);
+  const out = allocate(backend, [c]);
+  const sums = heap(backend, acc), outView = heap(backend, out);
+  for (let j = 0; j < c; j++) {
+    let s = 0;
+    for (let i = j; i < length; i += c) s += sums[i]!;
+    outView[j] = s;
+  }
+  release(backend, acc);
+  return out;
+};
+
+/** Identity shares the data (as the cpu backend's does) instead of copying it. */
+const identityKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo;
+  if (x.dtype === 'string') return wasmIdentity(args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
+let wasmIdentity: KernelFunc;
+
 // ---- registration ------------------------------------------------------------------
 
 function isOurs(config: KernelConfig | undefined): boolean {
@@ -529,6 +632,9 @@ export function registerWasmTrainingKernels(): void {
   wasmConv2D = original('Conv2D');
   wasmSigmoid = original('Sigmoid');
   wasmTanh = original('Tanh');
+  wasmAdd = original('Add');
+  wasmSum = original('Sum');
+  wasmIdentity = original('Identity');
   wasmConv2DBackpropInput = original('Conv2DBackpropInput');
   replace('Conv2DBackpropFilter', conv2DBackpropFilter);
   replace('Conv2DBackpropInput', conv2DBackpropInput);
@@ -536,10 +642,14 @@ export function registerWasmTrainingKernels(): void {
   replace('AvgPoolGrad', avgPoolGradKernel);
   replace('BatchMatMul', batchMatMul);
   replace('Tanh', tanhKernel);
+  replace('Add', addKernel);
+  replace('Sum', sumKernel);
+  replace('Identity', identityKernel);
   registered = true;
 }
 
 /** Names of the kernels this module provides for 'wasm' (for reports and tests). */
 export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
+  'Add', 'Sum', 'Identity',
 ] as const;

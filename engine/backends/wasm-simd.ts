@@ -125,10 +125,12 @@ function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
 // ---- the functions -----------------------------------------------------------------
 
 // Opcodes used below.
-const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SUB = 0x6b, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74;
-const F32_ADD = 0x92, F32_MAX = 0x97, F32_MUL = 0x94, F32_SUB = 0x93, F32_GT = 0x5e, F32_EQ = 0x5b, F32_NE = 0x5c, F32_LT = 0x5d, F32_ABS = 0x8b;
+const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SUB = 0x6b, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_SHL = 0x74;
+const F32_ADD = 0x92, F32_MUL = 0x94, F32_SUB = 0x93, F32_LT = 0x5d, F32_ABS = 0x8b;
 const SELECT = 0x1b;
-const F32X4_SPLAT = 0x13, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
+const F32X4_SPLAT = 0x13, F32X4_EQ = 0x41, F32X4_NE = 0x42, F32X4_GT = 0x44;
+const V128_NOT = 0x4d, V128_AND = 0x4e, V128_ANDNOT = 0x4f, V128_OR = 0x50;
+const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
 
 /** The element operations of the strided loops. */
 export type StridedOp = 'copy' | 'add' | 'scale' | 'addScaled';
@@ -199,66 +201,75 @@ function stridedFn(op: StridedOp): Fn {
 }
 
 /**
- * max_pool_grad_2x2(x, dy, dx, batch, outHeight, outWidth, channels, inHeight, inWidth):
+ * max_pool_grad_2x2(x, dy, dx, batch, outHeight, outWidth, channels, inHeight, inWidth), channels ≥ 4:
  * 2×2 windows, stride 2, no padding. Each window sends dy to the first strict maximum in
- * row-major order (NaN never wins; an all -Infinity/NaN window sends nothing), chosen with
- * selects rather than branches: the first of the four equal to their max, or, when a NaN
- * makes the max NaN, a tournament that skips NaNs. dx must be zeroed by the caller.
+ * row-major order (NaN never wins; an all −Infinity/NaN window sends nothing). Four channels
+ * at a time, without branches: a lane-wise tournament picks the winner, and all four window
+ * positions are written (dy or 0), which is exact because windows do not overlap. A last
+ * group that would pass the channel count is shifted back to overlap the previous one.
+ * Pixels outside every window (odd trailing rows/columns) must be zeroed by the caller.
  */
 function maxPoolGrad2x2Fn(): Fn {
   const f = new Fn('max_pool_grad_2x2', [I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [x, dy, dx, batch, oh, ow, ch, h, w] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const b = f.local(I32), r = f.local(I32), c = f.local(I32), q = f.local(I32);
-  const rowBytes = f.local(I32), chBytes = f.local(I32), pa = f.local(I32), pb = f.local(I32), pc = f.local(I32), pd = f.local(I32);
-  const va = f.local(F32), vb = f.local(F32), vc = f.local(F32), vd = f.local(F32);
-  const top = f.local(F32), bot = f.local(F32), topAt = f.local(I32), botAt = f.local(I32), take = f.local(I32);
-  const best = f.local(F32), at = f.local(I32), dyp = f.local(I32), rowStart = f.local(I32);
+  const b = f.local(I32), r = f.local(I32), q = f.local(I32), c = f.local(I32);
+  const rowBytes = f.local(I32), chBytes = f.local(I32), win = f.local(I32), pa = f.local(I32), delta = f.local(I32), dyRow = f.local(I32);
+  const va = f.local(V128), vb = f.local(V128), vc = f.local(V128), vd = f.local(V128), g = f.local(V128);
+  const tb = f.local(V128), td = f.local(V128), tt = f.local(V128), top = f.local(V128), bot = f.local(V128), valid = f.local(V128);
   f.get(w).get(ch).op(I32_MUL).i32(2).op(I32_SHL).set(rowBytes);
   f.get(ch).i32(2).op(I32_SHL).set(chBytes);
-  f.get(dy).set(dyp);
-  // "first > second, or first is a number and second is NaN" for the tournament.
+  f.get(dx).get(x).op(I32_SUB).set(delta); // dx address = x address + delta
+  f.get(dy).set(dyRow);
+  // "first beats second" lane-wise: first > second, or second is NaN and first is not.
   const beats = (first: number, second: number): void => {
-    f.get(first).get(second).op(F32_GT);
-    f.get(second).get(second).op(F32_NE).get(first).get(first).op(F32_EQ).op(I32_AND);
-    f.op(I32_OR);
+    f.get(first).get(second).simd(F32X4_GT);
+    f.get(second).get(second).simd(F32X4_NE).get(first).get(first).simd(F32X4_EQ).simd(V128_AND);
+    f.simd(V128_OR);
+  };
+  const store = (offset: () => void, mask: () => void): void => {
+    // *(win + offset + delta) = dy & mask
+    f.get(pa);
+    offset();
+    f.get(delta).op(I32_ADD);
+    f.get(g);
+    mask();
+    f.simd(V128_AND).v128Store();
   };
   f.count(b, batch, () => {
     f.count(r, oh, () => {
-      // rowStart = x + ((b·h + 2r)·w·ch)·4
-      f.get(b).get(h).op(I32_MUL).get(r).i32(1).op(I32_SHL).op(I32_ADD).get(rowBytes).op(I32_MUL).get(x).op(I32_ADD).set(rowStart);
+      // win = x + ((b·h + 2r)·w·ch)·4: the top-left of the row's first window
+      f.get(b).get(h).op(I32_MUL).get(r).i32(1).op(I32_SHL).op(I32_ADD).get(rowBytes).op(I32_MUL).get(x).op(I32_ADD).set(win);
       f.count(q, ow, () => {
-        f.get(rowStart).set(pa);
-        f.count(c, ch, () => {
-          f.get(pa).get(chBytes).op(I32_ADD).set(pb);
-          f.get(pa).get(rowBytes).op(I32_ADD).set(pc);
-          f.get(pc).get(chBytes).op(I32_ADD).set(pd);
-          f.get(pa).f32Load().set(va).get(pb).f32Load().set(vb).get(pc).f32Load().set(vc).get(pd).f32Load().set(vd);
-          // best = max of the four (NaN if any is NaN); the first position holding it wins.
-          f.get(va).get(vb).op(F32_MAX).get(vc).get(vd).op(F32_MAX).op(F32_MAX).set(best);
-          f.ifElse(() => { f.get(best).get(best).op(F32_EQ); }, () => {
-            f.get(pa).get(pb).get(pc).get(pd).get(vc).get(best).op(F32_EQ).op(SELECT)
-              .get(vb).get(best).op(F32_EQ).op(SELECT)
-              .get(va).get(best).op(F32_EQ).op(SELECT).set(at);
-          }, () => {
-            // A NaN in the window: the exact rule (NaN never wins), as a tournament.
-            beats(vb, va); f.set(take);
-            f.get(vb).get(va).get(take).op(SELECT).set(top);
-            f.get(pb).get(pa).get(take).op(SELECT).set(topAt);
-            beats(vd, vc); f.set(take);
-            f.get(vd).get(vc).get(take).op(SELECT).set(bot);
-            f.get(pd).get(pc).get(take).op(SELECT).set(botAt);
-            beats(bot, top); f.set(take);
-            f.get(bot).get(top).get(take).op(SELECT).set(best);
-            f.get(botAt).get(topAt).get(take).op(SELECT).set(at);
-          });
-          // if (best === best && best > -Infinity) dx[at − x] = *dyp
-          f.get(best).get(best).op(F32_EQ).get(best).f32(Number.NEGATIVE_INFINITY).op(F32_GT).op(I32_AND);
-          f.op(0x04, 0x40); // if
-          f.get(at).get(x).op(I32_SUB).get(dx).op(I32_ADD).get(dyp).f32Load().f32Store();
-          f.op(0x0b); // end if
-          f.bump(dyp, 4).bump(pa, 4);
+        f.i32(0).set(c);
+        f.whileLoop(() => { f.i32(1); }, () => {
+          // c = min(c, ch − 4)
+          f.get(ch).i32(4).op(I32_SUB).get(c).get(c).get(ch).i32(4).op(I32_SUB).op(0x4a).op(SELECT).set(c);
+          f.get(win).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(pa);
+          f.get(pa).v128Load().set(va);
+          f.get(pa).get(chBytes).op(I32_ADD).v128Load().set(vb);
+          f.get(pa).get(rowBytes).op(I32_ADD).v128Load().set(vc);
+          f.get(pa).get(rowBytes).op(I32_ADD).get(chBytes).op(I32_ADD).v128Load().set(vd);
+          beats(vb, va); f.set(tb);
+          f.get(vb).get(va).get(tb).simd(V128_BITSELECT).set(top);
+          beats(vd, vc); f.set(td);
+          f.get(vd).get(vc).get(td).simd(V128_BITSELECT).set(bot);
+          beats(bot, top); f.set(tt);
+          // valid = best is a number greater than −Infinity
+          f.get(bot).get(top).get(tt).simd(V128_BITSELECT).tee(g).get(g).simd(F32X4_EQ);
+          f.get(g).f32(Number.NEGATIVE_INFINITY).simd(F32X4_SPLAT).simd(F32X4_GT).simd(V128_AND).set(valid);
+          // g = dy for these channels, masked by valid
+          f.get(dyRow).get(c).i32(2).op(I32_SHL).op(I32_ADD).v128Load().get(valid).simd(V128_AND).set(g);
+          // a wins: ¬tt ∧ ¬tb; b: ¬tt ∧ tb; c: tt ∧ ¬td; d: tt ∧ td
+          store(() => { f.i32(0).op(I32_ADD); }, () => { f.get(tb).get(tt).simd(V128_OR).simd(V128_NOT); });
+          store(() => { f.get(chBytes).op(I32_ADD); }, () => { f.get(tb).get(tt).simd(V128_ANDNOT); });
+          store(() => { f.get(rowBytes).op(I32_ADD); }, () => { f.get(tt).get(td).simd(V128_ANDNOT); });
+          store(() => { f.get(rowBytes).op(I32_ADD).get(chBytes).op(I32_ADD); }, () => { f.get(tt).get(td).simd(V128_AND); });
+          // next group, or done when this one reached the last channel
+          f.get(c).i32(4).op(I32_ADD).get(ch).op(0x4e).op(0x0d, 1); // i32.ge_s; br_if 1 (leave the loop)
+          f.bump(c, 4);
         });
-        f.get(rowStart).get(chBytes).i32(1).op(I32_SHL).op(I32_ADD).set(rowStart);
+        f.get(win).get(chBytes).i32(1).op(I32_SHL).op(I32_ADD).set(win);
+        f.get(dyRow).get(chBytes).op(I32_ADD).set(dyRow);
       });
     });
   });

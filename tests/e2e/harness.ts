@@ -93,6 +93,7 @@ export async function startLab(): Promise<Lab> {
     await server.close();
     await rm(sandbox, { recursive: true, force: true });
     if (serverLog.length) process.stderr.write(`browser server said:\n  ${serverLog.join('\n  ')}\n`);
+    if (consoleErrors.length) process.stderr.write(`the page logged errors:\n  ${consoleErrors.join('\n  ')}\n`);
   };
 
   try {

@@ -268,6 +268,56 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Tanh mat
   });
 });
 
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Add, Sum and Identity match the cpu reference`, () => {
+  const addCases: [string, number[], number[]][] = [
+    ['conv bias [B,28,28,6] + [6]', [B, 28, 28, 6], [6]],
+    ['bias first: [16] + [B,10,10,16]', [16], [B, 10, 10, 16]],
+    ['dense bias [B,120] + [120]', [B, 120], [120]],
+    ['[B,84] + [1,84]', [B, 84], [1, 84]],
+    ['odd width [3,7,5,13] + [13]', [3, 7, 5, 13], [13]],
+    ['too small for the fast path [2,3] + [3]', [2, 3], [3]],
+    ['not a bias: [4,1] + [3]', [4, 1], [3]],
+    ['same shapes', [B, 10, 10, 16], [B, 10, 10, 16]],
+  ];
+  for (const [name, a, b] of addCases) {
+    it(`Add ${name}`, async () => {
+      const inputs = { a: { values: random(size(a), 30), shape: a }, b: { values: random(size(b), 31), shape: b } };
+      expectClose(await runRegistered(target, 'Add', inputs, {}), await runCpuReference('Add', inputs, {}));
+    });
+  }
+  const sumCases: [string, number[], number | number[], boolean][] = [
+    ['bias gradient [B,28,28,6] over 0,1,2', [B, 28, 28, 6], [0, 1, 2], false],
+    ['dense bias gradient [B,84] over 0', [B, 84], [0], false],
+    ['negative axes [B,10,10,16] over -4,-3,-2', [B, 10, 10, 16], [-4, -3, -2], false],
+    ['odd width [5,7,13] over 0,1', [5, 7, 13], [0, 1], false],
+    ['keepDims (the backend\'s path)', [B, 10, 10, 16], [0, 1, 2], true],
+    ['last axis (the backend\'s path)', [B, 10, 16], -1, false],
+    ['middle axes (the backend\'s path)', [4, 5, 6, 7], [1, 2], false],
+  ];
+  for (const [name, shape, axis, keepDims] of sumCases) {
+    it(`Sum ${name}`, async () => {
+      const inputs = { x: { values: random(size(shape), 32), shape } };
+      const attrs = { axis, keepDims } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, 'Sum', inputs, attrs), await runCpuReference('Sum', inputs, attrs));
+    });
+  }
+  it('Identity returns the same values, and disposing it leaves the input intact', async () => {
+    setWasmSimdLoopsEnabled(target !== 'wasm-js');
+    try {
+      await tf.setBackend('wasm');
+      const values = random(1000, 33);
+      const x = tf.tensor(values, [10, 100]);
+      const y = tf.clone(x);
+      expect(Array.from(await y.data())).toEqual(Array.from(values));
+      y.dispose();
+      expect(Array.from(await x.data())).toEqual(Array.from(values));
+      x.dispose();
+    } finally {
+      setWasmSimdLoopsEnabled(true);
+    }
+  });
+});
+
 describe('registration', () => {
   it('is idempotent and leaves no stray tensors', async () => {
     registerWasmTrainingKernels();

@@ -5,8 +5,9 @@
 //   app        host info, toasts (app.unwrap(result, 'What failed')), crash banner, dialogs
 //   nav        view, focusLayer, featureInput; go(view, layer?), showFeatures(input, layer?)
 //   training   phase, runId, variant, recipe, backend, progress, batches/epochs/gradients, snapshots
-//   model      summary, variant, spec, version, weights, ready; predict(pixels28)
-//   drawing    pixels28, prediction, hasInk; setGray(gray, w, h), clear()
+//   model      summary, variant, spec, version, weights, ready; predict(pixels28), save(name), reload()
+//   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), clear()
+//   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
 //   evaluation result, running, stale; run(limit?), images(indices, split?)
 import { lab, onConnectionLost } from '../bridge/index.js';
 import { AppStore } from './app.svelte.js';

@@ -131,6 +131,12 @@ export class ModelStore {
       const merged = rebuilt ? new Map<string, TensorData>() : new Map(this.weights);
       for (const [name, tensor] of decoded ?? decodeWireTensors(tensors)) merged.set(name, tensor);
       this.weights = merged;
+      // Run a fresh model once so the first stroke on the pad does not pay for tfjs' first-call setup.
+      if (rebuilt) {
+        const probe = new Float32Array(28 * 28);
+        probe.fill(1, 10 * 28, 18 * 28);
+        for (let i = 0; i < 2; i++) this.predictor?.predict(probe);
+      }
       this.ready = true;
       this.error = null;
       this.version++;
