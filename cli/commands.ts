@@ -42,6 +42,7 @@ export interface TrainFlags {
   momentum?: number;
   optimizer?: 'sgd' | 'adam';
   lrDecay?: number;
+  augmentShift?: number;
   limit?: number;
   testLimit?: number;
   seed?: number;
@@ -74,6 +75,7 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     ...(flags.batch !== undefined && { batchSize: flags.batch }),
     ...(flags.epochs !== undefined && { epochs: flags.epochs }),
     ...(flags.lrDecay !== undefined && { lrDecay: flags.lrDecay }),
+    ...(flags.augmentShift !== undefined && { augmentShift: flags.augmentShift }),
   };
   const parsed = Recipe.safeParse({ ...spec.recipe, ...overrides });
   if (!parsed.success) {

@@ -36,6 +36,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--momentum <x>', 'SGD momentum', decimal('--momentum'))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']))
     .option('--lr-decay <x>', 'multiply the learning rate by this after each epoch', decimal('--lr-decay'))
+    .option('--augment-shift <px>', 'shift each training digit by up to this many pixels (0–2; 0 = off)', integer('--augment-shift', 0))
     .option('--limit <n>', 'train on the first N training images', integer('--limit', 1))
     .option('--test-limit <n>', 'evaluate on the first N test images', integer('--test-limit', 1))
     .option('--seed <n>', 'random seed, for a reproducible run on the same backend', integer('--seed', 0))

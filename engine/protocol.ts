@@ -20,6 +20,8 @@ export const Recipe = z.strictObject({
   epochs: z.number().int().min(1, 'epochs must be at least 1').max(200),
   /** Multiply the learning rate by this factor after every epoch (1 = constant). */
   lrDecay: z.number().finite().gt(0).max(1).default(1),
+  /** Shift each training digit by up to this many pixels at random (0 = off): cheap augmentation. */
+  augmentShift: z.number().int().min(0).max(2).default(0),
 });
 export type Recipe = z.infer<typeof Recipe>;
 export const RecipeOverrides = Recipe.partial();

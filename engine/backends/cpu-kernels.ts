@@ -111,12 +111,59 @@ const avgPoolGradKernel: KernelFunc = (args) => {
   return output(backend, [...x.shape], dx);
 };
 
+/** Is `shape` a vector along the last axis of `full` (like a bias: [C] or [1,…,1,C])? */
+function isLastAxisVector(shape: number[], full: number[]): boolean {
+  if (shape.length === 0 || shape.length > full.length) return false;
+  const c = shape[shape.length - 1]!;
+  return c === full[full.length - 1] && shape.slice(0, -1).every((d) => d === 1) && c > 0;
+}
+
+/** x[…, C] + b[C] in one pass (the cpu backend's broadcasting add computes indices per element). */
+const addKernel: KernelFunc = (args) => {
+  const a = args.inputs['a'] as TensorInfo;
+  const b = args.inputs['b'] as TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return originals['Add']!(args);
+  let full: TensorInfo, bias: TensorInfo;
+  if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; bias = b; }
+  else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; bias = a; }
+  else return originals['Add']!(args);
+  const backend = backendOf(args);
+  const xs = values(backend, full), bs = values(backend, bias);
+  const c = bs.length;
+  const out = new Float32Array(xs.length);
+  for (let i = 0; i < xs.length; i += c) {
+    for (let j = 0; j < c; j++) out[i + j] = xs[i + j]! + bs[j]!;
+  }
+  return output(backend, [...full.shape], out);
+};
+
+/** Sum over every axis but the last (a bias gradient), accumulated in doubles like the cpu backend's. */
+const sumKernel: KernelFunc = (args) => {
+  const x = args.inputs['x'] as TensorInfo;
+  const rank = x.shape.length;
+  const axis = attr<number | number[] | undefined>(args.attrs, 'axis');
+  const keepDims = attr<boolean | undefined>(args.attrs, 'keepDims') ?? false;
+  if (x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return originals['Sum']!(args);
+  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
+  if (axes.length !== rank - 1 || !axes.every((a, i) => a === i)) return originals['Sum']!(args);
+  const backend = backendOf(args);
+  const xs = values(backend, x);
+  const c = x.shape[rank - 1]!;
+  const sums = new Float64Array(c);
+  for (let i = 0; i < xs.length; i += c) {
+    for (let j = 0; j < c; j++) sums[j] = sums[j]! + xs[i + j]!;
+  }
+  return output(backend, [c], Float32Array.from(sums));
+};
+
 const KERNELS: Record<string, KernelFunc> = {
   Conv2D: conv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   MaxPoolGrad: maxPoolGradKernel,
   AvgPoolGrad: avgPoolGradKernel,
+  Add: addKernel,
+  Sum: sumKernel,
 };
 
 /** Names of the kernels this module replaces on 'cpu'. */

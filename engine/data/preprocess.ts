@@ -211,6 +211,8 @@ export function toModelInput(pixels28: ArrayLike<number>, norm: InputNormalisati
  */
 export function batchToModelInput(
   images: Uint8Array, count: number, rows: number, cols: number, norm: InputNormalisation, out?: Float32Array,
+  /** Optional (dx, dy) per image, each within ±pad: where the digit sits in its padded frame (augmentation). */
+  shifts?: Int8Array,
 ): Float32Array {
   const side = checkNormalisation(norm);
   if (rows !== side || cols !== side) {
@@ -235,7 +237,9 @@ export function batchToModelInput(
   target.fill(background, 0, needed);
   for (let n = 0; n < count; n++) {
     const src = n * pixelsIn;
-    const dst = n * pixelsOut + pad * size + pad;
+    const dx = shifts ? Math.max(-pad, Math.min(pad, shifts[2 * n]!)) : 0;
+    const dy = shifts ? Math.max(-pad, Math.min(pad, shifts[2 * n + 1]!)) : 0;
+    const dst = n * pixelsOut + (pad + dy) * size + pad + dx;
     for (let y = 0; y < rows; y++) {
       const s = src + y * cols;
       const d = dst + y * size;

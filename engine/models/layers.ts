@@ -38,7 +38,6 @@ export class ScaledTanh extends tfl.layers.Layer {
 
   constructor(args: LayerArgs = {}) {
     super(args);
-    this.supportsMasking = true;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -290,7 +289,7 @@ export class RbfOutput extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    // trainable is forced false by the constructor; drop it so the config stays canonical.
+    // The prototypes are weights (saved in weights.bin); the config needs nothing beyond the base layer's.
     return { ...super.getConfig() };
   }
 }

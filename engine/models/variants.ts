@@ -132,7 +132,7 @@ const LENET5: VariantSpec = {
   input: { size: 32, pad: 2, background: -0.1, ink: 1.175 },
   // Adam with a per-epoch decay: robust to the large early gradients of the RBF distances and reaches the
   // paper's ~99% in about a dozen epochs (the paper's second-order SGD needed 20 passes).
-  recipe: { optimizer: 'adam', learningRate: 1e-3, momentum: 0, batchSize: 64, epochs: 12, lrDecay: 0.8 },
+  recipe: { optimizer: 'adam', learningRate: 1e-3, momentum: 0, batchSize: 64, epochs: 12, lrDecay: 0.8, augmentShift: 2 },
   loss: 'rbf-map',
   build: buildLenet5,
   layers: [
@@ -212,7 +212,7 @@ const SEED: VariantSpec = {
     + 'and a learnable Gaussian RBF head (σ = 1) fed to cross-entropy, trained with SGD. It stays near 10%: '
     + 'the RBF outputs are all ≈ 0 and the gradients vanish. Watch the gradient norms.',
   input: { size: 32, pad: 2, background: -1, ink: 1 },
-  recipe: { optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, batchSize: 64, epochs: 5, lrDecay: 1 },
+  recipe: { optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, batchSize: 64, epochs: 5, lrDecay: 1, augmentShift: 0 },
   loss: 'logits-ce',
   build: buildSeed,
   layers: [
@@ -282,7 +282,7 @@ const MODERN: VariantSpec = {
     background: Math.round((-MNIST_MEAN / MNIST_STD) * 1e4) / 1e4,
     ink: Math.round(((1 - MNIST_MEAN) / MNIST_STD) * 1e4) / 1e4,
   },
-  recipe: { optimizer: 'adam', learningRate: 2e-3, momentum: 0, batchSize: 64, epochs: 10, lrDecay: 0.75 },
+  recipe: { optimizer: 'adam', learningRate: 2e-3, momentum: 0, batchSize: 64, epochs: 10, lrDecay: 0.75, augmentShift: 2 },
   loss: 'logits-ce',
   build: buildModern,
   layers: [

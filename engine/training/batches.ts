@@ -34,6 +34,7 @@ export class BatchMaker {
   private readonly imageBuffer: Uint8Array;
   private readonly inputBuffer: Float32Array;
   private readonly labelBuffer: Float32Array;
+  private readonly shiftBuffer: Int8Array;
   readonly size: number;
 
   constructor(private readonly split: DataSplit, private readonly norm: InputNormalisation, private readonly numClasses: number, maxBatch: number) {
@@ -42,10 +43,14 @@ export class BatchMaker {
     this.imageBuffer = new Uint8Array(maxBatch * this.pixels);
     this.inputBuffer = new Float32Array(maxBatch * norm.size * norm.size);
     this.labelBuffer = new Float32Array(maxBatch * numClasses);
+    this.shiftBuffer = new Int8Array(maxBatch * 2);
   }
 
-  /** Images `indices[start..end)` as x [n,32,32,1] and one-hot y [n,classes]; caller disposes. */
-  make(indices: ArrayLike<number>, start: number, end: number): { x: tf.Tensor4D; y: tf.Tensor2D; labels: Uint8Array } {
+  /**
+   * Images `indices[start..end)` as x [n,32,32,1] and one-hot y [n,classes]; caller disposes.
+   * With `augment`, each digit is shifted by up to `augment.maxShift` pixels, drawn from `augment.random`.
+   */
+  make(indices: ArrayLike<number>, start: number, end: number, augment?: { maxShift: number; random: () => number }): { x: tf.Tensor4D; y: tf.Tensor2D; labels: Uint8Array } {
     const n = end - start;
     const { images } = this.split;
     const labels = new Uint8Array(n);
@@ -58,7 +63,13 @@ export class BatchMaker {
       this.labelBuffer[i * this.numClasses + label] = 1;
     }
     const side = this.size * this.size;
-    const input = batchToModelInput(this.imageBuffer.subarray(0, n * this.pixels), n, this.split.rows, this.split.cols, this.norm, this.inputBuffer.subarray(0, n * side));
+    let shifts: Int8Array | undefined;
+    if (augment && augment.maxShift > 0) {
+      shifts = this.shiftBuffer.subarray(0, 2 * n);
+      const span = 2 * augment.maxShift + 1;
+      for (let i = 0; i < 2 * n; i++) shifts[i] = Math.floor(augment.random() * span) - augment.maxShift;
+    }
+    const input = batchToModelInput(this.imageBuffer.subarray(0, n * this.pixels), n, this.split.rows, this.split.cols, this.norm, this.inputBuffer.subarray(0, n * side), shifts);
     // tf.tensor copies the typed array, so the buffers can be reused at once.
     return {
       x: tf.tensor4d(input, [n, this.size, this.size, 1]),

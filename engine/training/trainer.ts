@@ -183,7 +183,7 @@ export class Trainer {
           const stepStart = performance.now();
           const start = (batch - 1) * batchSize;
           const end = Math.min(trainCount, start + batchSize);
-          const { x, y, labels } = maker.make(order, start, end);
+          const { x, y, labels } = maker.make(order, start, end, { maxShift: recipe.augmentShift, random });
           const kept: { probabilities?: tf.Tensor } = {};
           const { value, grads } = tf.variableGrads(() => {
             const out = model.apply(x, { training: true }) as tf.Tensor;

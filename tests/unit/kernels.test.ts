@@ -268,7 +268,7 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Tanh mat
   });
 });
 
-for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Add, Sum and Identity match the cpu reference`, () => {
+for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: Add, Sum and Identity match the cpu reference`, () => {
   const addCases: [string, number[], number[]][] = [
     ['conv bias [B,28,28,6] + [6]', [B, 28, 28, 6], [6]],
     ['bias first: [16] + [B,10,10,16]', [16], [B, 10, 10, 16]],
@@ -304,7 +304,7 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Add, Sum
   it('Identity returns the same values, and disposing it leaves the input intact', async () => {
     setWasmSimdLoopsEnabled(target !== 'wasm-js');
     try {
-      await tf.setBackend('wasm');
+      await tf.setBackend(target === 'cpu' ? 'cpu' : 'wasm');
       const values = random(1000, 33);
       const x = tf.tensor(values, [10, 100]);
       const y = tf.clone(x);
