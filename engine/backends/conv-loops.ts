@@ -1,7 +1,7 @@
 // Plain loops over Float32Arrays for the convolution and pooling gradients.
-// Both custom backends use them: the wasm kernels run them on views of the
-// wasm heap (and hand the heavy products to XNNPACK), the cpu kernels run them
-// on the cpu backend's own arrays. Everything is NHWC, filters are
+// The cpu kernels run them on the cpu backend's own arrays; the wasm kernels use
+// them on views of the wasm heap where the SIMD loops of wasm-simd.ts do not apply
+// (or cannot be built). Everything is NHWC, filters are
 // [filterHeight, filterWidth, inChannels, outChannels].
 import type { backend_util } from '@tensorflow/tfjs-core';
 
@@ -329,18 +329,6 @@ export function convForwardDirect(x: Float32Array, w: Float32Array, g: ConvGeome
           }
         }
       }
-    }
-  }
-}
-
-/** NCHW → NHWC copy, for the rare channels-first caller. */
-export function nchwToNhwc(src: Float32Array, n: number, c: number, h: number, w: number, out: Float32Array): void {
-  const plane = h * w;
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const s0 = (b * c + ch) * plane;
-      let d = b * plane * c + ch;
-      for (let i = 0; i < plane; i++, d += c) out[d] = src[s0 + i]!;
     }
   }
 }

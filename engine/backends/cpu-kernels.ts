@@ -2,6 +2,8 @@
 // last rung. Its own Conv2DBackpropFilter walks the filter in the outer loops and
 // the batch in the inner ones through TensorBuffer.get, which made it 98% of a
 // LeNet step; these walk each output position once and add into contiguous rows.
+// Its broadcasting elementwise ops (bias adds, scalar multiplies, their gradients)
+// compute indices per element; the common shapes get one plain loop here.
 // Every kernel is checked against the cpu backend's originals in tests/unit/kernels.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
@@ -84,6 +86,35 @@ const conv2D: KernelFunc = (args) => {
   return output(backend, [...info.outShape], out);
 };
 
+/** FusedConv2D (what tfjs-layers runs for convolutions) with no or a per-channel bias and a linear or ReLU activation. */
+const fusedConv2D: KernelFunc = (args) => {
+  const { attrs } = args;
+  const x = args.inputs['x'] as TensorInfo;
+  const filter = args.inputs['filter'] as TensorInfo;
+  const bias = args.inputs['bias'] as TensorInfo | undefined;
+  const activation = attr<string | undefined>(attrs, 'activation') ?? 'linear';
+  const outChannels = filter.shape[3]!;
+  const biasSize = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' ||
+    (activation !== 'linear' && activation !== 'relu') || args.inputs['preluActivationWeights'] ||
+    (bias && (bias.dtype !== 'float32' || biasSize !== outChannels || bias.shape[bias.shape.length - 1] !== outChannels))) {
+    return originals['FusedConv2D']!(args);
+  }
+  const backend = backendOf(args);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4, filter.shape as Shape4, attr<number | [number, number]>(attrs, 'strides'),
+    attr<number | [number, number]>(attrs, 'dilations') ?? 1, attr<'same'>(attrs, 'pad'),
+    attr<Rounding>(attrs, 'dimRoundingMode'), false, 'channelsLast');
+  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  convForwardDirect(values(backend, x), values(backend, filter), geometryOf(info), out);
+  if (bias) {
+    const b = values(backend, bias);
+    for (let i = 0; i < out.length; i += outChannels) for (let c = 0; c < outChannels; c++) out[i + c] = out[i + c]! + b[c]!;
+  }
+  if (activation === 'relu') for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0;
+  return output(backend, [...info.outShape], out);
+};
+
 const maxPoolGradKernel: KernelFunc = (args) => {
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
@@ -111,31 +142,72 @@ const avgPoolGradKernel: KernelFunc = (args) => {
   return output(backend, [...x.shape], dx);
 };
 
-/** Is `shape` a vector along the last axis of `full` (like a bias: [C] or [1,…,1,C])? */
-function isLastAxisVector(shape: number[], full: number[]): boolean {
-  if (shape.length === 0 || shape.length > full.length) return false;
-  const c = shape[shape.length - 1]!;
-  return c === full[full.length - 1] && shape.slice(0, -1).every((d) => d === 1) && c > 0;
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/** out[o + j] = a[ia + j·sa] ∘ b[ib + j·sb] for j < n; one loop per op so each stays monomorphic. */
+function combineRun(op: BinaryOp, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number,
+  out: Float32Array, o: number, n: number): void {
+  switch (op) {
+    case 'add': for (let j = 0; j < n; j++, ia += sa, ib += sb) out[o + j] = a[ia]! + b[ib]!; break;
+    case 'sub': for (let j = 0; j < n; j++, ia += sa, ib += sb) out[o + j] = a[ia]! - b[ib]!; break;
+    case 'mul': for (let j = 0; j < n; j++, ia += sa, ib += sb) out[o + j] = a[ia]! * b[ib]!; break;
+    case 'div': for (let j = 0; j < n; j++, ia += sa, ib += sb) out[o + j] = a[ia]! / b[ib]!; break;
+  }
 }
 
-/** x[…, C] + b[C] in one pass (the cpu backend's broadcasting add computes indices per element). */
-const addKernel: KernelFunc = (args) => {
-  const a = args.inputs['a'] as TensorInfo;
-  const b = args.inputs['b'] as TensorInfo;
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return originals['Add']!(args);
-  let full: TensorInfo, bias: TensorInfo;
-  if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; bias = b; }
-  else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; bias = a; }
-  else return originals['Add']!(args);
-  const backend = backendOf(args);
-  const xs = values(backend, full), bs = values(backend, bias);
-  const c = bs.length;
-  const out = new Float32Array(xs.length);
-  for (let i = 0; i < xs.length; i += c) {
-    for (let j = 0; j < c; j++) out[i + j] = xs[i + j]! + bs[j]!;
+/** Row-major strides of `shape` aligned to the output's rank, 0 along broadcast axes. */
+function broadcastStrides(shape: number[], outShape: number[]): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1, k = outShape.length - 1; i >= 0; i--, k--) {
+    strides[k] = shape[i] === 1 && outShape[k] !== 1 ? 0 : stride;
+    stride *= shape[i]!;
   }
-  return output(backend, [...full.shape], out);
-};
+  return strides;
+}
+
+/**
+ * Elementwise a ∘ b with broadcasting, as plain loops along the last axis (the cpu backend's
+ * own code converts every output index to coordinates and back). float32 only.
+ */
+function binaryKernel(kernelName: string, op: BinaryOp): KernelFunc {
+  return (args) => {
+    const a = args.inputs['a'] as TensorInfo;
+    const b = args.inputs['b'] as TensorInfo;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return originals[kernelName]!(args);
+    const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const backend = backendOf(args);
+    const xa = values(backend, a), xb = values(backend, b);
+    const n = outShape.reduce((p, q) => p * q, 1);
+    const out = new Float32Array(n);
+    const sizeA = xa.length, sizeB = xb.length;
+    if (n === 0) return output(backend, outShape, out);
+    if (sizeA === n && sizeB === n) combineRun(op, xa, 0, 1, xb, 0, 1, out, 0, n);
+    else if (sizeB === 1 && sizeA === n) combineRun(op, xa, 0, 1, xb, 0, 0, out, 0, n);
+    else if (sizeA === 1 && sizeB === n) combineRun(op, xa, 0, 0, xb, 0, 1, out, 0, n);
+    else {
+      const rank = outShape.length;
+      const sa = broadcastStrides(a.shape, outShape), sb = broadcastStrides(b.shape, outShape);
+      const last = outShape[rank - 1]!;
+      const counter = new Array<number>(rank).fill(0);
+      let ia = 0, ib = 0;
+      for (let o = 0; o < n; o += last) {
+        combineRun(op, xa, ia, sa[rank - 1]!, xb, ib, sb[rank - 1]!, out, o, last);
+        // Advance the odometer over the outer axes.
+        for (let k = rank - 2; k >= 0; k--) {
+          counter[k]!++;
+          ia += sa[k]!;
+          ib += sb[k]!;
+          if (counter[k]! < outShape[k]!) break;
+          ia -= sa[k]! * outShape[k]!;
+          ib -= sb[k]! * outShape[k]!;
+          counter[k] = 0;
+        }
+      }
+    }
+    return output(backend, outShape, out);
+  };
+}
 
 /** Sum over every axis but the last (a bias gradient), accumulated in doubles like the cpu backend's. */
 const sumKernel: KernelFunc = (args) => {
@@ -158,11 +230,15 @@ const sumKernel: KernelFunc = (args) => {
 
 const KERNELS: Record<string, KernelFunc> = {
   Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   MaxPoolGrad: maxPoolGradKernel,
   AvgPoolGrad: avgPoolGradKernel,
-  Add: addKernel,
+  Add: binaryKernel('Add', 'add'),
+  Sub: binaryKernel('Sub', 'sub'),
+  Multiply: binaryKernel('Multiply', 'mul'),
+  RealDiv: binaryKernel('RealDiv', 'div'),
   Sum: sumKernel,
 };
 

@@ -136,8 +136,9 @@ function col2imOnHeap(backend: BackendWasm, dcols: TensorInfo, g: ConvGeometry, 
   const n: [number, number, number] = [B, OH, OW];
   const dstStride: [number, number, number] = [H * W * C, g.strideHeight * W * C, g.strideWidth * C];
   const srcStride: [number, number, number] = [OH * OW * K, OW * K, K];
-  // With unit column dilation, one filter row covers FW consecutive pixels: one run of FW·C floats.
-  const wholeRows = g.dilationWidth === 1;
+  // With unit column dilation, one filter row covers FW consecutive pixels: one run of FW·C
+  // floats; runs shorter than two vectors go faster tap by tap (C1: single floats).
+  const wholeRows = g.dilationWidth === 1 && FW * C >= 8;
   for (let fh = 0; fh < g.filterHeight; fh++) {
     for (let fw = 0; fw < (wholeRows ? 1 : FW); fw++) {
       const dstAt = address(backend, dx) + 4 * ((fh * g.dilationHeight * W + fw * g.dilationWidth) * C);
@@ -327,9 +328,10 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const P = g.batch * g.outHeight * g.outWidth;
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
-  if (g.inChannels === 1 && g.strideHeight === 1 && g.strideWidth === 1 && !windowCoversInput(g)) {
-    // One input channel (C1): dcolsT[K, P] = filter[K, CO] · dyᵀ[CO, P], whose rows land on
-    // long runs of dx, instead of K-wide rows that would scatter in runs of filterWidth.
+  if (!simdFor(backend) && g.inChannels === 1 && g.strideHeight === 1 && g.strideWidth === 1 && !windowCoversInput(g)) {
+    // One input channel (C1) in JavaScript: dcolsT[K, P] = filter[K, CO] · dyᵀ[CO, P], whose rows
+    // land on long runs of dx, instead of K-wide rows that would scatter in runs of filterWidth.
+    // (The SIMD loops scatter single floats fast enough that the plain product below wins.)
     const dyT = allocate(backend, [CO, P]);
     transposeOnHeap(backend, dy, P, CO, dyT);
     const dcolsT = matMul(backend, filter, dyT, K, CO, P);

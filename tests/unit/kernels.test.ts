@@ -9,7 +9,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
-import { wasmBinaryDir } from '../../engine/backends/ladder.js';
+import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
+import { isUserError } from '../../engine/errors.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
@@ -318,6 +321,51 @@ for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: A
   });
 });
 
+describe('cpu: FusedConv2D matches the cpu reference', () => {
+  const cases: [string, ConvCase, string, boolean][] = [
+    ['C1 linear + bias', CONV_CASES[0]!, 'linear', true],
+    ['C3 relu + bias', CONV_CASES[1]!, 'relu', true],
+    ['C5 linear, no bias', CONV_CASES[2]!, 'linear', false],
+    ["stride 2 'same', relu + bias", CONV_CASES[6]!, 'relu', true],
+    ["sigmoid (the backend's path)", CONV_CASES[1]!, 'sigmoid', true],
+  ];
+  for (const [name, c, activation, withBias] of cases) {
+    it(name, async () => {
+      const inputs: Record<string, Input> = {
+        x: { values: random(size(c.x), 36), shape: c.x }, filter: { values: random(size(c.filter), 37), shape: c.filter },
+      };
+      if (withBias) inputs['bias'] = { values: random(c.filter[3], 38), shape: [c.filter[3]] };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation, leakyreluAlpha: 0.2 } as unknown as NamedAttrMap;
+      expectClose(await runRegistered('cpu', 'FusedConv2D', inputs, attrs), await runCpuReference('FusedConv2D', inputs, attrs));
+    });
+  }
+});
+
+describe('cpu: elementwise Sub, Multiply and RealDiv match the cpu reference', () => {
+  const shapes: [string, number[], number[]][] = [
+    ['same shapes', [B, 14, 14, 6], [B, 14, 14, 6]],
+    ['scalar second', [B, 28, 28, 6], []],
+    ['scalar first', [], [B, 10, 10, 16]],
+    ['[1]-shaped scalar', [B, 84], [1]],
+    ['bias-like vector second', [B, 14, 14, 6], [6]],
+    ['bias-like vector first', [1, 16], [B, 10, 10, 16]],
+    ['outer broadcast on both sides', [4, 1, 3], [1, 5, 3]],
+    ['RBF distances [B,1,84] ∘ [10,84]', [B, 1, 84], [10, 84]],
+    ['RBF gradient [B,10,1] ∘ [B,10,84]', [B, 10, 1], [B, 10, 84]],
+    ['rank 1', [7], [7]],
+  ];
+  for (const kernel of ['Sub', 'Multiply', 'RealDiv', 'Add']) {
+    for (const [name, a, b] of shapes) {
+      it(`${kernel}: ${name}`, async () => {
+        // Divisors kept away from 0 so RealDiv compares finite numbers.
+        const bValues = Float32Array.from(random(size(b), 35), (v) => (kernel === 'RealDiv' ? Math.sign(v || 1) * (0.5 + Math.abs(v)) : v));
+        const inputs = { a: { values: random(size(a), 34), shape: a }, b: { values: bValues, shape: b } };
+        expectClose(await runRegistered('cpu', kernel, inputs, {}), await runCpuReference(kernel, inputs, {}));
+      });
+    }
+  }
+});
+
 describe('registration', () => {
   it('is idempotent and leaves no stray tensors', async () => {
     registerWasmTrainingKernels();
@@ -397,5 +445,58 @@ describe('end to end', () => {
       // A real gradient, not zeros everywhere.
       expect(onCpu[i]!.some((v) => Math.abs(v) > 1e-6)).toBe(true);
     }
+  });
+});
+
+// ---- the ladder --------------------------------------------------------------------
+
+describe('backend ladder', () => {
+  it('falls through to wasm here, saying why tfjs-node was not used', async () => {
+    const report = await initBackend();
+    const tensorflow = report.attempts[0]!;
+    expect(tensorflow.name).toBe('tensorflow');
+    if (tensorflow.ok) {
+      expect(report.name).toBe('tensorflow'); // a machine where tfjs-node loads
+    } else {
+      expect(tensorflow.reason).toMatch(/tfjs-node/);
+      expect(report.name).toBe('wasm');
+      expect(report.attempts.map((a) => a.name)).toEqual(['tensorflow', 'wasm']);
+      expect(report.note).toMatch(/WebAssembly/);
+    }
+    expect(activeBackend()).toBe(report.name);
+  });
+
+  it('a forced backend that cannot load is a UserError naming it and the reason', async () => {
+    let reportName: string | undefined;
+    try {
+      reportName = (await initBackend('tensorflow')).name;
+    } catch (e) {
+      expect(isUserError(e)).toBe(true);
+      expect((e as { code: string }).code).toBe('unsupported');
+      expect((e as Error).message).toMatch(/tensorflow.*tfjs-node/);
+    }
+    if (reportName !== undefined) expect(reportName).toBe('tensorflow');
+  });
+
+  it(`reads the wasm binaries from ${WASM_DIR_ENV} when set, and reports a folder without them`, async () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'lenet-wasm-'));
+    const before = process.env[WASM_DIR_ENV];
+    process.env[WASM_DIR_ENV] = empty;
+    try {
+      expect(wasmBinaryDir()).toBe(empty);
+      await expect(initBackend('wasm')).rejects.toThrow(`no tfjs-backend-wasm-simd.wasm in ${empty}`);
+    } finally {
+      if (before === undefined) delete process.env[WASM_DIR_ENV]; else process.env[WASM_DIR_ENV] = before;
+    }
+  });
+
+  it('forcing cpu gives cpu, with its training kernels', async () => {
+    const report = await initBackend('cpu');
+    expect(report).toMatchObject({ name: 'cpu', attempts: [{ name: 'cpu', ok: true }] });
+    expect(activeBackend()).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    const again = await initBackend('wasm');
+    expect(again.name).toBe('wasm');
+    expect(activeBackend()).toBe('wasm');
   });
 });

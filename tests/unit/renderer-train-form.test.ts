@@ -5,7 +5,7 @@ import { TrainConfig } from '../../engine/protocol.js';
 import { parseTypedNumber, validateTrainForm, type TrainFormFields } from '../../renderer/src/lib/train-form-validate.js';
 
 const valid: TrainFormFields = {
-  variant: 'lenet5', optimizer: 'adam', learningRate: '0.001', momentum: '0', batchSize: '64', epochs: '12', lrDecay: '0.8',
+  variant: 'lenet5', optimizer: 'adam', learningRate: '0.001', momentum: '0', batchSize: '64', epochs: '12', lrDecay: '0.8', augmentShift: 2,
   datasetKind: 'mnist', folder: '', limit: '6000', testLimit: '2000', seed: '',
 };
 
@@ -15,7 +15,7 @@ describe('validateTrainForm', () => {
     expect(errors).toEqual({});
     expect(config).toEqual({
       variant: 'lenet5',
-      recipe: { optimizer: 'adam', learningRate: 0.001, momentum: 0, batchSize: 64, epochs: 12, lrDecay: 0.8 },
+      recipe: { optimizer: 'adam', learningRate: 0.001, momentum: 0, batchSize: 64, epochs: 12, lrDecay: 0.8, augmentShift: 2 },
       dataset: { kind: 'mnist' },
       limit: 6000,
       testLimit: 2000,

@@ -32,8 +32,9 @@ afterAll(() => {
 function randomBatch(spec: VariantSpec, n: number, seed = 3): { x: tf.Tensor4D; y: tf.Tensor2D; labels: number[] } {
   const { background, ink } = spec.input;
   const x = tf.tidy(() => {
-    const u = tf.randomUniform([n, 32, 32, 1], 0, 1, 'float32', seed);
-    return tf.where(tf.greater(u, 0.8), tf.fill(u.shape, ink), tf.fill(u.shape, background));
+    const shape: [number, number, number, number] = [n, 32, 32, 1];
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    return tf.where(tf.greater(u, 0.8), tf.fill(shape, ink), tf.fill(shape, background));
   }) as tf.Tensor4D;
   const labels = Array.from({ length: n }, (_, i) => (i * 7 + seed) % 10);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10) as tf.Tensor2D;

@@ -21,3 +21,19 @@ export function drawDigit(canvas: HTMLCanvasElement, values: ArrayLike<number>, 
   }
   context.putImageData(image, 0, 0);
 }
+
+/**
+ * The digit as a PNG data: URL (for an SVG <image>), inside a border of `pad` paper pixels on every
+ * side — e.g. the 28×28 MNIST digit in the network's 32×32 input.
+ */
+export function digitDataUrl(values: ArrayLike<number>, rows: number, cols: number, max: number, pad = 0): string {
+  const width = cols + 2 * pad;
+  const height = rows + 2 * pad;
+  const padded = new Float32Array(width * height);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) padded[(r + pad) * width + c + pad] = Number(values[r * cols + c]) || 0;
+  }
+  const canvas = document.createElement('canvas');
+  drawDigit(canvas, padded, height, width, max);
+  return canvas.toDataURL('image/png');
+}

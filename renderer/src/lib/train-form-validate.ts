@@ -3,7 +3,7 @@
 // so the form accepts exactly what the trainer accepts.
 import { Recipe, type TrainConfig, type VariantName } from '../../../engine/protocol.js';
 
-export type RecipeField = 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'epochs' | 'lrDecay';
+export type RecipeField = 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'epochs' | 'lrDecay' | 'augmentShift';
 export type FormField = RecipeField | 'folder' | 'limit' | 'testLimit' | 'seed';
 
 export interface TrainFormFields {
@@ -14,6 +14,8 @@ export interface TrainFormFields {
   batchSize: string;
   epochs: string;
   lrDecay: string;
+  /** Pixels each training digit may be shifted by at random (0 = off); chosen from a list. */
+  augmentShift: number;
   datasetKind: 'mnist' | 'folder';
   folder: string;
   /** '' = all images. */
@@ -30,6 +32,7 @@ export interface TrainFormValidation {
 
 const FIELD_NAMES: Record<RecipeField, string> = {
   optimizer: 'optimizer', learningRate: 'learning rate', momentum: 'momentum', batchSize: 'batch size', epochs: 'epochs', lrDecay: 'decay',
+  augmentShift: 'random shift',
 };
 
 /** A typed number ('1e-3', '60,000', ' 64 ') or null when it is not one. */
@@ -55,7 +58,7 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
     ['learningRate', form.learningRate], ['momentum', form.momentum], ['batchSize', form.batchSize],
     ['epochs', form.epochs], ['lrDecay', form.lrDecay],
   ];
-  const values: Record<string, unknown> = { optimizer: form.optimizer };
+  const values: Record<string, unknown> = { optimizer: form.optimizer, augmentShift: form.augmentShift };
   for (const [field, text] of numeric) {
     const value = parseTypedNumber(text);
     if (value === null) errors[field] = text.trim() === '' ? `enter the ${FIELD_NAMES[field]}` : `"${text.trim()}" is not a number`;

@@ -31,6 +31,11 @@ export class EvaluationStore {
     return this.result !== null && this.resultVersion !== this.model.version;
   }
 
+  /** The result while it still describes the page's current weights (null once they changed). */
+  get current(): EvalResult | null {
+    return this.stale ? null : this.result;
+  }
+
   async run(limit?: number): Promise<EvalResult | null> {
     if (this.running) return this.result;
     this.running = true;

@@ -4,7 +4,7 @@
 //   lab        the LabApi (Electron preload or the browser-mode WebSocket bridge)
 //   app        host info, toasts (app.unwrap(result, 'What failed')), crash banner, dialogs
 //   nav        view, focusLayer, featureInput; go(view, layer?), showFeatures(input, layer?)
-//   training   phase, runId, variant, recipe, backend, progress, batches/epochs/gradients, snapshots
+//   training   phase, runId, variant, recipe, backend, progress, batches/epochs/gradients, smoothed, snapshots
 //   model      summary, variant, spec, version, weights, ready; predict(pixels28), save(name), reload()
 //   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), clear()
 //   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
@@ -46,7 +46,7 @@ export type { AppStore, Toast } from './app.svelte.js';
 export type { NavStore, ViewName, FeatureInput } from './nav.svelte.js';
 export { VIEW_NAMES } from './nav.svelte.js';
 export type {
-  TrainingStore, WeightSnapshot, BatchPoint, EpochPoint, GradientPoint, TrainProgress, DoneEvent, StartedEvent,
+  TrainingStore, WeightSnapshot, BatchPoint, SmoothedBatches, EpochPoint, GradientPoint, TrainProgress, DoneEvent, StartedEvent,
 } from './training.svelte.js';
 export type { ModelStore } from './model.svelte.js';
 export type { DrawingStore } from './drawing.svelte.js';

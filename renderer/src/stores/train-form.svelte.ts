@@ -18,6 +18,7 @@ export class TrainFormStore {
   batchSize = $state('');
   epochs = $state('');
   lrDecay = $state('');
+  augmentShift = $state(0);
   datasetKind = $state<'mnist' | 'folder'>('mnist');
   folder = $state('');
   /** Train on the first N images ('' = all). Classroom default: a quick run. */
@@ -28,7 +29,7 @@ export class TrainFormStore {
 
   private validation = $derived(validateTrainForm({
     variant: this.variant, optimizer: this.optimizer, learningRate: this.learningRate, momentum: this.momentum,
-    batchSize: this.batchSize, epochs: this.epochs, lrDecay: this.lrDecay, datasetKind: this.datasetKind,
+    batchSize: this.batchSize, epochs: this.epochs, lrDecay: this.lrDecay, augmentShift: this.augmentShift, datasetKind: this.datasetKind,
     folder: this.folder, limit: this.limit, testLimit: this.testLimit, seed: this.seed,
   }));
 
@@ -46,6 +47,7 @@ export class TrainFormStore {
     this.batchSize = String(recipe.batchSize);
     this.epochs = String(recipe.epochs);
     this.lrDecay = String(recipe.lrDecay);
+    this.augmentShift = recipe.augmentShift;
   }
 
   /** True when the recipe fields differ from the variant's own recipe. */
@@ -56,7 +58,8 @@ export class TrainFormStore {
       || parseTypedNumber(this.momentum) !== recipe.momentum
       || parseTypedNumber(this.batchSize) !== recipe.batchSize
       || parseTypedNumber(this.epochs) !== recipe.epochs
-      || parseTypedNumber(this.lrDecay) !== recipe.lrDecay;
+      || parseTypedNumber(this.lrDecay) !== recipe.lrDecay
+      || this.augmentShift !== recipe.augmentShift;
   }
 
   /** Field → message for every invalid field (empty when the form is valid). */

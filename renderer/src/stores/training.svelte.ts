@@ -5,6 +5,7 @@
 import type { BackendName, Recipe, RunPhase, TrainConfig, TrainerEvent, TrainerEventOf, VariantName } from '../../../engine/protocol.js';
 import type { LabApi, LabError, Result } from '../../../preload/contract.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
+import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from '../lib/smoothing.js';
 
 export interface WeightSnapshot {
   step: number;
@@ -19,10 +20,17 @@ export interface BatchPoint {
   batch: number;
   loss: number;
   accuracy: number;
-  /** Exponential moving averages, what the charts draw. */
-  lossSmooth: number;
-  accuracySmooth: number;
+  /** Images in this batch: the batch size, fewer in an epoch's last batch. */
+  images: number;
   imagesPerSecond: number;
+}
+
+/** The batch curves smoothed along the steps (lib/smoothing.ts); index i belongs to batches[i]. */
+export interface SmoothedBatches {
+  loss: Float64Array;
+  accuracy: Float64Array;
+  /** The smoothing time constant, in steps. */
+  window: number;
 }
 
 export interface EpochPoint {
@@ -64,8 +72,6 @@ const MAX_BATCH_POINTS = 4000;
 const MAX_GRADIENT_POINTS = 2000;
 const MAX_SNAPSHOTS = 200;
 const SNAPSHOT_BYTES_BUDGET = 64 * 1024 * 1024;
-/** Smoothing window of the charts' train curves: a tenth of an epoch, between 5 and 50 batches. */
-const emaBeta = (batchesPerEpoch: number): number => Math.min(0.98, Math.max(0.8, 1 - 10 / Math.max(1, batchesPerEpoch)));
 
 const EMPTY_PROGRESS: TrainProgress = { epoch: 0, epochs: 0, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, etaSeconds: null, fraction: 0 };
 
@@ -95,16 +101,25 @@ export class TrainingStore {
   /** Layer names of the gradient norms, in first-seen order. */
   gradientLayers = $state.raw<string[]>([]);
   snapshots = $state.raw<WeightSnapshot[]>([]);
+  /** Steps the whole run will take (epochs × batches per epoch); sets the smoothing window. */
+  totalSteps = $state(0);
+  /** The train curves smoothed over a window that scales with the run's length (computed when read). */
+  smoothed = $derived.by((): SmoothedBatches => {
+    const batches = this.batches;
+    const steps = batches.map((b) => b.step);
+    const window = smoothingWindow(this.totalSteps || (steps.at(-1) ?? 0), stepsPerPoint(steps));
+    return {
+      loss: smoothAlongSteps(steps, batches.map((b) => b.loss), window, batches.map((b) => b.images)),
+      accuracy: smoothAlongSteps(steps, batches.map((b) => b.accuracy), window, batches.map((b) => b.images)),
+      window,
+    };
+  });
   done = $state.raw<DoneEvent | null>(null);
   error = $state<string | null>(null);
   /** True from start() until the run is over (including 'loading'). */
   active = $derived(this.phase !== 'idle');
   private lastStep = 0;
   private ipsSmooth = 0;
-  // Bias-corrected EMA state (as in Adam): the smoothed curve starts at the first value instead of lagging behind it.
-  private emaLoss = 0;
-  private emaAccuracy = 0;
-  private emaWeight = 0;
   private weightListeners = new Set<(event: TrainerEventOf<'weights'>, snapshot: WeightSnapshot) => void>();
 
   constructor(private readonly lab: LabApi) {
@@ -217,9 +232,7 @@ export class TrainingStore {
     this.snapshots = [];
     this.lastStep = 0;
     this.ipsSmooth = 0;
-    this.emaLoss = 0;
-    this.emaAccuracy = 0;
-    this.emaWeight = 0;
+    this.totalSteps = event.recipe.epochs * event.batchesPerEpoch;
     this.progress = {
       ...EMPTY_PROGRESS,
       epoch: 1,
@@ -229,24 +242,26 @@ export class TrainingStore {
   }
 
   private onBatch(event: TrainerEventOf<'batch'>): void {
-    const beta = emaBeta(event.batchesPerEpoch);
-    if (Number.isFinite(event.loss)) this.emaLoss = beta * this.emaLoss + (1 - beta) * event.loss;
-    this.emaAccuracy = beta * this.emaAccuracy + (1 - beta) * event.accuracy;
-    this.emaWeight = beta * this.emaWeight + (1 - beta);
     const point: BatchPoint = {
       step: event.step,
       epoch: event.epoch,
       batch: event.batch,
       loss: event.loss,
       accuracy: event.accuracy,
-      lossSmooth: this.emaLoss / this.emaWeight,
-      accuracySmooth: this.emaAccuracy / this.emaWeight,
+      images: this.batchImages(event.batch, event.batchesPerEpoch),
       imagesPerSecond: event.imagesPerSecond,
     };
     this.batches = appendCapped(this.batches, point, MAX_BATCH_POINTS);
     this.lastStep = event.step;
     if (this.phase === 'loading' || this.phase === 'idle') this.phase = 'running';
     this.updateProgress(event.epoch, event.batch, event.batchesPerEpoch, event.imagesPerSecond);
+  }
+
+  /** The images in batch `batch` of an epoch (the last one holds the remainder). */
+  private batchImages(batch: number, batchesPerEpoch: number): number {
+    const batchSize = this.recipe?.batchSize ?? 1;
+    if (batch < batchesPerEpoch || this.trainCount <= 0) return batchSize;
+    return Math.max(1, this.trainCount - (batchesPerEpoch - 1) * batchSize);
   }
 
   private updateProgress(epoch: number, batch: number, batchesPerEpoch: number, imagesPerSecond: number): void {
