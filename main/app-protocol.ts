@@ -96,7 +96,7 @@ export function appResponseHeaders(contentType: string): Record<string, string> 
   // script-src 'self' could be abused through JSONP or user uploads on the same origin; app://lenet-lab serves
   // nothing but our own build output (no JSONP, no uploads), and tests/unit/electronegativity.test.ts re-runs
   // the evaluator on this policy and allows that one remark and nothing else.
-  headers['Content-Security-Policy'] = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- see the comment above
+  headers['Content-Security-Policy'] = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- app:// serves only our own bundled scripts (see the comment above)
   return headers;
 }
 

@@ -11,6 +11,8 @@ import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnable
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../engine/errors.js';
+import { VARIANTS, lossFor } from '../../engine/models/variants.js';
+import { VARIANT_NAMES } from '../../engine/protocol.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 
@@ -446,6 +448,41 @@ describe('end to end', () => {
       expect(onCpu[i]!.some((v) => Math.abs(v) > 1e-6)).toBe(true);
     }
   });
+});
+
+/** Gradients of a variant's real model (its own loss) for one small batch, in trainable-weight order. */
+async function variantGradientsOn(backend: string, name: (typeof VARIANT_NAMES)[number]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const spec = VARIANTS[name];
+  const model = spec.build(5);
+  try {
+    return tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(random(4 * 32 * 32, 40), (v) => v * 1.5), [4, 32, 32, 1]);
+      const y = tf.oneHot(tf.tensor1d([7, 2, 1, 0], 'int32'), 10);
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { grads } = tf.variableGrads(() => lossFor(spec)(y, model.apply(x, { training: true }) as tf.Tensor), variables);
+      return variables.map((v) => grads[v.name]!.dataSync() as Float32Array);
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+describe('end to end on the real variants', () => {
+  for (const name of VARIANT_NAMES) {
+    it(`${name}: every weight's gradient on wasm equals the cpu backend's own`, async () => {
+      const onWasm = await variantGradientsOn('wasm', name);
+      unregisterCpuTrainingKernels();
+      let onCpu: Float32Array[];
+      try {
+        onCpu = await variantGradientsOn('cpu', name);
+      } finally {
+        registerCpuTrainingKernels();
+      }
+      expect(onWasm.length).toBe(onCpu.length);
+      onCpu.forEach((expected, i) => expectClose({ values: onWasm[i]!, shape: [onWasm[i]!.length] }, { values: expected, shape: [expected.length] }));
+    });
+  }
 });
 
 // ---- the ladder --------------------------------------------------------------------
