@@ -9,6 +9,7 @@ import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { contentTypeFor } from './content-types.js';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import {
   BRIDGE_MAX_FRAME_BYTES,
@@ -50,26 +51,6 @@ export const UNATTRIBUTED_FRAME_ID = -1;
 const MAX_IN_FLIGHT_PER_CLIENT = 256;
 /** Past this much unsent data a slow client misses live weight/gradient events (the next ones replace them). */
 const DROPPABLE_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
-
-const MIME_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-};
 
 /** The app's CSP (renderer/index.html), with connect-src narrowed to our own socket. */
 function contentSecurityPolicy(port: number): string {
@@ -176,7 +157,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) return sendText(res, 404, 'Not found');
 
-    const type = MIME_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const type = contentTypeFor(file);
     res.writeHead(200, {
       ...securityHeaders(),
       'Content-Type': type,

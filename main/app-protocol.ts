@@ -4,6 +4,7 @@
 // electron import), so the path checks are tested without Electron.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { contentTypeFor } from '../hosts/content-types.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'lenet-lab';
@@ -11,28 +12,7 @@ export const APP_HOST = 'lenet-lab';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-};
-
-export const contentTypeFor = (filePath: string): string =>
-  CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
+export { contentTypeFor };
 
 export type AppUrlResolution =
   | { ok: true; filePath: string; contentType: string }

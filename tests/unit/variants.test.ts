@@ -9,7 +9,7 @@ import {
   countModelParams, countModelTrainableParams, trainableParamsOf,
 } from '../../engine/models/layers.js';
 import { RBF_BITMAP_ROWS, RBF_PROTOTYPES } from '../../engine/models/rbf-bitmaps.js';
-import { VARIANTS, getVariant, lossFor, probabilitiesFor, type VariantSpec } from '../../engine/models/variants.js';
+import { RBF_TEMPERATURE, VARIANTS, getVariant, lossFor, probabilitiesFor, type VariantSpec } from '../../engine/models/variants.js';
 import { VARIANT_NAMES, type VariantName } from '../../engine/protocol.js';
 
 const BITMAPS_TXT = fileURLToPath(new URL('../../assets/reference/rbf-bitmaps-7x12.txt', import.meta.url));
@@ -296,12 +296,12 @@ describe('custom layers', () => {
 });
 
 describe('losses', () => {
-  it('rbf-map is softmax cross-entropy over −distances; probabilities favour the nearest bitmap', () => {
+  it('rbf-map is softmax cross-entropy over −distances / temperature; probabilities favour the nearest bitmap', () => {
     const spec = VARIANTS.lenet5;
     const d = tf.tensor2d([[3, 1, 2, 9, 9, 9, 9, 9, 9, 9], [5, 5, 0.5, 5, 5, 5, 5, 5, 5, 5]]);
     const y = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 10);
     const manual = [[3, 1, 2, 9, 9, 9, 9, 9, 9, 9], [5, 5, 0.5, 5, 5, 5, 5, 5, 5, 5]].map((row, r) => {
-      const z = row.map((v) => Math.exp(-v));
+      const z = row.map((v) => Math.exp(-v / RBF_TEMPERATURE));
       const s = z.reduce((a, v) => a + v, 0);
       return -Math.log(z[[1, 0][r]!]! / s);
     });
