@@ -89,7 +89,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   const backend = await backendFor(flags.backend, io);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epochs, ` +
-    `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}, batch ${recipe.batchSize}, seed ${seed}\n`);
+    `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
+    `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
+    `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}\n`);
 
   const bars = io.interactive && !flags.json
     ? new cliProgress.SingleBar({

@@ -157,7 +157,7 @@ export class Trainer {
     emit({ type: 'started', runId, variant: spec.name, backend, recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed });
 
     const due = (kind: keyof typeof lastEmit, now: number, force: boolean): boolean => {
-      if (!force && now - lastEmit[kind] < throttle[kind]) return false;
+      if (!force && (throttle[kind] === Infinity || now - lastEmit[kind] < throttle[kind])) return false;
       lastEmit[kind] = now;
       return true;
     };
