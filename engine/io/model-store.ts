@@ -332,7 +332,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Resolves `dir` (or a path to its model.json) to the model folder, or throws the right UserError. */
 function modelFolder(dir: string): string {
-  let target = path.resolve(dir);
+  const target = path.resolve(dir);
   recoverInterruptedSave(target);
   let stat: fs.Stats;
   try {
@@ -345,7 +345,6 @@ function modelFolder(dir: string): string {
     if (path.basename(target) === MODEL_JSON) return path.dirname(target);
     throw new UserError('bad-file', `${dir} is a file; expected a model folder holding ${MODEL_JSON} and ${WEIGHTS_BIN}`);
   }
-  target = path.resolve(target);
   return target;
 }
 
@@ -461,22 +460,28 @@ function readWeights(folder: string, dir: string, modelJson: ModelJsonFile): Arr
   return joined.buffer;
 }
 
-/** The weight names and shapes a fresh model of `variant` has, in order. */
-function variantWeightShapes(variant: VariantName): Map<string, number[]> {
+/** Weight names/shapes and layer names/classes of a fresh model of the variant the metadata names. */
+interface VariantShape { weights: Map<string, number[]>; layers: string }
+
+const describeLayers = (m: tfl.LayersModel): string => m.layers.map((l) => `${l.name}:${l.getClassName()}`).join(' ');
+
+function variantShape(variant: VariantName): VariantShape {
   const model = VARIANTS[variant].build(0);
   try {
-    return new Map(model.weights.map((w) => [w.originalName, w.shape.map((d) => d ?? -1)]));
+    return {
+      weights: new Map(model.weights.map((w) => [w.originalName, w.shape.map((d) => d ?? -1)])),
+      layers: describeLayers(model),
+    };
   } finally {
     model.dispose();
   }
 }
 
-function checkAgainstVariant(modelJson: ModelJsonFile, meta: ModelMeta, dir: string): void {
-  const expected = variantWeightShapes(meta.variant);
+function checkWeightsAgainstVariant(modelJson: ModelJsonFile, meta: ModelMeta, expected: VariantShape, dir: string): void {
   const entries = modelJson.weightsManifest.flatMap((g) => g.weights);
   const present = new Set(entries.map((e) => e.name));
-  const missing = [...expected.keys()].filter((n) => !present.has(n));
-  const unexpected = entries.map((e) => e.name).filter((n) => !expected.has(n));
+  const missing = [...expected.weights.keys()].filter((n) => !present.has(n));
+  const unexpected = entries.map((e) => e.name).filter((n) => !expected.weights.has(n));
   if (missing.length > 0 || unexpected.length > 0) {
     const parts = [
       missing.length ? `missing ${missing.slice(0, 4).join(', ')}` : '',
@@ -486,24 +491,11 @@ function checkAgainstVariant(modelJson: ModelJsonFile, meta: ModelMeta, dir: str
       `${dir}: the weights do not match the ${meta.variant} variant named in its metadata (${parts}); the model may be from another variant`);
   }
   for (const e of entries) {
-    const want = expected.get(e.name)!;
+    const want = expected.weights.get(e.name)!;
     if (want.length !== e.shape.length || want.some((d, i) => d !== e.shape[i])) {
       throw new UserError('bad-file',
         `${dir}: shape mismatch for weight ${e.name}: ${MODEL_JSON} says [${e.shape.join(',')}], the ${meta.variant} variant has [${want.join(',')}]`);
     }
-  }
-}
-
-function checkLayersAgainstVariant(model: tfl.LayersModel, meta: ModelMeta, dir: string): void {
-  const fresh = VARIANTS[meta.variant].build(0);
-  try {
-    const describe = (m: tfl.LayersModel) => m.layers.map((l) => `${l.name}:${l.getClassName()}`).join(' ');
-    if (describe(model) !== describe(fresh)) {
-      throw new UserError('bad-file',
-        `${dir}: the layers do not match the ${meta.variant} variant named in its metadata; the model may be from another variant`);
-    }
-  } finally {
-    fresh.dispose();
   }
 }
 
@@ -528,7 +520,8 @@ export async function loadModel(dir: string, opts: { expectVariant?: VariantName
     throw new UserError('bad-file', `${dir} holds a ${meta.variant} model; expected a ${opts.expectVariant} model`);
   }
   const weightData = readWeights(folder, dir, modelJson);
-  checkAgainstVariant(modelJson, meta, dir);
+  const expected = variantShape(meta.variant);
+  checkWeightsAgainstVariant(modelJson, meta, expected, dir);
 
   const raw = modelJson.raw;
   let model: tfl.LayersModel;
@@ -549,11 +542,10 @@ export async function loadModel(dir: string, opts: { expectVariant?: VariantName
     if (/shape/i.test(message)) throw new UserError('bad-file', `${dir}: shape mismatch between ${MODEL_JSON} and its weights (${message})`);
     throw new UserError('bad-file', `${dir}: cannot build the model from ${MODEL_JSON} (${message})`);
   }
-  try {
-    checkLayersAgainstVariant(model, meta, dir);
-  } catch (e) {
+  if (describeLayers(model) !== expected.layers) {
     model.dispose();
-    throw e;
+    throw new UserError('bad-file',
+      `${dir}: the layers do not match the ${meta.variant} variant named in its metadata; the model may be from another variant`);
   }
   applyConnectionMasks(model);
   return { model, meta };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../engine/data/dataset.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import type { Io } from '../../cli/commands.js';
@@ -18,7 +18,6 @@ const run = async (...argv: string[]) => {
 };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-cli-'));
-const modelDir = path.join(tmp, 'tiny');
 
 /** Writes an MNIST test digit as a PNG, scaled up and optionally inverted, like a phone photo of a drawing. */
 function writeDigitPng(file: string, index: number, opts: { invert?: boolean; scale?: number } = {}): number {
@@ -40,11 +39,6 @@ function writeDigitPng(file: string, index: number, opts: { invert?: boolean; sc
   return test.labels[index]!;
 }
 
-beforeAll(async () => {
-  const r = await run('train', '--variant', 'modern', '--epochs', '1', '--augment-shift', '0', '--limit', '2048', '--test-limit', '500', '--seed', '1', '--out', modelDir, '--json');
-  expect(r.code, r.err).toBe(0);
-});
-
 describe('lenet-lab CLI', () => {
   it('train --json prints epoch, gradients and a done line with the backend and throughput', async () => {
     const r = await run('train', '--variant', 'lenet5', '--epochs', '1', '--limit', '256', '--test-limit', '100', '--seed', '3', '--out', path.join(tmp, 'l5'), '--json');
@@ -57,15 +51,20 @@ describe('lenet-lab CLI', () => {
     expect(fs.existsSync(path.join(tmp, 'l5', 'model.json'))).toBe(true);
   });
 
-  it('eval --json gives accuracy and a 10×10 confusion matrix over the test set', async () => {
-    const r = await run('eval', '--model', modelDir, '--limit', '1000', '--json');
+  it.each([
+    ['modern', [] as string[], 0.99],
+    ['lenet5', ['--model', 'assets/models/lenet5'], 0.989],
+  ])('eval --json: the shipped %s model scores its target over the whole test set, with a confusion matrix', async (variant, flags, target) => {
+    const r = await run('eval', ...flags, '--json');
     expect(r.code, r.err).toBe(0);
     const [line] = r.json();
-    expect(line!.type).toBe('eval');
-    expect(line!.testAccuracy).toBeGreaterThan(0.8);
+    expect(line).toMatchObject({ type: 'eval', variant, count: 10_000, backend: 'wasm' });
+    expect(line!.testAccuracy).toBeGreaterThanOrEqual(target);
     const confusion = line!.confusion as number[][];
     expect(confusion).toHaveLength(10);
-    expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(10_000);
+    const correct = confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+    expect(correct / 10_000).toBeCloseTo(line!.testAccuracy as number, 6);
   });
 
   it('predict reads digits from PNG files, and a blank one fails with "no ink" and exit code 2 after the good ones', async () => {
@@ -75,7 +74,7 @@ describe('lenet-lab CLI', () => {
     const png = new PNG({ width: 50, height: 50 });
     png.data.fill(255);
     fs.writeFileSync(blank, PNG.sync.write(png));
-    const r = await run('predict', '--model', modelDir, ...files, blank, '--json');
+    const r = await run('predict', ...files, blank, '--json');
     expect(r.code).toBe(2);
     const lines = r.json();
     expect(lines.slice(0, 3).map((l) => l.digit)).toEqual(labels);

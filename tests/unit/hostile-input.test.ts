@@ -1,0 +1,160 @@
+// Every kind of hostile input a student can hand LeNet Lab, in one table: each row is a case, the way in (the
+// CLI or the IPC contract, the real entry points), and the message that must name the fault. Adding a case is
+// one line. Each must fail cleanly: a typed error or exit code 2, one line, no stack trace, no crash.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../cli/commands.js';
+import { runCli } from '../../cli/lenet-lab.js';
+import { parseRequest } from '../../preload/contract.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-hostile-'));
+const shippedModel = path.resolve('assets/models/modern');
+
+interface Outcome { code: number; text: string }
+
+async function cli(...argv: string[]): Promise<Outcome> {
+  let text = '';
+  const io: Io = { out: (l) => (text += l + '\n'), log: (t) => (text += t), interactive: false };
+  const code = await runCli(argv, io);
+  return { code, text };
+}
+
+/** The contract's validation, as every host applies it to a train request. */
+async function trainRequest(recipe: Record<string, unknown>): Promise<Outcome> {
+  const result = parseRequest('train', { variant: 'modern', recipe });
+  return result.ok ? { code: 0, text: '' } : { code: 2, text: result.error.message };
+}
+
+// ---- IDX folders: a valid small set, then one file broken per case.
+const u32 = (...values: number[]) => {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, i) => b.writeUInt32BE(v, 4 * i));
+  return b;
+};
+const idxImages = (n: number, rows = 28, cols = 28) => Buffer.concat([u32(0x803, n, rows, cols), Buffer.alloc(n * rows * cols, 7)]);
+const idxLabels = (labels: number[]) => Buffer.concat([u32(0x801, labels.length), Buffer.from(labels)]);
+const IDX = { trainImages: 'train-images-idx3-ubyte', trainLabels: 'train-labels-idx1-ubyte', testImages: 't10k-images-idx3-ubyte', testLabels: 't10k-labels-idx1-ubyte' };
+
+function idxFolder(name: string, broken: Partial<Record<keyof typeof IDX, Buffer | { gz: Buffer }>>): string {
+  const dir = path.join(tmp, `idx-${name}`);
+  fs.mkdirSync(dir);
+  const files: Record<keyof typeof IDX, Buffer | { gz: Buffer }> = {
+    trainImages: idxImages(4), trainLabels: idxLabels([1, 2, 3, 4]), testImages: idxImages(2), testLabels: idxLabels([5, 6]), ...broken,
+  };
+  for (const [key, content] of Object.entries(files) as [keyof typeof IDX, Buffer | { gz: Buffer }][]) {
+    if (Buffer.isBuffer(content)) fs.writeFileSync(path.join(dir, IDX[key]), content);
+    else fs.writeFileSync(path.join(dir, IDX[key] + '.gz'), content.gz);
+  }
+  return dir;
+}
+
+// ---- Model folders: the shipped model, copied and then damaged.
+function modelFolder(name: string, damage: (dir: string) => void): string {
+  const dir = path.join(tmp, `model-${name}`);
+  fs.cpSync(shippedModel, dir, { recursive: true });
+  damage(dir);
+  return dir;
+}
+const editModelJson = (dir: string, edit: (json: Record<string, any>) => void) => {
+  const file = path.join(dir, 'model.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(json);
+  fs.writeFileSync(file, JSON.stringify(json));
+};
+
+// ---- Images.
+function png(name: string, width: number, height: number, fill: number): string {
+  const image = new PNG({ width, height });
+  image.data.fill(fill);
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, PNG.sync.write(image));
+  return file;
+}
+/** A PNG header that declares a huge image, with no pixel data behind it. */
+function pngHeaderOnly(name: string, width: number, height: number): string {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const chunk = Buffer.concat([u32(13), Buffer.from('IHDR'), ihdr, u32(zlib.crc32 ? zlib.crc32(Buffer.concat([Buffer.from('IHDR'), ihdr])) : 0)]);
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk]));
+  return file;
+}
+
+type Case = [what: string, run: () => Promise<Outcome>, fault: RegExp];
+let cases: Case[] = [];
+
+beforeAll(() => {
+  const predict = (file: string) => () => cli('predict', '--model', shippedModel, file, '--json');
+  const evalData = (dir: string) => () => cli('eval', '--model', shippedModel, '--data', dir);
+  const evalModel = (dir: string) => () => cli('eval', '--model', dir, '--limit', '10');
+  const train = (...flags: string[]) => () => cli('train', '--variant', 'modern', '--limit', '100', '--out', path.join(tmp, 'never'), ...flags);
+  cases = [
+    // IDX files
+    ['IDX: wrong magic', evalData(idxFolder('magic', { testImages: Buffer.concat([u32(0x1234, 2, 28, 28), Buffer.alloc(2 * 784)]) })), /t10k-images.*magic/],
+    ['IDX: truncated', evalData(idxFolder('truncated', { testImages: idxImages(2).subarray(0, 900) })), /t10k-images.*truncated/],
+    ['IDX: header counts larger than the file', evalData(idxFolder('counts', { testImages: Buffer.concat([u32(0x803, 9000, 28, 28), Buffer.alloc(2 * 784)]) })), /t10k-images.*9000/],
+    ['IDX: 0 images', evalData(idxFolder('empty', { testImages: idxImages(0), testLabels: idxLabels([]) })), /t10k-images.*(0 images|no images|zero)/i],
+    ['IDX: a label above 9', evalData(idxFolder('label', { testLabels: idxLabels([5, 12]) })), /t10k-labels.*12/],
+    ['IDX: images and labels disagree', evalData(idxFolder('disagree', { testLabels: idxLabels([5, 6, 7]) })), /t10k.*(2|3).*(2|3)/],
+    ['IDX: a gzip bomb', evalData(idxFolder('bomb', { testImages: { gz: zlib.gzipSync(Buffer.concat([u32(0x803, 2, 28, 28), Buffer.alloc(64 * 1024 * 1024)])) } })), /t10k-images/],
+    ['IDX: a huge declared dimension', evalData(idxFolder('huge', { testImages: Buffer.concat([u32(0x803, 2, 100000, 100000), Buffer.alloc(10)]) })), /t10k-images.*100000/],
+    // Model folders
+    ['model: missing weights', evalModel(modelFolder('noweights', (d) => fs.rmSync(path.join(d, 'weights.bin')))), /weights\.bin/],
+    ['model: model.json is not JSON', evalModel(modelFolder('notjson', (d) => fs.writeFileSync(path.join(d, 'model.json'), '{ this is not json'))), /model\.json.*JSON/i],
+    ['model: a shape mismatch', evalModel(modelFolder('shape', (d) => editModelJson(d, (j) => { j.weightsManifest[0].weights[0].shape = [3, 3, 1, 6]; }))), /shape|bytes/i],
+    ['model: an unknown layer class', evalModel(modelFolder('class', (d) => editModelJson(d, (j) => { j.modelTopology.config.layers[1].class_name = 'QuantumConv'; }))), /QuantumConv/],
+    ['model: weights from another variant', evalModel(modelFolder('variant', (d) => editModelJson(d, (j) => { j.userDefinedMetadata.lenetLab.variant = 'lenet5'; }))), /lenet5/],
+    // Images
+    ['image: not an image', predict((() => { const f = path.join(tmp, 'notes.png'); fs.writeFileSync(f, 'just some text'); return f; })()), /PNG or JPEG/],
+    ['image: 0×0', predict(pngHeaderOnly('zero.png', 0, 0)), /0×0|empty|zero/i],
+    ['image: 20000×20000', predict(pngHeaderOnly('huge.png', 20000, 20000)), /20000×20000/],
+    ['image: all blank', predict(png('blank.png', 64, 64, 255)), /no ink/],
+    // Training recipes
+    ['recipe: zero learning rate', train('--lr', '0'), /learning rate must be > 0/],
+    ['recipe: negative learning rate', train('--lr', '-0.5'), /learning rate must be > 0/],
+    ['recipe: NaN learning rate (CLI)', train('--lr', 'NaN'), /--lr must be a number/],
+    ['recipe: NaN learning rate (IPC)', () => trainRequest({ learningRate: NaN }), /learningRate/],
+    ['recipe: a batch larger than the dataset', train('--batch', '128'), /larger than the 100 training images/],
+    ['recipe: 0 epochs', train('--epochs', '0'), /--epochs must be a whole number ≥ 1/],
+    ['recipe: 0 epochs (IPC)', () => trainRequest({ epochs: 0 }), /epochs must be at least 1/],
+    ['recipe: an absurd learning rate', () => trainRequest({ learningRate: 1e12 }), /learning rate must be ≤ 1000/],
+    ['recipe: an absurd batch', train('--batch', '10000000'), /batchSize/],
+    ['recipe: an absurd epoch count', () => trainRequest({ epochs: 1e6 }), /epochs/],
+    ['recipe: a fractional batch (IPC)', () => trainRequest({ batchSize: 2.5 }), /batchSize/],
+    ['recipe: momentum of 1 (IPC)', () => trainRequest({ momentum: 1 }), /momentum must be < 1/],
+  ];
+});
+
+describe('hostile input', () => {
+  it('every case fails cleanly with a message naming the fault', async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(29);
+    for (const [what, run, fault] of cases) {
+      const { code, text } = await run();
+      if (process.env.SHOW_HOSTILE) process.stdout.write(`${what}: ${text.trim().split('\n').pop()}\n`);
+      expect(code, `${what}: exit code (output: ${text})`).toBe(2);
+      expect(text, what).toMatch(fault);
+      expect(text, `${what}: no stack trace`).not.toMatch(/\n\s+at \S+ \(/);
+    }
+  });
+
+  it('predict prints the good files before failing for the bad one', async () => {
+    const blank = png('blank2.png', 40, 40, 255);
+    const ink = path.join(tmp, 'one.png');
+    const image = new PNG({ width: 40, height: 40 });
+    image.data.fill(255);
+    for (let y = 8; y < 32; y++) for (let x = 18; x < 22; x++) image.data.fill(0, (y * 40 + x) * 4, (y * 40 + x) * 4 + 3);
+    fs.writeFileSync(ink, PNG.sync.write(image));
+    const { code, text } = await cli('predict', '--model', shippedModel, ink, blank, '--json');
+    expect(code).toBe(2);
+    const lines = text.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ file: ink, digit: 1 });
+    expect(lines[1]).toEqual({ file: blank, error: expect.stringMatching(/no ink/) });
+    expect(lines[1]).not.toHaveProperty('digit');
+  });
+});
