@@ -40,6 +40,7 @@ export function spawnForkedWorker(env: Record<string, string>, options: ForkedWo
   });
 
   return {
+    pid: child.pid,
     send(message: ToWorker): void {
       if (!child.connected) return; // exiting: the exit listener settles what is pending
       child.send(message, (error) => {

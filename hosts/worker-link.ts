@@ -10,6 +10,8 @@ export type FromWorker =
 
 /** A spawned worker, whatever the process kind. */
 export interface WorkerPort {
+  /** The worker's process id, where the process kind has one. */
+  readonly pid?: number;
   send(message: ToWorker): void;
   onMessage(listener: (message: FromWorker) => void): void;
   /** Called once when the process ends; `expected` is true after kill(). */
