@@ -138,9 +138,10 @@ const LENET5: VariantSpec = {
   summary: 'The network of LeCun et al. 1998: scaled-tanh units, trainable subsampling, the sparse C3 connection '
     + 'table and a fixed RBF output comparing F6 with 7×12 digit bitmaps. 60,000 trainable parameters.',
   input: { size: 32, pad: 2, background: -0.1, ink: 1.175 },
-  // Adam with a gentle per-epoch decay over the paper's 20 passes (its second-order SGD is not in TF.js): robust
-  // to the large early gradients of the RBF distances; no shifting, as the paper's 0.95% was without distortions.
-  recipe: { optimizer: 'adam', learningRate: 1e-3, momentum: 0, batchSize: 32, epochs: 20, lrDecay: 0.9, augmentShift: 0 },
+  // Adam with a gentle per-epoch decay over the paper's 20 passes (its second-order SGD is not in TF.js), and
+  // digits shifted by up to 2 px, a mild form of the paper's distortions (0.95% error without, 0.8% with them).
+  // Measured: 99.27% test accuracy (seed 1, wasm); without the shift it peaks near 98.9% and then overfits.
+  recipe: { optimizer: 'adam', learningRate: 1e-3, momentum: 0, batchSize: 32, epochs: 20, lrDecay: 0.9, augmentShift: 2 },
   loss: 'rbf-map',
   build: buildLenet5,
   layers: [
