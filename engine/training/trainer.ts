@@ -45,14 +45,14 @@ const layerOf = (variableName: string): string => variableName.split('/')[0]!.re
 
 /**
  * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
- * above 3× it for 10 batches in a row has blown the network into saturation (bounded losses such as the
+ * above 2× it for 10 batches in a row has blown the network into saturation (bounded losses such as the
  * RBF output's cannot explode, but they can get stuck far above where they started).
  */
 export class DivergenceWatch {
   private first: number | undefined;
   private streak = 0;
   static readonly EXPLODED = 100;
-  static readonly HIGH = 3;
+  static readonly HIGH = 2;
   static readonly HIGH_BATCHES = 10;
 
   /** Why this step's loss means training diverged, or null. `healthy` says whether its weights count as good. */

@@ -1,4 +1,4 @@
-// A short classroom run in the real app: modern variant, 2,000 MNIST images,
+// A short classroom run in the real app: modern variant, 6,000 MNIST images,
 // one epoch. The progress bar advances, the charts fill, the kernels change,
 // and the trained model is saved and opened again from the list. Screenshots
 // of Train, Network, Filters and Feature maps come from this run.
@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allCanvasPixels, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
+import { SCREENSHOTS_DIR, allCanvasPixels, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
 
-const TRAIN_IMAGES = 2000;
+const TRAIN_IMAGES = 6000;
 const BATCH_SIZE = 64; // the modern recipe's
 const BATCHES = Math.ceil(TRAIN_IMAGES / BATCH_SIZE);
 const SAVED_NAME = 'e2e modern run';
@@ -146,6 +146,49 @@ describe('training in the browser', () => {
     await expect.poll(() => page.getByTestId('model-unsaved').count()).toBe(0);
     await expect.poll(() => c1Kernels(page), { timeout: 15_000 }).toEqual(trainedKernels);
 
+    expect(lab.pageErrors).toEqual([]);
+  });
+  it('the shipped lenet5: the C3 table in the diagram, a 16×6 kernel grid with its 36 removed links empty, feature maps', async () => {
+    const { page } = lab;
+    await page.getByTestId('model-open').click();
+    await page.getByTestId('model-open-lenet5').click();
+    await expect.poll(() => textOf(page, 'model-info')).toContain('lenet5');
+
+    await goTo(page, 'network');
+    await page.getByTestId('network-diagram').waitFor();
+    expect(await textOf(page, 'network-totals')).toMatch(/60,000/);
+    await saveScreenshot(page, 'network-lenet5');
+
+    await goTo(page, 'filters');
+    await page.locator('#filters-C3 canvas').first().waitFor();
+    await expect.poll(() => page.locator('[data-testid^="kernel-C3-"][data-testid$="-removed"]').count()).toBe(36);
+    await expect.poll(() => page.locator('[data-testid^="kernel-C3-"]:not([data-testid$="-removed"])').count()).toBe(60);
+    await saveScreenshot(page, 'filters-lenet5');
+
+    await goTo(page, 'features');
+    await page.getByTestId('features-output').waitFor();
+    await expect.poll(async () => (await allCanvasPixels(page.locator('.view'))).length).toBeGreaterThan(3);
+    await saveScreenshot(page, 'features-lenet5');
+    expect(lab.pageErrors).toEqual([]);
+  });
+
+  it('the seed recipe stalls near chance, and the gradient chart shows the vanishing gradient', async () => {
+    const { page } = lab;
+    await goTo(page, 'train');
+    await page.getByTestId('variant-select').selectOption('seed');
+    await expect.poll(() => page.getByTestId('recipe-lr').inputValue()).toBe('0.01');
+    await page.getByTestId('recipe-epochs').fill('1');
+    await page.getByTestId('limit-input').fill('6000');
+    await page.getByTestId('test-limit-input').fill('1000');
+    await page.getByTestId('seed-input').fill('1');
+    await page.getByTestId('train-start').click();
+    await waitForDone(page);
+    const accuracy = Number((await textOf(page, 'train-test-accuracy')).replace('%', ''));
+    expect(accuracy).toBeLessThan(20);
+    await page.mouse.move(0, 799);
+    await page.getByTestId('chart-gradients').evaluate((chart) => chart.scrollIntoView({ block: 'end' }));
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'train-seed.png'), animations: 'disabled' });
     expect(lab.pageErrors).toEqual([]);
   });
 });
