@@ -60,9 +60,11 @@ export function explainGradients(norms: { layer: string; norm: number }[], testA
   const last = finite[finite.length - 1]!;
   const ratio = first.norm / last.norm;
   if (testAccuracy > 0.5 && ratio > 1e-3) return null;
-  return `The gradient reaching ${first.layer} is ${ratio.toExponential(1)} × the one at ${last.layer}. ` +
-    'Each sigmoid passes back at most a quarter of the gradient (σ′ ≤ 0.25), and less where it saturates, so the early ' +
-    'layers barely learn. With accuracy near chance (10%), this is the vanishing gradient: try `--variant modern` ' +
+  return `The gradient reaching ${first.layer} is ${ratio.toExponential(1)} × the one at ${last.layer}, and the largest is ` +
+    `${Math.max(...finite.map((n) => n.norm)).toExponential(1)}: almost nothing flows back. With accuracy near chance (10%) ` +
+    'this is the vanishing gradient. Sigmoid units pass back at most a quarter of the gradient (σ′ ≤ 0.25), less where ' +
+    'they saturate; and a Gaussian RBF head exp(−‖x−c‖²/2) over 84 units sits so far from its centres that every output ' +
+    'is ≈ 0 and so is its slope. Try `--variant modern` ' +
     '(ReLU, Adam) or `--variant lenet5` (scaled tanh).';
 }
 
@@ -88,7 +90,7 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   if (recipe.batchSize > trainCount) throw new UserError('invalid-request', `--batch ${recipe.batchSize} is larger than the ${trainCount} training images`);
   const backend = await backendFor(flags.backend, io);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
-  io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epochs, ` +
+  io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
     `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}\n`);

@@ -163,8 +163,14 @@ export function ellipse(cx: number, cy: number, rx: number, ry: number, count = 
 }
 
 /** A window-sized PNG of the current view for the README, scrolled to the view's top. */
+/** Closes every toast, so screenshots show the view, not the notifications of the steps before. */
+export async function dismissToasts(page: Page): Promise<void> {
+  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => undefined);
+}
+
 export async function saveScreenshot(page: Page, view: string): Promise<string> {
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
+  await dismissToasts(page);
   const file = path.join(SCREENSHOTS_DIR, `${view}.png`);
   await page.mouse.move(0, VIEWPORT.height - 1); // no hover effects or tooltips in the picture
   await page.evaluate(() => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS_DIR, allCanvasPixels, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
+import { SCREENSHOTS_DIR, allCanvasPixels, dismissToasts, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
 
 const TRAIN_IMAGES = 6000;
 const BATCH_SIZE = 64; // the modern recipe's
@@ -186,6 +186,7 @@ describe('training in the browser', () => {
     const accuracy = Number((await textOf(page, 'train-test-accuracy')).replace('%', ''));
     expect(accuracy).toBeLessThan(20);
     await page.mouse.move(0, 799);
+    await dismissToasts(page);
     await page.getByTestId('chart-gradients').evaluate((chart) => chart.scrollIntoView({ block: 'end' }));
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'train-seed.png'), animations: 'disabled' });

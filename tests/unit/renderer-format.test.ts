@@ -46,3 +46,15 @@ describe('rankWithPaper', () => {
     expect(rankWithPaper(50)[0]!.mine).toBe(true);
   });
 });
+
+describe('distinctTickLabels', () => {
+  it('keeps the plain labels when they differ, and adds digits only when they would repeat', async () => {
+    const { distinctTickLabels } = await import('../../renderer/src/lib/format.js');
+    const twoDigits = (v: number) => v.toFixed(1);
+    expect(distinctTickLabels([1, 2, 5], twoDigits)).toEqual(['1.0', '2.0', '5.0']);
+    const close = [2.3, 2.301, 2.302, 2.303];
+    const labels = distinctTickLabels(close, twoDigits);
+    expect(new Set(labels).size).toBe(4);
+    expect(labels[0]).toMatch(/^2\.30*$/);
+  });
+});

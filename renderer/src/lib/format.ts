@@ -44,3 +44,18 @@ export function formatDate(iso: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
+
+/**
+ * Axis labels that tell the ticks apart: `format` where its labels are distinct, otherwise more significant
+ * digits until they are (a log axis over 2.300…2.305 would otherwise read "2.3" five times).
+ */
+export function distinctTickLabels(values: readonly number[], format: (value: number) => string): string[] {
+  const distinct = (labels: string[]) => new Set(labels).size === labels.length;
+  const first = values.map(format);
+  if (distinct(first)) return first;
+  for (let significant = 3; significant <= 8; significant++) {
+    const labels = values.map((v) => formatValue(v, significant));
+    if (distinct(labels)) return labels;
+  }
+  return values.map((v) => String(v));
+}
