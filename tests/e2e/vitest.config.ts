@@ -15,5 +15,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     // The page answers within a frame or two, but a busy 2-core machine may take seconds: poll patiently.
     expect: { poll: { timeout: 20_000, interval: 100 } },
+    ...(process.env.LENET_LAB_TEST_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: `${process.env.LENET_LAB_TEST_REPORT}/e2e.json` } }
+      : {}),
   },
 });
