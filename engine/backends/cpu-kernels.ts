@@ -12,20 +12,16 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 // Registers the cpu backend and its kernels, which ours replace.
 import '@tensorflow/tfjs-backend-cpu';
 import {
-  avgPoolGrad, convFilterGradDirect, convForwardDirect, convInputGradDirect, geometryOf, maxPoolGrad,
+  attr, avgPoolGrad, convFilterGradDirect, convForwardDirect, convInfoOf, convInputGradDirect, geometryOf, maxPoolGrad,
+  poolGradGeometry,
 } from './conv-loops.js';
 
 const BACKEND = 'cpu';
 const OURS = Symbol.for('lenet-lab.kernel');
 type Shape4 = [number, number, number, number];
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 function backendOf(args: { backend: unknown }): MathBackendCPU {
   return args.backend as MathBackendCPU;
-}
-
-function attr<T>(attrs: NamedAttrMap | undefined, name: string): T {
-  return (attrs as Record<string, unknown> | undefined)?.[name] as T;
 }
 
 /** The values as float32 (the cpu backend may hold int32 for integer tensors). */
@@ -47,9 +43,7 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const backend = backendOf(args);
   const x = args.inputs['x'] as TensorInfo;
   const dy = args.inputs['dy'] as TensorInfo;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4, attr<Shape4>(attrs, 'filterShape'), attr<number | [number, number]>(attrs, 'strides'),
-    1, attr<'same'>(attrs, 'pad'), attr<Rounding>(attrs, 'dimRoundingMode'), false, 'channelsLast');
+  const info = convInfoOf(x.shape as Shape4, attr<Shape4>(attrs, 'filterShape'), attrs);
   const dW = new Float32Array(info.filterShape.reduce((a, b) => a * b, 1));
   convFilterGradDirect(values(backend, x), values(backend, dy), geometryOf(info), dW);
   return output(backend, [...info.filterShape], dW);
@@ -61,13 +55,20 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
   const filter = args.inputs['filter'] as TensorInfo;
-  const info = backend_util.computeConv2DInfo(
-    attr<Shape4>(attrs, 'inputShape'), filter.shape as Shape4, attr<number | [number, number]>(attrs, 'strides'),
-    1, attr<'same'>(attrs, 'pad'), attr<Rounding>(attrs, 'dimRoundingMode'), false, 'channelsLast');
+  const info = convInfoOf(attr<Shape4>(attrs, 'inputShape'), filter.shape as Shape4, attrs);
   const dx = new Float32Array(info.inShape.reduce((a, b) => a * b, 1));
   convInputGradDirect(values(backend, dy), values(backend, filter), geometryOf(info), dx);
   return output(backend, [...info.inShape], dx);
 };
+
+/** conv2d(x, filter) by the direct loops, for Conv2D and FusedConv2D: the values and their shape. */
+function convolveDirect(backend: MathBackendCPU, x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap | undefined):
+  { out: Float32Array; outShape: number[] } {
+  const info = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, attr<number | [number, number]>(attrs, 'dilations') ?? 1);
+  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+  convForwardDirect(values(backend, x), values(backend, filter), geometryOf(info), out);
+  return { out, outShape: [...info.outShape] };
+}
 
 const conv2D: KernelFunc = (args) => {
   const { attrs } = args;
@@ -77,13 +78,8 @@ const conv2D: KernelFunc = (args) => {
     return originals['Conv2D']!(args);
   }
   const backend = backendOf(args);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4, filter.shape as Shape4, attr<number | [number, number]>(attrs, 'strides'),
-    attr<number | [number, number]>(attrs, 'dilations') ?? 1, attr<'same'>(attrs, 'pad'),
-    attr<Rounding>(attrs, 'dimRoundingMode'), false, 'channelsLast');
-  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
-  convForwardDirect(values(backend, x), values(backend, filter), geometryOf(info), out);
-  return output(backend, [...info.outShape], out);
+  const { out, outShape } = convolveDirect(backend, x, filter, attrs);
+  return output(backend, outShape, out);
 };
 
 /** FusedConv2D (what tfjs-layers runs for convolutions) with no or a per-channel bias and a linear or ReLU activation. */
@@ -101,46 +97,28 @@ const fusedConv2D: KernelFunc = (args) => {
     return originals['FusedConv2D']!(args);
   }
   const backend = backendOf(args);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4, filter.shape as Shape4, attr<number | [number, number]>(attrs, 'strides'),
-    attr<number | [number, number]>(attrs, 'dilations') ?? 1, attr<'same'>(attrs, 'pad'),
-    attr<Rounding>(attrs, 'dimRoundingMode'), false, 'channelsLast');
-  const out = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
-  convForwardDirect(values(backend, x), values(backend, filter), geometryOf(info), out);
+  const { out, outShape } = convolveDirect(backend, x, filter, attrs);
   if (bias) {
     const b = values(backend, bias);
     for (let i = 0; i < out.length; i += outChannels) for (let c = 0; c < outChannels; c++) out[i + c] = out[i + c]! + b[c]!;
   }
   if (activation === 'relu') for (let i = 0; i < out.length; i++) if (out[i]! < 0) out[i] = 0;
-  return output(backend, [...info.outShape], out);
+  return output(backend, outShape, out);
 };
 
-const maxPoolGradKernel: KernelFunc = (args) => {
-  const backend = backendOf(args);
-  const dy = args.inputs['dy'] as TensorInfo;
-  const x = args.inputs['input'] as TensorInfo;
-  const { attrs } = args;
-  const info = backend_util.computePool2DInfo(
-    x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
-    attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'),
-    attr<Rounding>(attrs, 'dimRoundingMode'));
-  const dx = new Float32Array(x.shape.reduce((a, b) => a * b, 1));
-  maxPoolGrad(values(backend, x), values(backend, dy), geometryOf(info), dx);
-  return output(backend, [...x.shape], dx);
-};
-
-const avgPoolGradKernel: KernelFunc = (args) => {
-  const backend = backendOf(args);
-  const dy = args.inputs['dy'] as TensorInfo;
-  const x = args.inputs['input'] as TensorInfo;
-  const { attrs } = args;
-  const info = backend_util.computePool2DInfo(
-    x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
-    attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'));
-  const dx = new Float32Array(x.shape.reduce((a, b) => a * b, 1));
-  avgPoolGrad(values(backend, dy), geometryOf(info), dx);
-  return output(backend, [...x.shape], dx);
-};
+/** MaxPoolGrad and AvgPoolGrad: dx, shaped like the pool's input, from the loops of conv-loops.ts. */
+function poolGradKernel(kernelName: 'MaxPoolGrad' | 'AvgPoolGrad'): KernelFunc {
+  return (args) => {
+    const backend = backendOf(args);
+    const dy = args.inputs['dy'] as TensorInfo;
+    const x = args.inputs['input'] as TensorInfo;
+    const g = poolGradGeometry(kernelName, x.shape as Shape4, args.attrs);
+    const dx = new Float32Array(x.shape.reduce((a, b) => a * b, 1));
+    if (kernelName === 'MaxPoolGrad') maxPoolGrad(values(backend, x), values(backend, dy), g, dx);
+    else avgPoolGrad(values(backend, dy), g, dx);
+    return output(backend, [...x.shape], dx);
+  };
+}
 
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -233,8 +211,8 @@ const KERNELS: Record<string, KernelFunc> = {
   FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
-  MaxPoolGrad: maxPoolGradKernel,
-  AvgPoolGrad: avgPoolGradKernel,
+  MaxPoolGrad: poolGradKernel('MaxPoolGrad'),
+  AvgPoolGrad: poolGradKernel('AvgPoolGrad'),
   Add: binaryKernel('Add', 'add'),
   Sub: binaryKernel('Sub', 'sub'),
   Multiply: binaryKernel('Multiply', 'mul'),

@@ -12,13 +12,13 @@
 // Every kernel is checked against the cpu backend in tests/unit/kernels.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // Registers the wasm backend and its own kernels, which ours wrap.
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  avgPoolGrad, col2imAdd, col2imTransposedSingleChannel, geometryOf, im2colTransposed, maxPoolGrad, permute4, transpose2d,
-  windowCoversInput,
+  attr, avgPoolGrad, col2imAdd, col2imTransposedSingleChannel, convInfoOf, geometryOf, im2colTransposed, maxPoolGrad,
+  permute4, poolGradGeometry, transpose2d, windowCoversInput,
 } from './conv-loops.js';
 import type { ConvGeometry } from './conv-loops.js';
 import { TANH_SERIES_LIMIT, createSimdLoops, type SimdLoops } from './wasm-simd.js';
@@ -208,10 +208,6 @@ function backendOf(args: { backend: unknown }): BackendWasm {
   return args.backend as BackendWasm;
 }
 
-function attr<T>(attrs: NamedAttrMap | undefined, name: string): T {
-  return (attrs as Record<string, unknown> | undefined)?.[name] as T;
-}
-
 // ---- Conv2DBackpropFilter ----------------------------------------------------------
 
 /** NCHW input converted to an NHWC heap tensor (the caller releases it). */
@@ -292,10 +288,7 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
     dy = toChannelsLast(backend, dy);
     temporaries.push(x, dy);
   }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4, attr<Shape4>(attrs, 'filterShape'), attr<number | [number, number]>(attrs, 'strides'),
-    1, attr<'same'>(attrs, 'pad'), attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'),
-    false, 'channelsLast');
+  const info = convInfoOf(x.shape as Shape4, attr<Shape4>(attrs, 'filterShape'), attrs);
   const g = geometryOf(info);
   const filterShape = info.filterShape;
   let dW: TensorInfo | null = null;
@@ -320,10 +313,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const filter = args.inputs['filter'] as TensorInfo;
   const { attrs } = args;
   if (attr<string>(attrs, 'dataFormat') === 'NCHW') return wasmConv2DBackpropInput(args);
-  const info = backend_util.computeConv2DInfo(
-    attr<Shape4>(attrs, 'inputShape'), filter.shape as Shape4, attr<number | [number, number]>(attrs, 'strides'),
-    1, attr<'same'>(attrs, 'pad'), attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'),
-    false, 'channelsLast');
+  const info = convInfoOf(attr<Shape4>(attrs, 'inputShape'), filter.shape as Shape4, attrs);
   const g = geometryOf(info);
   const P = g.batch * g.outHeight * g.outWidth;
   const K = g.filterHeight * g.filterWidth * g.inChannels;
@@ -403,12 +393,7 @@ const maxPoolGradKernel: KernelFunc = (args) => {
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
   const x = args.inputs['input'] as TensorInfo;
-  const { attrs } = args;
-  const info = backend_util.computePool2DInfo(
-    x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
-    attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'),
-    attr<'floor' | 'round' | 'ceil' | undefined>(attrs, 'dimRoundingMode'));
-  const g = geometryOf(info);
+  const g = poolGradGeometry('MaxPoolGrad', x.shape as Shape4, args.attrs);
   const dx = allocate(backend, [...x.shape]);
   const simd = simdFor(backend);
   if (simd && g.inChannels >= 4 && g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 &&
@@ -426,11 +411,7 @@ const avgPoolGradKernel: KernelFunc = (args) => {
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
   const x = args.inputs['input'] as TensorInfo;
-  const { attrs } = args;
-  const info = backend_util.computePool2DInfo(
-    x.shape as Shape4, attr<number | [number, number]>(attrs, 'filterSize'),
-    attr<number | [number, number]>(attrs, 'strides'), 1, attr<'same'>(attrs, 'pad'));
-  const g = geometryOf(info);
+  const g = poolGradGeometry('AvgPoolGrad', x.shape as Shape4, args.attrs);
   const dx = allocate(backend, [...x.shape]);
   const simd = simdFor(backend);
   if (simd && tapsInside(g)) {

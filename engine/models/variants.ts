@@ -86,6 +86,33 @@ function inputLayer(): DiagramLayer {
   };
 }
 
+/**
+ * C1 to F6 of the seed and modern variants: LeNet-5's shapes with a fully connected C3 and
+ * parameter-free pooling, each output the layer's own (the activation is fused into it).
+ */
+function plainHiddenLayers(activation: string, pooling: 'average' | 'max'): DiagramLayer[] {
+  const conv = (id: 'C1' | 'C3' | 'C5', title: string, outSide: number, inMaps: number, outMaps: number): DiagramLayer => ({
+    id, kind: 'conv', title, outShape: [outSide, outSide, outMaps], kernel: [5, 5],
+    params: convParams(5, inMaps, outMaps), trainableParams: convParams(5, inMaps, outMaps),
+    macs: convMacs(outSide, 5, inMaps, outMaps), activation, modelLayerName: id,
+  });
+  const pool = (id: 'S2' | 'S4', outSide: number, maps: number): DiagramLayer => ({
+    id, kind: 'pool', title: `${id} ${pooling} pooling 2×2`, outShape: [outSide, outSide, maps], kernel: [2, 2],
+    params: 0, trainableParams: 0, macs: outSide * outSide * maps * 4, activation: 'none', modelLayerName: id,
+  });
+  return [
+    conv('C1', 'C1 convolution 6@5×5', 28, 1, 6),
+    pool('S2', 14, 6),
+    conv('C3', 'C3 convolution 16@5×5, full', 10, 6, 16),
+    pool('S4', 5, 16),
+    conv('C5', 'C5 convolution 120@5×5', 1, 16, 120),
+    {
+      id: 'F6', kind: 'dense', title: 'F6 full 84', outShape: [84],
+      params: denseParams(120, 84), trainableParams: denseParams(120, 84), macs: 120 * 84, activation, modelLayerName: 'F6',
+    },
+  ];
+}
+
 /** Derives per-layer initialiser seeds from the model seed (undefined stays undefined: random init). */
 function seeder(seed: number | undefined): (layerIndex: number) => number | undefined {
   if (seed === undefined) return () => undefined;
@@ -226,30 +253,7 @@ const SEED: VariantSpec = {
   build: buildSeed,
   layers: [
     inputLayer(),
-    {
-      id: 'C1', kind: 'conv', title: 'C1 convolution 6@5×5', outShape: [28, 28, 6], kernel: [5, 5],
-      params: convParams(5, 1, 6), trainableParams: convParams(5, 1, 6), macs: convMacs(28, 5, 1, 6), activation: 'sigmoid', modelLayerName: 'C1',
-    },
-    {
-      id: 'S2', kind: 'pool', title: 'S2 average pooling 2×2', outShape: [14, 14, 6], kernel: [2, 2],
-      params: 0, trainableParams: 0, macs: 14 * 14 * 6 * 4, activation: 'none', modelLayerName: 'S2',
-    },
-    {
-      id: 'C3', kind: 'conv', title: 'C3 convolution 16@5×5, full', outShape: [10, 10, 16], kernel: [5, 5],
-      params: convParams(5, 6, 16), trainableParams: convParams(5, 6, 16), macs: convMacs(10, 5, 6, 16), activation: 'sigmoid', modelLayerName: 'C3',
-    },
-    {
-      id: 'S4', kind: 'pool', title: 'S4 average pooling 2×2', outShape: [5, 5, 16], kernel: [2, 2],
-      params: 0, trainableParams: 0, macs: 5 * 5 * 16 * 4, activation: 'none', modelLayerName: 'S4',
-    },
-    {
-      id: 'C5', kind: 'conv', title: 'C5 convolution 120@5×5', outShape: [1, 1, 120], kernel: [5, 5],
-      params: convParams(5, 16, 120), trainableParams: convParams(5, 16, 120), macs: convMacs(1, 5, 16, 120), activation: 'sigmoid', modelLayerName: 'C5',
-    },
-    {
-      id: 'F6', kind: 'dense', title: 'F6 full 84', outShape: [84],
-      params: denseParams(120, 84), trainableParams: denseParams(120, 84), macs: 120 * 84, activation: 'sigmoid', modelLayerName: 'F6',
-    },
+    ...plainHiddenLayers('sigmoid', 'average'),
     {
       id: 'OUT', kind: 'rbf', title: 'Output Gaussian RBF 10 (learnable centres, σ = 1)', outShape: [10],
       params: 840, trainableParams: 840, macs: 840, activation: 'exp(−‖x−c‖²/2σ²)', modelLayerName: 'OUT',
@@ -296,30 +300,7 @@ const MODERN: VariantSpec = {
   build: buildModern,
   layers: [
     inputLayer(),
-    {
-      id: 'C1', kind: 'conv', title: 'C1 convolution 6@5×5', outShape: [28, 28, 6], kernel: [5, 5],
-      params: convParams(5, 1, 6), trainableParams: convParams(5, 1, 6), macs: convMacs(28, 5, 1, 6), activation: 'relu', modelLayerName: 'C1',
-    },
-    {
-      id: 'S2', kind: 'pool', title: 'S2 max pooling 2×2', outShape: [14, 14, 6], kernel: [2, 2],
-      params: 0, trainableParams: 0, macs: 14 * 14 * 6 * 4, activation: 'none', modelLayerName: 'S2',
-    },
-    {
-      id: 'C3', kind: 'conv', title: 'C3 convolution 16@5×5, full', outShape: [10, 10, 16], kernel: [5, 5],
-      params: convParams(5, 6, 16), trainableParams: convParams(5, 6, 16), macs: convMacs(10, 5, 6, 16), activation: 'relu', modelLayerName: 'C3',
-    },
-    {
-      id: 'S4', kind: 'pool', title: 'S4 max pooling 2×2', outShape: [5, 5, 16], kernel: [2, 2],
-      params: 0, trainableParams: 0, macs: 5 * 5 * 16 * 4, activation: 'none', modelLayerName: 'S4',
-    },
-    {
-      id: 'C5', kind: 'conv', title: 'C5 convolution 120@5×5', outShape: [1, 1, 120], kernel: [5, 5],
-      params: convParams(5, 16, 120), trainableParams: convParams(5, 16, 120), macs: convMacs(1, 5, 16, 120), activation: 'relu', modelLayerName: 'C5',
-    },
-    {
-      id: 'F6', kind: 'dense', title: 'F6 full 84', outShape: [84],
-      params: denseParams(120, 84), trainableParams: denseParams(120, 84), macs: 120 * 84, activation: 'relu', modelLayerName: 'F6',
-    },
+    ...plainHiddenLayers('relu', 'max'),
     {
       id: 'OUT', kind: 'dense', title: 'Output full 10 (logits)', outShape: [10],
       params: denseParams(84, 10), trainableParams: denseParams(84, 10), macs: 84 * 10, activation: 'none (softmax in the loss)', modelLayerName: 'OUT',
