@@ -4,6 +4,10 @@
 //
 //   node dist/bench/run.js [--json] [--backend wasm|cpu|tensorflow] [--variants modern,seed,lenet5]
 //                          [--images 6400] [--warmup 640] [--scaling] [--no-torch] [--markdown BENCHMARKS.md]
+//                          [--workers 1|2]
+//
+// --workers 2 also measures data-parallel training on two worker threads (parallel-trainer.ts), next to
+// the single engine, and runs the --scaling Trainer with two threads.
 //
 // --markdown rewrites the part of that file between <!-- bench:begin --> and <!-- bench:end -->
 // with this run's results, command and machine (the rest of the file is left as written).
@@ -18,10 +22,12 @@ import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { loadDataset, mnistDir, type Dataset, type DataSplit } from '../engine/data/dataset.js';
 import { createPredictor } from '../engine/inference/predict.js';
 import { LENET5_C3_CONNECTIONS } from '../engine/models/layers.js';
-import { VARIANTS, lossFor, probabilitiesFor, type VariantSpec } from '../engine/models/variants.js';
+import { VARIANTS, type VariantSpec } from '../engine/models/variants.js';
 import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../engine/protocol.js';
-import { BatchMaker, rangeIndices } from '../engine/training/batches.js';
-import { Trainer, createOptimizer } from '../engine/training/trainer.js';
+import { rangeIndices } from '../engine/training/batches.js';
+import { ParallelStepper } from '../engine/training/parallel-trainer.js';
+import { LocalStepper, type Stepper } from '../engine/training/step.js';
+import { Trainer } from '../engine/training/trainer.js';
 import { errorMessage, isUserError } from '../engine/errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -39,6 +45,7 @@ interface Options {
   torch: boolean;
   predictRuns: number;
   markdown?: string;
+  workers: 1 | 2;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -54,6 +61,7 @@ function parseOptions(argv: string[]): Options {
       'no-torch': { type: 'boolean', default: false },
       'predict-runs': { type: 'string', default: '300' },
       markdown: { type: 'string' },
+      workers: { type: 'string', default: '1' },
     },
     strict: true,
   });
@@ -66,6 +74,7 @@ function parseOptions(argv: string[]): Options {
   for (const v of variants) {
     if (!(VARIANT_NAMES as readonly string[]).includes(v)) throw new Error(`--variants: unknown variant ${v} (expected ${VARIANT_NAMES.join(', ')})`);
   }
+  if (values.workers !== '1' && values.workers !== '2') throw new Error(`--workers must be 1 or 2, got ${values.workers}`);
   let backend: BackendName | undefined;
   if (values.backend !== undefined) {
     const parsed = BackendName.safeParse(values.backend);
@@ -82,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     torch: !(values['no-torch'] ?? false),
     predictRuns: positive('predict-runs', values['predict-runs']),
     ...(values.markdown ? { markdown: values.markdown } : {}),
+    workers: values.workers === '2' ? 2 : 1,
   };
 }
 
@@ -155,44 +165,38 @@ interface TrainMeasure {
 }
 
 /**
- * The trainer's step (forward, loss, probabilities, gradients, optimizer update, loss read
- * back), on consecutive MNIST batches: `warmup` images untimed, then `images` timed.
+ * The trainer's own step (Stepper: forward, loss, probabilities, gradients, divergence check, optimizer
+ * update, loss read back) on consecutive MNIST batches: `warmup` images untimed, then `images` timed.
+ * One engine on this thread, or two worker threads with half of each batch.
  */
-function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSplit, images: number, warmup: number): TrainMeasure {
+async function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSplit, images: number, warmup: number, workers: 1 | 2, backend: BackendName): Promise<TrainMeasure> {
   const batch = recipe.batchSize;
   const model = spec.build(1);
-  const optimizer = createOptimizer(recipe);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const lossFn = lossFor(spec);
-  const maker = new BatchMaker(train, spec.input, 10, batch);
+  const stepper: Stepper = workers === 1
+    ? new LocalStepper(model, spec, recipe, train, 10)
+    : await ParallelStepper.start({ model, spec, recipe, split: train, count: train.count, numClasses: 10, backend });
   const order = rangeIndices(train.count);
   let cursor = 0;
-  const step = (): void => {
+  const step = async (): Promise<void> => {
     if (cursor + batch > train.count) cursor = 0;
-    const { x, y } = maker.make(order, cursor, cursor + batch);
+    const { fault } = await stepper.step(order, cursor, cursor + batch, undefined, false);
+    if (fault) throw new Error(`${spec.name} diverged in the bench: ${fault}`);
     cursor += batch;
-    const kept: { probabilities?: tf.Tensor } = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(x, { training: true }) as tf.Tensor;
-      kept.probabilities = tf.keep(probabilitiesFor(spec, out));
-      return lossFn(y, out);
-    }, variables);
-    value.dataSync();
-    kept.probabilities!.dataSync();
-    optimizer.applyGradients(grads);
-    tf.dispose([x, y, value, kept.probabilities!, grads]);
   };
-  const warmSteps = Math.max(1, Math.ceil(warmup / batch));
-  for (let i = 0; i < warmSteps; i++) step();
-  const tensorsBefore = tf.memory().numTensors;
-  const steps = Math.max(1, Math.round(images / batch));
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const seconds = (performance.now() - t0) / 1000;
-  const tensorsAfter = tf.memory().numTensors;
-  optimizer.dispose();
-  model.dispose();
-  return { imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps, tensorsBefore, tensorsAfter };
+  try {
+    const warmSteps = Math.max(1, Math.ceil(warmup / batch));
+    for (let i = 0; i < warmSteps; i++) await step();
+    const tensorsBefore = tf.memory().numTensors;
+    const steps = Math.max(1, Math.round(images / batch));
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await step();
+    const seconds = (performance.now() - t0) / 1000;
+    const tensorsAfter = tf.memory().numTensors;
+    return { imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps, tensorsBefore, tensorsAfter };
+  } finally {
+    await stepper.dispose();
+    model.dispose();
+  }
 }
 
 /** One image through the drawing pad's path (every activation map), `runs` times after a warm-up. */
@@ -219,12 +223,12 @@ function measurePredict(spec: VariantSpec, train: DataSplit, runs: number): { p5
  * Images/s of the real Trainer over one epoch of the first `limit` images (the linear-cost
  * check), and how many tensors are left once its model is disposed (0 = nothing leaked).
  */
-async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName) {
+async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2) {
   const recipe: Recipe = { ...spec.recipe, epochs: 1 };
   const tensorsBefore = tf.memory().numTensors;
   const trainer = new Trainer({
     runId: 'bench', spec, recipe, dataset, limit, testLimit: 500, seed: 1, backend,
-    emit: () => undefined, throttle: { batch: Infinity, weights: Infinity, gradients: Infinity },
+    emit: () => undefined, throttle: { batch: Infinity, weights: Infinity, gradients: Infinity }, workers,
   });
   const { done, model } = await trainer.run();
   model.dispose();
@@ -304,28 +308,39 @@ async function main(): Promise<void> {
   }
   say('');
 
-  const rows: string[][] = [['variant', 'batch', 'optimizer', 'tfjs img/s', 'torch img/s', 'ratio', 'step ms', 'tensors before→after']];
+  const parallel = opts.workers === 2;
+  const rows: string[][] = [[
+    'variant', 'batch', 'optimizer', 'tfjs img/s (1 thr)', ...(parallel ? ['2 threads img/s', 'speed-up'] : []),
+    'torch img/s', 'ratio (1 thr)', ...(parallel ? ['ratio (2 thr)'] : []), 'step ms', 'tensors before→after',
+  ]];
   const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
   for (const name of opts.variants) {
     const spec = VARIANTS[name];
     const recipe = spec.recipe;
-    const train = measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup);
+    const single = await measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup, 1, report.name);
+    const dual = parallel ? await measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup, 2, report.name) : null;
     const torchResult = 'python' in torch ? runTorch(torch.python, spec, recipe, opts.images, opts.warmup) : null;
     const torchIps = torchResult && 'imagesPerSecond' in torchResult ? torchResult.imagesPerSecond : null;
-    const ratio = torchIps ? train.imagesPerSecond / torchIps : null;
-    emit({
-      type: 'train', variant: name, backend: report.name, batchSize: recipe.batchSize, optimizer: recipe.optimizer,
-      images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond,
-      torchImagesPerSecond: torchIps, ratio, tensorsBefore: train.tensorsBefore, tensorsAfter: train.tensorsAfter,
-      ...(torchResult && 'byThreads' in torchResult ? { torchThreads: torchResult.threads, torchByThreads: torchResult.byThreads } : {}),
-      ...(torchResult && 'error' in torchResult ? { torchError: torchResult.error } : {}),
-    });
+    const ratioOf = (m: TrainMeasure | null): number | null => (torchIps && m ? m.imagesPerSecond / torchIps : null);
+    for (const [workers, train] of [[1, single], [2, dual]] as const) {
+      if (!train) continue;
+      emit({
+        type: 'train', variant: name, backend: report.name, workers, batchSize: recipe.batchSize, optimizer: recipe.optimizer,
+        images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond,
+        torchImagesPerSecond: torchIps, ratio: ratioOf(train),
+        ...(workers === 2 ? { speedup: train.imagesPerSecond / single.imagesPerSecond } : { tensorsBefore: train.tensorsBefore, tensorsAfter: train.tensorsAfter }),
+        ...(torchResult && 'byThreads' in torchResult ? { torchThreads: torchResult.threads, torchByThreads: torchResult.byThreads } : {}),
+        ...(torchResult && 'error' in torchResult ? { torchError: torchResult.error } : {}),
+      });
+    }
+    const ratioText = (r: number | null): string => (r === null ? '—' : `${r.toFixed(2)}×`);
     rows.push([
       name, String(recipe.batchSize), `${recipe.optimizer} ${recipe.learningRate}${recipe.momentum ? ` m${recipe.momentum}` : ''}`,
-      fmt(train.imagesPerSecond),
+      fmt(single.imagesPerSecond),
+      ...(dual ? [fmt(dual.imagesPerSecond), `${(dual.imagesPerSecond / single.imagesPerSecond).toFixed(2)}×`] : []),
       torchResult && 'error' in torchResult ? 'error' : torchResult ? `${fmt(torchIps)} (${torchResult.threads} thr)` : '—',
-      ratio === null ? '—' : `${ratio.toFixed(2)}×`,
-      fmt(train.stepMs, 1), `${train.tensorsBefore}→${train.tensorsAfter}`,
+      ratioText(ratioOf(single)), ...(dual ? [ratioText(ratioOf(dual))] : []),
+      dual ? `${fmt(single.stepMs, 1)} / ${fmt(dual.stepMs, 1)}` : fmt(single.stepMs, 1), `${single.tensorsBefore}→${single.tensorsAfter}`,
     ]);
     if (torchResult && 'error' in torchResult) say(`torch ${name}: ${torchResult.error}`);
 
@@ -342,12 +357,12 @@ async function main(): Promise<void> {
   let scaleTable: string[][] | undefined;
   if (opts.scaling) {
     say('');
-    say('Scaling: the real Trainer, one epoch over the first N training images');
+    say(`Scaling: the real Trainer${opts.workers === 2 ? ' on 2 threads' : ''}, one epoch over the first N training images`);
     const scaleRows: string[][] = [['variant', 'images', 'img/s', 'tensors left', 'RSS MB']];
     for (const name of opts.variants) {
       for (const limit of [6000, 30000, 60000]) {
-        const r = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name);
-        emit({ type: 'scaling', variant: name, backend: report.name, images: limit, ...r });
+        const r = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name, opts.workers);
+        emit({ type: 'scaling', variant: name, backend: report.name, workers: opts.workers, images: limit, ...r });
         scaleRows.push([name, String(limit), fmt(r.imagesPerSecond), String(r.tensorsLeft), fmt(r.rssMb)]);
       }
     }
@@ -372,14 +387,15 @@ async function main(): Promise<void> {
         : []),
       `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the faster of ${Math.min(2, machine.cores)} threads and 1 thread, same architecture, batch, optimizer and MNIST images`}.`,
       '',
-      `Training: ${opts.images} images timed after ${opts.warmup} warm-up images (the trainer's step: forward, loss, probabilities, gradients, optimizer update).`,
+      `Training: ${opts.images} images timed after ${opts.warmup} warm-up images (the trainer's step: forward, loss, probabilities, gradients, divergence check, optimizer update)` +
+        (parallel ? '; "2 threads" is the same step data-parallel on two worker threads (half of each batch per thread, gradients averaged), step ms as 1 thread / 2 threads.' : '.'),
       '',
       markdownTable(rows),
       '',
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map).',
       '',
       markdownTable(predictRows),
-      ...(scaleTable ? ['', 'Scaling: the real Trainer, one epoch over the first N training images.', '', markdownTable(scaleTable)] : []),
+      ...(scaleTable ? ['', `Scaling: the real Trainer${opts.workers === 2 ? ' on 2 threads' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       '',
       `Memory: peak RSS ${fmt(memory.peakRssMb)} MB; live tensors at the end ${memory.numTensors}.`,
     ];

@@ -13,7 +13,7 @@ import { loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.j
 import { getVariant } from '../engine/models/variants.js';
 import { Recipe, type BackendName, type DatasetRef, type TrainerEvent, type TrainerEventOf, type VariantName } from '../engine/protocol.js';
 import { evaluate } from '../engine/training/evaluate.js';
-import { Trainer } from '../engine/training/trainer.js';
+import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -47,6 +47,8 @@ export interface TrainFlags {
   testLimit?: number;
   seed?: number;
   backend?: string;
+  /** Training threads (1 or 2); default DEFAULT_TRAINING_WORKERS. */
+  workers?: number;
   data?: string;
   out: string;
   json?: boolean;
@@ -90,10 +92,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   if (recipe.batchSize > trainCount) throw new UserError('invalid-request', `--batch ${recipe.batchSize} is larger than the ${trainCount} training images`);
   const backend = await backendFor(flags.backend, io);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const workers = trainingWorkers(flags.workers, backend.name);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
-    `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}\n`);
+    `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}` +
+    `${workers === 2 ? ', 2 training threads' : ''}\n`);
 
   const bars = io.interactive && !flags.json
     ? new cliProgress.SingleBar({
@@ -133,7 +137,7 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     }
   };
   const trainer = new Trainer({
-    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit,
+    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit, workers,
     throttle: { batch: bars ? 100 : Infinity, weights: Infinity, gradients: Infinity },
   });
   const onSigint = (): void => {

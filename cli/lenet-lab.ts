@@ -41,6 +41,11 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--test-limit <n>', 'evaluate on the first N test images', integer('--test-limit', 1))
     .option('--seed <n>', 'random seed, for a reproducible run on the same backend', integer('--seed', 0))
     .addOption(backend)
+    .addOption(new Option('--workers <n>', 'training threads: 2 trains data-parallel on two cores (same run, up to float rounding)')
+      .choices(['1', '2']).argParser((value) => {
+        if (value !== '1' && value !== '2') throw new InvalidArgumentError(`--workers must be 1 or 2, got "${value}"`);
+        return Number(value);
+      }))
     .option('--data <dir>', 'a folder of IDX files (train-images-idx3-ubyte, …) instead of MNIST')
     .requiredOption('--out <dir>', 'where to save the trained model')
     .option('--json', 'one JSON object per line on stdout')

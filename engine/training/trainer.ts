@@ -1,14 +1,16 @@
 // The training loop. It reports through one tagged union (TrainerEvent),
 // throttled and incremental, and can be paused, resumed and stopped between
 // batches. It never leaks tensors: everything per step lives in tidy/dispose.
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../data/dataset.js';
 import type { BackendName, Recipe, RunPhase, TrainerEvent, TrainerEventOf } from '../protocol.js';
-import { lossFor, probabilitiesFor, type VariantSpec } from '../models/variants.js';
+import type { VariantSpec } from '../models/variants.js';
 import { modelToWire } from '../models/wire.js';
-import { BatchMaker, seededRandom, shuffledIndices } from './batches.js';
+import { seededRandom, shuffledIndices } from './batches.js';
 import { evaluate } from './evaluate.js';
+import { LocalStepper, type Stepper } from './step.js';
+
+export { DivergenceWatch, createOptimizer } from './step.js';
 
 export type EpochRecord = Omit<TrainerEventOf<'epoch'>, 'type' | 'runId'>;
 export type DoneEvent = TrainerEventOf<'done'>;
@@ -27,6 +29,23 @@ export interface TrainerOptions {
   emit: (event: TrainerEvent) => void;
   /** Minimum milliseconds between progress messages of each kind; Infinity = only at epoch ends. */
   throttle?: Partial<Record<'batch' | 'weights' | 'gradients', number>>;
+  /**
+   * Engines that train: 1 = this thread; 2 = data-parallel over two worker threads (Node only, see
+   * parallel-trainer.ts), the same run up to float rounding.
+   */
+  workers?: 1 | 2;
+}
+
+/** Training threads when the caller does not say: 1 (see BENCHMARKS.md for what 2 buys on this machine). */
+export const DEFAULT_TRAINING_WORKERS: 1 | 2 = 1;
+
+/**
+ * Training threads for a run: the request, else the default — except that tfjs-node (the tensorflow
+ * backend) already uses every core, so it defaults to one engine.
+ */
+export function trainingWorkers(requested: number | undefined, backend: BackendName): 1 | 2 {
+  if (requested === 1 || requested === 2) return requested;
+  return backend === 'tensorflow' ? 1 : DEFAULT_TRAINING_WORKERS;
 }
 
 export interface TrainResult {
@@ -39,48 +58,6 @@ const DEFAULT_THROTTLE = { batch: 150, weights: 1000, gradients: 500 };
 
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-
-/** Layer name of a variable: 'C1/kernel' → 'C1'. */
-const layerOf = (variableName: string): string => variableName.split('/')[0]!.replace(/_\d+$/, '');
-
-/**
- * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
- * above 2× it for 10 batches in a row has blown the network into saturation (bounded losses such as the
- * RBF output's cannot explode, but they can get stuck far above where they started).
- */
-export class DivergenceWatch {
-  private first: number | undefined;
-  private streak = 0;
-  static readonly EXPLODED = 100;
-  static readonly HIGH = 2;
-  static readonly HIGH_BATCHES = 10;
-
-  /** Why this step's loss means training diverged, or null. `healthy` says whether its weights count as good. */
-  check(loss: number): { fault: string | null; healthy: boolean } {
-    if (!Number.isFinite(loss)) return { fault: `the loss became ${loss}`, healthy: false };
-    this.first ??= loss;
-    const scale = Math.max(this.first, 1);
-    const start = `it started at ${this.first.toPrecision(3)}`;
-    if (loss > DivergenceWatch.EXPLODED * scale) return { fault: `the loss exploded to ${loss.toPrecision(3)} (${start})`, healthy: false };
-    const high = loss > DivergenceWatch.HIGH * scale;
-    this.streak = high ? this.streak + 1 : 0;
-    if (this.streak >= DivergenceWatch.HIGH_BATCHES) {
-      return { fault: `the loss stayed above ${DivergenceWatch.HIGH}× its first value for ${this.streak} batches (now ${loss.toPrecision(3)}, ${start})`, healthy: false };
-    }
-    return { fault: null, healthy: !high };
-  }
-}
-
-export function createOptimizer(recipe: Recipe): tf.Optimizer {
-  if (recipe.optimizer === 'adam') return tf.train.adam(recipe.learningRate);
-  return recipe.momentum > 0 ? tf.train.momentum(recipe.learningRate, recipe.momentum) : tf.train.sgd(recipe.learningRate);
-}
-
-function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  const withSetter = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (withSetter.setLearningRate) withSetter.setLearningRate(learningRate);
-  else withSetter.learningRate = learningRate;
-}
 
 export class Trainer {
   private phaseNow: RunPhase = 'idle';
@@ -124,6 +101,17 @@ export class Trainer {
     this.options.emit({ type: 'state', runId: this.options.runId, phase });
   }
 
+  /** With `workers: 2`: each worker's live tensor count at every epoch end, and whether both copies ended bit-identical. */
+  readonly parallelReport: { workerTensorCounts: number[][]; copiesIdentical: boolean | null } = { workerTensorCounts: [], copiesIdentical: null };
+
+  private async createStepper(trainCount: number): Promise<Stepper> {
+    const { spec, recipe, dataset, backend } = this.options;
+    if ((this.options.workers ?? 1) === 1) return new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
+    // Node only (worker_threads): loaded on demand so browser bundles of the engine never see it.
+    const { ParallelStepper } = await import('./parallel-trainer.js');
+    return ParallelStepper.start({ model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport });
+  }
+
   async run(): Promise<TrainResult> {
     const { runId, spec, recipe, dataset, seed, backend, emit } = this.options;
     const throttle = { ...DEFAULT_THROTTLE, ...this.options.throttle };
@@ -134,14 +122,7 @@ export class Trainer {
     const batchSize = recipe.batchSize;
     const batchesPerEpoch = Math.ceil(trainCount / batchSize);
     const random = seededRandom(seed ^ 0x9e3779b9);
-    const maker = new BatchMaker(train, spec.input, dataset.numClasses, batchSize);
-    const lossFn = lossFor(spec);
-    const optimizer = createOptimizer(recipe);
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const variableLayers = variables.map((v) => layerOf(v.name));
-    const layerNames = [...new Set(variableLayers)];
-    // The weights that last gave a finite loss, restored if training diverges.
-    const lastGood = variables.map((v) => Float32Array.from(v.dataSync()));
+    const augment = recipe.augmentShift > 0 ? { maxShift: recipe.augmentShift, random } : undefined;
     const history: EpochRecord[] = [];
     const started = performance.now();
     let trainSeconds = 0;
@@ -150,9 +131,10 @@ export class Trainer {
     let learningRate = recipe.learningRate;
     const lastEmit = { batch: -Infinity, weights: -Infinity, gradients: -Infinity };
     let lastYield = performance.now();
-    const watch = new DivergenceWatch();
     let finish: { reason: DoneEvent['reason']; message: string } | null = null;
 
+    const stepper = await this.createStepper(trainCount);
+    const layerNames = stepper.layerNames;
     this.setPhase('running');
     emit({ type: 'started', runId, variant: spec.name, backend, recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed });
 
@@ -161,11 +143,14 @@ export class Trainer {
       lastEmit[kind] = now;
       return true;
     };
-    const emitWeights = (epoch: number, batch: number): void => {
+    const emitWeights = async (epoch: number, batch: number): Promise<void> => {
+      await stepper.sync();
       emit({ type: 'weights', runId, epoch, batch, step, tensors: modelToWire(model) });
     };
 
     let epoch = 0;
+    let testAccuracy = NaN;
+    let testLoss = NaN;
     try {
       for (epoch = 1; epoch <= recipe.epochs && !finish; epoch++) {
         const order = shuffledIndices(trainCount, random);
@@ -183,20 +168,9 @@ export class Trainer {
           const stepStart = performance.now();
           const start = (batch - 1) * batchSize;
           const end = Math.min(trainCount, start + batchSize);
-          const { x, y, labels } = maker.make(order, start, end, { maxShift: recipe.augmentShift, random });
-          const kept: { probabilities?: tf.Tensor } = {};
-          const { value, grads } = tf.variableGrads(() => {
-            const out = model.apply(x, { training: true }) as tf.Tensor;
-            kept.probabilities = tf.keep(probabilitiesFor(spec, out));
-            return lossFn(y, out);
-          }, variables);
-          const loss = value.dataSync()[0]!;
-          const probs = kept.probabilities!.dataSync();
-          tf.dispose([x, y, value, kept.probabilities!]);
-          const { fault, healthy } = watch.check(loss);
+          const wantNorms = due('gradients', stepStart, batch === batchesPerEpoch);
+          const { loss, correct, fault, norms } = await stepper.step(order, start, end, augment, wantNorms);
           if (fault) {
-            tf.dispose(grads);
-            variables.forEach((v, i) => v.assign(tf.tensor(lastGood[i]!, v.shape)));
             finish = {
               reason: 'diverged',
               message: `Training diverged at epoch ${epoch}, batch ${batch}: ${fault}. ` +
@@ -204,29 +178,10 @@ export class Trainer {
             };
             break;
           }
-          if (healthy) variables.forEach((v, i) => lastGood[i]!.set(v.dataSync() as Float32Array));
-          const now = performance.now();
-          if (due('gradients', now, batch === batchesPerEpoch)) {
-            const norms = tf.tidy(() => layerNames.map((layer) => {
-              const squares = variables.flatMap((v, i) => (variableLayers[i] === layer ? [tf.sum(tf.square(grads[v.name]!))] : []));
-              return tf.sqrt(tf.addN(squares));
-            }));
-            const values = norms.map((n) => n.dataSync()[0]!);
-            tf.dispose(norms);
-            emit({ type: 'gradients', runId, epoch, batch, step: step + 1, norms: layerNames.map((layer, i) => ({ layer, norm: values[i]! })) });
-          }
-          optimizer.applyGradients(grads);
-          tf.dispose(grads);
+          if (norms) emit({ type: 'gradients', runId, epoch, batch, step: step + 1, norms: layerNames.map((layer, i) => ({ layer, norm: norms[i]! })) });
           step++;
 
           const n = end - start;
-          let correct = 0;
-          const classes = dataset.numClasses;
-          for (let i = 0; i < n; i++) {
-            let best = 0;
-            for (let c = 1; c < classes; c++) if (probs[i * classes + c]! > probs[i * classes + best]!) best = c;
-            if (best === labels[i]) correct++;
-          }
           lossSum += loss * n;
           correctSum += correct;
           seen += n;
@@ -239,13 +194,14 @@ export class Trainer {
           if (due('batch', after, batch === batchesPerEpoch || batch === 1)) {
             emit({ type: 'batch', runId, epoch, batch, batchesPerEpoch, loss, accuracy: correct / n, imagesPerSecond: imagesTrained / trainSeconds, step });
           }
-          if (due('weights', after, false)) emitWeights(epoch, batch);
+          if (due('weights', after, false)) await emitWeights(epoch, batch);
           if (after - lastYield > 40) {
             await yieldToEventLoop();
             lastYield = performance.now();
           }
         }
         if (finish) break;
+        await stepper.sync();
         const test = evaluate(model, spec, dataset.test, dataset.numClasses, testCount);
         const record: EpochRecord = {
           epoch, epochs: recipe.epochs, trainLoss: lossSum / seen, trainAccuracy: correctSum / seen,
@@ -254,25 +210,26 @@ export class Trainer {
         };
         history.push(record);
         emit({ type: 'epoch', runId, ...record });
-        emitWeights(epoch, batchesPerEpoch);
+        await emitWeights(epoch, batchesPerEpoch);
         learningRate *= recipe.lrDecay;
-        setLearningRate(optimizer, learningRate);
+        await stepper.setLearningRate(learningRate);
         await yieldToEventLoop();
       }
+      const final = history.at(-1);
+      testAccuracy = final?.testAccuracy ?? NaN;
+      testLoss = final?.testLoss ?? NaN;
+      if (finish) {
+        // Stopped or diverged mid-epoch: report the weights we keep.
+        await stepper.sync();
+        const test = evaluate(model, spec, dataset.test, dataset.numClasses, testCount);
+        testAccuracy = test.accuracy;
+        testLoss = test.loss;
+        await emitWeights(Math.max(1, epoch), 0);
+      }
     } finally {
-      optimizer.dispose();
+      await stepper.dispose();
     }
 
-    const final = history.at(-1);
-    let testAccuracy = final?.testAccuracy ?? NaN;
-    let testLoss = final?.testLoss ?? NaN;
-    if (finish) {
-      // Stopped or diverged mid-epoch: report the weights we keep.
-      const test = evaluate(model, spec, dataset.test, dataset.numClasses, testCount);
-      testAccuracy = test.accuracy;
-      testLoss = test.loss;
-      emitWeights(Math.max(1, epoch), 0);
-    }
     const done: DoneEvent = {
       type: 'done', runId, reason: finish?.reason ?? 'completed',
       message: finish?.message ?? `Trained ${history.length} epoch${history.length === 1 ? '' : 's'}: test accuracy ${(testAccuracy * 100).toFixed(2)}%.`,

@@ -1,0 +1,196 @@
+// One training step, shared by the Trainer (one engine), each thread of the parallel trainer
+// and the bench: gradients of one batch, the divergence check, the optimizer update.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { DataSplit } from '../data/dataset.js';
+import type { Recipe } from '../protocol.js';
+import { lossFor, probabilitiesFor, type VariantSpec } from '../models/variants.js';
+import { BatchMaker } from './batches.js';
+
+/**
+ * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
+ * above 2× it for 10 batches in a row has blown the network into saturation (bounded losses such as the
+ * RBF output's cannot explode, but they can get stuck far above where they started).
+ */
+export class DivergenceWatch {
+  private first: number | undefined;
+  private streak = 0;
+  static readonly EXPLODED = 100;
+  static readonly HIGH = 2;
+  static readonly HIGH_BATCHES = 10;
+
+  /** Why this step's loss means training diverged, or null. `healthy` says whether its weights count as good. */
+  check(loss: number): { fault: string | null; healthy: boolean } {
+    if (!Number.isFinite(loss)) return { fault: `the loss became ${loss}`, healthy: false };
+    this.first ??= loss;
+    const scale = Math.max(this.first, 1);
+    const start = `it started at ${this.first.toPrecision(3)}`;
+    if (loss > DivergenceWatch.EXPLODED * scale) return { fault: `the loss exploded to ${loss.toPrecision(3)} (${start})`, healthy: false };
+    const high = loss > DivergenceWatch.HIGH * scale;
+    this.streak = high ? this.streak + 1 : 0;
+    if (this.streak >= DivergenceWatch.HIGH_BATCHES) {
+      return { fault: `the loss stayed above ${DivergenceWatch.HIGH}× its first value for ${this.streak} batches (now ${loss.toPrecision(3)}, ${start})`, healthy: false };
+    }
+    return { fault: null, healthy: !high };
+  }
+}
+
+export function createOptimizer(recipe: Recipe): tf.Optimizer {
+  if (recipe.optimizer === 'adam') return tf.train.adam(recipe.learningRate);
+  return recipe.momentum > 0 ? tf.train.momentum(recipe.learningRate, recipe.momentum) : tf.train.sgd(recipe.learningRate);
+}
+
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  const withSetter = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (withSetter.setLearningRate) withSetter.setLearningRate(learningRate);
+  else withSetter.learningRate = learningRate;
+}
+
+/** Layer name of a variable: 'C1/kernel' → 'C1'. */
+export const layerOf = (variableName: string): string => variableName.split('/')[0]!.replace(/_\d+$/, '');
+
+export const trainableVariables = (model: tfl.LayersModel): tf.Variable[] => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/** Forward, loss and class probabilities of one batch, and the loss's gradient for every variable. Caller disposes `grads`. */
+export function computeGradients(model: tfl.LayersModel, spec: VariantSpec, lossFn: ReturnType<typeof lossFor>, variables: tf.Variable[], x: tf.Tensor, y: tf.Tensor):
+  { loss: number; probabilities: Float32Array; grads: tf.NamedTensorMap } {
+  const kept: { probabilities?: tf.Tensor } = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.apply(x, { training: true }) as tf.Tensor;
+    kept.probabilities = tf.keep(probabilitiesFor(spec, out));
+    return lossFn(y, out);
+  }, variables);
+  const loss = value.dataSync()[0]!;
+  const probabilities = kept.probabilities!.dataSync() as Float32Array;
+  tf.dispose([value, kept.probabilities!]);
+  return { loss, probabilities, grads };
+}
+
+/** How many of the `n` rows of `probabilities` put their largest value on the label (first maximum wins). */
+export function countCorrect(probabilities: Float32Array, labels: Uint8Array, n: number, classes: number): number {
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
+export interface StepOutcome {
+  /** The batch's mean loss. */
+  loss: number;
+  /** Correctly classified images of the batch (before the update). */
+  correct: number;
+  /** Why training diverged at this step (the last good weights are back in place, nothing was applied), or null. */
+  fault: string | null;
+  /** Per-layer gradient L2 norms, in `layerNames` order, when asked for. */
+  norms?: number[];
+}
+
+export type Augment = { maxShift: number; random: () => number } | undefined;
+
+/**
+ * What turns a batch's gradients into the next weights: the divergence check, the snapshot of the last
+ * good weights (restored on divergence), the gradient norms and the optimizer update.
+ */
+export class ModelUpdater {
+  readonly variables: tf.Variable[];
+  readonly layerNames: string[];
+  private readonly variableLayers: string[];
+  private readonly optimizer: tf.Optimizer;
+  private readonly watch = new DivergenceWatch();
+  // The weights that last gave a healthy loss, restored if training diverges.
+  private readonly lastGood: Float32Array[];
+
+  constructor(readonly model: tfl.LayersModel, recipe: Recipe) {
+    this.variables = trainableVariables(model);
+    this.variableLayers = this.variables.map((v) => layerOf(v.name));
+    this.layerNames = [...new Set(this.variableLayers)];
+    this.optimizer = createOptimizer(recipe);
+    this.lastGood = this.variables.map((v) => Float32Array.from(v.dataSync()));
+  }
+
+  /** Checks `loss`, then applies `grads` (always disposed) unless training diverged. */
+  update(loss: number, grads: tf.NamedTensorMap, wantNorms: boolean): { fault: string | null; norms?: number[] } {
+    const { fault, healthy } = this.watch.check(loss);
+    if (fault) {
+      tf.dispose(grads);
+      tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(this.lastGood[i]!, v.shape))));
+      return { fault };
+    }
+    if (healthy) this.variables.forEach((v, i) => this.lastGood[i]!.set(v.dataSync() as Float32Array));
+    const norms = wantNorms ? this.norms(grads) : undefined;
+    this.optimizer.applyGradients(grads);
+    tf.dispose(grads);
+    return { fault: null, ...(norms ? { norms } : {}) };
+  }
+
+  private norms(grads: tf.NamedTensorMap): number[] {
+    const norms = tf.tidy(() => this.layerNames.map((layer) => {
+      const squares = this.variables.flatMap((v, i) => (this.variableLayers[i] === layer ? [tf.sum(tf.square(grads[v.name]!))] : []));
+      return tf.sqrt(tf.addN(squares));
+    }));
+    const values = norms.map((n) => n.dataSync()[0]!);
+    tf.dispose(norms);
+    return values;
+  }
+
+  setLearningRate(learningRate: number): void {
+    setLearningRate(this.optimizer, learningRate);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * How a training loop advances the model by one batch. The Trainer's loop is the same whichever
+ * stepper runs the batches: this process's engine (LocalStepper) or both cores (parallel-trainer.ts).
+ */
+export interface Stepper {
+  readonly layerNames: string[];
+  /** Trains on images `order[start..end)`; `augment` draws the batch's shifts exactly as BatchMaker.make would. */
+  step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome | Promise<StepOutcome>;
+  /** Makes the caller's model hold the trained weights (nothing to do when it trains them itself). */
+  sync(): void | Promise<void>;
+  setLearningRate(learningRate: number): void | Promise<void>;
+  dispose(): void | Promise<void>;
+}
+
+/** The trainer's step on this thread's tfjs engine. */
+export class LocalStepper implements Stepper {
+  private readonly updater: ModelUpdater;
+  private readonly maker: BatchMaker;
+  private readonly lossFn: ReturnType<typeof lossFor>;
+
+  constructor(private readonly model: tfl.LayersModel, private readonly spec: VariantSpec, recipe: Recipe, split: DataSplit, private readonly numClasses: number) {
+    this.updater = new ModelUpdater(model, recipe);
+    this.maker = new BatchMaker(split, spec.input, numClasses, recipe.batchSize);
+    this.lossFn = lossFor(spec);
+  }
+
+  get layerNames(): string[] {
+    return this.updater.layerNames;
+  }
+
+  step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome {
+    const { x, y, labels } = this.maker.make(order, start, end, augment);
+    const { loss, probabilities, grads } = computeGradients(this.model, this.spec, this.lossFn, this.updater.variables, x, y);
+    tf.dispose([x, y]);
+    const { fault, norms } = this.updater.update(loss, grads, wantNorms);
+    const correct = fault ? 0 : countCorrect(probabilities, labels, end - start, this.numClasses);
+    return { loss, correct, fault, ...(norms ? { norms } : {}) };
+  }
+
+  sync(): void { /* the model is trained in place */ }
+
+  setLearningRate(learningRate: number): void {
+    this.updater.setLearningRate(learningRate);
+  }
+
+  dispose(): void {
+    this.updater.dispose();
+  }
+}

@@ -1,0 +1,198 @@
+// Data-parallel training over two worker threads (engine/training/parallel-trainer.ts). The threads run
+// the compiled dist/engine/training/parallel-worker.js: `npm run build:node` first (npm test builds).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../engine/backends/ladder.js';
+import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
+import { getVariant } from '../../engine/models/variants.js';
+import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
+import { liveParallelThreads, parallelWorkerUrl } from '../../engine/training/parallel-trainer.js';
+import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
+import { runCli } from '../../cli/lenet-lab.js';
+import type { Io } from '../../cli/commands.js';
+
+let mnist: Dataset;
+beforeAll(async () => {
+  parallelWorkerUrl(); // throws, naming the missing file, when the build is absent
+  await initBackend('wasm');
+  mnist = loadDataset({ kind: 'mnist' });
+});
+
+function trainer(variant: VariantName, recipe: Partial<Recipe>, extra: Partial<TrainerOptions> = {}) {
+  const events: TrainerEvent[] = [];
+  const spec = getVariant(variant);
+  const t = new Trainer({
+    runId: 'test', spec, recipe: Recipe.parse({ ...spec.recipe, ...recipe }), dataset: mnist, limit: 512, testLimit: 300,
+    seed: 7, backend: 'wasm', emit: (e) => events.push(e), workers: 2, ...extra,
+  });
+  return { t, events };
+}
+
+const weightsOf = (t: Trainer): Float32Array[] => t.model.getWeights().map((w) => w.dataSync() as Float32Array);
+const of = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) =>
+  events.filter((e): e is Extract<TrainerEvent, { type: T }> => e.type === type);
+const maxDifference = (a: Float32Array[], b: Float32Array[]): number =>
+  Math.max(...a.map((w, i) => Math.max(...w.map((v, j) => Math.abs(v - b[i]![j]!)))));
+
+describe('parallel Trainer (workers: 2)', () => {
+  it('is the same run as one worker: loss curve, accuracy and weights, with shifts, an odd last batch and two epochs', async () => {
+    // 517 images in batches of 64: the last batch has 5 images, split 3 + 2.
+    const recipe = { epochs: 2, batchSize: 64, augmentShift: 1 };
+    const one = trainer('modern', recipe, { limit: 517, workers: 1, throttle: { batch: 0 } });
+    const two = trainer('modern', recipe, { limit: 517, throttle: { batch: 0 } });
+    const a = await one.t.run();
+    const b = await two.t.run();
+    expect(b.done.reason).toBe('completed');
+    const lossesA = of(one.events, 'batch').map((e) => e.loss);
+    const lossesB = of(two.events, 'batch').map((e) => e.loss);
+    expect(lossesB).toHaveLength(18);
+    expect(lossesB.length).toBe(lossesA.length);
+    lossesB.forEach((loss, i) => expect(loss).toBeCloseTo(lossesA[i]!, 3));
+    expect(of(two.events, 'batch').map((e) => e.accuracy)).toEqual(of(one.events, 'batch').map((e) => e.accuracy));
+    b.history.forEach((record, i) => {
+      expect(record.trainLoss).toBeCloseTo(a.history[i]!.trainLoss, 4);
+      expect(record.trainAccuracy).toBe(a.history[i]!.trainAccuracy);
+    });
+    expect(maxDifference(weightsOf(two.t), weightsOf(one.t))).toBeLessThan(1e-3);
+    expect(two.t.parallelReport.copiesIdentical).toBe(true);
+    expect(liveParallelThreads()).toBe(0);
+    one.t.model.dispose();
+    two.t.model.dispose();
+  });
+
+  it('matches one worker for SGD with momentum when the last batch has a single image (one thread idle)', async () => {
+    const one = trainer('seed', { epochs: 1, batchSize: 32 }, { limit: 513, workers: 1 });
+    const two = trainer('seed', { epochs: 1, batchSize: 32 }, { limit: 513 });
+    const a = await one.t.run();
+    const b = await two.t.run();
+    expect(b.history[0]!.trainLoss).toBeCloseTo(a.history[0]!.trainLoss, 4);
+    expect(maxDifference(weightsOf(two.t), weightsOf(one.t))).toBeLessThan(1e-4);
+    expect(two.t.parallelReport.copiesIdentical).toBe(true);
+    one.t.model.dispose();
+    two.t.model.dispose();
+  });
+
+  it('reports every kind of event and is reproducible with the same seed across a long pause', async () => {
+    const a = trainer('modern', { epochs: 1, batchSize: 64 }, { throttle: { batch: 0, gradients: 0, weights: 0 } });
+    await a.t.run();
+    const b = trainer('modern', { epochs: 1, batchSize: 64 }, {
+      throttle: { batch: 0 },
+      emit: (e) => {
+        b.events.push(e);
+        if (e.type === 'batch' && e.batch === 3) {
+          b.t.pause();
+          setTimeout(() => b.t.resume(), 300);
+        }
+      },
+    });
+    const result = await b.t.run();
+    expect(result.done.reason).toBe('completed');
+    expect(of(b.events, 'state').map((e) => e.phase)).toEqual(['running', 'paused', 'running', 'idle']);
+    expect(weightsOf(b.t)).toEqual(weightsOf(a.t));
+    expect(of(a.events, 'started')[0]).toMatchObject({ backend: 'wasm', trainCount: 512, batchesPerEpoch: 8 });
+    expect(of(a.events, 'gradients')[0]!.norms.map((n) => n.layer)).toEqual(expect.arrayContaining(['C1', 'C3', 'F6']));
+    expect(of(a.events, 'gradients').every((g) => g.norms.every((n) => Number.isFinite(n.norm) && n.norm > 0))).toBe(true);
+    expect(of(a.events, 'weights').length).toBeGreaterThan(1);
+    expect(of(a.events, 'epoch')).toHaveLength(1);
+    expect(of(a.events, 'done')[0]!.imagesPerSecond).toBeGreaterThan(0);
+    a.t.model.dispose();
+    b.t.model.dispose();
+  });
+
+  it('stops mid-epoch with the weights of the last finished batch, and leaves no thread running', async () => {
+    const { t, events } = trainer('modern', { epochs: 2, batchSize: 32 }, {
+      throttle: { batch: 0 },
+      emit: (e) => {
+        events.push(e);
+        if (e.type === 'batch' && e.batch === 5) t.stop();
+      },
+    });
+    const { done } = await t.run();
+    expect(done.reason).toBe('stopped');
+    expect(done.message).toMatch(/epoch 1, batch 5 of 16/);
+    expect(of(events, 'epoch')).toHaveLength(0);
+    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(Number.isFinite(done.testAccuracy)).toBe(true);
+    expect(t.parallelReport.copiesIdentical).toBe(true);
+    expect(liveParallelThreads()).toBe(0);
+    t.model.dispose();
+  });
+
+  it('stops on divergence with the message of one worker and keeps the last good weights', async () => {
+    const { t } = trainer('modern', { optimizer: 'sgd', learningRate: 100, momentum: 0.9, epochs: 2, batchSize: 32 });
+    const { done } = await t.run();
+    expect(done.reason).toBe('diverged');
+    expect(done.message).toMatch(/diverged at epoch \d+, batch \d+/);
+    expect(done.message).toMatch(/smaller learning rate/);
+    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(t.parallelReport.copiesIdentical).toBe(true);
+    expect(liveParallelThreads()).toBe(0);
+    t.model.dispose();
+  });
+
+  it('keeps the tensor count flat across epochs, here and in both threads', async () => {
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const { t } = trainer('lenet5', { epochs: 3, batchSize: 64 }, {
+      limit: 256, testLimit: 200, throttle: { weights: Infinity },
+      emit: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
+    });
+    await t.run();
+    expect(counts).toHaveLength(3);
+    expect(counts[2]).toBe(counts[1]);
+    expect(counts[1]).toBe(counts[0]);
+    const perThread = t.parallelReport.workerTensorCounts;
+    expect(perThread).toHaveLength(3);
+    expect(perThread.every((c) => c.length === 2 && c[0] === perThread[0]![0] && c[1] === perThread[0]![1])).toBe(true);
+    t.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(liveParallelThreads()).toBe(0);
+  });
+
+  it('fails cleanly, leaving no thread behind, when a thread cannot start its backend', async () => {
+    // tfjs-node is not installed here, so each thread's ladder refuses 'tensorflow'.
+    const { t, events } = trainer('modern', { epochs: 1 }, { backend: 'tensorflow' });
+    await expect(t.run()).rejects.toThrow(/training thread \d: backend 'tensorflow' is not available/);
+    expect(of(events, 'started')).toHaveLength(0);
+    expect(t.phase).toBe('idle');
+    expect(liveParallelThreads()).toBe(0);
+    t.model.dispose();
+  });
+
+  it('tfjs-node keeps one engine unless asked: it already uses every core', () => {
+    expect(trainingWorkers(undefined, 'tensorflow')).toBe(1);
+    expect(trainingWorkers(2, 'tensorflow')).toBe(2);
+    expect(trainingWorkers(2, 'wasm')).toBe(2);
+    expect(trainingWorkers(1, 'wasm')).toBe(1);
+  });
+});
+
+describe('lenet-lab train --workers', () => {
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    let err = '';
+    const io: Io = { out: (l) => out.push(l), log: (t) => (err += t), interactive: false };
+    const code = await runCli(argv, io);
+    return { code, out, err };
+  };
+
+  it('trains on two threads and saves the model', async () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-workers-')), 'm');
+    const r = await run('train', '--variant', 'modern', '--epochs', '1', '--limit', '256', '--test-limit', '100', '--seed', '3', '--workers', '2', '--out', dir, '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/2 training threads/);
+    const done = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+    expect(done).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm' });
+    expect(fs.existsSync(path.join(dir, 'model.json'))).toBe(true);
+    expect(liveParallelThreads()).toBe(0);
+  });
+
+  it('rejects a thread count other than 1 or 2', async () => {
+    const r = await run('train', '--variant', 'modern', '--workers', '3', '--out', 'never');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--workers/);
+  });
+});
