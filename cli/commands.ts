@@ -11,7 +11,8 @@ import { UserError, errorMessage, isUserError } from '../engine/errors.js';
 import { createPredictor } from '../engine/inference/predict.js';
 import { loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../engine/models/variants.js';
-import { Recipe, type BackendName, type DatasetRef, type TrainerEvent, type TrainerEventOf, type VariantName } from '../engine/protocol.js';
+import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../engine/protocol.js';
+import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate } from '../engine/training/evaluate.js';
 import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
@@ -81,15 +82,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     ...(flags.lrDecay !== undefined && { lrDecay: flags.lrDecay }),
     ...(flags.augmentShift !== undefined && { augmentShift: flags.augmentShift }),
   };
-  const parsed = Recipe.safeParse({ ...spec.recipe, ...overrides });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UserError('invalid-request', `invalid recipe: ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const recipe = parsed.data;
+  const recipe = resolveRecipe(spec, overrides);
   const dataset = loadDataset(datasetRef(flags.data));
-  const trainCount = Math.min(dataset.train.count, flags.limit ?? Infinity);
-  if (recipe.batchSize > trainCount) throw new UserError('invalid-request', `--batch ${recipe.batchSize} is larger than the ${trainCount} training images`);
+  const trainCount = trainingCount(recipe, dataset.train.count, flags.limit);
   const backend = await backendFor(flags.backend, io);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   const workers = trainingWorkers(flags.workers, backend.name);

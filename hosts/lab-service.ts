@@ -10,12 +10,12 @@ import { loadDataset, type Dataset } from '../engine/data/dataset.js';
 import { UserError, errorMessage, isUserError } from '../engine/errors.js';
 import { loadModel, readModelMeta, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../engine/models/variants.js';
-import { modelToWire } from '../engine/models/wire.js';
-import { Recipe, type DatasetRef, type ResolvedTrainConfig, type TrainerEvent } from '../engine/protocol.js';
+import { encodeBase64, modelToWire } from '../engine/models/wire.js';
+import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../engine/protocol.js';
+import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
 import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../preload/contract.js';
-import { encodeBase64 } from '../engine/models/wire.js';
 import { historyToCsv } from './history-csv.js';
 
 export interface LabServiceOptions {
@@ -88,17 +88,9 @@ export async function createLabService(options: LabServiceOptions) {
       options.emit('trainerEvent', event);
     };
     try {
-      const recipeParse = Recipe.safeParse({ ...spec.recipe, ...config.recipe });
-      if (!recipeParse.success) {
-        const issue = recipeParse.error.issues[0]!;
-        throw new UserError('invalid-request', `recipe ${issue.path.join('.')}: ${issue.message}`);
-      }
-      const recipe = recipeParse.data;
+      const recipe = resolveRecipe(spec, config.recipe);
       const dataset = datasetOf(config.dataset);
-      const trainCount = Math.min(dataset.train.count, config.limit ?? Infinity);
-      if (recipe.batchSize > trainCount) {
-        throw new UserError('invalid-request', `batch size ${recipe.batchSize} is larger than the ${trainCount} training images; choose a batch of at most ${trainCount}.`);
-      }
+      trainingCount(recipe, dataset.train.count, config.limit);
       const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
       trainer = new Trainer({ runId: id, spec, recipe, dataset, limit: config.limit, testLimit: config.testLimit, seed, backend: backend.name, emit });
       trainingVariant = spec.name;

@@ -1,0 +1,23 @@
+// A run's recipe: the variant's defaults with the user's overrides, checked against the data it will see.
+import { UserError } from '../errors.js';
+import type { VariantSpec } from '../models/variants.js';
+import { Recipe, type RecipeOverrides } from '../protocol.js';
+
+/** The variant's recipe with `overrides` applied; a bad value is a UserError naming the field and the rule. */
+export function resolveRecipe(spec: Pick<VariantSpec, 'recipe'>, overrides: RecipeOverrides): Recipe {
+  const parsed = Recipe.safeParse({ ...spec.recipe, ...overrides });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError('invalid-request', `invalid recipe: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** How many images the run trains on; a batch larger than that is a UserError. */
+export function trainingCount(recipe: Recipe, available: number, limit?: number): number {
+  const count = Math.min(available, limit ?? Infinity);
+  if (recipe.batchSize > count) {
+    throw new UserError('invalid-request', `batch size ${recipe.batchSize} is larger than the ${count} training images; choose a batch of at most ${count}`);
+  }
+  return count;
+}
