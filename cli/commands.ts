@@ -146,7 +146,8 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   bars?.stop();
 
   const meta: ModelMeta = {
-    formatVersion: 1, name: path.basename(path.resolve(flags.out)), variant: spec.name, dataset: dataset.name, recipe,
+    formatVersion: 1, name: path.basename(path.resolve(flags.out)), variant: spec.name, dataset: dataset.name,
+    datasetSource: datasetRef(flags.data), recipe,
     history: { epochs: history }, backend: backend.name, savedAt: new Date().toISOString(),
     testAccuracy: Number.isFinite(done.testAccuracy) ? done.testAccuracy : null, seed,
   };
@@ -168,7 +169,8 @@ export async function evalCommand(flags: { model?: string; data?: string; json?:
   const dir = flags.model ?? defaultModelDir();
   const { model, meta } = await loadModel(dir);
   const spec = getVariant(meta.variant);
-  const dataset = loadDataset(datasetRef(flags.data));
+  // By default a model is tested on the test set of the data it was trained on.
+  const dataset = loadDataset(flags.data ? datasetRef(flags.data) : meta.datasetSource ?? { kind: 'mnist' });
   const result = evaluate(model, spec, dataset.test, dataset.numClasses, flags.limit);
   model.dispose();
   if (flags.json) {

@@ -54,7 +54,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   program.command('eval')
     .description('test accuracy, loss and confusion matrix of a model')
     .option('--model <dir>', 'model folder (default: the shipped modern model)')
-    .option('--data <dir>', 'a folder of IDX files instead of MNIST')
+    .option('--data <dir>', 'a folder of IDX files (default: the data the model was trained on)')
     .option('--limit <n>', 'evaluate on the first N test images', integer('--limit', 1))
     .addOption(backend)
     .option('--json', 'one JSON object on stdout')

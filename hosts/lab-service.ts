@@ -98,7 +98,7 @@ export async function createLabService(options: LabServiceOptions) {
       const result = await trainer.run();
       const meta: ModelMeta = {
         formatVersion: 1, name: `${spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`,
-        variant: spec.name, dataset: dataset.name, recipe, history: { epochs: result.history }, backend: backend.name,
+        variant: spec.name, dataset: dataset.name, datasetSource: config.dataset, recipe, history: { epochs: result.history }, backend: backend.name,
         savedAt: new Date().toISOString(), testAccuracy: Number.isFinite(result.done.testAccuracy) ? result.done.testAccuracy : null, seed,
       };
       replaceCurrent({ model: result.model, meta, dir: '', builtin: false, unsaved: true });
@@ -146,7 +146,7 @@ export async function createLabService(options: LabServiceOptions) {
       return { summary: summaryOf(c), tensors: modelToWire(c.model) };
     },
     samples: (request: { split: 'train' | 'test'; dataset?: DatasetRef; indices: number[] }) => {
-      const split = datasetOf(request.dataset)[request.split];
+      const split = datasetOf(request.dataset ?? current?.meta.datasetSource)[request.split];
       const pixels = split.rows * split.cols;
       const out = new Uint8Array(request.indices.length * pixels);
       const labels = request.indices.map((index, i) => {
@@ -160,7 +160,7 @@ export async function createLabService(options: LabServiceOptions) {
       requireIdle('evaluate');
       const c = requireModel();
       const spec = getVariant(c.meta.variant);
-      const data = mnist();
+      const data = datasetOf(c.meta.datasetSource);
       const result = evaluate(c.model, spec, data.test, data.numClasses, request.limit);
       return {
         accuracy: result.accuracy, loss: result.loss, count: result.count, confusion: result.confusion,

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../errors.js';
-import { BackendName, Recipe, VariantName } from '../protocol.js';
+import { BackendName, DatasetRef, Recipe, VariantName } from '../protocol.js';
 import { applyConnectionMasks } from '../models/layers.js';
 import { VARIANTS } from '../models/variants.js';
 
@@ -48,6 +48,8 @@ export const ModelMeta = z.object({
   variant: VariantName,
   /** The dataset's display name ('MNIST' or a folder name). */
   dataset: z.string().max(4096),
+  /** Where that dataset was loaded from, so evaluation uses the same test set (absent: MNIST). */
+  datasetSource: DatasetRef.optional(),
   recipe: Recipe,
   history: z.object({ epochs: z.array(EpochHistory).max(10_000) })
     .transform((h) => ({ epochs: h.epochs.map((e) => ({ ...e, epochs: e.epochs ?? h.epochs.length })) })),

@@ -67,6 +67,33 @@ describe('lenet-lab CLI', () => {
     expect(correct / 10_000).toBeCloseTo(line!.testAccuracy as number, 6);
   });
 
+  it('a model trained on another IDX folder is evaluated on that folder\'s test set by default', async () => {
+    // MNIST digits with every label moved up by one: a different dataset that only this model was trained on.
+    const mnist = loadDataset({ kind: 'mnist' });
+    const dir = path.join(tmp, 'shifted-labels');
+    fs.mkdirSync(dir);
+    const write = (name: string, magic: number, dims: number[], data: Uint8Array) => {
+      const header = Buffer.alloc(4 + 4 * dims.length);
+      header.writeUInt32BE(magic, 0);
+      dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+      fs.writeFileSync(path.join(dir, name), Buffer.concat([header, data]));
+    };
+    const relabel = (labels: Uint8Array) => labels.map((l) => (l + 1) % 10);
+    write('train-images-idx3-ubyte', 0x803, [2048, 28, 28], mnist.train.images.subarray(0, 2048 * 784));
+    write('train-labels-idx1-ubyte', 0x801, [2048], relabel(mnist.train.labels.subarray(0, 2048)));
+    write('t10k-images-idx3-ubyte', 0x803, [500, 28, 28], mnist.test.images.subarray(0, 500 * 784));
+    write('t10k-labels-idx1-ubyte', 0x801, [500], relabel(mnist.test.labels.subarray(0, 500)));
+    const out = path.join(tmp, 'shifted-model');
+    const trained = await run('train', '--variant', 'modern', '--epochs', '2', '--augment-shift', '0', '--data', dir, '--seed', '5', '--out', out, '--json');
+    expect(trained.code, trained.err).toBe(0);
+    const done = trained.json().at(-1)!;
+    const own = await run('eval', '--model', out, '--json');
+    expect(own.json()[0]).toMatchObject({ dataset: 'shifted-labels', count: 500, testAccuracy: done.testAccuracy });
+    expect(done.testAccuracy).toBeGreaterThan(0.5);
+    const onMnist = await run('eval', '--model', out, '--data', mnist.dir, '--limit', '500', '--json');
+    expect(onMnist.json()[0]!.testAccuracy).toBeLessThan(0.2);
+  });
+
   it('predict reads digits from PNG files, and a blank one fails with "no ink" and exit code 2 after the good ones', async () => {
     const files = [0, 1, 2].map((i) => path.join(tmp, `digit-${i}.png`));
     const labels = files.map((f, i) => writeDigitPng(f, i, { invert: i === 1, scale: 2 + i }));
