@@ -21,7 +21,10 @@ import {
   permute4, poolGradGeometry, transpose2d, windowCoversInput,
 } from './conv-loops.js';
 import type { ConvGeometry } from './conv-loops.js';
-import { TANH_SERIES_LIMIT, createSimdLoops, type SimdLoops } from './wasm-simd.js';
+import {
+  TANH_SERIES_LIMIT, createSimdLoops, createSingleChannelConv, singleChannelConvFits, type SimdLoops, type SingleChannelConv,
+  type SingleChannelConvShape,
+} from './wasm-simd.js';
 
 const BACKEND = 'wasm';
 /** Marks our kernel functions so registering twice (even from two module copies) is a no-op. */
@@ -53,6 +56,21 @@ function asShape(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
+/**
+ * A tensor over part of another's heap bytes (floats from `floatOffset`), for handing one chunk
+ * of a batch to a backend kernel without a copy. Drop it with dropView, never release().
+ */
+function viewOf(backend: BackendWasm, t: TensorInfo, floatOffset: number, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32', address(backend, t) + 4 * floatOffset);
+}
+
+function dropView(backend: BackendWasm, view: TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  if (!data) return;
+  (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
+}
+
 // ---- shuffles on the heap: SIMD loops when available, else JavaScript ---------------
 
 let simdEnabled = true;
@@ -76,6 +94,34 @@ function simdFor(backend: BackendWasm): SimdLoops | null {
   return loops;
 }
 
+const singleChannelByModule = new WeakMap<object, Map<string, SingleChannelConv | null>>();
+
+/**
+ * The single-input-channel loops for this geometry (assembled once per shape and wasm module), or
+ * null when the geometry is not theirs: one input channel, stride 1, no padding or dilation, an
+ * output width that is a multiple of 4.
+ */
+function singleChannelFor(backend: BackendWasm, g: ConvGeometry): SingleChannelConv | null {
+  if (!simdFor(backend)) return null;
+  if (g.inChannels !== 1 || g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1 ||
+    g.padTop !== 0 || g.padLeft !== 0 || g.outHeight !== g.inHeight - g.filterHeight + 1 || g.outWidth !== g.inWidth - g.filterWidth + 1) return null;
+  const shape: SingleChannelConvShape = {
+    inHeight: g.inHeight, inWidth: g.inWidth, filterHeight: g.filterHeight, filterWidth: g.filterWidth, channels: g.outChannels,
+  };
+  if (!singleChannelConvFits(shape)) return null;
+  const module = backend.wasm as unknown as { asm?: { memory?: unknown } };
+  let byShape = singleChannelByModule.get(module);
+  if (!byShape) singleChannelByModule.set(module, (byShape = new Map()));
+  const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}`;
+  let loops = byShape.get(key);
+  if (loops === undefined) {
+    const memory = module.asm?.memory;
+    loops = memory instanceof WebAssembly.Memory ? createSingleChannelConv(memory, shape) : null;
+    byShape.set(key, loops);
+  }
+  return loops;
+}
+
 /** Byte offset of a tensor's data in the wasm heap. */
 function address(backend: BackendWasm, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId)!.memoryOffset;
@@ -87,6 +133,9 @@ function tapsInside(g: ConvGeometry): boolean {
     (g.outHeight - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight < g.inHeight &&
     (g.outWidth - 1) * g.strideWidth + (g.filterWidth - 1) * g.dilationWidth < g.inWidth;
 }
+
+/** Floats of im2col/col2im scratch per chunk of images (256 KB: stays in cache between the product and the scatter). */
+const CHUNK_FLOATS = 65536;
 
 /** dst[cols, rows] = src[rows, cols]ᵀ. */
 function transposeOnHeap(backend: BackendWasm, src: TensorInfo, rows: number, cols: number, dst: TensorInfo): void {
@@ -292,20 +341,46 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const g = geometryOf(info);
   const filterShape = info.filterShape;
   let dW: TensorInfo | null = null;
+  const singleChannel = filterGradRoute === 'auto' ? singleChannelFor(backend, g) : null;
+  if (singleChannel) {
+    dW = allocate(backend, [...filterShape]);
+    singleChannel.filterGrad(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
+  }
   const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
-  // With the SIMD loops, im2col is as fast or faster (C1: 2×); without them, the JavaScript
-  // im2col is slow and XNNPACK's own patch gathering wins where it applies (unit stride).
+  // XNNPACK's own patch gathering wins with several input channels (C3: ≈ 20% inside a training
+  // step, where im2col's columns fall out of cache). With one channel (C1 shapes the dedicated loops
+  // do not take) the SIMD im2col is ≈ 2× faster; without SIMD the JavaScript im2col is slow.
   const useConvolution = filterGradRoute === 'convolution' ||
-    (filterGradRoute === 'auto' && !(simdFor(backend) && tapsInside(g)) && !windowCoversInput(g));
-  if (unitStride && useConvolution) dW = filterGradByConvolution(backend, x, dy, g, filterShape);
+    (filterGradRoute === 'auto' && !windowCoversInput(g) && (g.inChannels > 1 || !(simdFor(backend) && tapsInside(g))));
+  if (dW === null && unitStride && useConvolution) dW = filterGradByConvolution(backend, x, dy, g, filterShape);
   if (dW === null) dW = filterGradByIm2col(backend, x, dy, g, filterShape);
   for (const t of temporaries) release(backend, t);
   return dW;
 };
 
+// ---- Conv2D -------------------------------------------------------------------------
+
+/** XNNPACK's convolution, except for one input channel (C1), where the specialised SIMD loops are ≈ 2× faster. */
+const conv2D: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo;
+  const filter = args.inputs['filter'] as TensorInfo;
+  const { attrs } = args;
+  const dilations = attr<number | [number, number]>(attrs, 'dilations') ?? 1;
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.shape.length !== 4 || (x.shape as Shape4)[3] !== 1) return wasmConv2D(args);
+  const info = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, dilations);
+  const g = geometryOf(info);
+  const singleChannel = singleChannelFor(backend, g);
+  if (!singleChannel) return wasmConv2D(args);
+  const y = allocate(backend, [...info.outShape]);
+  singleChannel.forward(address(backend, x), address(backend, filter), address(backend, y), g.batch);
+  return y;
+};
+
 // ---- Conv2DBackpropInput -----------------------------------------------------------
 
 let wasmConv2DBackpropInput: KernelFunc;
+
 
 const conv2DBackpropInput: KernelFunc = (args) => {
   const backend = backendOf(args);
@@ -334,15 +409,28 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   // dcols[P, K] = dy[P, CO] · filterᵀ[CO, K], then each row goes back to its input patch.
   const filterT = allocate(backend, [CO, K]);
   transposeOnHeap(backend, filter, K, CO, filterT);
-  const dcols = matMul(backend, dy, filterT, P, CO, K);
-  release(backend, filterT);
   if (windowCoversInput(g)) {
+    const dcols = matMul(backend, dy, filterT, P, CO, K);
+    release(backend, filterT);
     dcols.shape = [...info.inShape];
     return dcols;
   }
+  // A few images at a time, so that each chunk's dcols stays in cache between the product and col2im.
   const dx = allocate(backend, [...info.inShape]);
-  col2imOnHeap(backend, dcols, g, dx);
-  release(backend, dcols);
+  const perImage = g.outHeight * g.outWidth;
+  const imageFloats = g.inHeight * g.inWidth * g.inChannels;
+  const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / (perImage * K)));
+  for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+    const nb = Math.min(chunk, g.batch - b0);
+    const dyChunk = viewOf(backend, dy, b0 * perImage * CO, [nb * perImage, CO]);
+    const dxChunk = viewOf(backend, dx, b0 * imageFloats, [nb, g.inHeight, g.inWidth, g.inChannels]);
+    const dcols = matMul(backend, dyChunk, filterT, nb * perImage, CO, K);
+    col2imOnHeap(backend, dcols, { ...g, batch: nb }, dxChunk);
+    release(backend, dcols);
+    dropView(backend, dyChunk);
+    dropView(backend, dxChunk);
+  }
+  release(backend, filterT);
   return dx;
 };
 
@@ -574,6 +662,14 @@ let wasmIdentity: KernelFunc;
 
 // ---- registration ------------------------------------------------------------------
 
+let wasmCast: KernelFunc;
+
+/** A cast to the dtype a tensor already has shares its data (every ReLU gradient casts its float mask to float). */
+const castKernel: KernelFunc = (args) => {
+  const x = args.inputs['x'] as TensorInfo;
+  return attr<string>(args.attrs, 'dtype') === x.dtype ? identityKernel(args) : wasmCast(args);
+};
+
 function isOurs(config: KernelConfig | undefined): boolean {
   return config !== undefined && (config.kernelFunc as unknown as Record<symbol, unknown>)[OURS] === true;
 }
@@ -618,7 +714,9 @@ export function registerWasmTrainingKernels(): void {
   wasmAdd = original('Add');
   wasmSum = original('Sum');
   wasmIdentity = original('Identity');
+  wasmCast = original('Cast');
   wasmConv2DBackpropInput = original('Conv2DBackpropInput');
+  replace('Conv2D', conv2D);
   replace('Conv2DBackpropFilter', conv2DBackpropFilter);
   replace('Conv2DBackpropInput', conv2DBackpropInput);
   replace('MaxPoolGrad', maxPoolGradKernel);
@@ -628,11 +726,12 @@ export function registerWasmTrainingKernels(): void {
   replace('Add', addKernel);
   replace('Sum', sumKernel);
   replace('Identity', identityKernel);
+  replace('Cast', castKernel);
   registered = true;
 }
 
 /** Names of the kernels this module provides for 'wasm' (for reports and tests). */
 export const WASM_TRAINING_KERNELS = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
-  'Add', 'Sum', 'Identity',
+  'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
+  'Add', 'Sum', 'Identity', 'Cast',
 ] as const;

@@ -29,6 +29,44 @@ function knownDim(shape: Shape, axis: number, what: string): number {
 
 // ---------------------------------------------------------------------------------------------
 
+interface ConvInternals {
+  kernel: LayerVariable;
+  bias: LayerVariable | null;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+  activation: { apply(x: tf.Tensor): tf.Tensor };
+}
+
+/**
+ * Makes a first convolution (one fed by the model's input) skip the gradient of that input while
+ * training. tfjs-layers always runs a convolution whose activation is not ReLU/ELU as tfjs's fused
+ * conv2d, and in a gradient pass that op computes the gradient of every input eagerly, including
+ * the input images' (≈ 2 ms a step at batch 64, thrown away). Under a gradient tape this layer runs
+ * the same arithmetic unfused (conv2d, bias, activation), whose gradients tfjs computes only where
+ * they lead to a variable; outside a tape, and for anything but a plain 2-D NHWC convolution, it
+ * runs as it always did. Only the instance's `call` changes, so the model saves and loads as usual.
+ */
+export function withoutInputGradient<L extends tfl.layers.Layer>(layer: L): L {
+  const original = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const conv = layer as unknown as ConvInternals;
+    const dilation = Array.isArray(conv.dilationRate) ? conv.dilationRate : [conv.dilationRate];
+    const plain = conv.dataFormat === 'channelsLast' && dilation.every((d) => d === 1) && (conv.padding === 'valid' || conv.padding === 'same');
+    if (tf.engine().state.gradientDepth === 0 || !plain) return original(inputs, kwargs);
+    return tf.tidy(() => {
+      const x = singleInput(inputs) as tf.Tensor4D;
+      let y: tf.Tensor = tf.conv2d(x, conv.kernel.read() as tf.Tensor4D, conv.strides as [number, number], conv.padding as 'valid' | 'same');
+      if (conv.bias) y = tf.add(y, conv.bias.read());
+      return conv.activation.apply(y);
+    });
+  };
+  return layer;
+}
+
+// ---------------------------------------------------------------------------------------------
+
 /** The 1998 squashing function f(a) = A·tanh(S·a), A = 1.7159, S = 2/3 (so f(±1) = ±1). */
 export const SCALED_TANH_A = 1.7159;
 export const SCALED_TANH_S = 2 / 3;

@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputNormalisation } from '../data/preprocess.js';
 import type { Recipe, VariantName } from '../protocol.js';
 import {
-  GaussianRbf, LENET5_C3_CONNECTIONS, LenetLabModel, MaskedConv2D, RbfOutput, ScaledTanh, TrainableSubsampling,
+  GaussianRbf, LENET5_C3_CONNECTIONS, LenetLabModel, MaskedConv2D, RbfOutput, ScaledTanh, TrainableSubsampling, withoutInputGradient,
 } from './layers.js';
 
 export type DiagramLayerId = 'INPUT' | 'C1' | 'S2' | 'C3' | 'S4' | 'C5' | 'F6' | 'OUT';
@@ -140,7 +140,7 @@ function buildLenet5(seed?: number): LenetLabModel {
   // LeCun uniform (limit √(3/fan-in)) keeps the scaled tanh in its non-saturated range, as the paper intends.
   const lecun = (i: number) => tfl.initializers.leCunUniform({ seed: s(i) });
   const input = modelInput();
-  let x = applyLayer(tfl.layers.conv2d({ name: 'C1', filters: 6, kernelSize: 5, kernelInitializer: lecun(1) }), input);
+  let x = applyLayer(withoutInputGradient(tfl.layers.conv2d({ name: 'C1', filters: 6, kernelSize: 5, kernelInitializer: lecun(1) })), input);
   x = applyLayer(new ScaledTanh({ name: 'C1_act' }), x);
   x = applyLayer(new TrainableSubsampling({ name: 'S2' }), x);
   x = applyLayer(new ScaledTanh({ name: 'S2_act' }), x);
@@ -220,9 +220,9 @@ function buildSeed(seed?: number): LenetLabModel {
   const torchBias = (i: number, fanIn: number) =>
     tfl.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed: s(i + 8) });
   const input = modelInput();
-  let x = applyLayer(tfl.layers.conv2d({
+  let x = applyLayer(withoutInputGradient(tfl.layers.conv2d({
     name: 'C1', filters: 6, kernelSize: 5, activation: 'sigmoid', kernelInitializer: torchWeight(1), biasInitializer: torchBias(1, 25),
-  }), input);
+  })), input);
   x = applyLayer(tfl.layers.averagePooling2d({ name: 'S2', poolSize: 2, strides: 2 }), x);
   x = applyLayer(tfl.layers.conv2d({
     name: 'C3', filters: 16, kernelSize: 5, activation: 'sigmoid', kernelInitializer: torchWeight(3), biasInitializer: torchBias(3, 150),
@@ -268,7 +268,7 @@ function buildModern(seed?: number): LenetLabModel {
   const s = seeder(seed);
   const he = (i: number) => tfl.initializers.heUniform({ seed: s(i) });
   const input = modelInput();
-  let x = applyLayer(tfl.layers.conv2d({ name: 'C1', filters: 6, kernelSize: 5, activation: 'relu', kernelInitializer: he(1) }), input);
+  let x = applyLayer(withoutInputGradient(tfl.layers.conv2d({ name: 'C1', filters: 6, kernelSize: 5, activation: 'relu', kernelInitializer: he(1) })), input);
   x = applyLayer(tfl.layers.maxPooling2d({ name: 'S2', poolSize: 2, strides: 2 }), x);
   x = applyLayer(tfl.layers.conv2d({ name: 'C3', filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: he(3) }), x);
   x = applyLayer(tfl.layers.maxPooling2d({ name: 'S4', poolSize: 2, strides: 2 }), x);

@@ -6,6 +6,7 @@ import type { DataSplit } from '../data/dataset.js';
 import type { Recipe } from '../protocol.js';
 import { lossFor, probabilitiesFor, type VariantSpec } from '../models/variants.js';
 import { BatchMaker } from './batches.js';
+import { createOptimizer, type FlatOptimizer } from './optimizers.js';
 
 /**
  * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
@@ -33,17 +34,6 @@ export class DivergenceWatch {
     }
     return { fault: null, healthy: !high };
   }
-}
-
-export function createOptimizer(recipe: Recipe): tf.Optimizer {
-  if (recipe.optimizer === 'adam') return tf.train.adam(recipe.learningRate);
-  return recipe.momentum > 0 ? tf.train.momentum(recipe.learningRate, recipe.momentum) : tf.train.sgd(recipe.learningRate);
-}
-
-export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  const withSetter = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (withSetter.setLearningRate) withSetter.setLearningRate(learningRate);
-  else withSetter.learningRate = learningRate;
 }
 
 /** Layer name of a variable: 'C1/kernel' → 'C1'. */
@@ -92,57 +82,95 @@ export type Augment = { maxShift: number; random: () => number } | undefined;
 
 /**
  * What turns a batch's gradients into the next weights: the divergence check, the snapshot of the last
- * good weights (restored on divergence), the gradient norms and the optimizer update.
+ * good weights (restored on divergence), the gradient norms and the optimizer update. It works on flat
+ * Float32Arrays (every trainable parameter, variable after variable, in `offsets` order): one read of
+ * the weights, one optimizer pass, one write back per variable.
  */
 export class ModelUpdater {
   readonly variables: tf.Variable[];
   readonly layerNames: string[];
+  /** Where each variable starts in the flat arrays. */
+  readonly offsets: number[];
+  /** Trainable parameters in all. */
+  readonly size: number;
   private readonly variableLayers: string[];
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: FlatOptimizer;
   private readonly watch = new DivergenceWatch();
+  private readonly weights: Float32Array;
   // The weights that last gave a healthy loss, restored if training diverges.
-  private readonly lastGood: Float32Array[];
+  private readonly lastGood: Float32Array;
+  private readonly gradients: Float32Array;
 
   constructor(readonly model: tfl.LayersModel, recipe: Recipe) {
     this.variables = trainableVariables(model);
     this.variableLayers = this.variables.map((v) => layerOf(v.name));
     this.layerNames = [...new Set(this.variableLayers)];
-    this.optimizer = createOptimizer(recipe);
-    this.lastGood = this.variables.map((v) => Float32Array.from(v.dataSync()));
+    this.offsets = [];
+    let size = 0;
+    for (const v of this.variables) {
+      this.offsets.push(size);
+      size += v.size;
+    }
+    this.size = size;
+    this.optimizer = createOptimizer(recipe, size);
+    this.weights = new Float32Array(size);
+    this.gradients = new Float32Array(size);
+    this.readWeights(this.weights);
+    this.lastGood = this.weights.slice();
   }
 
-  /** Checks `loss`, then applies `grads` (always disposed) unless training diverged. */
-  update(loss: number, grads: tf.NamedTensorMap, wantNorms: boolean): { fault: string | null; norms?: number[] } {
+  /** Copies `grads` (disposed) into a flat array, variable by variable; a variable without a gradient gets zeros. */
+  flatten(grads: tf.NamedTensorMap): Float32Array {
+    this.variables.forEach((v, i) => {
+      const grad = grads[v.name];
+      if (grad) this.gradients.set(grad.dataSync() as Float32Array, this.offsets[i]);
+      else this.gradients.fill(0, this.offsets[i], this.offsets[i]! + v.size);
+    });
+    tf.dispose(grads);
+    return this.gradients;
+  }
+
+  /** Checks `loss`, then applies the flat gradients `grads` unless training diverged. */
+  update(loss: number, grads: Float32Array, wantNorms: boolean): { fault: string | null; norms?: number[] } {
     const { fault, healthy } = this.watch.check(loss);
     if (fault) {
-      tf.dispose(grads);
-      tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(this.lastGood[i]!, v.shape))));
+      this.writeWeights(this.lastGood);
       return { fault };
     }
-    if (healthy) this.variables.forEach((v, i) => this.lastGood[i]!.set(v.dataSync() as Float32Array));
+    // Read back every step: whatever else assigned the variables (loading, the threads' start) is what we update.
+    this.readWeights(this.weights);
+    if (healthy) this.lastGood.set(this.weights);
     const norms = wantNorms ? this.norms(grads) : undefined;
-    this.optimizer.applyGradients(grads);
-    tf.dispose(grads);
+    this.optimizer.apply(this.weights, grads);
+    this.writeWeights(this.weights);
     return { fault: null, ...(norms ? { norms } : {}) };
   }
 
-  private norms(grads: tf.NamedTensorMap): number[] {
-    const norms = tf.tidy(() => this.layerNames.map((layer) => {
-      const squares = this.variables.flatMap((v, i) => (this.variableLayers[i] === layer ? [tf.sum(tf.square(grads[v.name]!))] : []));
-      return tf.sqrt(tf.addN(squares));
-    }));
-    const values = norms.map((n) => n.dataSync()[0]!);
-    tf.dispose(norms);
-    return values;
+  private readWeights(into: Float32Array): void {
+    this.variables.forEach((v, i) => into.set(v.dataSync() as Float32Array, this.offsets[i]));
+  }
+
+  private writeWeights(from: Float32Array): void {
+    // A copy per variable: the cpu backend keeps the array it is given, and `from` is reused.
+    tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(from.slice(this.offsets[i], this.offsets[i]! + v.size), v.shape))));
+  }
+
+  private norms(grads: Float32Array): number[] {
+    const squares = new Map(this.layerNames.map((layer) => [layer, 0]));
+    this.variables.forEach((v, i) => {
+      let sum = 0;
+      for (let j = this.offsets[i]!, end = j + v.size; j < end; j++) sum += grads[j]! * grads[j]!;
+      const layer = this.variableLayers[i]!;
+      squares.set(layer, squares.get(layer)! + sum);
+    });
+    return this.layerNames.map((layer) => Math.sqrt(squares.get(layer)!));
   }
 
   setLearningRate(learningRate: number): void {
-    setLearningRate(this.optimizer, learningRate);
+    this.optimizer.learningRate = learningRate;
   }
 
-  dispose(): void {
-    this.optimizer.dispose();
-  }
+  dispose(): void { /* the optimizer's state is plain arrays */ }
 }
 
 /**
@@ -179,7 +207,7 @@ export class LocalStepper implements Stepper {
     const { x, y, labels } = this.maker.make(order, start, end, augment);
     const { loss, probabilities, grads } = computeGradients(this.model, this.spec, this.lossFn, this.updater.variables, x, y);
     tf.dispose([x, y]);
-    const { fault, norms } = this.updater.update(loss, grads, wantNorms);
+    const { fault, norms } = this.updater.update(loss, this.updater.flatten(grads), wantNorms);
     const correct = fault ? 0 : countCorrect(probabilities, labels, end - start, this.numClasses);
     return { loss, correct, fault, ...(norms ? { norms } : {}) };
   }

@@ -10,7 +10,7 @@ import { seededRandom, shuffledIndices } from './batches.js';
 import { evaluate } from './evaluate.js';
 import { LocalStepper, type Stepper } from './step.js';
 
-export { DivergenceWatch, createOptimizer } from './step.js';
+export { DivergenceWatch } from './step.js';
 
 export type EpochRecord = Omit<TrainerEventOf<'epoch'>, 'type' | 'runId'>;
 export type DoneEvent = TrainerEventOf<'done'>;

@@ -11,6 +11,7 @@ import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnable
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../engine/errors.js';
+import { createSingleChannelConv, singleChannelConvFits } from '../../engine/backends/wasm-simd.js';
 import { VARIANTS, lossFor } from '../../engine/models/variants.js';
 import { VARIANT_NAMES } from '../../engine/protocol.js';
 import { mkdtempSync } from 'node:fs';
@@ -224,14 +225,111 @@ for (const backend of ['wasm', 'wasm-js', 'cpu'] as const) {
   });
 }
 
-describe('cpu: Conv2D matches the cpu reference', () => {
-  for (const c of CONV_CASES) {
+/** Single-input-channel shapes around the edges of the dedicated SIMD loops (and past them, where XNNPACK runs). */
+const SINGLE_CHANNEL_CASES: ConvCase[] = [
+  { name: 'one channel, 3×3 filter, 8 maps, output width 8', x: [3, 10, 10, 1], filter: [3, 3, 1, 8], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 32 (the widest the loops take), 1 map', x: [2, 9, 36, 1], filter: [2, 5, 1, 1], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 4, non-square 4×7 filter', x: [2, 6, 10, 1], filter: [4, 7, 1, 5], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 26 (not a multiple of 4: XNNPACK)', x: [2, 30, 30, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 36 (too wide: XNNPACK)', x: [1, 8, 40, 1], filter: [5, 5, 1, 3], strides: 1, pad: 'valid' },
+  { name: 'one channel, stride 2 (XNNPACK)', x: [2, 32, 32, 1], filter: [5, 5, 1, 6], strides: 2, pad: 'valid' },
+];
+
+for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: Conv2D matches the cpu reference`, () => {
+  for (const c of [...CONV_CASES, ...SINGLE_CHANNEL_CASES]) {
     it(c.name, async () => {
       const inputs = { x: { values: random(size(c.x), 9), shape: c.x }, filter: { values: random(size(c.filter), 10), shape: c.filter } };
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } as unknown as NamedAttrMap;
-      expectClose(await runRegistered('cpu', 'Conv2D', inputs, attrs), await runCpuReference('Conv2D', inputs, attrs));
+      expectClose(await runRegistered(target, 'Conv2D', inputs, attrs), await runCpuReference('Conv2D', inputs, attrs));
     });
   }
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Conv2DBackpropFilter with one input channel`, () => {
+  for (const c of SINGLE_CHANNEL_CASES) {
+    it(c.name, async () => {
+      const inputs = { x: { values: random(size(c.x), 11), shape: c.x }, dy: { values: random(size(convOutShape(c)), 12), shape: convOutShape(c) } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, 'Conv2DBackpropFilter', inputs, attrs), await runCpuReference('Conv2DBackpropFilter', inputs, attrs));
+    });
+  }
+});
+
+describe('the single-channel SIMD loops on their own memory', () => {
+  // Plain loops over the same layout: x [n, H, W], w [FH, FW, C], y [n, OH, OW, C].
+  function reference(x: Float32Array, w: Float32Array, dy: Float32Array, n: number, H: number, W: number, FH: number, FW: number, C: number) {
+    const OH = H - FH + 1, OW = W - FW + 1;
+    const y = new Float32Array(n * OH * OW * C), dW = new Float32Array(FH * FW * C);
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let c = 0; c < C; c++) {
+      const at = ((b * OH + oy) * OW + ox) * C + c;
+      for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) {
+        const xv = x[(b * H + oy + ky) * W + ox + kx]!;
+        y[at] += xv * w[(ky * FW + kx) * C + c]!;
+        dW[(ky * FW + kx) * C + c] += xv * dy[at]!;
+      }
+    }
+    return { y, dW };
+  }
+
+  for (const [n, H, W, FH, FW, C] of [[3, 32, 32, 5, 5, 6], [1, 7, 11, 3, 4, 1], [2, 5, 36, 2, 5, 9], [0, 6, 6, 3, 3, 2]] as const) {
+    it(`batch ${n}, ${H}×${W} input, ${FH}×${FW} filter, ${C} maps: forward and filter gradient`, () => {
+      const shape = { inHeight: H, inWidth: W, filterHeight: FH, filterWidth: FW, channels: C };
+      expect(singleChannelConvFits(shape)).toBe(true);
+      const OH = H - FH + 1, OW = W - FW + 1;
+      const memory = new WebAssembly.Memory({ initial: 8 });
+      const loops = createSingleChannelConv(memory, shape)!;
+      expect(loops).not.toBeNull();
+      const x = random(n * H * W, 21), w = random(FH * FW * C, 22), dy = random(n * OH * OW * C, 23);
+      // Byte offsets, with a guard value after each output.
+      const xAt = 64, wAt = xAt + 4 * x.length + 64, dyAt = wAt + 4 * w.length + 64, yAt = dyAt + 4 * dy.length + 64;
+      const dWAt = yAt + 4 * (n * OH * OW * C) + 64;
+      const heap = new Float32Array(memory.buffer);
+      heap.fill(7);
+      heap.set(x, xAt / 4); heap.set(w, wAt / 4); heap.set(dy, dyAt / 4);
+      loops.forward(xAt, wAt, yAt, n);
+      loops.filterGrad(xAt, dyAt, dWAt, n);
+      const expected = reference(x, w, dy, n, H, W, FH, FW, C);
+      const y = heap.slice(yAt / 4, yAt / 4 + expected.y.length), dW = heap.slice(dWAt / 4, dWAt / 4 + expected.dW.length);
+      expected.y.forEach((v, i) => expect(Math.abs(y[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
+      expected.dW.forEach((v, i) => expect(Math.abs(dW[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
+      expect(heap[yAt / 4 + expected.y.length]).toBe(7);
+      expect(heap[dWAt / 4 + expected.dW.length]).toBe(7);
+      expect(heap[xAt / 4 - 1]).toBe(7);
+    });
+  }
+
+  it('refuses shapes whose rows would need a partial vector or more registers than it has', () => {
+    const fits = (inWidth: number, filterWidth: number) => singleChannelConvFits({ inHeight: 8, inWidth, filterHeight: 3, filterWidth, channels: 4 });
+    expect(fits(32, 5)).toBe(true); // output width 28: 7 vectors
+    expect(fits(30, 5)).toBe(false); // 26: not a multiple of 4
+    expect(fits(40, 5)).toBe(false); // 36: 9 vectors
+    expect(fits(16, 9)).toBe(false); // 9 filter columns
+    expect(fits(4, 5)).toBe(false); // no output
+  });
+});
+
+describe('wasm: Cast', () => {
+  it('to the same dtype shares the data and leaves the input intact when disposed', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2, 0], [3]);
+    const ids = tf.engine().backend.numDataIds();
+    const y = tf.cast(x, 'float32');
+    expect(tf.engine().backend.numDataIds()).toBe(ids);
+    expect([...(await y.data())]).toEqual([1.5, -2, 0]);
+    y.dispose();
+    expect([...(await x.data())]).toEqual([1.5, -2, 0]);
+    x.dispose();
+  });
+
+  it('between dtypes still converts (float → int truncates, bool → float)', async () => {
+    await tf.setBackend('wasm');
+    const ints = tf.cast(tf.tensor([1.7, -2.2, 3]), 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect([...(await ints.data())]).toEqual([1, -2, 3]);
+    const floats = tf.cast(tf.tensor([true, false], [2], 'bool'), 'float32');
+    expect([...(await floats.data())]).toEqual([1, 0]);
+    tf.dispose([ints, floats]);
+  });
 });
 
 for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: BatchMatMul matches the cpu reference`, () => {

@@ -378,6 +378,51 @@ describe('training', () => {
   });
 });
 
+describe('the first convolution under a gradient tape', () => {
+  it.each(VARIANT_NAMES)('%s: skips the input images\' gradient, computes the same outputs, and its kernel gradient is the loss\'s slope', async (name) => {
+    const spec = VARIANTS[name];
+    const model = build(name, 5);
+    const { x, y } = randomBatch(spec, 4, 12);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const c1Kernel = vars.find((v) => v.name.startsWith('C1') && v.name.includes('kernel'))!;
+    const lossOf = () => lossFor(spec)(y, model.apply(x, { training: true }) as tf.Tensor);
+    // Only the deeper convolutions pass a gradient down to their inputs (C3 and C5); C1's input is the images.
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(lossOf, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length).toBe(2);
+    // The unfused path under the tape gives the same activations as the fused one outside it.
+    const c1 = tfl.model({ inputs: model.inputs, outputs: model.getLayer('C1').output as tfl.SymbolicTensor });
+    const plain = c1.predict(x) as tf.Tensor;
+    let taped: tf.Tensor | undefined;
+    const pass = tf.variableGrads(() => {
+      taped = tf.keep(c1.apply(x, { training: true }) as tf.Tensor);
+      return tf.sum(taped);
+    }, [c1Kernel]);
+    const difference = tf.max(tf.abs(tf.sub(plain, taped!))).dataSync()[0]!;
+    expect(difference).toBeLessThan(1e-5);
+    tf.dispose([plain, taped!, pass.value, ...Object.values(pass.grads)]);
+    // Central differences on a few C1 weights (float32 and ReLU kinks: a loose tolerance).
+    const { grads } = tf.variableGrads(lossOf, vars);
+    const grad = grads[c1Kernel.name]!.dataSync();
+    const original = c1Kernel.dataSync().slice();
+    const h = 1e-3;
+    for (const i of [0, 7, 31, 77, 149]) {
+      const at = (delta: number) => {
+        const w = original.slice();
+        w[i] = w[i]! + delta;
+        c1Kernel.assign(tf.tensor(w, c1Kernel.shape));
+        return tf.tidy(() => lossOf().dataSync()[0]!);
+      };
+      const slope = (at(h) - at(-h)) / (2 * h);
+      expect(Math.abs(slope - grad[i]!)).toBeLessThan(2e-2 * Math.abs(grad[i]!) + 2e-3);
+    }
+    c1Kernel.assign(tf.tensor(original, c1Kernel.shape));
+    tf.dispose([x, y, ...Object.values(grads)]);
+  });
+});
+
 describe('serialisation', () => {
   it.each(VARIANT_NAMES)('%s: model.json → loadLayersModel → identical predictions', async (name) => {
     const model = build(name, 8);

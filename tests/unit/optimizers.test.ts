@@ -1,0 +1,152 @@
+// The flat optimizers against tf.train's, step for step, on the same gradients; and the
+// ModelUpdater that applies them to a model's variables.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FlatAdam, FlatMomentum, createOptimizer } from '../../engine/training/optimizers.js';
+import { ModelUpdater } from '../../engine/training/step.js';
+import { getVariant } from '../../engine/models/variants.js';
+import { Recipe } from '../../engine/protocol.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Deterministic values in [-scale, scale). */
+function values(n: number, seed: number, scale = 1): Float32Array {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return (a / 2 ** 32 * 2 - 1) * scale;
+  });
+}
+
+const SHAPES = [[5, 5, 1, 6], [6], [120, 84], [84]];
+const sizes = SHAPES.map((s) => s.reduce((a, b) => a * b, 1));
+const total = sizes.reduce((a, b) => a + b, 0);
+
+/** Runs `steps` updates of tf.train's optimizer and of the flat one on the same weights and gradients. */
+function compare(make: () => tf.Optimizer, flat: ReturnType<typeof createOptimizer>, steps: number, lrAt?: { step: number; lr: number }) {
+  const start = values(total, 1);
+  const variables = SHAPES.map((shape, i) => {
+    const offset = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+    return tf.variable(tf.tensor(start.slice(offset, offset + sizes[i]!), shape), true, `compare_${i}_${Math.random()}`);
+  });
+  const optimizer = make();
+  const weights = start.slice();
+  for (let step = 0; step < steps; step++) {
+    if (lrAt && step === lrAt.step) {
+      (optimizer as unknown as { learningRate: number }).learningRate = lrAt.lr;
+      // tf.train.adam and momentum read learningRate when they build their update.
+      (optimizer as unknown as { setLearningRate?: (lr: number) => void }).setLearningRate?.(lrAt.lr);
+      flat.learningRate = lrAt.lr;
+    }
+    // Gradients of very different sizes, including zeros, as real ones are.
+    const grads = values(total, 100 + step, step % 3 === 0 ? 1e-3 : 2);
+    for (let i = 0; i < 7; i++) grads[i * 13] = 0;
+    const named: tf.NamedTensorMap = {};
+    variables.forEach((v, i) => {
+      const offset = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+      named[v.name] = tf.tensor(grads.slice(offset, offset + sizes[i]!), v.shape);
+    });
+    optimizer.applyGradients(named);
+    tf.dispose(Object.values(named));
+    flat.apply(weights, grads);
+  }
+  const expected = new Float32Array(total);
+  variables.forEach((v, i) => expected.set(v.dataSync() as Float32Array, sizes.slice(0, i).reduce((a, b) => a + b, 0)));
+  optimizer.dispose();
+  tf.dispose(variables);
+  return { expected, actual: weights, start };
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, start: Float32Array) {
+  let moved = 0;
+  for (let i = 0; i < expected.length; i++) {
+    expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(expected[i]!)));
+    if (expected[i] !== start[i]) moved++;
+  }
+  // The comparison means something only if the weights actually moved.
+  expect(moved).toBeGreaterThan(expected.length * 0.9);
+}
+
+describe('flat optimizers match tf.train', () => {
+  it('Adam, over 12 steps with a learning-rate change (bias correction included)', () => {
+    const { expected, actual, start } = compare(() => tf.train.adam(0.002), new FlatAdam(0.002, total), 12, { step: 6, lr: 0.0005 });
+    expectClose(actual, expected, start);
+  });
+
+  it('SGD with momentum 0.9, over 12 steps with a learning-rate change', () => {
+    const { expected, actual, start } = compare(() => tf.train.momentum(0.01, 0.9), new FlatMomentum(0.01, 0.9, total), 12, { step: 5, lr: 0.1 });
+    expectClose(actual, expected, start);
+  });
+
+  it('plain SGD (momentum 0)', () => {
+    const { expected, actual, start } = compare(() => tf.train.sgd(0.05), new FlatMomentum(0.05, 0, total), 5);
+    expectClose(actual, expected, start);
+  });
+
+  it('createOptimizer follows the recipe', () => {
+    expect(createOptimizer({ optimizer: 'adam', learningRate: 1e-3, momentum: 0 }, 4)).toBeInstanceOf(FlatAdam);
+    const sgd = createOptimizer({ optimizer: 'sgd', learningRate: 0.5, momentum: 0 }, 2);
+    const w = Float32Array.of(1, 2);
+    sgd.apply(w, Float32Array.of(1, -2));
+    expect([...w]).toEqual([0.5, 3]);
+  });
+});
+
+describe('ModelUpdater', () => {
+  const recipe = (r: Partial<Recipe>) => Recipe.parse({ ...getVariant('modern').recipe, ...r });
+
+  it('moves every variable by the optimizer step and reads back what others assigned', () => {
+    const model = getVariant('modern').build(3);
+    const updater = new ModelUpdater(model, recipe({ optimizer: 'sgd', learningRate: 0.5, momentum: 0 }));
+    expect(updater.size).toBe(model.trainableWeights.reduce((s, w) => s + w.read().size, 0));
+    const before = updater.variables.map((v) => Float32Array.from(v.dataSync()));
+    const grads = values(updater.size, 5);
+    expect(updater.update(1, grads, false).fault).toBeNull();
+    updater.variables.forEach((v, i) => {
+      const after = v.dataSync();
+      const offset = updater.offsets[i]!;
+      for (let j = 0; j < after.length; j += 97) expect(after[j]).toBeCloseTo(before[i]![j]! - 0.5 * grads[offset + j]!, 5);
+    });
+    // A weight set from outside between steps is what the next step starts from.
+    const first = updater.variables[0]!;
+    tf.tidy(() => first.assign(tf.zerosLike(first)));
+    updater.update(1, new Float32Array(updater.size).fill(1), false);
+    expect([...first.dataSync()].every((w) => Math.abs(w + 0.5) < 1e-6)).toBe(true);
+  });
+
+  it('flattens named gradients in variable order (zeros for a missing one) and disposes them', () => {
+    const model = getVariant('modern').build(3);
+    const updater = new ModelUpdater(model, recipe({}));
+    const before = tf.memory().numTensors;
+    const named: tf.NamedTensorMap = {};
+    updater.variables.forEach((v, i) => { if (i !== 1) named[v.name] = tf.fill(v.shape, i + 1); });
+    const flat = updater.flatten(named);
+    expect(tf.memory().numTensors).toBe(before);
+    updater.variables.forEach((v, i) => {
+      const offset = updater.offsets[i]!;
+      expect(flat[offset]).toBe(i === 1 ? 0 : i + 1);
+      expect(flat[offset + v.size - 1]).toBe(i === 1 ? 0 : i + 1);
+    });
+  });
+
+  it('reports per-layer gradient norms, and on divergence restores the last good weights', () => {
+    const model = getVariant('modern').build(3);
+    const updater = new ModelUpdater(model, recipe({ optimizer: 'sgd', learningRate: 0.1, momentum: 0 }));
+    const ones = new Float32Array(updater.size).fill(1);
+    const { norms } = updater.update(1, ones, true);
+    updater.layerNames.forEach((layer, l) => {
+      const count = updater.variables.reduce((s, v) => s + (v.name.startsWith(`${layer}/`) ? v.size : 0), 0);
+      expect(norms![l]).toBeCloseTo(Math.sqrt(count), 4);
+    });
+    // A healthy loss: the weights it was computed with become the last good ones.
+    const good = updater.variables.map((v) => Float32Array.from(v.dataSync()));
+    updater.update(1.1, ones, false);
+    expect(updater.variables[0]!.dataSync()[0]).not.toBe(good[0]![0]);
+    const { fault } = updater.update(Number.NaN, ones, false);
+    expect(fault).toMatch(/NaN/);
+    updater.variables.forEach((v, i) => expect([...v.dataSync()]).toEqual([...good[i]!]));
+  });
+});
