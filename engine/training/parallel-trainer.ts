@@ -1,13 +1,10 @@
 // Synchronous data-parallel training on both cores (Node only). One tfjs-wasm engine uses one core,
-// so two worker threads each hold a full copy of the model and optimizer and, per step, compute the
-// gradients of one half of the batch. They exchange them through a SharedArrayBuffer, meet at a barrier,
-// and each averages both halves (weighted by their sizes, in the same order) and applies the same update:
-// the copies stay bit-identical, and the step equals one engine's step on the whole batch up to float
-// rounding (the mean of two halves' mean-loss gradients is the whole batch's mean-loss gradient).
-//
-// This thread only coordinates: it hands out each step's images (the same shuffled order and
-// augmentation draws the single-engine loop uses), collects loss and accuracy, and copies the weights
-// back into its own model when the loop needs them (weights events, evaluation, the end of the run).
+// so the training loop's own thread (rank 0, with the caller's model) computes the gradients of one
+// half of every batch while one worker thread (rank 1, with a copy of the model) computes the other.
+// They meet through shared memory only (data-parallel.ts), so a step costs no message and no extra
+// thread: the two cores run two engines and nothing else. Both apply the same averaged gradient, so
+// the copies stay bit-identical and the run equals one engine's run up to float rounding, with the
+// same shuffled order and augmentation draws.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -18,8 +15,9 @@ import type { BackendName, Recipe } from '../protocol.js';
 import type { VariantSpec } from '../models/variants.js';
 import { getVariant } from '../models/variants.js';
 import { errorMessage } from '../errors.js';
-import { layerOf, trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
-import type { ToCoordinator, ToWorker, WorkerSetup } from './parallel-worker.js';
+import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from './data-parallel.js';
+import { trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
+import type { ToCoordinator, WorkerSetup } from './parallel-worker.js';
 
 export const PARALLEL_WORKERS = 2;
 
@@ -36,7 +34,7 @@ export function parallelWorkerUrl(): URL {
 }
 
 export interface ParallelStepperOptions {
-  /** The coordinator's model: the workers start from its weights, and sync() copies theirs back into it. */
+  /** The training loop's model: rank 0 trains it in place; rank 1 starts from its weights. */
   model: tfl.LayersModel;
   spec: VariantSpec;
   recipe: Recipe;
@@ -45,7 +43,7 @@ export interface ParallelStepperOptions {
   count: number;
   numClasses: number;
   backend: BackendName;
-  /** Filled in as the run goes: worker tensor counts at each sync(), and whether both copies matched at the end. */
+  /** Filled in as the run goes: both ranks' tensor counts at each sync(), and whether both copies matched every time. */
   report?: { workerTensorCounts: number[][]; copiesIdentical: boolean | null };
 }
 
@@ -53,156 +51,111 @@ let liveThreads = 0;
 /** Training threads started and not yet exited (0 whenever no parallel run is in progress). */
 export const liveParallelThreads = (): number => liveThreads;
 
-/** One worker thread and its strictly ordered request/reply queue. */
-class Link {
-  private readonly pending: { resolve: (m: ToCoordinator) => void; reject: (e: Error) => void }[] = [];
-  // Messages that arrived before anyone asked for them (the ready signal can beat next()).
-  private readonly inbox: ToCoordinator[] = [];
-  private failure: Error | null = null;
-  private exited = false;
-
-  constructor(readonly worker: Worker, readonly rank: number) {
-    liveThreads++;
-    worker.on('message', (message: ToCoordinator) => {
-      if (message.type === 'error') return this.fail(new Error(`training thread ${rank}: ${message.message}`));
-      const waiter = this.pending.shift();
-      if (waiter) waiter.resolve(message);
-      else this.inbox.push(message);
-    });
-    worker.on('error', (e) => this.fail(new Error(`training thread ${rank} failed: ${errorMessage(e)}`)));
-    worker.on('exit', (code) => {
-      this.exited = true;
-      liveThreads--;
-      this.fail(new Error(`training thread ${rank} exited (code ${code})`));
-    });
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const p of this.pending.splice(0)) p.reject(this.failure);
-  }
-
-  /** The next message from the thread (its ready signal or the reply to a request). */
-  next(): Promise<ToCoordinator> {
-    const early = this.inbox.shift();
-    if (early) return Promise.resolve(early);
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
-  }
-
-  request(message: ToWorker, transfer: ArrayBuffer[] = []): Promise<ToCoordinator> {
-    const reply = this.next();
-    if (!this.failure) this.worker.postMessage(message, transfer);
-    return reply;
-  }
-
-  send(message: ToWorker): void {
-    if (!this.failure) this.worker.postMessage(message);
-  }
-
-  async close(): Promise<void> {
-    if (!this.exited) await this.worker.terminate();
-  }
+/** Starts rank 1 and resolves once it holds the model (or rejects with why it could not start). */
+function startHelper(setup: WorkerSetup): Promise<{ worker: Worker; exited: Promise<void> }> {
+  const worker = new Worker(parallelWorkerUrl(), { workerData: setup });
+  liveThreads++;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => { liveThreads--; resolve(); }));
+  return new Promise((resolve, reject) => {
+    // Rejects once the thread is gone, so that a failed start leaves no thread behind.
+    const failed = (message: string): void => {
+      void worker.terminate().finally(() => exited.then(() => reject(new Error(`training thread 1: ${message}`))));
+    };
+    worker.once('message', (m: ToCoordinator) => (m.type === 'ready' ? resolve({ worker, exited }) : failed(m.message)));
+    worker.once('error', (e) => failed(errorMessage(e)));
+    void exited.then(() => failed('exited before it was ready'));
+  });
 }
 
-function expectReply<T extends ToCoordinator['type']>(message: ToCoordinator, type: T): Extract<ToCoordinator, { type: T }> {
-  if (message.type !== type) throw new Error(`training thread answered '${message.type}', expected '${type}'`);
-  return message as Extract<ToCoordinator, { type: T }>;
-}
-
-/** The Trainer's step on two worker threads, one half of each batch per thread. */
+/** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
 export class ParallelStepper implements Stepper {
   readonly layerNames: string[];
   private sentOrder: Uint32Array | null = null;
   private sequence = 0;
   private syncedAt = -1;
+  private learningRate: number;
 
-  private constructor(private readonly links: Link[], private readonly options: ParallelStepperOptions) {
-    this.layerNames = [...new Set(trainableVariables(options.model).map((v) => layerOf(v.name)))];
+  private constructor(private readonly rank: DataParallelRank, private readonly helper: { worker: Worker; exited: Promise<void> },
+    private readonly options: ParallelStepperOptions) {
+    this.layerNames = rank.updater.layerNames;
+    this.learningRate = options.recipe.learningRate;
   }
 
-  /** Starts both threads (each loads its own tfjs backend) and waits until they hold the model. */
   static async start(options: ParallelStepperOptions): Promise<ParallelStepper> {
     const { model, spec, recipe, split, count, numClasses, backend } = options;
     if (getVariant(spec.name) !== spec) throw new Error(`parallel training needs a registered variant; '${spec.name}' was changed after registration`);
     const variables = trainableVariables(model);
-    const parameterCount = variables.reduce((sum, v) => sum + v.size, 0);
-    const pixels = split.rows * split.cols;
-    // The training images once, shared by both threads (no per-thread copy).
-    const images = new SharedArrayBuffer(count * pixels);
-    new Uint8Array(images).set(split.images.subarray(0, count * pixels));
-    const labels = new SharedArrayBuffer(count);
-    new Uint8Array(labels).set(split.labels.subarray(0, count));
-    const setup: Omit<WorkerSetup, 'rank'> = {
-      variant: spec.name, recipe, backend, numClasses,
-      images, labels, count, rows: split.rows, cols: split.cols,
-      // One gradient slot per thread, its loss and image count, and the barrier's step counters.
-      gradients: new SharedArrayBuffer(PARALLEL_WORKERS * parameterCount * 4),
-      header: new SharedArrayBuffer(PARALLEL_WORKERS * 2 * 8),
-      barrier: new SharedArrayBuffer(PARALLEL_WORKERS * 4),
+    const parameters = variables.reduce((sum, v) => sum + v.size, 0);
+    const shared = createSharedBuffers(split, count, parameters, recipe.batchSize);
+    const helper = await startHelper({
+      variant: spec.name, recipe, backend, numClasses, shared,
       weights: variables.map((v) => Float32Array.from(v.dataSync())),
-    };
-    const url = parallelWorkerUrl();
-    const links = Array.from({ length: PARALLEL_WORKERS }, (_, rank) =>
-      new Link(new Worker(url, { workerData: { ...setup, rank } satisfies WorkerSetup }), rank));
-    try {
-      for (const link of links) expectReply(await link.next(), 'ready');
-    } catch (e) {
-      await Promise.all(links.map((l) => l.close()));
-      throw e;
-    }
-    return new ParallelStepper(links, options);
+    });
+    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared);
+    return new ParallelStepper(rank, helper, options);
   }
 
-  async step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): Promise<StepOutcome> {
+  /** Publishes a command for rank 1 and wakes it. */
+  private command(command: number): number {
+    const { control } = this.rank;
+    const sequence = ++this.sequence;
+    control[Control.Command] = command;
+    Atomics.store(control, Control.Sequence, sequence);
+    Atomics.notify(control, Control.Sequence);
+    return sequence;
+  }
+
+  step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome {
+    const { rank } = this;
     if (order !== this.sentOrder) {
-      for (const link of this.links) link.send({ type: 'order', order });
+      rank.order.set(order.subarray(0, rank.order.length));
       this.sentOrder = order;
     }
     const n = end - start;
     // The same draws, in the same order, as BatchMaker.make on the whole batch: two per image.
     const draws = augment ? Float64Array.from({ length: 2 * n }, () => augment.random()) : null;
     const firstHalf = Math.ceil(n / 2);
-    const sequence = ++this.sequence;
-    const replies = await Promise.all(this.links.map((link) => {
-      const from = link.rank === 0 ? 0 : firstHalf;
-      const to = link.rank === 0 ? firstHalf : n;
-      return link.request({
-        type: 'step', sequence, start: start + from, end: start + to,
-        ...(augment && draws ? { maxShift: augment.maxShift, draws: draws.slice(2 * from, 2 * to) } : {}),
-        wantNorms: wantNorms && link.rank === 0,
-      });
-    }));
-    const [first, second] = replies.map((r) => expectReply(r, 'step'));
-    return {
-      loss: first!.loss, correct: first!.correct + second!.correct, fault: first!.fault,
-      ...(first!.norms ? { norms: first!.norms } : {}),
-    };
+    const { control, numbers } = rank;
+    control[Control.Start] = start + firstHalf;
+    control[Control.End] = end;
+    numbers[Numbers.LearningRate] = this.learningRate;
+    numbers[Numbers.MaxShift] = augment?.maxShift ?? 0;
+    if (draws) numbers.set(draws.subarray(2 * firstHalf), Numbers.Draws);
+    const sequence = this.command(Command.Step);
+    try {
+      rank.computeHalf(sequence, start, start + firstHalf, draws, augment?.maxShift ?? 0);
+    } catch (e) {
+      rank.fail(errorMessage(e));
+      throw e;
+    }
+    rank.arrive(sequence);
+    const { loss, correct, fault, norms } = rank.combine(sequence, wantNorms);
+    return { loss, correct, fault, ...(norms ? { norms } : {}) };
   }
 
-  /** Copies thread 0's weights into the coordinator's model, and records each thread's tensor count. */
-  async sync(): Promise<void> {
+  /** The model is trained in place; this checks (and reports) that rank 1's copy still equals it. */
+  sync(): void {
     if (this.syncedAt === this.sequence) return;
-    this.syncedAt = this.sequence;
-    const replies = (await Promise.all(this.links.map((l) => l.request({ type: 'weights' })))).map((r) => expectReply(r, 'weights'));
-    const weights = replies[0]!.weights;
-    const variables = trainableVariables(this.options.model);
-    tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(weights[i]!, v.shape))));
+    const sequence = this.command(Command.Weights);
+    this.syncedAt = sequence;
+    this.rank.arrive(sequence);
+    const theirs = this.rank.published(sequence);
     const report = this.options.report;
     if (report) {
-      report.workerTensorCounts.push(replies.map((r) => r.tensors));
-      const identical = replies.every((r) => r.weights.every((w, i) => bitEqual(w, weights[i]!)));
-      report.copiesIdentical = (report.copiesIdentical ?? true) && identical;
+      report.workerTensorCounts.push([tf.memory().numTensors, theirs.tensors]);
+      report.copiesIdentical = (report.copiesIdentical ?? true) && bitEqual(this.rank.updater.readFlat(), theirs.weights);
     }
   }
 
-  async setLearningRate(learningRate: number): Promise<void> {
-    await Promise.all(this.links.map((l) => l.request({ type: 'learningRate', learningRate })));
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
+    this.rank.updater.setLearningRate(learningRate);
   }
 
-  /** Ends both threads; after this resolves none is left running. */
+  /** Ends rank 1; after this resolves no training thread is left. */
   async dispose(): Promise<void> {
-    await Promise.all(this.links.map((l) => l.close()));
+    await this.helper.worker.terminate();
+    await this.helper.exited;
   }
 }
 

@@ -146,6 +146,13 @@ export class ModelUpdater {
     return { fault: null, ...(norms ? { norms } : {}) };
   }
 
+  /** The variables' current values, flat (a new array). */
+  readFlat(): Float32Array {
+    const out = new Float32Array(this.size);
+    this.readWeights(out);
+    return out;
+  }
+
   private readWeights(into: Float32Array): void {
     this.variables.forEach((v, i) => into.set(v.dataSync() as Float32Array, this.offsets[i]));
   }

@@ -10,6 +10,7 @@ import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../engine/models/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
 import { liveParallelThreads, parallelWorkerUrl } from '../../engine/training/parallel-trainer.js';
+import { DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import type { Io } from '../../cli/commands.js';
@@ -160,6 +161,18 @@ describe('parallel Trainer (workers: 2)', () => {
     expect(t.phase).toBe('idle');
     expect(liveParallelThreads()).toBe(0);
     t.model.dispose();
+  });
+
+  it('a rank that fails stops the other at the barrier with its message, instead of leaving it waiting', () => {
+    const spec = getVariant('modern');
+    const recipe = Recipe.parse(spec.recipe);
+    const models = [spec.build(1), spec.build(1)];
+    const parameters = models[0]!.trainableWeights.reduce((s, w) => s + w.read().size, 0);
+    const shared = createSharedBuffers(mnist.train, 64, parameters, recipe.batchSize);
+    const [first, second] = models.map((m, r) => new DataParallelRank(r, m, spec, recipe, mnist.train, 10, shared));
+    second!.fail('out of memory in a kernel');
+    expect(() => first!.arrive(1)).toThrow('training thread 1: out of memory in a kernel');
+    models.forEach((m) => m.dispose());
   });
 
   it('tfjs-node keeps one engine unless asked: it already uses every core', () => {
