@@ -178,7 +178,7 @@ interface TrainMeasure {
 /**
  * The trainer's own step (Stepper: forward, loss, probabilities, gradients, divergence check, optimizer
  * update, loss read back) on consecutive MNIST batches: `warmup` images untimed, then `images` timed.
- * One engine on this thread, or two worker threads with half of each batch.
+ * On this thread alone, or data-parallel on this thread and one worker thread (half of each batch each).
  */
 async function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSplit, images: number, warmup: number, workers: 1 | 2, backend: BackendName): Promise<TrainMeasure> {
   const batch = recipe.batchSize;

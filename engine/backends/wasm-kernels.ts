@@ -587,17 +587,24 @@ function isLastAxisVector(shape: number[], full: number[]): boolean {
   return c === full[full.length - 1] && shape.slice(0, -1).every((d) => d === 1) && c > 0;
 }
 
+/** A binary kernel's two float32 inputs with the SIMD loops, or null (then the backend's own kernel runs). */
+function simdBinary(args: Parameters<KernelFunc>[0]): { backend: BackendWasm; a: TensorInfo; b: TensorInfo; simd: SimdLoops } | null {
+  const backend = backendOf(args);
+  const a = args.inputs['a'] as TensorInfo;
+  const b = args.inputs['b'] as TensorInfo;
+  const simd = simdFor(backend);
+  return simd && a.dtype === 'float32' && b.dtype === 'float32' ? { backend, a, b, simd } : null;
+}
+
 /**
  * Add, for the bias case (x[…, C] + b[C]): the backend's broadcasting loop is ~20× slower
  * than copying x and adding b tiled to a SIMD-friendly width. Everything else goes to the
  * backend's own Add.
  */
 const addKernel: KernelFunc = (args) => {
-  const backend = backendOf(args);
-  const a = args.inputs['a'] as TensorInfo;
-  const b = args.inputs['b'] as TensorInfo;
-  const simd = simdFor(backend);
-  if (!simd || a.dtype !== 'float32' || b.dtype !== 'float32') return wasmAdd(args);
+  const inputs = simdBinary(args);
+  if (!inputs) return wasmAdd(args);
+  const { backend, a, b, simd } = inputs;
   let full: TensorInfo, bias: TensorInfo;
   if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; bias = b; }
   else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; bias = a; }
@@ -613,6 +620,27 @@ const addKernel: KernelFunc = (args) => {
   const rest = total - whole * length; // a multiple of c
   if (rest > 0) simd.strided('add', address(backend, out) + 4 * whole * length, address(backend, pattern), [1, 1, 1], [0, 0, 0], [0, 0, 0], rest);
   release(backend, pattern);
+  return out;
+};
+
+let wasmMultiply: KernelFunc;
+
+/**
+ * A tensor times a scalar (LeNet-5's scaled tanh and its gradient, the RBF temperature) as one SIMD
+ * pass; the backend's own kernel walks its general broadcasting loop for it. Anything else goes there.
+ */
+const multiplyKernel: KernelFunc = (args) => {
+  const inputs = simdBinary(args);
+  if (!inputs) return wasmMultiply(args);
+  const { backend, a, b, simd } = inputs;
+  const count = (t: TensorInfo): number => t.shape.reduce((x, y) => x * y, 1);
+  // The scalar may have any rank up to the tensor's (its ones broadcast away); a higher rank changes the output shape.
+  const [full, scalar] = count(b) === 1 && b.shape.length <= a.shape.length ? [a, b]
+    : count(a) === 1 && a.shape.length <= b.shape.length ? [b, a] : [null, null];
+  if (!full || !scalar) return wasmMultiply(args);
+  const total = count(full);
+  const out = allocate(backend, [...full.shape]);
+  simd.strided('scale', address(backend, out), address(backend, full), [1, 1, 1], [0, 0, 0], [0, 0, 0], total, heap(backend, scalar)[0]!);
   return out;
 };
 
@@ -715,6 +743,7 @@ export function registerWasmTrainingKernels(): void {
   wasmSum = original('Sum');
   wasmIdentity = original('Identity');
   wasmCast = original('Cast');
+  wasmMultiply = original('Multiply');
   wasmConv2DBackpropInput = original('Conv2DBackpropInput');
   replace('Conv2D', conv2D);
   replace('Conv2DBackpropFilter', conv2DBackpropFilter);
@@ -727,11 +756,12 @@ export function registerWasmTrainingKernels(): void {
   replace('Sum', sumKernel);
   replace('Identity', identityKernel);
   replace('Cast', castKernel);
+  replace('Multiply', multiplyKernel);
   registered = true;
 }
 
 /** Names of the kernels this module provides for 'wasm' (for reports and tests). */
 export const WASM_TRAINING_KERNELS = [
   'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
-  'Add', 'Sum', 'Identity', 'Cast',
+  'Add', 'Sum', 'Identity', 'Cast', 'Multiply',
 ] as const;

@@ -308,6 +308,28 @@ describe('the single-channel SIMD loops on their own memory', () => {
   });
 });
 
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Multiply matches the cpu reference`, () => {
+  const shapes: [string, number[], number[]][] = [
+    ['scalar second', [B, 28, 28, 6], []],
+    ['scalar first', [], [B, 10, 10, 16]],
+    ['[1]-shaped scalar', [B, 84], [1]],
+    ['[1,1,1,1] scalar times a rank-4 tensor', [1, 1, 1, 1], [B, 5, 5, 16]],
+    ['[1,1] scalar times a rank-1 tensor (the output takes its rank)', [1, 1], [7]],
+    ['odd length (a scalar tail after the vectors)', [3, 7], []],
+    ['scalar times scalar', [], [1]],
+    ['same shapes', [B, 14, 14, 6], [B, 14, 14, 6]],
+    ['channel vector', [B, 14, 14, 6], [6]],
+  ];
+  for (const [name, a, b] of shapes) {
+    it(name, async () => {
+      const av = random(size(a), 36);
+      if (av.length > 3) { av[0] = Number.POSITIVE_INFINITY; av[1] = Number.NaN; av[2] = -0; }
+      const inputs = { a: { values: av, shape: a }, b: { values: random(size(b), 37), shape: b } };
+      expectClose(await runRegistered(target, 'Multiply', inputs, {}), await runCpuReference('Multiply', inputs, {}));
+    });
+  }
+});
+
 describe('wasm: Cast', () => {
   it('to the same dtype shares the data and leaves the input intact when disposed', async () => {
     await tf.setBackend('wasm');
