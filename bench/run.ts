@@ -6,8 +6,9 @@
 //                          [--images 6400] [--warmup 1920] [--rounds 3] [--scaling] [--no-torch]
 //                          [--markdown BENCHMARKS.md] [--workers 1|2]
 //
-// --workers 2 also measures data-parallel training on both cores (this thread and one worker thread,
-// parallel-trainer.ts), next to the single engine, and runs the --scaling Trainer that way.
+// --workers 2 (the default with two cores, as in the Trainer) also measures data-parallel training on
+// both cores (this thread and one worker thread, parallel-trainer.ts) next to one engine, and runs the
+// --scaling Trainer that way; --workers 1 measures one engine only.
 // --rounds: each engine runs that many times, interleaved, and keeps its best round.
 //
 // --markdown rewrites the part of that file between <!-- bench:begin --> and <!-- bench:end -->
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
+import { wasmThreadsInUse } from '../engine/backends/wasm-threads.js';
 import { loadDataset, mnistDir, type Dataset, type DataSplit } from '../engine/data/dataset.js';
 import { createPredictor } from '../engine/inference/predict.js';
 import { LENET5_C3_CONNECTIONS } from '../engine/models/layers.js';
@@ -64,7 +66,7 @@ function parseOptions(argv: string[]): Options {
       'no-torch': { type: 'boolean', default: false },
       'predict-runs': { type: 'string', default: '300' },
       markdown: { type: 'string' },
-      workers: { type: 'string', default: '1' },
+      workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '1' },
     },
     strict: true,
   });
@@ -264,11 +266,10 @@ function markdownTable(rows: string[][]): string {
   return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
 }
 
-const BEGIN = '<!-- bench:begin -->';
-const END = '<!-- bench:end -->';
-
-/** Replaces the generated section of `file` (creating the file or the markers if needed), atomically. */
-function writeMarkdownSection(file: string, section: string): void {
+/** Replaces the generated section `name` of `file` (creating the file or the markers if needed), atomically. */
+function writeMarkdownSection(file: string, name: string, section: string): void {
+  const BEGIN = `<!-- ${name}:begin -->`;
+  const END = `<!-- ${name}:end -->`;
   const block = `${BEGIN}\n${section}\n${END}`;
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
   const begin = text.indexOf(BEGIN), end = text.indexOf(END);
@@ -291,6 +292,7 @@ async function main(): Promise<void> {
     process.exitCode = isUserError(e) ? 2 : 1;
     return;
   }
+  const engineThreads = report.name === 'wasm' ? `${wasmThreadsInUse()} thr` : report.name === 'tensorflow' ? 'all cores' : '1 thr';
   const machine = { cores: os.cpus().length, cpu: cpuModel(), node: process.version, tfjs: tf.version_core, loadAverage: os.loadavg()[0]! };
   emit({ type: 'environment', backend: report.name, note: report.note, attempts: report.attempts, ...machine });
   say(`LeNet Lab bench — backend ${report.name} (${report.note})`);
@@ -321,8 +323,8 @@ async function main(): Promise<void> {
 
   const parallel = opts.workers === 2;
   const rows: string[][] = [[
-    'variant', 'batch', 'optimizer', 'tfjs img/s (1 thr)', ...(parallel ? ['2 threads img/s', 'speed-up'] : []),
-    'torch img/s', 'ratio (1 thr)', ...(parallel ? ['ratio (2 thr)'] : []), 'step ms', 'tensors before→after',
+    'variant', 'batch', 'optimizer', `tfjs img/s (${engineThreads})`, ...(parallel ? ['data-parallel img/s', 'speed-up'] : []),
+    'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'tensors before→after',
   ]];
   const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
   for (const name of opts.variants) {
@@ -387,7 +389,7 @@ async function main(): Promise<void> {
   let scaleTable: string[][] | undefined;
   if (opts.scaling) {
     say('');
-    say(`Scaling: the real Trainer${opts.workers === 2 ? ' on 2 threads' : ''}, one epoch over the first N training images`);
+    say(`Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images`);
     const scaleRows: string[][] = [['variant', 'images', 'img/s', 'tensors left', 'RSS MB']];
     for (const name of opts.variants) {
       for (const limit of [6000, 30000, 60000]) {
@@ -418,18 +420,18 @@ async function main(): Promise<void> {
       `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the faster of ${Math.min(2, machine.cores)} threads and 1 thread, same architecture, batch, optimizer and MNIST images`}.`,
       '',
       `Training: ${opts.images} images timed after ${opts.warmup} warm-up images, the best of ${opts.rounds} rounds that interleave the engines (the trainer's step: forward, loss, probabilities, gradients, divergence check, optimizer update)` +
-        (parallel ? '; "2 threads" is the same step data-parallel on this thread and one worker thread (half of each batch each, gradients averaged through shared memory), step ms as 1 thread / 2 threads.' : '.'),
+        (parallel ? '; "data-parallel" is the same step on this thread and one worker thread (half of each batch each, gradients averaged through shared memory), each engine on one XNNPACK thread; step ms as one engine / data-parallel.' : '.'),
       '',
       markdownTable(rows),
       '',
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map).',
       '',
       markdownTable(predictRows),
-      ...(scaleTable ? ['', `Scaling: the real Trainer${opts.workers === 2 ? ' on 2 threads' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
+      ...(scaleTable ? ['', `Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       '',
       `Memory: peak RSS ${fmt(memory.peakRssMb)} MB; live tensors at the end ${memory.numTensors}.`,
     ];
-    writeMarkdownSection(opts.markdown, lines.join('\n'));
+    writeMarkdownSection(opts.markdown, parallel ? 'bench-workers' : 'bench', lines.join('\n'));
     say(`wrote ${opts.markdown}`);
   }
 }

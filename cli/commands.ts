@@ -14,7 +14,7 @@ import { getVariant } from '../engine/models/variants.js';
 import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../engine/protocol.js';
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate } from '../engine/training/evaluate.js';
-import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
+import { Trainer } from '../engine/training/trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -48,7 +48,7 @@ export interface TrainFlags {
   testLimit?: number;
   seed?: number;
   backend?: string;
-  /** Training threads (1 or 2); default DEFAULT_TRAINING_WORKERS. */
+  /** Training engines (1 or 2); default: two where there are two cores (trainingWorkers). */
   workers?: number;
   data?: string;
   out: string;
@@ -87,12 +87,10 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   const trainCount = trainingCount(recipe, dataset.train.count, flags.limit);
   const backend = await backendFor(flags.backend, io);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const workers = trainingWorkers(flags.workers, backend.name);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
-    `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}` +
-    `${workers === 2 ? ', 2 training threads' : ''}\n`);
+    `${recipe.augmentShift ? `, digits shifted ±${recipe.augmentShift} px` : ''}, seed ${seed}\n`);
 
   const bars = io.interactive && !flags.json
     ? new cliProgress.SingleBar({
@@ -104,6 +102,7 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   const emit = (event: TrainerEvent): void => {
     switch (event.type) {
       case 'started':
+        io.log(event.engines === 2 ? 'engines: 2, data-parallel on two cores\n' : `engines: 1${event.enginesNote ? ` (${event.enginesNote})` : ''}\n`);
         break;
       case 'batch': {
         const payload = { epoch: event.epoch, epochs: recipe.epochs, loss: event.loss.toFixed(3), acc: pct(event.accuracy), ips: Math.round(event.imagesPerSecond) };
@@ -132,7 +131,8 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     }
   };
   const trainer = new Trainer({
-    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit, workers,
+    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit,
+    ...(flags.workers === 1 || flags.workers === 2 ? { workers: flags.workers } : {}),
     throttle: { batch: bars ? 100 : Infinity, weights: Infinity, gradients: Infinity },
   });
   const onSigint = (): void => {

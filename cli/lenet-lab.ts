@@ -41,7 +41,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--test-limit <n>', 'evaluate on the first N test images', integer('--test-limit', 1))
     .option('--seed <n>', 'random seed, for a reproducible run on the same backend', integer('--seed', 0))
     .addOption(backend)
-    .addOption(new Option('--workers <n>', 'training threads: 2 trains data-parallel on two cores (same run, up to float rounding)')
+    .addOption(new Option('--workers <n>', 'training engines: 2 trains data-parallel on two cores, the same run up to float rounding (default: 2 where there are two cores, 1 on tfjs-node)')
       .choices(['1', '2']).argParser((value) => {
         if (value !== '1' && value !== '2') throw new InvalidArgumentError(`--workers must be 1 or 2, got "${value}"`);
         return Number(value);

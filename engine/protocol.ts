@@ -63,6 +63,10 @@ export const GradientNorm = z.strictObject({ layer: z.string(), norm: z.number()
 export const TrainerEvent = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('started'), runId: z.string(), variant: VariantName, backend: BackendName,
+    /** Training engines: 2 = data-parallel over two cores. */
+    engines: z.union([z.literal(1), z.literal(2)]).optional(),
+    /** Why a run that would use two engines uses one. */
+    enginesNote: z.string().max(500).optional(),
     recipe: Recipe, dataset: z.string(), trainCount: z.number(), testCount: z.number(),
     batchesPerEpoch: z.number(), seed: z.number(),
   }),

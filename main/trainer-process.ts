@@ -42,10 +42,13 @@ export function appLayout({ isPackaged, appPath, resourcesPath, userDataPath }: 
   };
 }
 
+/** engine/backends/wasm-threads.ts's WASM_THREADS_ENV (main stays free of the engine's imports). */
+export const WASM_THREADS_ENV = 'LENET_LAB_WASM_THREADS';
+
 /** Variables the parent must not hand down: they would change how Node runs the worker. */
 const DROPPED_ENV = new Set(['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_EXTRA_CA_CERTS']);
 /** LENET_LAB_* settings a user (or a test) may set on the app; the rest are the app's to decide. */
-const USER_SETTINGS = new Set(['LENET_LAB_BACKEND', 'LENET_LAB_MNIST_DIR']);
+const USER_SETTINGS = new Set(['LENET_LAB_BACKEND', 'LENET_LAB_MNIST_DIR', WASM_THREADS_ENV]);
 
 /** The worker's environment: the parent's, minus Node switches, plus the LENET_LAB_* configuration. */
 export function trainerEnv(layout: AppLayout, parentEnv: NodeJS.ProcessEnv): Record<string, string> {
@@ -123,5 +126,23 @@ export function spawnUtilityWorker(forker: UtilityForker, options: UtilityWorker
   };
 }
 
-export const utilityWorkerSpawner = (forker: UtilityForker, options: UtilityWorkerOptions): SpawnWorker =>
-  () => spawnUtilityWorker(forker, options);
+/**
+ * Starts a trainer per call. A trainer that dies before its first word (a crash while starting its
+ * backend, where the threaded wasm build spawns its threads) is followed by one that keeps the wasm
+ * backend on a single thread: slower, but it starts.
+ */
+export function utilityWorkerSpawner(forker: UtilityForker, options: UtilityWorkerOptions): SpawnWorker {
+  let singleThreaded = false;
+  return () => {
+    const env = singleThreaded ? { ...options.env, [WASM_THREADS_ENV]: '1' } : options.env;
+    const port = spawnUtilityWorker(forker, { ...options, env });
+    let spoke = false;
+    port.onMessage(() => { spoke = true; });
+    port.onExit((code) => {
+      if (spoke || code === 0 || singleThreaded) return;
+      singleThreaded = true;
+      options.log?.(`trainer exited (code ${code}) before it started; the next one keeps the wasm backend on one thread`);
+    });
+    return port;
+  };
+}

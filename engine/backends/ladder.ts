@@ -5,11 +5,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError, errorMessage } from '../errors.js';
 import { BACKEND_NAMES, type BackendName } from '../protocol.js';
 import { registerCpuTrainingKernels } from './cpu-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { prepareWasmThreads, unrefWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
 
 export interface BackendAttempt { name: BackendName; ok: boolean; reason?: string }
 export interface BackendReport {
@@ -22,6 +23,7 @@ export interface BackendReport {
 /** Overrides where the wasm binaries are read from (a folder holding tfjs-backend-wasm*.wasm). */
 export const WASM_DIR_ENV = 'LENET_LAB_WASM_DIR';
 const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
+const WASM_THREADED_BINARY = 'tfjs-backend-wasm-threaded-simd.wasm';
 
 const require = createRequire(import.meta.url);
 
@@ -82,7 +84,10 @@ async function tryTensorflow(): Promise<string> {
   return 'tfjs-node: native libtensorflow, all cores';
 }
 
-async function tryWasm(): Promise<string> {
+/** tfjs-backend-wasm registers its backend with this priority. */
+const WASM_PRIORITY = 2;
+
+async function tryWasm(threads: number): Promise<string> {
   const dir = wasmBinaryDir();
   if (!existsSync(path.join(dir, WASM_BINARY))) {
     throw new RungFailure(`no ${WASM_BINARY} in ${dir}${process.env[WASM_DIR_ENV] ? ` (from ${WASM_DIR_ENV})` : ''}`);
@@ -90,9 +95,31 @@ async function tryWasm(): Promise<string> {
   setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
   registerWasmTrainingKernels();
   registerCpuTrainingKernels();
+  const simd = (): string => (tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? ', SIMD' : ', no SIMD');
+  let threadsUnavailable = '';
+  if (threads > 1 && existsSync(path.join(dir, WASM_THREADED_BINARY))) {
+    const factory = tf.findBackendFactory('wasm');
+    const undo = prepareWasmThreads(threads);
+    try {
+      await switchTo('wasm');
+      unrefWasmThreads();
+      const inUse = wasmThreadsInUse();
+      return `WebAssembly (XNNPACK${simd()}), ${inUse} thread${inUse === 1 ? '' : 's'}, with LeNet Lab's training kernels`;
+    } catch (e) {
+      // Back to the single-threaded build: a fresh registration, since the failed one is spent.
+      threadsUnavailable = ` (threads unavailable: ${errorMessage(e).split('\n')[0]})`;
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      setThreadsCount(1);
+      if (factory) {
+        tf.removeBackend('wasm');
+        tf.registerBackend('wasm', factory, WASM_PRIORITY);
+      }
+    } finally {
+      undo();
+    }
+  }
   await switchTo('wasm');
-  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  return `WebAssembly (XNNPACK${simd ? ', SIMD' : ', no SIMD'}), 1 thread, with LeNet Lab's training kernels`;
+  return `WebAssembly (XNNPACK${simd()}), 1 thread, with LeNet Lab's training kernels${threadsUnavailable}`;
 }
 
 async function tryCpu(): Promise<string> {
@@ -101,11 +128,16 @@ async function tryCpu(): Promise<string> {
   return 'plain JavaScript, 1 thread, with LeNet Lab\'s training kernels (the slowest rung)';
 }
 
-const RUNGS: Record<BackendName, () => Promise<string>> = {
+const RUNGS: Record<BackendName, (options: BackendOptions) => Promise<string>> = {
   tensorflow: tryTensorflow,
-  wasm: tryWasm,
+  wasm: (options) => tryWasm(options.wasmThreads ?? wantedWasmThreads()),
   cpu: tryCpu,
 };
+
+export interface BackendOptions {
+  /** XNNPACK threads for the wasm backend (default: every core, or LENET_LAB_WASM_THREADS). */
+  wasmThreads?: number;
+}
 
 let active: BackendName | undefined;
 let lastReport: BackendReport | undefined;
@@ -114,12 +146,12 @@ let lastReport: BackendReport | undefined;
  * Makes the fastest backend that loads tfjs's active backend. With `preferred`, only
  * that backend is tried, and failing is a UserError('unsupported') naming it and why.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendReport> {
+export async function initBackend(preferred?: BackendName, options: BackendOptions = {}): Promise<BackendReport> {
   const order: readonly BackendName[] = preferred ? [preferred] : BACKEND_NAMES;
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
-      const note = await RUNGS[name]();
+      const note = await RUNGS[name](options);
       attempts.push({ name, ok: true });
       active = name;
       lastReport = { name, note, attempts };

@@ -79,16 +79,24 @@ export function setWasmSimdLoopsEnabled(enabled: boolean): void {
   simdEnabled = enabled;
 }
 
+type WasmModuleMemory = { asm?: { memory?: unknown }; wasmMemory?: unknown };
+
+/** The backend's heap: exported by the single-threaded module, created by the glue (and shared) for the threaded one. */
+function memoryOf(module: WasmModuleMemory): WebAssembly.Memory | null {
+  const memory = module.asm?.memory ?? module.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
 const simdByModule = new WeakMap<object, SimdLoops | null>();
 
 /** The SIMD loops bound to this backend's memory (built once per wasm module), or null. */
 function simdFor(backend: BackendWasm): SimdLoops | null {
   if (!simdEnabled) return null;
-  const module = backend.wasm as unknown as { asm?: { memory?: unknown } };
+  const module = backend.wasm as unknown as WasmModuleMemory;
   let loops = simdByModule.get(module);
   if (loops === undefined) {
-    const memory = module.asm?.memory;
-    loops = memory instanceof WebAssembly.Memory ? createSimdLoops(memory) : null;
+    const memory = memoryOf(module);
+    loops = memory ? createSimdLoops(memory) : null;
     simdByModule.set(module, loops);
   }
   return loops;
@@ -109,14 +117,14 @@ function singleChannelFor(backend: BackendWasm, g: ConvGeometry): SingleChannelC
     inHeight: g.inHeight, inWidth: g.inWidth, filterHeight: g.filterHeight, filterWidth: g.filterWidth, channels: g.outChannels,
   };
   if (!singleChannelConvFits(shape)) return null;
-  const module = backend.wasm as unknown as { asm?: { memory?: unknown } };
+  const module = backend.wasm as unknown as WasmModuleMemory;
   let byShape = singleChannelByModule.get(module);
   if (!byShape) singleChannelByModule.set(module, (byShape = new Map()));
   const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}`;
   let loops = byShape.get(key);
   if (loops === undefined) {
-    const memory = module.asm?.memory;
-    loops = memory instanceof WebAssembly.Memory ? createSingleChannelConv(memory, shape) : null;
+    const memory = memoryOf(module);
+    loops = memory ? createSingleChannelConv(memory, shape) : null;
     byShape.set(key, loops);
   }
   return loops;

@@ -113,10 +113,13 @@ class Fn {
   }
 }
 
-function assemble(fns: Fn[]): Uint8Array<ArrayBuffer> {
+function assemble(fns: Fn[], memory: WebAssembly.Memory): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
-  // (import "env" "memory" (memory 0)): any size, the backend grows it.
-  const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, 0x00, 0x00]];
+  // (import "env" "memory" (memory 0)): any size, the backend grows it. The threaded backend's
+  // memory is shared, and a shared import must say so and give a maximum: (memory 0 65536 shared).
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const limits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
+  const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
@@ -467,7 +470,7 @@ export interface SingleChannelConv {
 export function createSingleChannelConv(memory: WebAssembly.Memory, shape: SingleChannelConvShape): SingleChannelConv | null {
   if (!singleChannelConvFits(shape)) return null;
   try {
-    const module = new WebAssembly.Module(assemble([singleChannelForwardFn(shape), singleChannelFilterGradFn(shape)]));
+    const module = new WebAssembly.Module(assemble([singleChannelForwardFn(shape), singleChannelFilterGradFn(shape)], memory));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const forward = exports['conv1_forward']!, filterGrad = exports['conv1_filter_grad']!;
     return {
@@ -502,7 +505,7 @@ export function createSimdLoops(memory: WebAssembly.Memory): SimdLoops | null {
   const ops: StridedOp[] = ['copy', 'add', 'scale', 'addScaled'];
   let exports: Exported;
   try {
-    const bytes = assemble([...ops.map(stridedFn), maxPoolGrad2x2Fn(), tanhFinishFn(TANH_SERIES_LIMIT)]);
+    const bytes = assemble([...ops.map(stridedFn), maxPoolGrad2x2Fn(), tanhFinishFn(TANH_SERIES_LIMIT)], memory);
     const module = new WebAssembly.Module(bytes);
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
   } catch {

@@ -6,6 +6,7 @@
 // the copies stay bit-identical and the run equals one engine's run up to float rounding, with the
 // same shuffled order and augmentation draws.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +21,9 @@ import { trainableVariables, type Augment, type StepOutcome, type Stepper } from
 import type { ToCoordinator, WorkerSetup } from './parallel-worker.js';
 
 export const PARALLEL_WORKERS = 2;
+
+/** Cores this process may use. */
+export const availableCores = (): number => os.availableParallelism?.() ?? os.cpus().length;
 
 /**
  * The compiled thread entry. Next to this module once compiled (dist/engine/training/); when this

@@ -9,6 +9,7 @@ import { modelToWire } from '../models/wire.js';
 import { seededRandom, shuffledIndices } from './batches.js';
 import { evaluate } from './evaluate.js';
 import { LocalStepper, type Stepper } from './step.js';
+import { errorMessage } from '../errors.js';
 
 export { DivergenceWatch } from './step.js';
 
@@ -30,22 +31,21 @@ export interface TrainerOptions {
   /** Minimum milliseconds between progress messages of each kind; Infinity = only at epoch ends. */
   throttle?: Partial<Record<'batch' | 'weights' | 'gradients', number>>;
   /**
-   * Engines that train: 1 = this thread; 2 = data-parallel over two worker threads (Node only, see
-   * parallel-trainer.ts), the same run up to float rounding.
+   * Engines that train: 1 = this thread; 2 = data-parallel on this thread and a worker thread (Node
+   * only, see parallel-trainer.ts), the same run up to float rounding. Unset: trainingWorkers decides,
+   * and a second engine that cannot start leaves the run on one (the started event says why).
    */
   workers?: 1 | 2;
 }
 
-/** Training threads when the caller does not say: 1 (see BENCHMARKS.md for what 2 buys on this machine). */
-export const DEFAULT_TRAINING_WORKERS: 1 | 2 = 1;
-
 /**
- * Training threads for a run: the request, else the default — except that tfjs-node (the tensorflow
- * backend) already uses every core, so it defaults to one engine.
+ * Engines for a run: the request, else two (one per core: the fastest on two cores, BENCHMARKS.md)
+ * where there are two cores — except that tfjs-node (the tensorflow backend) already uses every
+ * core, so it defaults to one engine.
  */
-export function trainingWorkers(requested: number | undefined, backend: BackendName): 1 | 2 {
+export function trainingWorkers(requested: number | undefined, backend: BackendName, cores: number): 1 | 2 {
   if (requested === 1 || requested === 2) return requested;
-  return backend === 'tensorflow' ? 1 : DEFAULT_TRAINING_WORKERS;
+  return backend === 'tensorflow' || cores < 2 ? 1 : 2;
 }
 
 export interface TrainResult {
@@ -104,12 +104,20 @@ export class Trainer {
   /** With `workers: 2`: each worker's live tensor count at every epoch end, and whether both copies ended bit-identical. */
   readonly parallelReport: { workerTensorCounts: number[][]; copiesIdentical: boolean | null } = { workerTensorCounts: [], copiesIdentical: null };
 
-  private async createStepper(trainCount: number): Promise<Stepper> {
-    const { spec, recipe, dataset, backend } = this.options;
-    if ((this.options.workers ?? 1) === 1) return new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
+  private async createStepper(trainCount: number): Promise<{ stepper: Stepper; engines: 1 | 2; enginesNote?: string }> {
+    const { spec, recipe, dataset, backend, workers: requested } = this.options;
+    const local = (): Stepper => new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
+    if (requested === 1 || (requested === undefined && backend === 'tensorflow')) return { stepper: local(), engines: 1 };
     // Node only (worker_threads): loaded on demand so browser bundles of the engine never see it.
-    const { ParallelStepper } = await import('./parallel-trainer.js');
-    return ParallelStepper.start({ model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport });
+    const { ParallelStepper, availableCores } = await import('./parallel-trainer.js');
+    if (trainingWorkers(requested, backend, availableCores()) === 1) return { stepper: local(), engines: 1 };
+    try {
+      const stepper = await ParallelStepper.start({ model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport });
+      return { stepper, engines: 2 };
+    } catch (e) {
+      if (requested === 2) throw e;
+      return { stepper: local(), engines: 1, enginesNote: `one engine: a second could not start (${errorMessage(e)})` };
+    }
   }
 
   async run(): Promise<TrainResult> {
@@ -133,10 +141,13 @@ export class Trainer {
     let lastYield = performance.now();
     let finish: { reason: DoneEvent['reason']; message: string } | null = null;
 
-    const stepper = await this.createStepper(trainCount);
+    const { stepper, engines, enginesNote } = await this.createStepper(trainCount);
     const layerNames = stepper.layerNames;
     this.setPhase('running');
-    emit({ type: 'started', runId, variant: spec.name, backend, recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed });
+    emit({
+      type: 'started', runId, variant: spec.name, backend, engines, ...(enginesNote ? { enginesNote } : {}),
+      recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed,
+    });
 
     const due = (kind: keyof typeof lastEmit, now: number, force: boolean): boolean => {
       if (!force && (throttle[kind] === Infinity || now - lastEmit[kind] < throttle[kind])) return false;

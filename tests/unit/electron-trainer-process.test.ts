@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ForkOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { WorkerClient } from '../../hosts/worker-link.js';
+import { WASM_THREADS_ENV as ENGINE_WASM_THREADS_ENV } from '../../engine/backends/wasm-threads.js';
 import type { FromWorker, ToWorker } from '../../hosts/worker-link.js';
 import {
   appLayout,
@@ -10,6 +11,7 @@ import {
   TRAINER_SERVICE_NAME,
   trainerEnv,
   utilityWorkerSpawner,
+  WASM_THREADS_ENV,
   type UtilityChild,
   type UtilityForker,
 } from '../../main/trainer-process.js';
@@ -130,6 +132,32 @@ describe('spawnUtilityWorker', () => {
     fresh.reply({ kind: 'result', id: fresh.posted[0]!.id, result: { ok: true, value: { phase: 'idle', runId: null } } });
     await expect(status).resolves.toMatchObject({ ok: true });
     expect(events).toHaveLength(1); // the restart itself is not a crash
+  });
+
+  it('after a trainer dies before its first word, the next one keeps the wasm backend on one thread', async () => {
+    expect(WASM_THREADS_ENV).toBe(ENGINE_WASM_THREADS_ENV);
+    const forker = new FakeForker();
+    const logs: string[] = [];
+    const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: { A: '1' }, log: (l) => logs.push(l) }), () => undefined);
+    client.start();
+    forker.children[0]!.emit('exit', 7); // died while starting its backend
+    await tick();
+    client.restart();
+    expect(forker.children[1]!.options?.env).toEqual({ A: '1', [WASM_THREADS_ENV]: '1' });
+    expect(logs.join('\n')).toMatch(/before it started; the next one keeps the wasm backend on one thread/);
+  });
+
+  it('a trainer that crashes after it has spoken is restarted as it was', async () => {
+    const forker = new FakeForker();
+    const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: { A: '1' } }), () => undefined);
+    client.start();
+    const status = client.invoke('status', {});
+    forker.children[0]!.reply({ kind: 'result', id: 1, result: { ok: true, value: { phase: 'idle', runId: null } } });
+    await status;
+    forker.children[0]!.emit('exit', 139);
+    await tick();
+    client.restart();
+    expect(forker.children[1]!.options?.env).toEqual({ A: '1' });
   });
 
   it('kill() on dispose is not reported as a crash, and nothing is posted after exit', async () => {

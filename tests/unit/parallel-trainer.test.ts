@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../engine/backends/ladder.js';
+import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../engine/models/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
@@ -163,6 +163,34 @@ describe('parallel Trainer (workers: 2)', () => {
     t.model.dispose();
   });
 
+  it('unasked, a run trains on two engines, and says so', async () => {
+    const { t, events } = trainer('modern', { epochs: 1, batchSize: 64 }, { workers: undefined, limit: 256 });
+    await t.run();
+    expect(of(events, 'started')[0]).toMatchObject({ engines: 2 });
+    expect(t.parallelReport.copiesIdentical).toBe(true);
+    expect(liveParallelThreads()).toBe(0);
+    t.model.dispose();
+  });
+
+  it('unasked, a run whose second engine cannot start trains on one and says why', async () => {
+    const saved = process.env[WASM_DIR_ENV];
+    // The second engine loads its own wasm backend, from a folder without the binaries.
+    process.env[WASM_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'no-wasm-'));
+    try {
+      const { t, events } = trainer('modern', { epochs: 1, batchSize: 64 }, { workers: undefined, limit: 128 });
+      const { done } = await t.run();
+      expect(done.reason).toBe('completed');
+      const started = of(events, 'started')[0]!;
+      expect(started.engines).toBe(1);
+      expect(started.enginesNote).toMatch(/one engine: a second could not start \(training thread 1: .*tfjs-backend-wasm-simd\.wasm/);
+      expect(liveParallelThreads()).toBe(0);
+      t.model.dispose();
+    } finally {
+      if (saved === undefined) delete process.env[WASM_DIR_ENV];
+      else process.env[WASM_DIR_ENV] = saved;
+    }
+  });
+
   it('a rank that fails stops the other at the barrier with its message, instead of leaving it waiting', () => {
     const spec = getVariant('modern');
     const recipe = Recipe.parse(spec.recipe);
@@ -175,11 +203,13 @@ describe('parallel Trainer (workers: 2)', () => {
     models.forEach((m) => m.dispose());
   });
 
-  it('tfjs-node keeps one engine unless asked: it already uses every core', () => {
-    expect(trainingWorkers(undefined, 'tensorflow')).toBe(1);
-    expect(trainingWorkers(2, 'tensorflow')).toBe(2);
-    expect(trainingWorkers(2, 'wasm')).toBe(2);
-    expect(trainingWorkers(1, 'wasm')).toBe(1);
+  it('two engines by default where there are two cores; tfjs-node keeps one unless asked (it uses every core)', () => {
+    expect(trainingWorkers(undefined, 'tensorflow', 8)).toBe(1);
+    expect(trainingWorkers(2, 'tensorflow', 8)).toBe(2);
+    expect(trainingWorkers(undefined, 'wasm', 2)).toBe(2);
+    expect(trainingWorkers(undefined, 'cpu', 4)).toBe(2);
+    expect(trainingWorkers(undefined, 'wasm', 1)).toBe(1);
+    expect(trainingWorkers(1, 'wasm', 2)).toBe(1);
   });
 });
 
@@ -196,7 +226,7 @@ describe('lenet-lab train --workers', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-workers-')), 'm');
     const r = await run('train', '--variant', 'modern', '--epochs', '1', '--limit', '256', '--test-limit', '100', '--seed', '3', '--workers', '2', '--out', dir, '--json');
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/2 training threads/);
+    expect(r.err).toMatch(/engines: 2, data-parallel on two cores/);
     const done = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
     expect(done).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm' });
     expect(fs.existsSync(path.join(dir, 'model.json'))).toBe(true);
