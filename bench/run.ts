@@ -431,7 +431,8 @@ async function main(): Promise<void> {
       '',
       `Memory: peak RSS ${fmt(memory.peakRssMb)} MB; live tensors at the end ${memory.numTensors}.`,
     ];
-    writeMarkdownSection(opts.markdown, parallel ? 'bench-workers' : 'bench', lines.join('\n'));
+    // Each mode has its own section: the default (two engines where there are two cores) and --workers 1.
+    writeMarkdownSection(opts.markdown, parallel ? 'bench' : 'bench-one-engine', lines.join('\n'));
     say(`wrote ${opts.markdown}`);
   }
 }

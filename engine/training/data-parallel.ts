@@ -31,7 +31,8 @@ export const Control = {
   Size: 8,
 } as const;
 
-export const Command = { Step: 1, Weights: 2 } as const;
+/** What rank 0 asks of rank 1: a step, its weights (to compare), or the end of the run. */
+export const Command = { Step: 1, Weights: 2, End: 3 } as const;
 
 /** Slots in the numbers block (Float64), before the augmentation draws. */
 export const Numbers = { LearningRate: 0, MaxShift: 1, Draws: 2 } as const;

@@ -16,9 +16,10 @@ import type { BackendName, Recipe } from '../protocol.js';
 import type { VariantSpec } from '../models/variants.js';
 import { getVariant } from '../models/variants.js';
 import { errorMessage } from '../errors.js';
+import { compiledWasmModule } from '../backends/ladder.js';
 import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from './data-parallel.js';
 import { trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
-import type { ToCoordinator, WorkerSetup } from './parallel-worker.js';
+import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
 export const PARALLEL_WORKERS = 2;
 
@@ -37,6 +38,8 @@ export function parallelWorkerUrl(): URL {
   throw new Error(`parallel training needs the compiled worker ${fileURLToPath(built)}: run npm run build:node`);
 }
 
+export interface ParallelReport { workerTensorCounts: number[][]; copiesIdentical: boolean | null; helperTensorsAfterRun?: number }
+
 export interface ParallelStepperOptions {
   /** The training loop's model: rank 0 trains it in place; rank 1 starts from its weights. */
   model: tfl.LayersModel;
@@ -47,28 +50,96 @@ export interface ParallelStepperOptions {
   count: number;
   numClasses: number;
   backend: BackendName;
-  /** Filled in as the run goes: both ranks' tensor counts at each sync(), and whether both copies matched every time. */
-  report?: { workerTensorCounts: number[][]; copiesIdentical: boolean | null };
+  /**
+   * Filled in as the run goes: both ranks' tensor counts at each sync(), whether both copies matched
+   * every time, and rank 1's tensor count once it dropped the run's model.
+   */
+  report?: ParallelReport;
 }
 
-let liveThreads = 0;
-/** Training threads started and not yet exited (0 whenever no parallel run is in progress). */
-export const liveParallelThreads = (): number => liveThreads;
+/**
+ * Rank 1's thread. It outlives a run: the next run on the same backend reuses it, warm (its JIT and
+ * backend ready), instead of starting a thread that runs its first steps at half speed. While idle it
+ * does not keep the process alive.
+ */
+class Helper {
+  private readonly messages: ToCoordinator[] = [];
+  private readonly waiters: ((m: ToCoordinator) => void)[] = [];
+  private gone = false;
+  readonly exited: Promise<void>;
 
-/** Starts rank 1 and resolves once it holds the model (or rejects with why it could not start). */
-function startHelper(setup: WorkerSetup): Promise<{ worker: Worker; exited: Promise<void> }> {
-  const worker = new Worker(parallelWorkerUrl(), { workerData: setup });
-  liveThreads++;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => { liveThreads--; resolve(); }));
-  return new Promise((resolve, reject) => {
-    // Rejects once the thread is gone, so that a failed start leaves no thread behind.
-    const failed = (message: string): void => {
-      void worker.terminate().finally(() => exited.then(() => reject(new Error(`training thread 1: ${message}`))));
-    };
-    worker.once('message', (m: ToCoordinator) => (m.type === 'ready' ? resolve({ worker, exited }) : failed(m.message)));
-    worker.once('error', (e) => failed(errorMessage(e)));
-    void exited.then(() => failed('exited before it was ready'));
-  });
+  constructor(readonly backend: BackendName, readonly worker: Worker) {
+    threads.add(this);
+    this.exited = new Promise((resolve) => worker.once('exit', () => {
+      this.gone = true;
+      threads.delete(this);
+      if (idle === this) idle = null;
+      this.deliver({ type: 'error', message: 'the thread exited' });
+      resolve();
+    }));
+    worker.on('message', (m: ToCoordinator) => this.deliver(m));
+    worker.on('error', (e) => this.deliver({ type: 'error', message: errorMessage(e) }));
+  }
+
+  get alive(): boolean {
+    return !this.gone;
+  }
+
+  private deliver(m: ToCoordinator): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(m);
+    else this.messages.push(m);
+  }
+
+  /** The next message from the thread; an error message becomes a rejection. */
+  async next<T extends ToCoordinator['type']>(type: T): Promise<Extract<ToCoordinator, { type: T }>> {
+    const m = this.messages.shift() ?? await new Promise<ToCoordinator>((resolve) => this.waiters.push(resolve));
+    if (m.type === 'error') throw new Error(`training thread 1: ${m.message}`);
+    if (m.type !== type) throw new Error(`training thread 1 answered '${m.type}', expected '${type}'`);
+    return m as Extract<ToCoordinator, { type: T }>;
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+    await this.exited;
+  }
+}
+
+const threads = new Set<Helper>();
+let idle: Helper | null = null;
+
+/** Rank 1 threads alive (busy in a run or idle, waiting for the next). */
+export const liveParallelThreads = (): number => threads.size;
+/** Rank 1 threads in a run right now (0 whenever no parallel run is in progress). */
+export const busyParallelThreads = (): number => [...threads].filter((t) => t !== idle).length;
+
+/** Ends the idle rank 1 thread, if any (hosts call it when they shut down; tests, to start cold). */
+export async function endParallelThreads(): Promise<void> {
+  const helper = idle;
+  idle = null;
+  await helper?.terminate();
+}
+
+/** A rank 1 thread with `backend` loaded: the idle one if it matches, else a new one. */
+async function takeHelper(backend: BackendName): Promise<Helper> {
+  const reusable = idle;
+  idle = null;
+  if (reusable?.alive && reusable.backend === backend) {
+    reusable.worker.ref();
+    return reusable;
+  }
+  await reusable?.terminate();
+  const wasmModule = backend === 'wasm' ? compiledWasmModule() : undefined;
+  const helper = new Helper(backend, new Worker(parallelWorkerUrl(), {
+    workerData: { backend, ...(wasmModule ? { wasmModule } : {}) } satisfies HelperSetup,
+  }));
+  try {
+    await helper.next('backend');
+  } catch (e) {
+    await helper.terminate(); // a failed start leaves no thread behind
+    throw e;
+  }
+  return helper;
 }
 
 /** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
@@ -79,7 +150,7 @@ export class ParallelStepper implements Stepper {
   private syncedAt = -1;
   private learningRate: number;
 
-  private constructor(private readonly rank: DataParallelRank, private readonly helper: { worker: Worker; exited: Promise<void> },
+  private constructor(private readonly rank: DataParallelRank, private readonly helper: Helper,
     private readonly options: ParallelStepperOptions) {
     this.layerNames = rank.updater.layerNames;
     this.learningRate = options.recipe.learningRate;
@@ -91,10 +162,16 @@ export class ParallelStepper implements Stepper {
     const variables = trainableVariables(model);
     const parameters = variables.reduce((sum, v) => sum + v.size, 0);
     const shared = createSharedBuffers(split, count, parameters, recipe.batchSize);
-    const helper = await startHelper({
-      variant: spec.name, recipe, backend, numClasses, shared,
-      weights: variables.map((v) => Float32Array.from(v.dataSync())),
-    });
+    const helper = await takeHelper(backend);
+    try {
+      helper.worker.postMessage({
+        type: 'run', setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())) },
+      } satisfies ToHelper);
+      await helper.next('ready');
+    } catch (e) {
+      await helper.terminate();
+      throw e;
+    }
     const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared);
     return new ParallelStepper(rank, helper, options);
   }
@@ -156,12 +233,32 @@ export class ParallelStepper implements Stepper {
     this.rank.updater.setLearningRate(learningRate);
   }
 
-  /** Ends rank 1; after this resolves no training thread is left. */
+  /**
+   * Ends the run. Rank 1 drops its model and waits, idle, for the next run; a thread that failed
+   * (or does not answer) is ended instead. After this resolves no training thread is busy.
+   */
   async dispose(): Promise<void> {
-    await this.helper.worker.terminate();
-    await this.helper.exited;
+    const { helper } = this;
+    if (!helper.alive) return;
+    if (Atomics.load(this.rank.control, Control.Failed) === 0) {
+      this.command(Command.End);
+      try {
+        const ended = await Promise.race([helper.next('ended'), new Promise<null>((resolve) => setTimeout(resolve, END_TIMEOUT_MS, null).unref())]);
+        if (ended) {
+          if (this.options.report) this.options.report.helperTensorsAfterRun = ended.tensors;
+          await endParallelThreads(); // at most one idle thread
+          idle = helper;
+          helper.worker.unref();
+          return;
+        }
+      } catch { /* it failed while ending: end it */ }
+    }
+    await helper.terminate();
   }
 }
+
+/** How long a run's end may take before the thread is ended instead of kept. */
+const END_TIMEOUT_MS = 5000;
 
 function bitEqual(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;

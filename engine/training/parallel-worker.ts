@@ -1,8 +1,8 @@
 // Rank 1 of data-parallel training (started by parallel-trainer.ts; Node only). It loads its own tfjs
-// backend through the ladder, builds a copy of the model from rank 0's weights, says it is ready, and
-// then serves commands from the shared control block (data-parallel.ts) without an event loop: it
-// blocks on the sequence number, runs the command, and waits for the next. Rank 0 ends it with
-// Worker.terminate().
+// backend through the ladder once, then serves training runs one after another, so that a second run
+// finds it warm. For each run it builds a copy of the model from rank 0's weights, says it is ready,
+// and serves commands from the shared control block (data-parallel.ts) without an event loop: it
+// blocks on the sequence number, runs the command, and waits for the next, until the End command.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backends/ladder.js';
@@ -11,44 +11,53 @@ import type { BackendName, Recipe, VariantName } from '../protocol.js';
 import { errorMessage } from '../errors.js';
 import { Command, Control, DataParallelRank, Numbers, sharedSplit, type SharedBuffers } from './data-parallel.js';
 
-export interface WorkerSetup {
+export interface HelperSetup {
+  backend: BackendName;
+  /** Rank 0's compiled wasm module: this thread starts with its optimised code. */
+  wasmModule?: WebAssembly.Module;
+}
+
+export interface RunSetup {
   variant: VariantName;
   recipe: Recipe;
-  backend: BackendName;
   numClasses: number;
   shared: SharedBuffers;
   /** Rank 0's initial trainable weights, so both copies start identical. */
   weights: Float32Array[];
 }
 
-/** Only startup talks through messages; every step goes through the shared control block. */
-export type ToCoordinator = { type: 'ready' } | { type: 'error'; message: string };
+export type ToHelper = { type: 'run'; setup: RunSetup };
 
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('parallel-worker.js runs as a worker thread of parallel-trainer.js');
-  const setup = workerData as WorkerSetup;
-  await initBackend(setup.backend);
+/** Only the start and end of a run talk through messages; every step goes through the shared control block. */
+export type ToCoordinator =
+  | { type: 'backend' }
+  | { type: 'ready' }
+  | { type: 'ended'; tensors: number }
+  | { type: 'error'; message: string };
 
+/** One run: blocks this thread until rank 0 sends End (or fails); the model is gone afterwards. */
+function serveRun(setup: RunSetup): void {
   const spec = getVariant(setup.variant);
   const model = spec.build(0);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(setup.weights[i]!, v.shape))));
   const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared);
-  port.postMessage({ type: 'ready' } satisfies ToCoordinator);
+  parentPort!.postMessage({ type: 'ready' } satisfies ToCoordinator);
 
   const { control, numbers } = rank;
   let learningRate = setup.recipe.learningRate;
   let done = 0;
-  for (;;) {
-    const sequence = Atomics.load(control, Control.Sequence);
-    if (sequence === done) {
-      Atomics.wait(control, Control.Sequence, done, 1000);
-      continue;
-    }
-    done = sequence;
-    try {
-      if (Atomics.load(control, Control.Command) === Command.Weights) {
+  try {
+    for (;;) {
+      const sequence = Atomics.load(control, Control.Sequence);
+      if (sequence === done) {
+        Atomics.wait(control, Control.Sequence, done, 1000);
+        continue;
+      }
+      done = sequence;
+      const command = Atomics.load(control, Control.Command);
+      if (command === Command.End) return;
+      if (command === Command.Weights) {
         rank.publishWeights(sequence);
         rank.arrive(sequence);
         continue;
@@ -61,11 +70,29 @@ async function main(): Promise<void> {
       rank.computeHalf(sequence, start, end, draws, maxShift);
       rank.arrive(sequence);
       rank.combine(sequence, false);
-    } catch (e) {
-      rank.fail(errorMessage(e));
-      return;
     }
+  } catch (e) {
+    rank.fail(errorMessage(e));
+    throw e;
+  } finally {
+    model.dispose();
   }
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('parallel-worker.js runs as a worker thread of parallel-trainer.js');
+  const setup = workerData as HelperSetup;
+  await initBackend(setup.backend, setup.wasmModule ? { wasmModule: setup.wasmModule } : {});
+  port.on('message', (message: ToHelper) => {
+    try {
+      serveRun(message.setup);
+      port.postMessage({ type: 'ended', tensors: tf.memory().numTensors } satisfies ToCoordinator);
+    } catch (e) {
+      port.postMessage({ type: 'error', message: errorMessage(e) } satisfies ToCoordinator);
+    }
+  });
+  port.postMessage({ type: 'backend' } satisfies ToCoordinator);
 }
 
 main().catch((e: unknown) => {

@@ -102,7 +102,7 @@ export class Trainer {
   }
 
   /** With `workers: 2`: each worker's live tensor count at every epoch end, and whether both copies ended bit-identical. */
-  readonly parallelReport: { workerTensorCounts: number[][]; copiesIdentical: boolean | null } = { workerTensorCounts: [], copiesIdentical: null };
+  readonly parallelReport: { workerTensorCounts: number[][]; copiesIdentical: boolean | null; helperTensorsAfterRun?: number } = { workerTensorCounts: [], copiesIdentical: null };
 
   private async createStepper(trainCount: number): Promise<{ stepper: Stepper; engines: 1 | 2; enginesNote?: string }> {
     const { spec, recipe, dataset, backend, workers: requested } = this.options;

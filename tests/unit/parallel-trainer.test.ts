@@ -9,7 +9,7 @@ import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../engine/models/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
-import { liveParallelThreads, parallelWorkerUrl } from '../../engine/training/parallel-trainer.js';
+import { busyParallelThreads, endParallelThreads, liveParallelThreads, parallelWorkerUrl } from '../../engine/training/parallel-trainer.js';
 import { DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -59,7 +59,7 @@ describe('parallel Trainer (workers: 2)', () => {
     });
     expect(maxDifference(weightsOf(two.t), weightsOf(one.t))).toBeLessThan(1e-3);
     expect(two.t.parallelReport.copiesIdentical).toBe(true);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
     one.t.model.dispose();
     two.t.model.dispose();
   });
@@ -118,7 +118,7 @@ describe('parallel Trainer (workers: 2)', () => {
     expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
     expect(Number.isFinite(done.testAccuracy)).toBe(true);
     expect(t.parallelReport.copiesIdentical).toBe(true);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
     t.model.dispose();
   });
 
@@ -130,7 +130,7 @@ describe('parallel Trainer (workers: 2)', () => {
     expect(done.message).toMatch(/smaller learning rate/);
     expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
     expect(t.parallelReport.copiesIdentical).toBe(true);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
     t.model.dispose();
   });
 
@@ -150,7 +150,7 @@ describe('parallel Trainer (workers: 2)', () => {
     expect(perThread.every((c) => c.length === 2 && c[0] === perThread[0]![0] && c[1] === perThread[0]![1])).toBe(true);
     t.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
   });
 
   it('fails cleanly, leaving no thread behind, when a thread cannot start its backend', async () => {
@@ -159,7 +159,7 @@ describe('parallel Trainer (workers: 2)', () => {
     await expect(t.run()).rejects.toThrow(/training thread \d: backend 'tensorflow' is not available/);
     expect(of(events, 'started')).toHaveLength(0);
     expect(t.phase).toBe('idle');
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
     t.model.dispose();
   });
 
@@ -168,11 +168,12 @@ describe('parallel Trainer (workers: 2)', () => {
     await t.run();
     expect(of(events, 'started')[0]).toMatchObject({ engines: 2 });
     expect(t.parallelReport.copiesIdentical).toBe(true);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
     t.model.dispose();
   });
 
   it('unasked, a run whose second engine cannot start trains on one and says why', async () => {
+    await endParallelThreads(); // a warm idle thread would be reused
     const saved = process.env[WASM_DIR_ENV];
     // The second engine loads its own wasm backend, from a folder without the binaries.
     process.env[WASM_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'no-wasm-'));
@@ -183,12 +184,33 @@ describe('parallel Trainer (workers: 2)', () => {
       const started = of(events, 'started')[0]!;
       expect(started.engines).toBe(1);
       expect(started.enginesNote).toMatch(/one engine: a second could not start \(training thread 1: .*tfjs-backend-wasm-simd\.wasm/);
-      expect(liveParallelThreads()).toBe(0);
+      expect(busyParallelThreads()).toBe(0);
       t.model.dispose();
     } finally {
       if (saved === undefined) delete process.env[WASM_DIR_ENV];
       else process.env[WASM_DIR_ENV] = saved;
     }
+  });
+
+  it('keeps rank 1 warm between runs: the next run reuses it, and it holds no tensors in between', async () => {
+    await endParallelThreads();
+    expect(liveParallelThreads()).toBe(0);
+    const counts: number[] = [];
+    for (const variant of ['modern', 'seed', 'modern'] as const) {
+      const { t, events } = trainer(variant, { epochs: 1, batchSize: 64 }, { limit: 128 });
+      const { done } = await t.run();
+      expect(done.reason).toBe('completed');
+      expect(of(events, 'started')[0]).toMatchObject({ engines: 2 });
+      expect(liveParallelThreads()).toBe(1); // the same thread, idle again
+      expect(busyParallelThreads()).toBe(0);
+      counts.push(t.parallelReport.helperTensorsAfterRun!);
+      t.model.dispose();
+    }
+    // Whatever the variant, nothing of a run's model stays behind in the thread.
+    expect(counts[1]).toBe(counts[0]);
+    expect(counts[2]).toBe(counts[0]);
+    await endParallelThreads();
+    expect(liveParallelThreads()).toBe(0);
   });
 
   it('a rank that fails stops the other at the barrier with its message, instead of leaving it waiting', () => {
@@ -230,7 +252,7 @@ describe('lenet-lab train --workers', () => {
     const done = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
     expect(done).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm' });
     expect(fs.existsSync(path.join(dir, 'model.json'))).toBe(true);
-    expect(liveParallelThreads()).toBe(0);
+    expect(busyParallelThreads()).toBe(0);
   });
 
   it('rejects a thread count other than 1 or 2', async () => {
