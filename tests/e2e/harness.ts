@@ -165,7 +165,9 @@ export function ellipse(cx: number, cy: number, rx: number, ry: number, count = 
 /** A window-sized PNG of the current view for the README, scrolled to the view's top. */
 /** Closes every toast, so screenshots show the view, not the notifications of the steps before. */
 export async function dismissToasts(page: Page): Promise<void> {
-  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => undefined);
+  // Always the first: each click removes a toast, so a list of the buttons taken up front goes stale.
+  const buttons = page.locator('.toasts button[aria-label="Dismiss"]');
+  for (let i = 0; i < 20 && (await buttons.count()) > 0; i++) await buttons.first().click({ timeout: 2000 }).catch(() => undefined);
 }
 
 export async function saveScreenshot(page: Page, view: string): Promise<string> {

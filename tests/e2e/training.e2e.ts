@@ -74,6 +74,8 @@ describe('training in the browser', () => {
     expect(status).toContain('epoch 1/1');
     expect(status).toContain(`batch ${BATCHES}/${BATCHES}`);
     expect(status).toMatch(/\d[\d,]* img\/s/);
+    // The lab trains on two data-parallel engines on a two-core machine, and says so.
+    expect(status).toMatch(/· wasm on 2 cores$/);
     expect(await page.getByTestId('epoch-table').locator('tbody tr').count()).toBe(1);
 
     // Far above chance (10%) after one short epoch: it learned.
