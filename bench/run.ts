@@ -236,16 +236,18 @@ function measurePredict(spec: VariantSpec, train: DataSplit, runs: number): { p5
  * Images/s of the real Trainer over one epoch of the first `limit` images (the linear-cost
  * check), and how many tensors are left once its model is disposed (0 = nothing leaked).
  */
-async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2) {
-  const recipe: Recipe = { ...spec.recipe, epochs: 1 };
+async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2, epochs = 1) {
+  const recipe: Recipe = { ...spec.recipe, epochs };
   const tensorsBefore = tf.memory().numTensors;
+  const perEpoch: { epoch: number; rssMb: number; tensors: number }[] = [];
   const trainer = new Trainer({
     runId: 'bench', spec, recipe, dataset, limit, testLimit: 500, seed: 1, backend,
-    emit: () => undefined, throttle: { batch: Infinity, weights: Infinity, gradients: Infinity }, workers,
+    emit: (e) => { if (e.type === 'epoch') perEpoch.push({ epoch: e.epoch, rssMb: rssMb(), tensors: tf.memory().numTensors }); },
+    throttle: { batch: Infinity, weights: Infinity, gradients: Infinity }, workers,
   });
   const { done, model } = await trainer.run();
   model.dispose();
-  return { imagesPerSecond: done.imagesPerSecond, tensorsLeft: tf.memory().numTensors - tensorsBefore, rssMb: rssMb() };
+  return { imagesPerSecond: done.imagesPerSecond, tensorsLeft: tf.memory().numTensors - tensorsBefore, rssMb: rssMb(), perEpoch };
 }
 
 // ---- output ------------------------------------------------------------------------
@@ -387,19 +389,31 @@ async function main(): Promise<void> {
   say(table(predictRows));
 
   let scaleTable: string[][] | undefined;
+  let memoryTable: string[][] | undefined;
   if (opts.scaling) {
     say('');
     say(`Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images`);
     const scaleRows: string[][] = [['variant', 'images', 'img/s', 'tensors left', 'RSS MB']];
     for (const name of opts.variants) {
       for (const limit of [6000, 30000, 60000]) {
-        const r = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name, opts.workers);
+        const { perEpoch: _, ...r } = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name, opts.workers);
         emit({ type: 'scaling', variant: name, backend: report.name, workers: opts.workers, images: limit, ...r });
         scaleRows.push([name, String(limit), fmt(r.imagesPerSecond), String(r.tensorsLeft), fmt(r.rssMb)]);
       }
     }
     say(table(scaleRows));
     scaleTable = scaleRows;
+    // Memory over a longer run: the real Trainer, three epochs of 20,000 images.
+    say('');
+    say('Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end');
+    const memoryRows: string[][] = [['variant', 'epoch 1 RSS MB', 'epoch 2 RSS MB', 'epoch 3 RSS MB', 'tensors at epoch ends']];
+    for (const name of opts.variants) {
+      const { perEpoch } = await measureTrainer(VARIANTS[name], dataset, Math.min(20000, dataset.train.count), report.name, opts.workers, 3);
+      emit({ type: 'memory-epochs', variant: name, backend: report.name, perEpoch });
+      memoryRows.push([name, ...perEpoch.map((e) => fmt(e.rssMb)), perEpoch.map((e) => e.tensors).join(' / ')]);
+    }
+    say(table(memoryRows));
+    memoryTable = memoryRows;
   }
 
   const memory = { peakRssMb: peakRssMb(), rssMb: rssMb(), numTensors: tf.memory().numTensors };
@@ -428,6 +442,7 @@ async function main(): Promise<void> {
       '',
       markdownTable(predictRows),
       ...(scaleTable ? ['', `Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
+      ...(memoryTable ? ['', 'Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end.', '', markdownTable(memoryTable)] : []),
       '',
       `Memory: peak RSS ${fmt(memory.peakRssMb)} MB; live tensors at the end ${memory.numTensors}.`,
     ];
