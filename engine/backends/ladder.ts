@@ -104,7 +104,7 @@ async function tryWasm(threads: number): Promise<string> {
       await switchTo('wasm');
       unrefWasmThreads();
       const inUse = wasmThreadsInUse();
-      return `WebAssembly (XNNPACK${simd()}), ${inUse} thread${inUse === 1 ? '' : 's'}, with LeNet Lab's training kernels`;
+      return `WebAssembly (XNNPACK${simd()}, ${inUse} threads per engine), with LeNet Lab's training kernels`;
     } catch (e) {
       // Back to the single-threaded build: a fresh registration, since the failed one is spent.
       threadsUnavailable = ` (threads unavailable: ${errorMessage(e).split('\n')[0]})`;
@@ -119,13 +119,13 @@ async function tryWasm(threads: number): Promise<string> {
     }
   }
   await switchTo('wasm');
-  return `WebAssembly (XNNPACK${simd()}), 1 thread, with LeNet Lab's training kernels${threadsUnavailable}`;
+  return `WebAssembly (XNNPACK${simd()}, 1 thread per engine), with LeNet Lab's training kernels${threadsUnavailable}`;
 }
 
 async function tryCpu(): Promise<string> {
   registerCpuTrainingKernels();
   await switchTo('cpu');
-  return 'plain JavaScript, 1 thread, with LeNet Lab\'s training kernels (the slowest rung)';
+  return 'plain JavaScript (one thread per engine), with LeNet Lab\'s training kernels (the slowest rung)';
 }
 
 const RUNGS: Record<BackendName, (options: BackendOptions) => Promise<string>> = {

@@ -605,37 +605,40 @@ function simdBinary(args: Parameters<KernelFunc>[0]): { backend: BackendWasm; a:
 }
 
 /**
- * Add, for the bias case (x[…, C] + b[C]): the backend's broadcasting loop is ~20× slower
- * than copying x and adding b tiled to a SIMD-friendly width. Everything else goes to the
- * backend's own Add.
+ * x[…, C] (op) v[C] for Add (a bias) and Multiply (per-channel coefficients): the backend's
+ * broadcasting loop is ~20× slower than copying x and applying v tiled to a SIMD-friendly width.
+ * Returns null for anything else (then the backend's own kernel runs).
  */
-const addKernel: KernelFunc = (args) => {
+function channelVectorOp(args: Parameters<KernelFunc>[0], op: 'add' | 'mul'): TensorInfo | null {
   const inputs = simdBinary(args);
-  if (!inputs) return wasmAdd(args);
+  if (!inputs) return null;
   const { backend, a, b, simd } = inputs;
-  let full: TensorInfo, bias: TensorInfo;
-  if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; bias = b; }
-  else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; bias = a; }
-  else return wasmAdd(args);
+  let full: TensorInfo, vector: TensorInfo;
+  if (a.shape.length >= b.shape.length && isLastAxisVector(b.shape, a.shape)) { full = a; vector = b; }
+  else if (b.shape.length > a.shape.length && isLastAxisVector(a.shape, b.shape)) { full = b; vector = a; }
+  else return null;
   const total = full.shape.reduce((x, y) => x * y, 1);
   const c = full.shape[full.shape.length - 1]!;
-  if (total < 64 || c > 4096) return wasmAdd(args);
+  if (total < 64 || c > 4096) return null;
   const out = allocate(backend, [...full.shape]);
-  const { t: pattern, length } = tiled(backend, heap(backend, bias).slice(0, c));
+  const { t: pattern, length } = tiled(backend, heap(backend, vector).slice(0, c));
   simd.strided('copy', address(backend, out), address(backend, full), [1, 1, 1], [0, 0, 0], [0, 0, 0], total);
   const whole = Math.floor(total / length);
-  simd.strided('add', address(backend, out), address(backend, pattern), [1, 1, whole], [0, 0, length], [0, 0, 0], length);
+  simd.strided(op, address(backend, out), address(backend, pattern), [1, 1, whole], [0, 0, length], [0, 0, 0], length);
   const rest = total - whole * length; // a multiple of c
-  if (rest > 0) simd.strided('add', address(backend, out) + 4 * whole * length, address(backend, pattern), [1, 1, 1], [0, 0, 0], [0, 0, 0], rest);
+  if (rest > 0) simd.strided(op, address(backend, out) + 4 * whole * length, address(backend, pattern), [1, 1, 1], [0, 0, 0], [0, 0, 0], rest);
   release(backend, pattern);
   return out;
-};
+}
+
+const addKernel: KernelFunc = (args) => channelVectorOp(args, 'add') ?? wasmAdd(args);
 
 let wasmMultiply: KernelFunc;
 
 /**
  * A tensor times a scalar (LeNet-5's scaled tanh and its gradient, the RBF temperature) as one SIMD
- * pass; the backend's own kernel walks its general broadcasting loop for it. Anything else goes there.
+ * pass, or times a per-channel vector (its trainable subsampling) as channelVectorOp; the backend's own
+ * kernel walks its general broadcasting loop for both. Anything else goes there.
  */
 const multiplyKernel: KernelFunc = (args) => {
   const inputs = simdBinary(args);
@@ -645,7 +648,7 @@ const multiplyKernel: KernelFunc = (args) => {
   // The scalar may have any rank up to the tensor's (its ones broadcast away); a higher rank changes the output shape.
   const [full, scalar] = count(b) === 1 && b.shape.length <= a.shape.length ? [a, b]
     : count(a) === 1 && a.shape.length <= b.shape.length ? [b, a] : [null, null];
-  if (!full || !scalar) return wasmMultiply(args);
+  if (!full || !scalar) return channelVectorOp(args, 'mul') ?? wasmMultiply(args);
   const total = count(full);
   const out = allocate(backend, [...full.shape]);
   simd.strided('scale', address(backend, out), address(backend, full), [1, 1, 1], [0, 0, 0], [0, 0, 0], total, heap(backend, scalar)[0]!);

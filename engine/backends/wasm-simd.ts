@@ -142,11 +142,11 @@ const V128_NOT = 0x4d, V128_AND = 0x4e, V128_ANDNOT = 0x4f, V128_OR = 0x50;
 const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
 
 /** The element operations of the strided loops. */
-export type StridedOp = 'copy' | 'add' | 'scale' | 'addScaled';
+export type StridedOp = 'copy' | 'add' | 'mul' | 'scale' | 'addScaled';
 
 /**
  * strided_<op>(dst, src, n0, n1, n2, d0, d1, d2, s0, s1, s2, len, k): for every (i0, i1, i2),
- * a run of `len` floats: dst[D + j] (op)= src[S + j] with D = i0·d0 + i1·d1 + i2·d2 and
+ * a run of `len` floats: dst[D + j] (op)= src[S + j] ('mul': dst ·= src) with D = i0·d0 + i1·d1 + i2·d2 and
  * S likewise (all in floats; dst and src are byte offsets). k is the scale of 'scale'/'addScaled'.
  * Runs go 4 floats at a time, then one by one.
  */
@@ -164,18 +164,20 @@ function stridedFn(op: StridedOp): Fn {
   const scalar = (): void => {
     // *pd (op)= *ps
     f.get(pd);
-    if (op === 'add' || op === 'addScaled') f.get(pd).f32Load();
+    if (op === 'add' || op === 'addScaled' || op === 'mul') f.get(pd).f32Load();
     f.get(ps).f32Load();
     if (op === 'scale' || op === 'addScaled') f.get(k).op(F32_MUL);
     if (op === 'add' || op === 'addScaled') f.op(F32_ADD);
+    if (op === 'mul') f.op(F32_MUL);
     f.f32Store();
   };
   const vector = (): void => {
     f.get(pd);
-    if (op === 'add' || op === 'addScaled') f.get(pd).v128Load();
+    if (op === 'add' || op === 'addScaled' || op === 'mul') f.get(pd).v128Load();
     f.get(ps).v128Load();
     if (op === 'scale' || op === 'addScaled') f.get(kv).simd(F32X4_MUL);
     if (op === 'add' || op === 'addScaled') f.simd(F32X4_ADD);
+    if (op === 'mul') f.simd(F32X4_MUL);
     f.v128Store();
   };
   f.get(dst).set(p0d).get(src).set(p0s);
@@ -502,7 +504,7 @@ type Exported = Record<string, (...args: number[]) => void>;
  * WebAssembly SIMD is unavailable; callers then use their JavaScript loops.
  */
 export function createSimdLoops(memory: WebAssembly.Memory): SimdLoops | null {
-  const ops: StridedOp[] = ['copy', 'add', 'scale', 'addScaled'];
+  const ops: StridedOp[] = ['copy', 'add', 'mul', 'scale', 'addScaled'];
   let exports: Exported;
   try {
     const bytes = assemble([...ops.map(stridedFn), maxPoolGrad2x2Fn(), tanhFinishFn(TANH_SERIES_LIMIT)], memory);

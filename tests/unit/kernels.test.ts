@@ -318,7 +318,10 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Multiply
     ['odd length (a scalar tail after the vectors)', [3, 7], []],
     ['scalar times scalar', [], [1]],
     ['same shapes', [B, 14, 14, 6], [B, 14, 14, 6]],
-    ['channel vector', [B, 14, 14, 6], [6]],
+    ['channel vector (trainable subsampling)', [B, 14, 14, 6], [6]],
+    ['[1,1,1,C] channel vector first', [1, 1, 1, 16], [B, 5, 5, 16]],
+    ['channel vector of 5 (pattern tiled to 20, a tail after it)', [3, 7, 5], [5]],
+    ['channel vector, too small for the SIMD path', [2, 3], [3]],
   ];
   for (const [name, a, b] of shapes) {
     it(name, async () => {

@@ -92,8 +92,8 @@ describe('the threaded wasm backend, started for real', () => {
   it('runs XNNPACK on 2 threads, trains as one thread does, and exits on its own', () => {
     const threaded = run('2');
     const single = run('1');
-    expect(threaded.note).toMatch(/, 2 threads,/);
-    expect(single.note).toMatch(/, 1 thread,/);
+    expect(threaded.note).toMatch(/, 2 threads per engine\)/);
+    expect(single.note).toMatch(/, 1 thread per engine\)/);
     expect(threaded.losses).toHaveLength(10);
     threaded.losses.forEach((loss, i) => expect(loss).toBeCloseTo(single.losses[i]!, 3));
     expect(threaded.losses[9]!).toBeLessThan(threaded.losses[0]!);
