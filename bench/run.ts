@@ -323,7 +323,8 @@ async function main(): Promise<void> {
   }
   say('');
 
-  const parallel = opts.workers === 2;
+  // tfjs-node uses every core itself (and does not run in a second worker thread): one engine there.
+  const parallel = opts.workers === 2 && report.name !== 'tensorflow';
   const rows: string[][] = [[
     'variant', 'batch', 'optimizer', `tfjs img/s (${engineThreads})`, ...(parallel ? ['data-parallel img/s', 'speed-up'] : []),
     'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'tensors before→after',
@@ -392,12 +393,12 @@ async function main(): Promise<void> {
   let memoryTable: string[][] | undefined;
   if (opts.scaling) {
     say('');
-    say(`Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images`);
+    say(`Scaling: the real Trainer${parallel ? ', data-parallel' : ''}, one epoch over the first N training images`);
     const scaleRows: string[][] = [['variant', 'images', 'img/s', 'tensors left', 'RSS MB']];
     for (const name of opts.variants) {
       for (const limit of [6000, 30000, 60000]) {
-        const { perEpoch: _, ...r } = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name, opts.workers);
-        emit({ type: 'scaling', variant: name, backend: report.name, workers: opts.workers, images: limit, ...r });
+        const { perEpoch: _, ...r } = await measureTrainer(VARIANTS[name], dataset, Math.min(limit, dataset.train.count), report.name, parallel ? 2 : 1);
+        emit({ type: 'scaling', variant: name, backend: report.name, workers: parallel ? 2 : 1, images: limit, ...r });
         scaleRows.push([name, String(limit), fmt(r.imagesPerSecond), String(r.tensorsLeft), fmt(r.rssMb)]);
       }
     }
@@ -408,7 +409,7 @@ async function main(): Promise<void> {
     say('Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end');
     const memoryRows: string[][] = [['variant', 'epoch 1 RSS MB', 'epoch 2 RSS MB', 'epoch 3 RSS MB', 'tensors at epoch ends']];
     for (const name of opts.variants) {
-      const { perEpoch } = await measureTrainer(VARIANTS[name], dataset, Math.min(20000, dataset.train.count), report.name, opts.workers, 3);
+      const { perEpoch } = await measureTrainer(VARIANTS[name], dataset, Math.min(20000, dataset.train.count), report.name, parallel ? 2 : 1, 3);
       emit({ type: 'memory-epochs', variant: name, backend: report.name, perEpoch });
       memoryRows.push([name, ...perEpoch.map((e) => fmt(e.rssMb)), perEpoch.map((e) => e.tensors).join(' / ')]);
     }
@@ -441,7 +442,7 @@ async function main(): Promise<void> {
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map).',
       '',
       markdownTable(predictRows),
-      ...(scaleTable ? ['', `Scaling: the real Trainer${opts.workers === 2 ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
+      ...(scaleTable ? ['', `Scaling: the real Trainer${parallel ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       ...(memoryTable ? ['', 'Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end.', '', markdownTable(memoryTable)] : []),
       '',
       `Memory: peak RSS ${fmt(memory.peakRssMb)} MB; live tensors at the end ${memory.numTensors}.`,

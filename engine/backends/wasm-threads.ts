@@ -4,13 +4,12 @@
 // but never uses it there, for three reasons this module works around while the backend starts:
 //  - its feature check answers "no threads" whenever it runs in Node: the flag is set here instead;
 //  - it hands the pthread worker script and the main script over as Blob URLs, which Node's Worker
-//    cannot load: both are written to files once (per tfjs version, atomically) and the Blob URLs
-//    are mapped to them;
+//    cannot load: both are written to files, in a folder private to this process (mkdtemp, 0700: on
+//    a shared lab machine nobody else can swap the code we run), removed when the process exits;
 //  - it caps XNNPACK's pool at half the logical cores (1 on a 2-core machine, assuming
 //    hyper-threading): the core count it reads is doubled so that the cap is the count asked for.
 // The patches of URL.createObjectURL and os.cpus last only as long as the backend's start.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,30 +31,25 @@ export function wantedWasmThreads(): number {
   return Number.isInteger(override) && override >= 1 ? Math.min(override, 8) : 1;
 }
 
-/** Writes `content` to `file` unless it is already there (temp file, then rename). */
-function ensureFile(file: string, content: string): void {
-  if (existsSync(file) && readFileSync(file, 'utf8') === content) return;
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content);
-  renameSync(temp, file);
-}
+let scripts: { main: string; worker: string } | undefined;
 
-/** The two scripts the threaded build's pthreads load, as files (CommonJS, in a folder of their own). */
+/** The two scripts the threaded build's pthreads load, as CommonJS files (written once per process). */
 function writeThreadScripts(): { main: string; worker: string } {
+  if (scripts && existsSync(scripts.main) && existsSync(scripts.worker)) return scripts;
   const factory = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js') as (...a: unknown[]) => unknown;
   const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
   const mainScript = `var WasmBackendModuleThreadedSimd = ${factory.toString()}\n`;
   // The worker source is a template literal whose "\n" escapes became newlines (tfjs escapes them back the same way).
   const workerBody = wasmWorkerContents.replace(/\n/g, '\\n');
-  const digest = createHash('sha256').update(mainScript).update(workerBody).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), `lenet-lab-wasm-threads-${digest}`);
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lenet-lab-wasm-threads-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const main = path.join(dir, 'main.cjs');
   const worker = path.join(dir, 'worker.cjs');
-  ensureFile(main, mainScript);
+  writeFileSync(main, mainScript, { mode: 0o600 });
   // The worker turns the main script's Blob (posted to it) into a URL too: map that to the file as well.
-  ensureFile(worker, `URL.createObjectURL = () => ${JSON.stringify(main)};\n${workerBody}`);
-  return { main, worker };
+  writeFileSync(worker, `URL.createObjectURL = () => ${JSON.stringify(main)};\n${workerBody}`, { mode: 0o600 });
+  scripts = { main, worker };
+  return scripts;
 }
 
 /**

@@ -21,7 +21,9 @@ describe('prepareWasmThreads', () => {
     try {
       const worker = URL.createObjectURL(new Blob(['x'], { type: 'application/javascript' }));
       const main = URL.createObjectURL(new Blob(['y'], { type: 'text/javascript' }));
-      expect(worker).toMatch(/lenet-lab-wasm-threads-[0-9a-f]{16}[\\/]worker\.cjs$/);
+      expect(worker).toMatch(/lenet-lab-wasm-threads-[^\\/]+[\\/]worker\.cjs$/);
+      // A folder only this user can enter: on a shared machine nobody can swap the code the threads run.
+      if (process.platform !== 'win32') expect(fs.statSync(path.dirname(worker)).mode & 0o077).toBe(0);
       expect(main).toMatch(/main\.cjs$/);
       // The worker script maps the main script's Blob to its file, then runs Emscripten's worker code.
       const workerSource = fs.readFileSync(worker, 'utf8');
@@ -41,7 +43,7 @@ describe('prepareWasmThreads', () => {
     expect(os.cpus().length).toBe(cpus().length);
   });
 
-  it('writes each script once: a second preparation finds them in place', () => {
+  it('writes the scripts once per process: a second preparation finds them in place', () => {
     const undo = prepareWasmThreads(2);
     const file = URL.createObjectURL(new Blob([''], { type: 'application/javascript' }));
     undo();
