@@ -14,7 +14,8 @@ import { getVariant } from '../engine/models/variants.js';
 import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../engine/protocol.js';
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate } from '../engine/training/evaluate.js';
-import { Trainer } from '../engine/training/trainer.js';
+import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
+import { availableCores } from '../engine/training/parallel-trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -221,6 +222,7 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
   }
   const info = {
     lenetLab: appVersion(), node: process.versions.node, tfjs: tf.version_core, backend: report.name, backendNote: report.note,
+    trainingEngines: trainingWorkers(undefined, report.name, availableCores()),
     ladder: report.attempts, mnist: dataset, models: builtinModelsDir(assetsDir()),
   };
   if (flags.json) {
@@ -229,6 +231,7 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
   }
   io.out(`lenet-lab ${info.lenetLab} · node ${info.node} · tfjs ${info.tfjs}`);
   io.out(`backend: ${report.name} — ${report.note}`);
+  io.out(info.trainingEngines === 2 ? 'training: 2 engines, data-parallel on two cores (--workers 1 for one)' : 'training: 1 engine');
   for (const attempt of report.attempts) io.out(`  ${attempt.ok ? '✓' : '✗'} ${attempt.name}${attempt.reason ? `: ${attempt.reason}` : ''}`);
   io.out('error' in dataset ? `MNIST: unavailable: ${dataset.error}` : `MNIST: ${dataset.dir} (${dataset.train} train, ${dataset.test} test)`);
   io.out(`pretrained models: ${info.models}`);

@@ -113,7 +113,7 @@ export const liveParallelThreads = (): number => threads.size;
 /** Rank 1 threads in a run right now (0 whenever no parallel run is in progress). */
 export const busyParallelThreads = (): number => [...threads].filter((t) => t !== idle).length;
 
-/** Ends the idle rank 1 thread, if any (hosts call it when they shut down; tests, to start cold). */
+/** Ends the idle rank 1 thread, if any (an idle one never keeps the process alive; tests end it to start cold). */
 export async function endParallelThreads(): Promise<void> {
   const helper = idle;
   idle = null;

@@ -142,6 +142,11 @@ describe('lenet-lab CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out.join('\n')).toMatch(/backend: wasm/);
     expect(r.out.join('\n')).toMatch(/tensorflow/);
+    // How training will use the cores: two engines wherever there are two.
+    const engines = os.availableParallelism() >= 2 ? 2 : 1;
+    expect(r.out.join('\n')).toContain(engines === 2 ? 'training: 2 engines, data-parallel on two cores' : 'training: 1 engine');
+    const json = JSON.parse((await run('info', '--json')).out.at(-1)!) as { trainingEngines: number };
+    expect(json.trainingEngines).toBe(engines);
   });
 
   it('the installed bin exits 2 without a stack trace', async () => {
