@@ -43,8 +43,8 @@ type HeaderField = (typeof Header)[keyof typeof Header];
 
 /** How long one wait lasts before looking at the failure flag again. */
 const POLL_MS = 200;
-/** How long a rank waits at the barrier before it gives the other up (a half-step takes well under a second, even on the cpu backend). */
-const SILENCE_MS = 30_000;
+/** How long a rank waits at the barrier before it gives the other up (a half-step takes well under a second, even on the cpu backend; a machine deep in swap may need far longer). */
+const SILENCE_MS = 60_000;
 
 /** Everything the two ranks share: the training images, the epoch's order and the per-step exchange. */
 export interface SharedBuffers {
