@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
@@ -38,6 +37,7 @@ const of = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) =>
 const maxDifference = (a: Float32Array[], b: Float32Array[]): number =>
   Math.max(...a.map((w, i) => Math.max(...w.map((v, j) => Math.abs(v - b[i]![j]!)))));
 
+// Stop, pause, divergence, events and tensor counts run on both engine counts in trainer.test.ts.
 describe('parallel Trainer (workers: 2)', () => {
   it('is the same run as one worker: loss curve, accuracy and weights, with shifts, an odd last batch and two epochs', async () => {
     // 517 images in batches of 64: the last batch has 5 images, split 3 + 2.
@@ -74,83 +74,6 @@ describe('parallel Trainer (workers: 2)', () => {
     expect(two.t.parallelReport.copiesIdentical).toBe(true);
     one.t.model.dispose();
     two.t.model.dispose();
-  });
-
-  it('reports every kind of event and is reproducible with the same seed across a long pause', async () => {
-    const a = trainer('modern', { epochs: 1, batchSize: 64 }, { throttle: { batch: 0, gradients: 0, weights: 0 } });
-    await a.t.run();
-    const b = trainer('modern', { epochs: 1, batchSize: 64 }, {
-      throttle: { batch: 0 },
-      emit: (e) => {
-        b.events.push(e);
-        if (e.type === 'batch' && e.batch === 3) {
-          b.t.pause();
-          setTimeout(() => b.t.resume(), 300);
-        }
-      },
-    });
-    const result = await b.t.run();
-    expect(result.done.reason).toBe('completed');
-    expect(of(b.events, 'state').map((e) => e.phase)).toEqual(['running', 'paused', 'running', 'idle']);
-    expect(weightsOf(b.t)).toEqual(weightsOf(a.t));
-    expect(of(a.events, 'started')[0]).toMatchObject({ backend: 'wasm', trainCount: 512, batchesPerEpoch: 8 });
-    expect(of(a.events, 'gradients')[0]!.norms.map((n) => n.layer)).toEqual(expect.arrayContaining(['C1', 'C3', 'F6']));
-    expect(of(a.events, 'gradients').every((g) => g.norms.every((n) => Number.isFinite(n.norm) && n.norm > 0))).toBe(true);
-    expect(of(a.events, 'weights').length).toBeGreaterThan(1);
-    expect(of(a.events, 'epoch')).toHaveLength(1);
-    expect(of(a.events, 'done')[0]!.imagesPerSecond).toBeGreaterThan(0);
-    a.t.model.dispose();
-    b.t.model.dispose();
-  });
-
-  it('stops mid-epoch with the weights of the last finished batch, and leaves no thread running', async () => {
-    const { t, events } = trainer('modern', { epochs: 2, batchSize: 32 }, {
-      throttle: { batch: 0 },
-      emit: (e) => {
-        events.push(e);
-        if (e.type === 'batch' && e.batch === 5) t.stop();
-      },
-    });
-    const { done } = await t.run();
-    expect(done.reason).toBe('stopped');
-    expect(done.message).toMatch(/epoch 1, batch 5 of 16/);
-    expect(of(events, 'epoch')).toHaveLength(0);
-    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
-    expect(Number.isFinite(done.testAccuracy)).toBe(true);
-    expect(t.parallelReport.copiesIdentical).toBe(true);
-    expect(busyParallelThreads()).toBe(0);
-    t.model.dispose();
-  });
-
-  it('stops on divergence with the message of one worker and keeps the last good weights', async () => {
-    const { t } = trainer('modern', { optimizer: 'sgd', learningRate: 100, momentum: 0.9, epochs: 2, batchSize: 32 });
-    const { done } = await t.run();
-    expect(done.reason).toBe('diverged');
-    expect(done.message).toMatch(/diverged at epoch \d+, batch \d+/);
-    expect(done.message).toMatch(/smaller learning rate/);
-    expect(weightsOf(t).every((w) => w.every(Number.isFinite))).toBe(true);
-    expect(t.parallelReport.copiesIdentical).toBe(true);
-    expect(busyParallelThreads()).toBe(0);
-    t.model.dispose();
-  });
-
-  it('keeps the tensor count flat across epochs, here and in both threads', async () => {
-    const counts: number[] = [];
-    const before = tf.memory().numTensors;
-    const { t } = trainer('lenet5', { epochs: 3, batchSize: 64 }, {
-      limit: 256, testLimit: 200, throttle: { weights: Infinity },
-      emit: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
-    });
-    await t.run();
-    expect(counts).toHaveLength(3);
-    expect(counts[2]).toBe(counts[1]);
-    expect(counts[1]).toBe(counts[0]);
-    const perThread = t.parallelReport.workerTensorCounts;
-    expect(perThread).toHaveLength(3);
-    expect(perThread.every((c) => c.length === 2 && c[0] === perThread[0]![0] && c[1] === perThread[0]![1])).toBe(true);
-    t.model.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    expect(busyParallelThreads()).toBe(0);
   });
 
   it('fails cleanly, leaving no thread behind, when a thread cannot start its backend', async () => {
