@@ -485,13 +485,17 @@ const tanhKernel: KernelFunc = (args) => {
 
 // ---- pooling gradients -------------------------------------------------------------
 
-const maxPoolGradKernel: KernelFunc = (args) => {
+/** What both pooling gradients start from: their inputs, window geometry, a fresh dx and the SIMD loops. */
+function poolGradParts(args: Parameters<KernelFunc>[0], kernelName: 'MaxPoolGrad' | 'AvgPoolGrad') {
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
   const x = args.inputs['input'] as TensorInfo;
-  const g = poolGradGeometry('MaxPoolGrad', x.shape as Shape4, args.attrs);
-  const dx = allocate(backend, [...x.shape]);
-  const simd = simdFor(backend);
+  const g = poolGradGeometry(kernelName, x.shape as Shape4, args.attrs);
+  return { backend, dy, x, g, dx: allocate(backend, [...x.shape]), simd: simdFor(backend) };
+}
+
+const maxPoolGradKernel: KernelFunc = (args) => {
+  const { backend, dy, x, g, dx, simd } = poolGradParts(args, 'MaxPoolGrad');
   if (simd && g.inChannels >= 4 && g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 &&
     tapsInside(g)) {
     heap(backend, dx).fill(0);
@@ -504,12 +508,7 @@ const maxPoolGradKernel: KernelFunc = (args) => {
 };
 
 const avgPoolGradKernel: KernelFunc = (args) => {
-  const backend = backendOf(args);
-  const dy = args.inputs['dy'] as TensorInfo;
-  const x = args.inputs['input'] as TensorInfo;
-  const g = poolGradGeometry('AvgPoolGrad', x.shape as Shape4, args.attrs);
-  const dx = allocate(backend, [...x.shape]);
-  const simd = simdFor(backend);
+  const { backend, dy, g, dx, simd } = poolGradParts(args, 'AvgPoolGrad');
   if (simd && tapsInside(g)) {
     // Each filter tap adds dy / (filterHeight·filterWidth) onto its strided view of dx.
     heap(backend, dx).fill(0);

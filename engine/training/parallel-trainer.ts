@@ -21,8 +21,6 @@ import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from
 import { trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
-export const PARALLEL_WORKERS = 2;
-
 /** Cores this process may use. */
 export const availableCores = (): number => os.availableParallelism?.() ?? os.cpus().length;
 

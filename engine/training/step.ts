@@ -176,8 +176,6 @@ export class ModelUpdater {
   setLearningRate(learningRate: number): void {
     this.optimizer.learningRate = learningRate;
   }
-
-  dispose(): void { /* the optimizer's state is plain arrays */ }
 }
 
 /**
@@ -226,6 +224,6 @@ export class LocalStepper implements Stepper {
   }
 
   dispose(): void {
-    this.updater.dispose();
+    // Nothing to free: the optimizer's state is plain arrays and the model is the caller's.
   }
 }

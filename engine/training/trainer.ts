@@ -9,6 +9,7 @@ import { modelToWire } from '../models/wire.js';
 import { seededRandom, shuffledIndices } from './batches.js';
 import { evaluate } from './evaluate.js';
 import { LocalStepper, type Stepper } from './step.js';
+import type { ParallelReport } from './parallel-trainer.js';
 import { errorMessage } from '../errors.js';
 
 export { DivergenceWatch } from './step.js';
@@ -101,14 +102,13 @@ export class Trainer {
     this.options.emit({ type: 'state', runId: this.options.runId, phase });
   }
 
-  /** With `workers: 2`: each worker's live tensor count at every epoch end, and whether both copies ended bit-identical. */
-  readonly parallelReport: { workerTensorCounts: number[][]; copiesIdentical: boolean | null; helperTensorsAfterRun?: number } = { workerTensorCounts: [], copiesIdentical: null };
+  /** With two engines: both ranks' live tensor counts at every sync, whether the copies matched each time, and rank 1's count after the run. */
+  readonly parallelReport: ParallelReport = { workerTensorCounts: [], copiesIdentical: null };
 
   private async createStepper(trainCount: number): Promise<{ stepper: Stepper; engines: 1 | 2; enginesNote?: string }> {
     const { spec, recipe, dataset, backend, workers: requested } = this.options;
     const local = (): Stepper => new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
-    if (requested === 1 || (requested === undefined && backend === 'tensorflow')) return { stepper: local(), engines: 1 };
-    // Node only (worker_threads): loaded on demand so browser bundles of the engine never see it.
+    // Node only (worker_threads, os): loaded on demand so browser bundles of the engine never see it.
     const { ParallelStepper, availableCores } = await import('./parallel-trainer.js');
     if (trainingWorkers(requested, backend, availableCores()) === 1) return { stepper: local(), engines: 1 };
     try {
