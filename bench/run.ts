@@ -23,15 +23,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { wasmThreadsInUse } from '../engine/backends/wasm-threads.js';
 import { loadDataset, mnistDir, type Dataset, type DataSplit } from '../engine/data/dataset.js';
-import { createPredictor } from '../engine/inference/predict.js';
-import { LENET5_C3_CONNECTIONS } from '../engine/models/layers.js';
-import { VARIANTS, type VariantSpec } from '../engine/models/variants.js';
-import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../engine/protocol.js';
+import { createPredictor } from '../common/network/predict.js';
+import { LENET5_C3_CONNECTIONS } from '../common/network/layers.js';
+import { VARIANTS, type VariantSpec } from '../common/network/variants.js';
+import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../common/protocol.js';
 import { rangeIndices } from '../engine/training/batches.js';
 import { ParallelStepper } from '../engine/training/parallel-trainer.js';
 import { LocalStepper, type Stepper } from '../engine/training/step.js';
 import { Trainer } from '../engine/training/trainer.js';
-import { errorMessage, isUserError } from '../engine/errors.js';
+import { errorMessage, isUserError } from '../common/errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The source folder's torch script, whether we run from bench/ or from the compiled dist/bench/. */

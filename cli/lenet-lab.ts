@@ -1,8 +1,8 @@
 // `lenet-lab`: train, evaluate and query LeNet-5 from a terminal.
 // User errors (bad flags, missing or corrupt files) exit 2 with one line, no stack.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { errorMessage, isUserError } from '../engine/errors.js';
-import { BACKEND_NAMES, VARIANT_NAMES } from '../engine/protocol.js';
+import { errorMessage, isUserError } from '../common/errors.js';
+import { BACKEND_NAMES, VARIANT_NAMES } from '../common/protocol.js';
 import { appVersion } from '../hosts/app-paths.js';
 import { evalCommand, infoCommand, predictCommand, trainCommand, type Io } from './commands.js';
 

@@ -18,7 +18,7 @@ import {
   type BridgeFrame,
   type EventName,
   type LabError,
-} from '../preload/contract.js';
+} from '../common/contract.js';
 import { createHostHandler } from './host-handler.js';
 import { WorkerClient, type SpawnWorker } from './worker-link.js';
 

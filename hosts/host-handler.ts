@@ -1,7 +1,7 @@
 // The one dispatch every host uses for renderer requests: validate against the
 // contract, answer host-level channels here, forward the rest to the worker.
 // It never throws: every failure becomes { ok: false, error }.
-import { parseRequest, invokeChannels, type InvokeName, type ModelSummary, type Result } from '../preload/contract.js';
+import { parseRequest, invokeChannels, type InvokeName, type ModelSummary, type Result } from '../common/contract.js';
 import type { WorkerClient } from './worker-link.js';
 
 export interface HostCapabilities {

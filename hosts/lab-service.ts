@@ -7,15 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../engine/data/dataset.js';
-import { UserError, errorMessage, isUserError } from '../engine/errors.js';
+import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { loadModel, readModelMeta, saveModel, type ModelMeta } from '../engine/io/model-store.js';
-import { getVariant } from '../engine/models/variants.js';
-import { encodeBase64, modelToWire } from '../engine/models/wire.js';
-import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../engine/protocol.js';
+import { getVariant } from '../common/network/variants.js';
+import { encodeBase64, modelToWire } from '../common/network/wire.js';
+import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/protocol.js';
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
-import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../preload/contract.js';
+import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../common/contract.js';
 import { historyToCsv } from './history-csv.js';
 
 export interface LabServiceOptions {

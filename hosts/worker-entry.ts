@@ -3,7 +3,7 @@
 // (process.send). A native crash here cannot take the window down.
 import os from 'node:os';
 import path from 'node:path';
-import { errorMessage } from '../engine/errors.js';
+import { errorMessage } from '../common/errors.js';
 import type { FromWorker, ToWorker } from './worker-link.js';
 import { appVersion, assetsDir } from './app-paths.js';
 import { createLabService } from './lab-service.js';

@@ -1,7 +1,7 @@
 // The link between a host (Electron main, the browser-mode server) and the lab
 // worker process that owns the engine. The host decides how the worker is
 // spawned (utilityProcess, child_process.fork); everything else is shared here.
-import type { EventName, InvokeName, LabError, ResponseOf, Result } from '../preload/contract.js';
+import type { EventName, InvokeName, LabError, ResponseOf, Result } from '../common/contract.js';
 
 export type ToWorker = { kind: 'invoke'; id: number; name: InvokeName; request: unknown };
 export type FromWorker =

@@ -1,7 +1,7 @@
 // The About box's text, built from the lab worker's info and the runtime's
 // versions. Its one link (the 1998 paper) is the only URL the app ever hands
 // to the OS browser, through openExternalSafely.
-import type { LabInfo } from '../preload/contract.js';
+import type { LabInfo } from '../common/contract.js';
 
 export const PAPER_URL = 'https://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf';
 

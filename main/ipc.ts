@@ -11,7 +11,7 @@ import {
   type EventName,
   type InvokeName,
   type Result,
-} from '../preload/contract.js';
+} from '../common/contract.js';
 import type { HostHandler } from '../hosts/host-handler.js';
 import type { EmitEvent } from '../hosts/worker-link.js';
 import { checkSender, type SenderCheck } from './security.js';

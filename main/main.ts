@@ -18,7 +18,7 @@ import {
   type MessageBoxOptions,
   type OpenDialogOptions,
 } from 'electron';
-import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../preload/contract.js';
+import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../common/contract.js';
 import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';

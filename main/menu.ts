@@ -2,7 +2,7 @@
 // actions to call, so its shape (shortcuts, dev-only items) is tested without
 // Electron. main.ts turns it into a Menu.
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand } from '../preload/contract.js';
+import type { MenuCommand } from '../common/contract.js';
 import type { ThemeSource } from './window-state.js';
 
 export type ViewName = Extract<MenuCommand, { command: 'navigate' }>['view'];

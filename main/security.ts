@@ -2,7 +2,7 @@
 // Electron: who may call IPC, which URLs may leave for the OS browser, and the
 // deny-everything handlers put on every session and web contents.
 import type { Session, Shell, WebContents } from 'electron';
-import type { LabError } from '../preload/contract.js';
+import type { LabError } from '../common/contract.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './app-protocol.js';
 
 export type SenderCheck = { ok: true } | { ok: false; error: LabError };

@@ -1,8 +1,8 @@
 // What the main process follows of a training run: the taskbar/dock progress
 // and whether a trained model would be lost on quit. Pure state machines fed
 // with the worker's events and the results of the renderer's requests.
-import type { InvokeName, Result } from '../preload/contract.js';
-import { TrainerEvent, type VariantName } from '../engine/protocol.js';
+import type { InvokeName, Result } from '../common/contract.js';
+import { TrainerEvent, type VariantName } from '../common/protocol.js';
 
 export type ProgressMode = 'none' | 'normal' | 'indeterminate' | 'error' | 'paused';
 /** Arguments for BrowserWindow.setProgressBar: fraction in [0, 1], or −1 to remove the bar. */

@@ -1,4 +1,4 @@
-// The preload: exposes the lab API (preload/contract.ts) to the page as
+// The preload: exposes the lab API (common/contract.ts) to the page as
 // window.lab, and nothing else. One function per invoke name, one on<Event>
 // per event name; the page never sees ipcRenderer, channel strings or the
 // IpcRendererEvent (which would leak the sender). Bundled to one CommonJS file
@@ -12,7 +12,7 @@ import {
   invokeChannelId,
   type LabApi,
   type Result,
-} from './contract.js';
+} from '../common/contract.js';
 
 export type IpcRendererSlice = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
 

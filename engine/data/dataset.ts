@@ -3,8 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import type { DatasetRef } from '../protocol.js';
+import { UserError } from '../../common/errors.js';
+import type { DatasetRef } from '../../common/protocol.js';
 import { readIdxFile, type IdxReadOptions, type IdxTensor } from './idx.js';
 
 export interface DataSplit {

@@ -3,7 +3,7 @@
 // because these files come from users (a downloaded Fashion-MNIST, a half-finished copy, a renamed file).
 import { readFileSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { UserError } from '../errors.js';
+import { UserError } from '../../common/errors.js';
 
 export interface IdxTensor {
   /** [count] for labels, [count, rows, cols] for images. */

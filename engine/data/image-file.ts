@@ -4,8 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { UserError } from '../errors.js';
-import { rgbaToGray } from './preprocess.js';
+import { UserError } from '../../common/errors.js';
+import { rgbaToGray } from '../../common/preprocess.js';
 
 export interface DecodedImage {
   /** width × height grayscale values 0..255, row-major. */

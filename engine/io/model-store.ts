@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { UserError, errorMessage } from '../errors.js';
-import { BackendName, DatasetRef, Recipe, VariantName } from '../protocol.js';
-import { applyConnectionMasks } from '../models/layers.js';
-import { VARIANTS } from '../models/variants.js';
+import { UserError, errorMessage } from '../../common/errors.js';
+import { BackendName, DatasetRef, Recipe, VariantName } from '../../common/protocol.js';
+import { applyConnectionMasks } from '../../common/network/layers.js';
+import { VARIANTS } from '../../common/network/variants.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

@@ -1,7 +1,7 @@
 // Turning uint8 dataset images into model-ready batches, without ever holding
 // the whole normalised dataset in memory: one batch buffer is reused.
 import * as tf from '@tensorflow/tfjs-core';
-import { batchToModelInput, type InputNormalisation } from '../data/preprocess.js';
+import { batchToModelInput, type InputNormalisation } from '../../common/preprocess.js';
 import type { DataSplit } from '../data/dataset.js';
 
 /** mulberry32: a small, fast, seedable PRNG so runs are reproducible. */

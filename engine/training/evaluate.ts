@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
-import { lossFor, probabilitiesFor, type VariantSpec } from '../models/variants.js';
+import { lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { BatchMaker, rangeIndices } from './batches.js';
 
 export interface Evaluation {

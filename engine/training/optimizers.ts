@@ -3,7 +3,7 @@
 // each with the engine's bookkeeping; here an update is one loop, and the data-parallel threads can
 // apply it straight to their averaged gradients. The arithmetic is tf.train's (same defaults, same
 // bias correction, same order), checked against it in tests/unit/optimizers.test.ts.
-import type { Recipe } from '../protocol.js';
+import type { Recipe } from '../../common/protocol.js';
 
 export interface FlatOptimizer {
   learningRate: number;

@@ -6,9 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backends/ladder.js';
-import { getVariant } from '../models/variants.js';
-import type { BackendName, Recipe, VariantName } from '../protocol.js';
-import { errorMessage } from '../errors.js';
+import { getVariant } from '../../common/network/variants.js';
+import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
+import { errorMessage } from '../../common/errors.js';
 import { Command, Control, DataParallelRank, Numbers, sharedSplit, type SharedBuffers } from './data-parallel.js';
 
 export interface HelperSetup {

@@ -1,7 +1,7 @@
 // A run's recipe: the variant's defaults with the user's overrides, checked against the data it will see.
-import { UserError } from '../errors.js';
-import type { VariantSpec } from '../models/variants.js';
-import { Recipe, type RecipeOverrides } from '../protocol.js';
+import { UserError } from '../../common/errors.js';
+import type { VariantSpec } from '../../common/network/variants.js';
+import { Recipe, type RecipeOverrides } from '../../common/protocol.js';
 
 /** The variant's recipe with `overrides` applied; a bad value is a UserError naming the field and the rule. */
 export function resolveRecipe(spec: Pick<VariantSpec, 'recipe'>, overrides: RecipeOverrides): Recipe {

@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
-import type { Recipe } from '../protocol.js';
-import { lossFor, probabilitiesFor, type VariantSpec } from '../models/variants.js';
+import type { Recipe } from '../../common/protocol.js';
+import { lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { BatchMaker } from './batches.js';
 import { createOptimizer, type FlatOptimizer } from './optimizers.js';
 

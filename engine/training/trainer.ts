@@ -3,14 +3,14 @@
 // batches. It never leaks tensors: everything per step lives in tidy/dispose.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../data/dataset.js';
-import type { BackendName, Recipe, RunPhase, TrainerEvent, TrainerEventOf } from '../protocol.js';
-import type { VariantSpec } from '../models/variants.js';
-import { modelToWire } from '../models/wire.js';
+import type { BackendName, Recipe, RunPhase, TrainerEvent, TrainerEventOf } from '../../common/protocol.js';
+import type { VariantSpec } from '../../common/network/variants.js';
+import { modelToWire } from '../../common/network/wire.js';
 import { seededRandom, shuffledIndices } from './batches.js';
 import { evaluate } from './evaluate.js';
 import { LocalStepper, type Stepper } from './step.js';
 import type { ParallelReport } from './parallel-trainer.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../common/errors.js';
 
 export { DivergenceWatch } from './step.js';
 

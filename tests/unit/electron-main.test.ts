@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { INVOKE_NAMES, eventChannelId, invokeChannelId, type ModelSummary } from '../../preload/contract.js';
+import { INVOKE_NAMES, eventChannelId, invokeChannelId, type ModelSummary } from '../../common/contract.js';
 
 const fake = vi.hoisted(() => {
   // vi.hoisted runs before imports: only what is required inside is available.

@@ -4,8 +4,8 @@ import { aboutDetail, PAPER_URL } from '../../main/about.js';
 import { csvHasRows, exportFileName, withExtension } from '../../main/export-files.js';
 import { buildMenuTemplate, VIEW_MENU_ITEMS, type MenuActions, type MenuContext } from '../../main/menu.js';
 import { isSafeExternalUrl } from '../../main/security.js';
-import type { LabInfo } from '../../preload/contract.js';
-import { MenuCommand } from '../../preload/contract.js';
+import type { LabInfo } from '../../common/contract.js';
+import { MenuCommand } from '../../common/contract.js';
 
 const actions = (): MenuActions => ({
   openModel: vi.fn(), saveModel: vi.fn(), showModelsFolder: vi.fn(), exportViewPng: vi.fn(), exportHistoryCsv: vi.fn(),

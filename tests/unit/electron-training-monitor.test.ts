@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TrainerEvent, TrainerEventOf } from '../../engine/protocol.js';
+import type { TrainerEvent, TrainerEventOf } from '../../common/protocol.js';
 import {
   defaultModelName,
   parseTrainerEvent,
@@ -113,7 +113,7 @@ describe('quit prompt and names', () => {
   });
 
   it('default model names pass the contract name rule', async () => {
-    const { invokeChannels } = await import('../../preload/contract.js');
+    const { invokeChannels } = await import('../../common/contract.js');
     const name = defaultModelName('lenet5', new Date(2025, 2, 7, 14, 5));
     expect(name).toBe('lenet5 2025-03-07 14-05');
     expect(invokeChannels.saveModel.request.safeParse({ name }).success).toBe(true);

@@ -12,8 +12,8 @@ import { loadModel, saveModel } from '../../engine/io/model-store.js';
 import { createHostHandler, type HostHandler } from '../../hosts/host-handler.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
 import { WorkerClient, type WorkerPort } from '../../hosts/worker-link.js';
-import type { EventName, ModelSummary, Result } from '../../preload/contract.js';
-import type { TrainerEvent } from '../../engine/protocol.js';
+import type { EventName, ModelSummary, Result } from '../../common/contract.js';
+import type { TrainerEvent } from '../../common/protocol.js';
 
 const WORKER = path.resolve('dist/hosts/worker-entry.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-faults-'));

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
-import { parseRequest } from '../../preload/contract.js';
+import { parseRequest } from '../../common/contract.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-hostile-'));
 const shippedModel = path.resolve('assets/models/modern');

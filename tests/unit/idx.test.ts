@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUserError, type UserErrorCode } from '../../engine/errors.js';
+import { isUserError, type UserErrorCode } from '../../common/errors.js';
 import { clearDatasetCache, loadDataset, mnistDir, MNIST_DIR_ENV, type LoadDatasetOptions } from '../../engine/data/dataset.js';
 import { parseIdx, readIdxFile } from '../../engine/data/idx.js';
 

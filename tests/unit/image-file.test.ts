@@ -5,10 +5,10 @@ import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUserError, type UserErrorCode } from '../../engine/errors.js';
+import { isUserError, type UserErrorCode } from '../../common/errors.js';
 import { loadDataset } from '../../engine/data/dataset.js';
 import { decodeImageFile } from '../../engine/data/image-file.js';
-import { preprocessDrawing } from '../../engine/data/preprocess.js';
+import { preprocessDrawing } from '../../common/preprocess.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lenet-image-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

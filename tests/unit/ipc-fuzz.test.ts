@@ -19,7 +19,7 @@ import {
   type ModelSummary,
   type ResponseOf,
   type Result,
-} from '../../preload/contract.js';
+} from '../../common/contract.js';
 
 const RUNS_PER_CHANNEL = 500;
 

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
-import { isUserError } from '../../engine/errors.js';
+import { isUserError } from '../../common/errors.js';
 import { createSingleChannelConv, singleChannelConvFits } from '../../engine/backends/wasm-simd.js';
-import { VARIANTS, lossFor } from '../../engine/models/variants.js';
-import { VARIANT_NAMES } from '../../engine/protocol.js';
+import { VARIANTS, lossFor } from '../../common/network/variants.js';
+import { VARIANT_NAMES } from '../../common/protocol.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 

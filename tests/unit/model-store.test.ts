@@ -5,13 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../engine/errors.js';
+import { UserError } from '../../common/errors.js';
 import {
   MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, saveModel, type ModelMetaInput,
 } from '../../engine/io/model-store.js';
-import { LENET5_C3_CONNECTIONS, LenetLabModel } from '../../engine/models/layers.js';
-import { VARIANTS } from '../../engine/models/variants.js';
-import { VARIANT_NAMES, type VariantName } from '../../engine/protocol.js';
+import { LENET5_C3_CONNECTIONS, LenetLabModel } from '../../common/network/layers.js';
+import { VARIANTS } from '../../common/network/variants.js';
+import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
 
 let root: string;
 const models: tfl.LayersModel[] = [];

@@ -5,8 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FlatAdam, FlatMomentum, createOptimizer } from '../../engine/training/optimizers.js';
 import { ModelUpdater } from '../../engine/training/step.js';
-import { getVariant } from '../../engine/models/variants.js';
-import { Recipe } from '../../engine/protocol.js';
+import { getVariant } from '../../common/network/variants.js';
+import { Recipe } from '../../common/protocol.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

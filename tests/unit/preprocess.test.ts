@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { loadDataset } from '../../engine/data/dataset.js';
 import {
   batchToModelInput, preprocessDrawing, rgbaToGray, toModelInput, type InputNormalisation,
-} from '../../engine/data/preprocess.js';
+} from '../../common/preprocess.js';
 
 // ---- helpers: MNIST digits redrawn the ways a user might draw them ----
 

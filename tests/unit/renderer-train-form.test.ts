@@ -1,7 +1,7 @@
 // The Train view's form validation (renderer/src/lib/train-form-validate.ts):
 // what it accepts must be exactly what the trainer's schema accepts.
 import { describe, expect, it } from 'vitest';
-import { TrainConfig } from '../../engine/protocol.js';
+import { TrainConfig } from '../../common/protocol.js';
 import { parseTypedNumber, validateTrainForm, type TrainFormFields } from '../../renderer/src/lib/train-form-validate.js';
 
 const valid: TrainFormFields = {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createWsBridge } from '../../renderer/src/bridge/ws-bridge.js';
-import type { BridgeRequestFrame } from '../../preload/contract.js';
+import type { BridgeRequestFrame } from '../../common/contract.js';
 
 let server: WebSocketServer | null = null;
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
-import { getVariant } from '../../engine/models/variants.js';
-import { Recipe, type TrainerEvent, type VariantName } from '../../engine/protocol.js';
+import { getVariant } from '../../common/network/variants.js';
+import { Recipe, type TrainerEvent, type VariantName } from '../../common/protocol.js';
 import { DivergenceWatch, Trainer, type TrainerOptions } from '../../engine/training/trainer.js';
 import { busyParallelThreads } from '../../engine/training/parallel-trainer.js';
 

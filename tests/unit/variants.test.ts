@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GaussianRbf, LENET5_C3_CONNECTIONS, applyConnectionMasks, LenetLabModel, MaskedConv2D, RbfOutput, ScaledTanh, TrainableSubsampling,
   countModelParams, countModelTrainableParams, trainableParamsOf,
-} from '../../engine/models/layers.js';
-import { RBF_BITMAP_ROWS, RBF_PROTOTYPES } from '../../engine/models/rbf-bitmaps.js';
-import { RBF_TEMPERATURE, VARIANTS, getVariant, lossFor, probabilitiesFor, type VariantSpec } from '../../engine/models/variants.js';
-import { VARIANT_NAMES, type VariantName } from '../../engine/protocol.js';
+} from '../../common/network/layers.js';
+import { RBF_BITMAP_ROWS, RBF_PROTOTYPES } from '../../common/network/rbf-bitmaps.js';
+import { RBF_TEMPERATURE, VARIANTS, getVariant, lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
+import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
 
 const BITMAPS_TXT = fileURLToPath(new URL('../../assets/reference/rbf-bitmaps-7x12.txt', import.meta.url));
 

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LENET5_C3_CONNECTIONS } from '../../engine/models/layers.js';
-import { VARIANTS } from '../../engine/models/variants.js';
-import { decodeBase64, encodeBase64, modelToWire, wireToFloat32, wireToWeights } from '../../engine/models/wire.js';
+import { LENET5_C3_CONNECTIONS } from '../../common/network/layers.js';
+import { VARIANTS } from '../../common/network/variants.js';
+import { decodeBase64, encodeBase64, modelToWire, wireToFloat32, wireToWeights } from '../../common/network/wire.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 beforeAll(async () => {

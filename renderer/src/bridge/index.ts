@@ -1,7 +1,7 @@
 // Picks the transport: Electron's preload exposes window.lab; in browser mode the
 // page talks to hosts/browser-server.ts over a WebSocket. Nothing else in the
 // renderer knows which one it got.
-import type { LabApi } from '../../../preload/contract.js';
+import type { LabApi } from '../../../common/contract.js';
 import { bridgeUrl, createWsBridge } from './ws-bridge.js';
 
 declare global {

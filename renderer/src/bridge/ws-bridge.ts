@@ -4,7 +4,7 @@
 import {
   BRIDGE_PATH, EVENT_NAMES, eventChannels, eventListenerName, INVOKE_NAMES,
   type BridgeFrame, type BridgeRequestFrame, type EventName, type InvokeName, type LabApi, type Result,
-} from '../../../preload/contract.js';
+} from '../../../common/contract.js';
 
 type Listener = (payload: unknown) => void;
 

@@ -1,7 +1,7 @@
 // Validation of the Train view's form: the typed strings → a TrainConfig, or a
 // message per invalid field. The recipe is checked with the engine's Recipe schema,
 // so the form accepts exactly what the trainer accepts.
-import { Recipe, type TrainConfig, type VariantName } from '../../../engine/protocol.js';
+import { Recipe, type TrainConfig, type VariantName } from '../../../common/protocol.js';
 
 export type RecipeField = 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'epochs' | 'lrDecay' | 'augmentShift';
 export type FormField = RecipeField | 'folder' | 'limit' | 'testLimit' | 'seed';

@@ -1,6 +1,6 @@
-// WireTensors (base64 float32, see engine/models/wire.ts) as typed arrays for drawing.
-import type { WireTensor } from '../../../engine/protocol.js';
-import { decodeBase64, wireToFloat32 } from '../../../engine/models/wire.js';
+// WireTensors (base64 float32, see common/network/wire.ts) as typed arrays for drawing.
+import type { WireTensor } from '../../../common/protocol.js';
+import { decodeBase64, wireToFloat32 } from '../../../common/network/wire.js';
 
 export { decodeBase64 };
 

@@ -1,6 +1,6 @@
 // App-wide state that is not about training or the model: host info, toasts for
 // failed requests, the trainer-crash banner, and the dialogs menu commands open.
-import type { LabApi, LabError, LabInfo, Result } from '../../../preload/contract.js';
+import type { LabApi, LabError, LabInfo, Result } from '../../../common/contract.js';
 
 export interface Toast {
   id: number;

@@ -1,8 +1,8 @@
 // The drawing pad's digit: preprocessed like MNIST, then classified in the page.
 // Re-classified whenever the model's weights change (live during training).
 import { untrack } from 'svelte';
-import { preprocessDrawing } from '../../../engine/data/preprocess.js';
-import type { Prediction } from '../../../engine/inference/predict.js';
+import { preprocessDrawing } from '../../../common/preprocess.js';
+import type { Prediction } from '../../../common/network/predict.js';
 import type { ModelStore } from './model.svelte.js';
 
 export interface StrokePoint {

@@ -1,6 +1,6 @@
 // Test-set evaluation (run by the worker) and a cache of dataset images for the
 // confusion-matrix drill-down, the mistakes gallery and the feature-map picker.
-import type { EvalResult, LabApi, LabError } from '../../../preload/contract.js';
+import type { EvalResult, LabApi, LabError } from '../../../common/contract.js';
 import { decodeBase64 } from '../lib/wire-tensor.js';
 import type { ModelStore } from './model.svelte.js';
 

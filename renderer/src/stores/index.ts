@@ -53,5 +53,5 @@ export type { DrawingStore } from './drawing.svelte.js';
 export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
 export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte.js';
 export type { TensorData } from '../lib/wire-tensor.js';
-export type { Prediction, Activation } from '../../../engine/inference/predict.js';
-export type { VariantSpec } from '../../../engine/models/variants.js';
+export type { Prediction, Activation } from '../../../common/network/predict.js';
+export type { VariantSpec } from '../../../common/network/variants.js';

@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { VariantName, WireTensor } from '../../../engine/protocol.js';
-import type { LabApi, ModelSummary, Result } from '../../../preload/contract.js';
-import { getVariant, type VariantSpec } from '../../../engine/models/variants.js';
-import { wireToWeights } from '../../../engine/models/wire.js';
-import { createPredictor, type Prediction, type Predictor } from '../../../engine/inference/predict.js';
+import type { VariantName, WireTensor } from '../../../common/protocol.js';
+import type { LabApi, ModelSummary, Result } from '../../../common/contract.js';
+import { getVariant, type VariantSpec } from '../../../common/network/variants.js';
+import { wireToWeights } from '../../../common/network/wire.js';
+import { createPredictor, type Prediction, type Predictor } from '../../../common/network/predict.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
 import type { TrainingStore } from './training.svelte.js';
 

@@ -1,8 +1,8 @@
 // The Train view's form, kept in a store so the Space shortcut and the menu's
 // "Start / Pause" can start a run with what the student typed, from any view.
 // Fields are strings as typed; lib/train-form-validate.ts checks them.
-import type { TrainConfig, VariantName } from '../../../engine/protocol.js';
-import { VARIANTS } from '../../../engine/models/variants.js';
+import type { TrainConfig, VariantName } from '../../../common/protocol.js';
+import { VARIANTS } from '../../../common/network/variants.js';
 import { parseTypedNumber, validateTrainForm, type FormField } from '../lib/train-form-validate.js';
 
 export type { FormField, RecipeField } from '../lib/train-form-validate.js';

@@ -2,8 +2,8 @@
 // charts and the Filters timeline, all built incrementally from trainerEvents.
 // Histories are $state.raw arrays replaced by append-and-reassign; each is capped
 // (thinned by half when full), so one event never copies more than a bounded array.
-import type { BackendName, Recipe, RunPhase, TrainConfig, TrainerEvent, TrainerEventOf, VariantName } from '../../../engine/protocol.js';
-import type { LabApi, LabError, Result } from '../../../preload/contract.js';
+import type { BackendName, Recipe, RunPhase, TrainConfig, TrainerEvent, TrainerEventOf, VariantName } from '../../../common/protocol.js';
+import type { LabApi, LabError, Result } from '../../../common/contract.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
 import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from '../lib/smoothing.js';
 

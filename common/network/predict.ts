@@ -2,8 +2,8 @@
 // worker and the renderer's drawing pad all use this one path.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { toModelInput } from '../data/preprocess.js';
-import { probabilitiesFor, type VariantSpec } from '../models/variants.js';
+import { toModelInput } from '../preprocess.js';
+import { probabilitiesFor, type VariantSpec } from './variants.js';
 
 export interface Activation {
   /** DiagramLayer id: 'INPUT', 'C1', 'S2', ... 'OUT'. */

@@ -3,7 +3,7 @@
 //   invoke: renderer asks, host answers with a Result (never throws across).
 //   events: host pushes to renderer.
 import { z } from 'zod';
-import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from '../engine/protocol.js';
+import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 
 const Empty = z.strictObject({});
 const Name = z.string().trim().min(1).max(80)

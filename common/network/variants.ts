@@ -2,7 +2,7 @@
 // Isomorphic: the renderer imports it (diagram, feature maps, drawing pad), so no node builtins.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { InputNormalisation } from '../data/preprocess.js';
+import type { InputNormalisation } from '../preprocess.js';
 import type { Recipe, VariantName } from '../protocol.js';
 import {
   GaussianRbf, LENET5_C3_CONNECTIONS, LenetLabModel, MaskedConv2D, RbfOutput, ScaledTanh, TrainableSubsampling, withoutInputGradient,

@@ -4,7 +4,7 @@
 // MNIST's recipe (LeCun et al.): the digit's bounding box is scaled to fit 20×20 keeping its aspect ratio,
 // anti-aliased, then placed in a 28×28 field so that its centre of mass sits at the centre. We measure the
 // centre of mass in pixel-index coordinates, where MNIST's own digits have it at (14, 14) within half a pixel.
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
 export interface GrayImage {
   /** width × height values, row-major, 0..255. */
