@@ -123,6 +123,18 @@ function presetKernel(preset: KernelPreset, k: number, index: number, random: ()
   }
 }
 
+/** One K×K kernel of a preset, for the kernel editor: number `index` of the set (edge: x, y, −x, −y; learned: C1's). */
+export function kernelPreset(preset: KernelPreset, k: number, options: PresetOptions & { index?: number }): Kernel2D {
+  const learned = preset === 'learned-c1' ? learnedKernelsFor(k, options) : null;
+  return presetKernel(preset, k, options.index ?? 0, seededRandom(options.seed), learned);
+}
+
+function learnedKernelsFor(k: number, options: PresetOptions): Kernel2D[] {
+  if (!options.learnedC1) throw new UserError('invalid-request', 'the learned C1 kernels need a model');
+  if (k !== 5) throw new UserError('invalid-request', `the learned C1 kernels are 5×5; set the kernel size to 5 (it is ${k})`);
+  return learnedC1Kernels(options.learnedC1);
+}
+
 /**
  * A whole weight set for `settings` on an input of `inChannels` channels. A preset fills each filter
  * (standard, dilated, transposed: divided by C, so a preset on C equal maps gives the 1-channel result)
@@ -132,12 +144,7 @@ function presetKernel(preset: KernelPreset, k: number, index: number, random: ()
 export function presetWeights(settings: ConvSettings, inChannels: number, preset: KernelPreset, options: PresetOptions): ConvWeights {
   const k = settings.kernelSize;
   const random = seededRandom(options.seed);
-  let learned: Kernel2D[] | null = null;
-  if (preset === 'learned-c1') {
-    if (!options.learnedC1) throw new UserError('invalid-request', 'the learned C1 kernels need a model');
-    if (k !== 5) throw new UserError('invalid-request', `the learned C1 kernels are 5×5; set the kernel size to 5 (it is ${k})`);
-    learned = learnedC1Kernels(options.learnedC1);
-  }
+  const learned = preset === 'learned-c1' ? learnedKernelsFor(k, options) : null;
   const shapes = weightShapes(settings, inChannels);
   const f = settings.filters;
   const biasValue = (index: number): number => {

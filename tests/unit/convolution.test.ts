@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backends/ladder.js';
 import {
-  CONV_KINDS, CONV_LIMITS, LENET5_C3_LINKS, compareKinds, convCounts, convGeometry, convolve, defaultConvSettings, explainForward,
+  CONV_KINDS, CONV_LIMITS, LENET5_C3_LINKS, compareKinds, convCounts, kernelPreset, convGeometry, convolve, defaultConvSettings, explainForward,
   explainSeparable, explainTransposed, explainWindow, gaussianBlur, identityKernel, learnedC1Kernels, lenetC3Alternatives,
   parameterSharing, presetWeights, sharpen, sobelX, sobelY, transposedScatter, upsampledGrid, UPSAMPLED_BORDER, UPSAMPLED_INSERTED,
   type ConvKind, type ConvSettings, type ConvWeights, type FeatureMaps,
@@ -409,6 +409,38 @@ describe('kernel presets', () => {
     expect(w.kernel.data[7 * 1 + 0]).toBe(kernels[7 % 6]![0]); // filter 7 at cell 0 is C1 kernel 1
     expect(() => presetWeights({ ...s, kernelSize: 3 }, 1, 'learned-c1', { seed: 0, learnedC1: { kernel: { shape: [5, 5, 1, 6], data } } })).toThrow(/5×5/);
     expect(() => learnedC1Kernels({ kernel: { shape: [3, 3, 1, 6], data: new Float32Array(54) } })).toThrow(/\[5, 5, 1, N\]/);
+  });
+
+  it('one kernel of a preset for the editor: the same numbers as in the whole set', () => {
+    expect(Array.from(kernelPreset('edge', 3, { seed: 0, index: 1 }))).toEqual(Array.from(sobelY(3)));
+    expect(kernelPreset('random', 4, { seed: 5 })).toEqual(kernelPreset('random', 4, { seed: 5 }));
+    expect(() => kernelPreset('learned-c1', 5, { seed: 0 })).toThrow(/need a model/);
+  });
+
+  it('the shipped model\'s C1 kernels on a test digit: the conv, its explanation and the model\'s own C1 agree', async () => {
+    await initBackend('wasm');
+    const { loadModel } = await import('../../engine/io/model-store.js');
+    const { createPredictor } = await import('../../common/network/predict.js');
+    const { getVariant } = await import('../../common/network/variants.js');
+    const { loadDataset } = await import('../../engine/data/dataset.js');
+    const { model, meta } = await loadModel('assets/models/lenet5');
+    const c1 = model.getLayer('C1').getWeights();
+    const learnedC1 = { kernel: { shape: c1[0]!.shape, data: c1[0]!.dataSync() as Float32Array }, bias: { shape: c1[1]!.shape, data: c1[1]!.dataSync() as Float32Array } };
+    const predictor = createPredictor(model, getVariant(meta.variant));
+    const images = loadDataset({ kind: 'mnist' }).test.images;
+    const digit = Float32Array.from(images.subarray(0, 784), (v) => v / 255);
+    const activations = predictor.predict(digit).activations;
+    const x = activations.find((a) => a.id === 'INPUT')!;
+    const s = { ...defaultConvSettings('standard') };
+    const result = convolve({ shape: [32, 32, 1], data: x.data }, s, presetWeights(s, 1, 'learned-c1', { seed: 0, learnedC1 }));
+    // The model's C1 map is the scaled tanh of this convolution: 1.7159·tanh(2a/3).
+    const c1Maps = activations.find((a) => a.id === 'C1')!;
+    const worst = result.output.data.reduce((m, a, i) => Math.max(m, Math.abs(1.7159 * Math.tanh((2 * a) / 3) - c1Maps.data[i]!)), 0);
+    expect(worst).toBeLessThan(1e-4);
+    const e = explainForward({ shape: [32, 32, 1], data: x.data }, s, presetWeights(s, 1, 'learned-c1', { seed: 0, learnedC1 }), 12, 9, 4);
+    expect(e.value).toBeCloseTo(result.output.data[(12 * 28 + 9) * 6 + 4]!, 4);
+    predictor.dispose();
+    model.dispose();
   });
 
   it('weights of the wrong shape are refused with the shape expected', async () => {
