@@ -71,8 +71,9 @@ describe('electron-builder.yml', () => {
 
   it('tfjs-node ships in the Linux packages only, with only its binaries unpacked', async () => {
     const config = await load('electron-builder.yml');
-    expect(config.win?.files).toEqual(['!node_modules/@tensorflow/tfjs-node/**']);
-    expect(config.mac?.files).toEqual(['!node_modules/@tensorflow/tfjs-node/**']);
+    const withoutTfjsNode = ['tfjs-node', 'tfjs', 'tfjs-backend-webgl', 'tfjs-converter', 'tfjs-data'].map((name) => `!node_modules/@tensorflow/${name}/**`);
+    expect(config.win?.files).toEqual(withoutTfjsNode);
+    expect(config.mac?.files).toEqual(withoutTfjsNode);
     expect(config.linux?.files).toBeUndefined();
     expect(config.linux?.asarUnpack).toEqual(['node_modules/@tensorflow/tfjs-node/lib/**', 'node_modules/@tensorflow/tfjs-node/deps/lib/**']);
     expect(JSON.stringify(config.asarUnpack)).not.toContain('tfjs-node');

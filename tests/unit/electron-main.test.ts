@@ -116,6 +116,9 @@ const fake = vi.hoisted(() => {
         setPermissionRequestHandler: (h: unknown) => { state.permissionHandlers.request = h; },
         setPermissionCheckHandler: (h: unknown) => { state.permissionHandlers.check = h; },
         setDevicePermissionHandler: (h: unknown) => { state.permissionHandlers.device = h; },
+        setDisplayMediaRequestHandler: (h: unknown) => { state.permissionHandlers.displayMedia = h; },
+        setBluetoothPairingHandler: (h: unknown) => { state.permissionHandlers.bluetoothPairing = h; },
+        on: (event: string, h: unknown) => { state.permissionHandlers[event] = h; },
       },
     },
     ipcMain: {
