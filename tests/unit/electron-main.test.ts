@@ -106,7 +106,8 @@ const fake = vi.hoisted(() => {
       return name === 'userData' ? state.userData : path.join(state.userData, name);
     },
     getAppPath: () => state.appPath,
-    commandLine: { getSwitchValue: () => '', hasSwitch: () => false },
+    // X11, whatever the machine running the tests uses: the saved position below is asserted.
+    commandLine: { getSwitchValue: (name: string) => (name === 'ozone-platform' ? 'x11' : ''), hasSwitch: () => false },
     getVersion: () => '0.1.0',
     requestSingleInstanceLock: () => { calls.push('requestSingleInstanceLock'); return true; },
     whenReady: () => new Promise<void>((resolve) => setTimeout(() => { calls.push('ready'); resolve(); }, 5)),
