@@ -46,10 +46,10 @@ export class ModelStore {
     });
     lab.onTrainerEvent((event) => {
       if (event.type === 'started') {
-        // The run trains a new model (the worker names it when the run ends). Keep the old weights on screen
+        // The run trains a new model, unnamed (the worker names it when the run ends; the top bar says "new model"). Keep the old weights on screen
         // until the run's first 'weights' event rebuilds the page's model for its variant.
         this.summary = {
-          name: 'New model (training)', dir: '', variant: event.variant, dataset: event.dataset, backend: event.backend,
+          name: '', dir: '', variant: event.variant, dataset: event.dataset, backend: event.backend,
           testAccuracy: null, savedAt: '', builtin: false, unsaved: true,
         };
       } else if (event.type === 'epoch') {
@@ -85,6 +85,12 @@ export class ModelStore {
     } finally {
       this.saving--;
     }
+  }
+
+  /** Another model was opened in the worker (Open dialog): show its summary now, then fetch its weights. */
+  opened(summary: ModelSummary): Promise<void> {
+    this.summary = summary;
+    return this.reload();
   }
 
   /** Fetch the worker's current model and its weights. */
