@@ -35,7 +35,9 @@ function keysNamedInCode(): Map<string, string> {
   for (const { file, text } of sources) {
     for (const match of text.matchAll(KEY_LITERAL)) {
       const key = match[1]!;
-      if (NAMESPACES.has(key.split('.')[0]!) && !/\.(js|ts|json|svelte|csv|png)$/.test(key)) found.set(key, file);
+      // Module names ('chart.js') are not keys.
+      if (/(from|import\()\s*$/.test(text.slice(Math.max(0, match.index - 8), match.index))) continue;
+      if (NAMESPACES.has(key.split('.')[0]!)) found.set(key, file);
     }
   }
   return found;
