@@ -17,7 +17,7 @@ export class ModelStore {
   summary = $state.raw<ModelSummary | null>(null);
   /** The variant of the weights the page holds (follows a running training's variant). */
   variant = $state<VariantName>('lenet5');
-  spec = $state.raw<VariantSpec>(getVariant('lenet5'));
+  spec = $derived<VariantSpec>(getVariant(this.variant));
   /** Bumps on every weight change: views re-render kernels and re-run predictions on it. */
   version = $state(0);
   weights = $state.raw<Map<string, TensorData>>(new Map());
@@ -122,7 +122,6 @@ export class ModelStore {
     this.predictor = createPredictor(built, spec);
     this.builtVariant = variant;
     this.variant = variant;
-    this.spec = spec;
     this.ready = false;
     return built;
   }
