@@ -4,6 +4,7 @@
 //   events: host pushes to renderer.
 import { z } from 'zod';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
+import { VIEW_NAMES } from './views.js';
 
 const Empty = z.strictObject({});
 // Letters and digits of any script (a class in Shanghai names its model 我的模型), NFC so a name typed on
@@ -97,7 +98,7 @@ export type ParsedRequestOf<K extends InvokeName> = z.output<InvokeChannels[K]['
 export type ResponseOf<K extends InvokeName> = z.output<InvokeChannels[K]['response']>;
 
 export const MenuCommand = z.discriminatedUnion('command', [
-  z.strictObject({ command: z.literal('navigate'), view: z.enum(['train', 'network', 'filters', 'features', 'draw', 'evaluate']) }),
+  z.strictObject({ command: z.literal('navigate'), view: z.enum(VIEW_NAMES) }),
   z.strictObject({ command: z.literal('save-model') }),
   z.strictObject({ command: z.literal('open-model') }),
   z.strictObject({ command: z.literal('start-or-pause') }),

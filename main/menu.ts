@@ -2,20 +2,19 @@
 // actions to call, so its shape (shortcuts, dev-only items) is tested without
 // Electron. main.ts turns it into a Menu.
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand } from '../common/contract.js';
+import { createLabIntl } from '../common/i18n/index.js';
+import { VIEWS, type ViewName } from '../common/views.js';
 import type { ThemeSource } from './window-state.js';
 
-export type ViewName = Extract<MenuCommand, { command: 'navigate' }>['view'];
+export type { ViewName };
 
-/** The six views in menu order, with their Ctrl/Cmd+digit shortcut. */
-export const VIEW_MENU_ITEMS: readonly { view: ViewName; label: string; accelerator: string }[] = [
-  { view: 'train', label: 'Train', accelerator: 'CmdOrCtrl+1' },
-  { view: 'network', label: 'Network', accelerator: 'CmdOrCtrl+2' },
-  { view: 'filters', label: 'Filters', accelerator: 'CmdOrCtrl+3' },
-  { view: 'features', label: 'Feature Maps', accelerator: 'CmdOrCtrl+4' },
-  { view: 'draw', label: 'Draw', accelerator: 'CmdOrCtrl+5' },
-  { view: 'evaluate', label: 'Evaluate', accelerator: 'CmdOrCtrl+6' },
-];
+/** The six views in menu order, with their Ctrl/Cmd+digit shortcut (from the one registry in common/views.ts). */
+const english = createLabIntl('en');
+export const VIEW_MENU_ITEMS: readonly { view: ViewName; label: string; accelerator: string }[] = VIEWS.map((entry) => ({
+  view: entry.name,
+  label: english.t(entry.menuKey),
+  accelerator: entry.accelerator,
+}));
 
 export interface MenuActions {
   openModel(): void;

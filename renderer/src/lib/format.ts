@@ -39,10 +39,10 @@ export function formatValue(value: number | null | undefined, significant = 3): 
 }
 
 /** A short local date-time for "saved at" labels. */
-export function formatDate(iso: string): string {
+export function formatDate(iso: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return date.toLocaleString(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /**

@@ -62,3 +62,12 @@ export function paintStrokes(context: CanvasRenderingContext2D, strokes: readonl
     paintStrokeEnd(context, stroke);
   }
 }
+
+/**
+ * The stroke width at a pointer sample: only pens report real pressure (mice report 0.5 while pressed, touch
+ * often 0 or 1), so a pen scales the brush by 0.35 + pressure and everything else draws at the brush size.
+ */
+export function strokeWidth(brushSize: number, pointerType: string, pressure: number): number {
+  if (pointerType !== 'pen' || pressure <= 0) return brushSize;
+  return brushSize * (0.35 + 1.0 * pressure);
+}

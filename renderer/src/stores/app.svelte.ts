@@ -1,6 +1,7 @@
 // App-wide state that is not about training or the model: host info, toasts for
 // failed requests, the trainer-crash banner, and the dialogs menu commands open.
 import type { LabApi, LabError, LabInfo, Result } from '../../../common/contract.js';
+import type { LocaleStore } from './locale.svelte.js';
 
 export interface Toast {
   id: number;
@@ -14,6 +15,8 @@ export interface CrashNotice {
   exitCode: number | null;
 }
 
+export type DialogName = 'save' | 'open' | 'about';
+
 const TOAST_SECONDS = { error: 12, info: 5, success: 4 } as const;
 
 export class AppStore {
@@ -22,14 +25,13 @@ export class AppStore {
   crash = $state.raw<CrashNotice | null>(null);
   /** Browser mode: the WebSocket to the host closed; only a reload helps. */
   connectionLost = $state<string | null>(null);
-  aboutOpen = $state(false);
-  saveOpen = $state(false);
-  openOpen = $state(false);
+  /** The dialog on screen (one at a time), or null. */
+  dialog = $state<DialogName | null>(null);
   restarting = $state(false);
   private nextToastId = 1;
   private restartListeners = new Set<() => void>();
 
-  constructor(private readonly lab: LabApi) {
+  constructor(private readonly lab: LabApi, private readonly i18n: LocaleStore) {
     lab.onTrainerCrashed((payload) => {
       this.crash = { message: payload.message, exitCode: payload.exitCode };
     });
@@ -38,7 +40,20 @@ export class AppStore {
   async init(): Promise<void> {
     const info = await this.lab.info({});
     if (info.ok) this.info = info.value;
-    else this.fail('Could not reach the lab', info.error);
+    else this.fail(this.i18n.t('app.error.reach'), info.error);
+  }
+
+  showDialog(name: DialogName): void {
+    this.dialog = name;
+  }
+
+  closeDialog(): void {
+    this.dialog = null;
+  }
+
+  /** Browser mode: the WebSocket to the host closed. */
+  loseConnection(reason: string): void {
+    this.connectionLost = reason;
   }
 
   notify(kind: Toast['kind'], title: string, message = ''): void {
@@ -49,7 +64,7 @@ export class AppStore {
 
   /** Shows a failed request as a toast naming what failed and why. */
   fail(title: string, error: LabError): void {
-    this.notify('error', title, `${error.message} (${error.code})`);
+    this.notify('error', title, this.i18n.error(error));
     // A request that found the trainer dead: offer the restart even if the crash event came before this page.
     if (error.code === 'crashed' && this.connectionLost === null && this.crash === null) this.crash = { message: error.message, exitCode: null };
   }
@@ -75,9 +90,9 @@ export class AppStore {
     this.restarting = true;
     try {
       const result = await this.lab.restartTrainer({});
-      if (this.unwrap(result, 'Could not restart the trainer') !== null) {
+      if (this.unwrap(result, this.i18n.t('app.error.restart')) !== null) {
         this.crash = null;
-        this.notify('success', 'Trainer restarted');
+        this.notify('success', this.i18n.t('app.restarted'));
         for (const listener of this.restartListeners) listener();
       }
     } finally {

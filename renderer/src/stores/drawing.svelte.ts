@@ -39,6 +39,24 @@ export class DrawingStore {
     this.classify();
   }
 
+  setBrushSize(size: number): void {
+    this.brushSize = size;
+  }
+
+  /** A new stroke starts (the pad keeps appending its points to the same array). */
+  beginStroke(stroke: Stroke): void {
+    this.strokes.push(stroke);
+    this.strokeCount = this.strokes.length;
+  }
+
+  /** Drops the last stroke; false when there was none. */
+  undoStroke(): boolean {
+    if (this.strokes.length === 0) return false;
+    this.strokes.pop();
+    this.strokeCount = this.strokes.length;
+    return true;
+  }
+
   clear(): void {
     this.strokes = [];
     this.strokeCount = 0;

@@ -27,14 +27,9 @@ export class EvaluationStore {
   constructor(private readonly lab: LabApi, private readonly model: ModelStore) {}
 
   /** True once the weights moved on since the result was computed. */
-  get stale(): boolean {
-    return this.result !== null && this.resultVersion !== this.model.version;
-  }
-
+  stale = $derived.by(() => this.result !== null && this.resultVersion !== this.model.version);
   /** The result while it still describes the page's current weights (null once they changed). */
-  get current(): EvalResult | null {
-    return this.stale ? null : this.result;
-  }
+  current = $derived<EvalResult | null>(this.stale ? null : this.result);
 
   async run(limit?: number): Promise<EvalResult | null> {
     if (this.running) return this.result;

@@ -1,15 +1,18 @@
-// The renderer's shared state: one instance of each store, created once.
-// Views import from here only. Stores subscribe to the bridge once each.
+// The renderer's shared state. main.ts creates the stores once, with the LabApi
+// passed in (nothing connects on import), and App provides them to every component
+// through Svelte context: components call useStores() (or useI18n()).
 //
 //   lab        the LabApi (Electron preload or the browser-mode WebSocket bridge)
-//   app        host info, toasts (app.unwrap(result, 'What failed')), crash banner, dialogs
+//   i18n       locale, t(id, values), count/percent/duration, error(e) — the active language
+//   app        host info, toasts (app.unwrap(result, title)), crash banner, the open dialog
 //   nav        view, focusLayer, featureInput; go(view, layer?), showFeatures(input, layer?)
 //   training   phase, runId, variant, recipe, backend, progress, batches/epochs/gradients, smoothed, snapshots
-//   model      summary, variant, spec, version, weights, ready; predict(pixels28), save(name), reload()
-//   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), clear()
+//   model      summary, variant, spec, version, weights, ready; predict(pixels28), save(name), opened(s), reload()
+//   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), beginStroke, undoStroke, clear()
 //   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
 //   evaluation result, running, stale; run(limit?), images(indices, split?)
-import { lab, onConnectionLost } from '../bridge/index.js';
+import { getContext, setContext } from 'svelte';
+import type { LabApi } from '../../../common/contract.js';
 import { AppStore } from './app.svelte.js';
 import { NavStore } from './nav.svelte.js';
 import { TrainingStore } from './training.svelte.js';
@@ -17,34 +20,70 @@ import { ModelStore } from './model.svelte.js';
 import { DrawingStore } from './drawing.svelte.js';
 import { EvaluationStore } from './evaluation.svelte.js';
 import { TrainFormStore } from './train-form.svelte.js';
+import { LocaleStore } from './locale.svelte.js';
 
-export { lab };
-export const app = new AppStore(lab);
-export const nav = new NavStore();
-export const training = new TrainingStore(lab);
-export const model = new ModelStore(lab, training);
-export const drawing = new DrawingStore(model);
-export const evaluation = new EvaluationStore(lab, model);
-/** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
-export const trainForm = new TrainFormStore();
-
-app.onRestarted(() => {
-  void training.init();
-  void model.reload();
-});
-
-onConnectionLost((reason) => {
-  app.connectionLost = reason;
-});
-
-/** Called once by App on mount: fetch host info, run status and the current model. */
-export async function initStores(): Promise<void> {
-  await Promise.all([app.init(), training.init(), model.init()]);
+export interface Stores {
+  lab: LabApi;
+  i18n: LocaleStore;
+  app: AppStore;
+  nav: NavStore;
+  training: TrainingStore;
+  model: ModelStore;
+  drawing: DrawingStore;
+  evaluation: EvaluationStore;
+  /** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
+  trainForm: TrainFormStore;
+  /** Fetches host info, run status and the current model; App calls it once on mount. */
+  init(): Promise<void>;
 }
 
-export type { AppStore, Toast } from './app.svelte.js';
-export type { NavStore, ViewName, FeatureInput } from './nav.svelte.js';
-export { VIEW_NAMES } from './nav.svelte.js';
+/** Creates every store once, each subscribed to the LabApi once. */
+export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore()): Stores {
+  const app = new AppStore(lab, i18n);
+  const training = new TrainingStore(lab);
+  const model = new ModelStore(lab, training);
+  app.onRestarted(() => {
+    void training.init();
+    void model.reload();
+  });
+  return {
+    lab,
+    i18n,
+    app,
+    nav: new NavStore(),
+    training,
+    model,
+    drawing: new DrawingStore(model),
+    evaluation: new EvaluationStore(lab, model),
+    trainForm: new TrainFormStore(),
+    init: async () => {
+      await Promise.all([app.init(), training.init(), model.init()]);
+    },
+  };
+}
+
+const STORES = Symbol('lenet-lab stores');
+
+/** Makes the stores reachable by every component below the caller (App calls it). */
+export function provideStores(stores: Stores): void {
+  setContext(STORES, stores);
+}
+
+/** The stores App provided; call during component initialisation. */
+export function useStores(): Stores {
+  const stores = getContext<Stores | undefined>(STORES);
+  if (!stores) throw new Error('useStores() needs the stores: App provides them with provideStores()');
+  return stores;
+}
+
+/** The active language: t(id, values) and the number formats. */
+export function useI18n(): LocaleStore {
+  return useStores().i18n;
+}
+
+export type { AppStore, Toast, DialogName } from './app.svelte.js';
+export type { NavStore, FeatureInput } from './nav.svelte.js';
+export type { ViewName } from '../../../common/views.js';
 export type {
   TrainingStore, WeightSnapshot, BatchPoint, SmoothedBatches, EpochPoint, GradientPoint, TrainProgress, DoneEvent, StartedEvent,
 } from './training.svelte.js';
@@ -52,6 +91,7 @@ export type { ModelStore } from './model.svelte.js';
 export type { DrawingStore } from './drawing.svelte.js';
 export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
 export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte.js';
+export type { LocaleStore } from './locale.svelte.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../common/network/predict.js';
 export type { VariantSpec } from '../../../common/network/variants.js';

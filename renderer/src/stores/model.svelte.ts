@@ -17,7 +17,7 @@ export class ModelStore {
   summary = $state.raw<ModelSummary | null>(null);
   /** The variant of the weights the page holds (follows a running training's variant). */
   variant = $state<VariantName>('lenet5');
-  spec = $state.raw<VariantSpec>(getVariant('lenet5'));
+  spec = $derived<VariantSpec>(getVariant(this.variant));
   /** Bumps on every weight change: views re-render kernels and re-run predictions on it. */
   version = $state(0);
   weights = $state.raw<Map<string, TensorData>>(new Map());
@@ -46,10 +46,10 @@ export class ModelStore {
     });
     lab.onTrainerEvent((event) => {
       if (event.type === 'started') {
-        // The run trains a new model (the worker names it when the run ends). Keep the old weights on screen
+        // The run trains a new model, unnamed (the worker names it when the run ends; the top bar says "new model"). Keep the old weights on screen
         // until the run's first 'weights' event rebuilds the page's model for its variant.
         this.summary = {
-          name: 'New model (training)', dir: '', variant: event.variant, dataset: event.dataset, backend: event.backend,
+          name: '', dir: '', variant: event.variant, dataset: event.dataset, backend: event.backend,
           testAccuracy: null, savedAt: '', builtin: false, unsaved: true,
         };
       } else if (event.type === 'epoch') {
@@ -87,6 +87,12 @@ export class ModelStore {
     }
   }
 
+  /** Another model was opened in the worker (Open dialog): show its summary now, then fetch its weights. */
+  opened(summary: ModelSummary): Promise<void> {
+    this.summary = summary;
+    return this.reload();
+  }
+
   /** Fetch the worker's current model and its weights. */
   async reload(): Promise<void> {
     const seq = ++this.reloadSeq;
@@ -116,7 +122,6 @@ export class ModelStore {
     this.predictor = createPredictor(built, spec);
     this.builtVariant = variant;
     this.variant = variant;
-    this.spec = spec;
     this.ready = false;
     return built;
   }

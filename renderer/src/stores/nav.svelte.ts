@@ -1,7 +1,6 @@
 // Which view is on screen, which layer it should focus, and which input the
 // feature-map view shows. Views navigate only through go().
-export const VIEW_NAMES = ['train', 'network', 'filters', 'features', 'draw', 'evaluate'] as const;
-export type ViewName = (typeof VIEW_NAMES)[number];
+import type { ViewName } from '../../../common/views.js';
 
 /** The input the Feature maps view shows: the drawing pad's digit, or a test image by index. */
 export type FeatureInput = { kind: 'drawing' } | { kind: 'test'; index: number };

@@ -33,6 +33,18 @@ export class TrainFormStore {
     folder: this.folder, limit: this.limit, testLimit: this.testLimit, seed: this.seed,
   }));
 
+  /** True when the recipe fields differ from the variant's own recipe. */
+  edited = $derived.by(() => {
+    const recipe = VARIANTS[this.variant].recipe;
+    return this.optimizer !== recipe.optimizer
+      || parseTypedNumber(this.learningRate) !== recipe.learningRate
+      || parseTypedNumber(this.momentum) !== recipe.momentum
+      || parseTypedNumber(this.batchSize) !== recipe.batchSize
+      || parseTypedNumber(this.epochs) !== recipe.epochs
+      || parseTypedNumber(this.lrDecay) !== recipe.lrDecay
+      || this.augmentShift !== recipe.augmentShift;
+  });
+
   constructor() {
     this.loadRecipe('lenet5');
   }
@@ -48,18 +60,6 @@ export class TrainFormStore {
     this.epochs = String(recipe.epochs);
     this.lrDecay = String(recipe.lrDecay);
     this.augmentShift = recipe.augmentShift;
-  }
-
-  /** True when the recipe fields differ from the variant's own recipe. */
-  get edited(): boolean {
-    const recipe = VARIANTS[this.variant].recipe;
-    return this.optimizer !== recipe.optimizer
-      || parseTypedNumber(this.learningRate) !== recipe.learningRate
-      || parseTypedNumber(this.momentum) !== recipe.momentum
-      || parseTypedNumber(this.batchSize) !== recipe.batchSize
-      || parseTypedNumber(this.epochs) !== recipe.epochs
-      || parseTypedNumber(this.lrDecay) !== recipe.lrDecay
-      || this.augmentShift !== recipe.augmentShift;
   }
 
   /** Field → message for every invalid field (empty when the form is valid). */

@@ -4,6 +4,7 @@
 // (thinned by half when full), so one event never copies more than a bounded array.
 import type { BackendName, Recipe, RunPhase, TrainConfig, TrainerEvent, TrainerEventOf, VariantName } from '../../../common/protocol.js';
 import type { LabApi, LabError, Result } from '../../../common/contract.js';
+import type { ErrorLike } from '../../../common/i18n/index.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
 import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from '../lib/smoothing.js';
 
@@ -115,7 +116,8 @@ export class TrainingStore {
     };
   });
   done = $state.raw<DoneEvent | null>(null);
-  error = $state<string | null>(null);
+  /** Why the run failed: the worker's message, or the trainer's crash (worded by the view). */
+  error = $state.raw<ErrorLike | null>(null);
   /** True from start() until the run is over (including 'loading'). */
   active = $derived(this.phase !== 'idle');
   private lastStep = 0;
@@ -125,7 +127,7 @@ export class TrainingStore {
   constructor(private readonly lab: LabApi) {
     lab.onTrainerEvent((event) => this.handle(event));
     lab.onTrainerCrashed(() => {
-      if (this.phase !== 'idle') this.error = 'The trainer process stopped unexpectedly; this run is lost.';
+      if (this.phase !== 'idle') this.error = { code: 'run-lost' };
       this.phase = 'idle';
     });
   }
@@ -206,7 +208,7 @@ export class TrainingStore {
         this.progress = { ...this.progress, etaSeconds: 0, fraction: event.reason === 'completed' ? 1 : this.progress.fraction };
         break;
       case 'error':
-        this.error = event.message;
+        this.error = { code: 'run-failed', message: event.message, params: { message: event.message } };
         this.phase = 'idle';
         break;
     }

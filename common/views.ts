@@ -1,0 +1,48 @@
+// The app's views, listed once. The renderer's sidebar, titles and Ctrl/Cmd+digit
+// shortcuts, the Electron View menu and the contract's navigate command all read it.
+// Message keys are written out (not built from the name) so the i18n key test can find them.
+
+import type { MessageKey } from './i18n/index.js';
+
+export const VIEW_NAMES = ['train', 'network', 'filters', 'features', 'draw', 'evaluate'] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+export interface ViewEntry {
+  name: ViewName;
+  /** The view's title: the heading, the sidebar label. */
+  titleKey: MessageKey;
+  /** One line under the title in the sidebar's tooltip. */
+  hintKey: MessageKey;
+  /** The Electron View menu's label (title case, as menus are). */
+  menuKey: MessageKey;
+  /** The digit of its Ctrl/Cmd shortcut. */
+  digit: string;
+  /** Electron's accelerator for the same shortcut. */
+  accelerator: string;
+}
+
+const KEYS: Record<ViewName, Pick<ViewEntry, 'titleKey' | 'hintKey' | 'menuKey'>> = {
+  train: { titleKey: 'view.train.title', hintKey: 'view.train.hint', menuKey: 'menu.view.train' },
+  network: { titleKey: 'view.network.title', hintKey: 'view.network.hint', menuKey: 'menu.view.network' },
+  filters: { titleKey: 'view.filters.title', hintKey: 'view.filters.hint', menuKey: 'menu.view.filters' },
+  features: { titleKey: 'view.features.title', hintKey: 'view.features.hint', menuKey: 'menu.view.features' },
+  draw: { titleKey: 'view.draw.title', hintKey: 'view.draw.hint', menuKey: 'menu.view.draw' },
+  evaluate: { titleKey: 'view.evaluate.title', hintKey: 'view.evaluate.hint', menuKey: 'menu.view.evaluate' },
+};
+
+/** The views in sidebar and menu order; the n-th has the shortcut Ctrl/Cmd+n. */
+export const VIEWS: readonly ViewEntry[] = VIEW_NAMES.map((name, i) => ({
+  name,
+  ...KEYS[name],
+  digit: String(i + 1),
+  accelerator: `CmdOrCtrl+${i + 1}`,
+}));
+
+export function viewEntry(name: ViewName): ViewEntry {
+  return VIEWS.find((entry) => entry.name === name)!;
+}
+
+/** The view a Ctrl/Cmd+digit key opens, or null. */
+export function viewForDigit(key: string): ViewName | null {
+  return VIEWS.find((entry) => entry.digit === key)?.name ?? null;
+}

@@ -1,0 +1,63 @@
+// The Train view's status words: the phase badge, the one-line status, the end-of-run
+// note. Pure: the run's figures and the intl object come in, strings go out.
+import type { LabIntl, MessageKey } from '../../../common/i18n/index.js';
+import type { RunPhase } from '../../../common/protocol.js';
+import { formatDuration } from './format.js';
+
+export type DoneReason = 'completed' | 'stopped' | 'diverged';
+
+const PHASE_KEYS: Record<RunPhase, MessageKey> = {
+  idle: 'train.phase.idle',
+  loading: 'train.phase.loading',
+  running: 'train.phase.running',
+  paused: 'train.phase.paused',
+  stopping: 'train.phase.stopping',
+};
+const DONE_PHASE_KEYS: Record<DoneReason, MessageKey> = {
+  completed: 'train.phase.finished',
+  stopped: 'train.phase.stopped',
+  diverged: 'train.phase.diverged',
+};
+const DONE_HEADING_KEYS: Record<DoneReason, MessageKey> = {
+  completed: 'train.done.completed',
+  stopped: 'train.done.stopped',
+  diverged: 'train.done.diverged',
+};
+
+/** The badge next to "Progress": the phase, or how the last run ended once idle. */
+export function phaseLabel(phase: RunPhase, done: { reason: DoneReason } | null, lab: LabIntl): string {
+  return lab.t(phase === 'idle' && done ? DONE_PHASE_KEYS[done.reason] : PHASE_KEYS[phase]);
+}
+
+/** The end-of-run note's first words. */
+export function doneHeading(reason: DoneReason, lab: LabIntl): string {
+  return lab.t(DONE_HEADING_KEYS[reason]);
+}
+
+/** "wasm", or "wasm on 2 cores" when two data-parallel engines train. */
+export function backendText(backend: string | null, engines: number | undefined, lab: LabIntl): string {
+  return engines === 2 ? lab.t('train.backendTwoCores', { backend: backend ?? '—' }) : (backend ?? '—');
+}
+
+export interface StatusFigures {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batchesPerEpoch: number;
+  imagesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+/** "epoch 1/3 · batch 40/94 · 1,234 img/s · ETA 0:42 · wasm on 2 cores", or "Not started" before the first batch. */
+export function statusLine(phase: RunPhase, hasBatches: boolean, p: StatusFigures, backend: string, lab: LabIntl): string {
+  if (!hasBatches && phase === 'idle') return lab.t('train.notStarted');
+  return lab.t('train.status', {
+    epoch: p.epoch,
+    epochs: p.epochs,
+    batch: lab.count(p.batch),
+    batches: lab.count(p.batchesPerEpoch),
+    speed: lab.count(p.imagesPerSecond),
+    eta: formatDuration(phase === 'idle' ? 0 : p.etaSeconds),
+    backend,
+  });
+}
