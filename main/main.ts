@@ -19,6 +19,7 @@ import {
   type OpenDialogOptions,
 } from 'electron';
 import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../common/contract.js';
+import type { TrainerEvent } from '../common/protocol.js';
 import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';
@@ -31,7 +32,6 @@ import { denyAllPermissions, hardenWebContents, openExternalSafely, type Blocked
 import { appLayout, trainerEnv, utilityWorkerSpawner } from './trainer-process.js';
 import {
   defaultModelName,
-  parseTrainerEvent,
   QUIT_PROMPT,
   quitChoice,
   TaskbarProgress,
@@ -79,14 +79,12 @@ function runApp(): void {
   const applyProgress = (update: ProgressUpdate | null): void => {
     if (update) liveWindow()?.setProgressBar(update.fraction, { mode: update.mode });
   };
-  const relay = createEventRelay(() => liveWindow()?.webContents ?? null, (name, why) => log(`dropped a malformed ${name} event: ${why}`));
+  const relay = createEventRelay(() => liveWindow()?.webContents ?? null);
   const emit: EmitEvent = (name, payload) => {
     if (name === 'trainerEvent') {
-      const event = parseTrainerEvent(payload);
-      if (event) {
-        applyProgress(progress.onTrainerEvent(event));
-        unsaved.onTrainerEvent(event);
-      }
+      const event = payload as TrainerEvent; // checked once, where it entered the host (WorkerClient)
+      applyProgress(progress.onTrainerEvent(event));
+      unsaved.onTrainerEvent(event);
     } else if (name === 'trainerCrashed') {
       applyProgress(progress.onTrainerCrashed());
       unsaved.onTrainerCrashed();
@@ -98,6 +96,7 @@ function runApp(): void {
   const client = new WorkerClient(
     utilityWorkerSpawner(utilityProcess, { entry: layout.workerEntry, env: trainerEnv(layout, process.env), log }),
     emit,
+    { onDroppedEvent: (name, why) => log(`dropped a malformed ${name} event: ${why}`) },
   );
 
   const pickModelFolder = async (): Promise<string | null> => {
