@@ -172,7 +172,7 @@ export function isInside(root: string, file: string): boolean {
  * renderer/index.html carries the same policy in its meta tag (tests/unit/host-setup.test.ts checks).
  * Kept as one literal so Electronegativity's CSP evaluator reads the real policy. Its only remark is that
  * script-src 'self' could be abused through JSONP or user uploads on the same origin; the app serves
- * nothing but our own build output (no JSONP, no uploads), and tests/unit/electronegativity.test.ts re-runs
+ * nothing but our own build output (no JSONP, no uploads), and tests/integration/electronegativity.test.ts re-runs
  * the evaluator on this policy and allows that one remark and nothing else.
  */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- the app serves only our own bundled scripts (see the comment above)

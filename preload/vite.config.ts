@@ -1,7 +1,7 @@
 // Bundles preload/preload.ts (and the channel names it imports from
 // common/channels.ts; no zod) into ONE CommonJS file, dist/preload/preload.cjs:
 // a sandboxed preload can require('electron') but no local files.
-// tests/unit/preload-bundle.test.ts keeps it at most 20 KB.
+// tests/integration/preload-bundle.test.ts keeps it at most 20 KB.
 //   npx vite build --config preload/vite.config.ts
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
