@@ -30,14 +30,25 @@ export interface LabError {
 /** What every host answers: never a throw across a process boundary. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: LabError };
 
-export const labError = (code: ErrorCode, message: string, params: ErrorParams = {}): LabError => ({ code, params, message });
-export const failure = (code: ErrorCode, message: string, params: ErrorParams = {}): { ok: false; error: LabError } => ({
+export const labError = (code: ErrorCode, message: string, params: ErrorParams = {}): LabError => ({
+  code,
+  params,
+  message,
+});
+export const failure = (
+  code: ErrorCode,
+  message: string,
+  params: ErrorParams = {},
+): { ok: false; error: LabError } => ({
   ok: false,
   error: labError(code, message, params),
 });
 
 /** The engine's user errors are the codes a user can cause (not the hosts' own). */
-export type UserErrorCode = Extract<ErrorCode, 'bad-file' | 'not-found' | 'invalid-request' | 'diverged' | 'unsupported' | 'busy'>;
+export type UserErrorCode = Extract<
+  ErrorCode,
+  'bad-file' | 'not-found' | 'invalid-request' | 'diverged' | 'unsupported' | 'busy'
+>;
 
 // A user error: something the user gave us was wrong (a file, a flag, a recipe).
 // Hosts print `message` alone (no stack) and the CLI exits with code 2.

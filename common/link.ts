@@ -87,7 +87,11 @@ export interface ServeOptions {
 }
 
 /** The serving side of a link: every well-formed request frame gets exactly one result frame. */
-export function serveLink(port: Port<RequestFrame, ServerFrame>, handle: RequestHandler, options: ServeOptions = {}): void {
+export function serveLink(
+  port: Port<RequestFrame, ServerFrame>,
+  handle: RequestHandler,
+  options: ServeOptions = {},
+): void {
   const maxInFlight = options.maxInFlight ?? Infinity;
   let inFlight = 0;
   let open = true;
@@ -100,7 +104,10 @@ export function serveLink(port: Port<RequestFrame, ServerFrame>, handle: Request
   port.onMessage((frame) => {
     if (frame?.kind !== 'invoke' || typeof frame.id !== 'number') return;
     if (inFlight >= maxInFlight) {
-      return reply(frame.id, failure('busy', `more than ${maxInFlight} requests are waiting; try again`, { limit: maxInFlight }));
+      return reply(
+        frame.id,
+        failure('busy', `more than ${maxInFlight} requests are waiting; try again`, { limit: maxInFlight }),
+      );
     }
     inFlight++;
     void answer(handle, frame.name, frame.request).then((result) => {

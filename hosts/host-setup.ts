@@ -70,7 +70,10 @@ export const FALLBACK_BACKENDS = ['wasm', 'cpu'] as const;
  * rung reached is kept for later restarts. `log` hears each step, and the worker is told why
  * (FALLBACK_NOTE_ENV), so its backend note says so in the window.
  */
-export function fallbackSpawner(spawnWith: (extraEnv: Record<string, string>) => WorkerPort, log: (line: string) => void = () => {}): SpawnWorker {
+export function fallbackSpawner(
+  spawnWith: (extraEnv: Record<string, string>) => WorkerPort,
+  log: (line: string) => void = () => {},
+): SpawnWorker {
   let rung = 0; // 0: as configured; n: FALLBACK_BACKENDS[n - 1]
   let note = '';
   const extraEnv = (): Record<string, string> =>
@@ -150,7 +153,7 @@ export function resolveStaticPath(root: string, rawPathname: string): StaticPath
     } catch {
       return { ok: false, why: 'malformed' };
     }
-    if (segment === '' || segment.startsWith('.') || /[/\\:]/.test(segment) || /[\u0000-\u001f]/.test(segment)) {
+    if (segment === '' || segment.startsWith('.') || /[/\\:]/.test(segment) || hasControlCharacter(segment)) {
       return { ok: false, why: 'refused' };
     }
     segments.push(segment);
@@ -159,6 +162,9 @@ export function resolveStaticPath(root: string, rawPathname: string): StaticPath
   const file = path.resolve(absoluteRoot, ...segments);
   return isInside(absoluteRoot, file) ? { ok: true, file } : { ok: false, why: 'refused' };
 }
+
+/** NUL and the other C0 control characters (U+0000 to U+001F). */
+const hasControlCharacter = (text: string): boolean => [...text].some((ch) => ch.charCodeAt(0) < 0x20);
 
 /** True when file lies strictly inside root (both absolute). */
 export function isInside(root: string, file: string): boolean {
@@ -175,7 +181,8 @@ export function isInside(root: string, file: string): boolean {
  * nothing but our own build output (no JSONP, no uploads), and tests/integration/electronegativity.test.ts re-runs
  * the evaluator on this policy and allows that one remark and nothing else.
  */
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- the app serves only our own bundled scripts (see the comment above)
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- the app serves only our own bundled scripts (see the comment above)
 
 /** The policy with connect-src widened to one more source (the browser server's own socket). */
 export function contentSecurityPolicy(extraConnectSource?: string): string {

@@ -9,8 +9,13 @@ describe('spawnForkedWorker', () => {
     process.env.ELECTRON_NO_ASAR = '1';
     process.env.NODE_OPTIONS = '--max-old-space-size=4000';
     try {
-      const port = spawnForkedWorker({ LENET_LAB_TRANSPORT: 'browser' }, { entry: new URL('../fixtures/env-worker.mjs', import.meta.url) });
-      const env = await new Promise<Record<string, string>>((resolve) => port.onMessage((m) => resolve((m as unknown as { payload: Record<string, string> }).payload)));
+      const port = spawnForkedWorker(
+        { LENET_LAB_TRANSPORT: 'browser' },
+        { entry: new URL('../fixtures/env-worker.mjs', import.meta.url) },
+      );
+      const env = await new Promise<Record<string, string>>((resolve) =>
+        port.onMessage((m) => resolve((m as unknown as { payload: Record<string, string> }).payload)),
+      );
       port.kill();
       expect(env.LENET_LAB_TRANSPORT).toBe('browser');
       expect(env).not.toHaveProperty('ELECTRON_NO_ASAR');
@@ -19,5 +24,4 @@ describe('spawnForkedWorker', () => {
       process.env = saved;
     }
   });
-
 });

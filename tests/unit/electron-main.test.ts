@@ -2,7 +2,6 @@
 // module: what it sets up before and after 'ready', how IPC, worker events,
 // the taskbar, the menu and the quit prompt are wired. The stand-in records
 // calls and plays the OS's part (dialogs answer, windows close).
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -19,7 +19,15 @@ import type { FromWorker, ToWorker, WorkerPort } from '../../hosts/worker-link.j
 import { appLayout, trainerEnv } from '../../main/trainer-process.js';
 
 describe('the worker environment', () => {
-  const dropped = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_V8_COVERAGE', 'NODE_INSPECT_RESUME_ON_START', 'ELECTRON_RUN_AS_NODE', 'ELECTRON_NO_ASAR', 'ELECTRON_NO_ATTACH_CONSOLE'];
+  const dropped = [
+    'NODE_OPTIONS',
+    'NODE_EXTRA_CA_CERTS',
+    'NODE_V8_COVERAGE',
+    'NODE_INSPECT_RESUME_ON_START',
+    'ELECTRON_RUN_AS_NODE',
+    'ELECTRON_NO_ASAR',
+    'ELECTRON_NO_ATTACH_CONSOLE',
+  ];
 
   it.each(dropped)('drops %s, alone', (name) => {
     expect(inheritedEnv({ PATH: '/bin', [name]: '1' })).toEqual({ PATH: '/bin' });
@@ -27,8 +35,14 @@ describe('the worker environment', () => {
 
   it("keeps the user's LENET_LAB settings and drops the host's own", () => {
     const env = inheritedEnv({
-      LENET_LAB_BACKEND: 'cpu', LENET_LAB_MNIST_DIR: '/m', LENET_LAB_WASM_THREADS: '2',
-      LENET_LAB_MODELS_DIR: '/x', LENET_LAB_TRANSPORT: 'electron', LENET_LAB_ASSETS_DIR: '/a', LENET_LAB_FALLBACK_NOTE: 'n', UNSET: undefined,
+      LENET_LAB_BACKEND: 'cpu',
+      LENET_LAB_MNIST_DIR: '/m',
+      LENET_LAB_WASM_THREADS: '2',
+      LENET_LAB_MODELS_DIR: '/x',
+      LENET_LAB_TRANSPORT: 'electron',
+      LENET_LAB_ASSETS_DIR: '/a',
+      LENET_LAB_FALLBACK_NOTE: 'n',
+      UNSET: undefined,
     });
     expect(env).toEqual({ LENET_LAB_BACKEND: 'cpu', LENET_LAB_MNIST_DIR: '/m', LENET_LAB_WASM_THREADS: '2' });
     expect(WASM_THREADS_ENV).toBe(ENGINE_WASM_THREADS_ENV);
@@ -38,11 +52,18 @@ describe('the worker environment', () => {
     const parent = { PATH: '/bin', NODE_OPTIONS: '--require x', ELECTRON_NO_ASAR: '1', LENET_LAB_BACKEND: 'wasm' };
     const layout = appLayout({ isPackaged: false, appPath: '/repo', resourcesPath: '/r', userDataPath: '/u' });
     const electron = trainerEnv(layout, parent);
-    const browser = workerEnv(parent, { modelsDir: layout.modelsDir, assetsDir: layout.assetsDir, transport: 'browser' });
+    const browser = workerEnv(parent, {
+      modelsDir: layout.modelsDir,
+      assetsDir: layout.assetsDir,
+      transport: 'browser',
+    });
     expect({ ...electron, LENET_LAB_TRANSPORT: 'browser' }).toEqual(browser);
     expect(browser).toEqual({
-      PATH: '/bin', LENET_LAB_BACKEND: 'wasm', LENET_LAB_MODELS_DIR: path.join('/u', 'models'),
-      LENET_LAB_ASSETS_DIR: path.join('/repo', 'assets'), LENET_LAB_TRANSPORT: 'browser',
+      PATH: '/bin',
+      LENET_LAB_BACKEND: 'wasm',
+      LENET_LAB_MODELS_DIR: path.join('/u', 'models'),
+      LENET_LAB_ASSETS_DIR: path.join('/repo', 'assets'),
+      LENET_LAB_TRANSPORT: 'browser',
     });
   });
 
@@ -53,12 +74,20 @@ describe('the worker environment', () => {
 
 /** Workers that die or speak on command. */
 function fakeSpawns() {
-  const spawned: { env: Record<string, string>; posted: ToWorker[]; say(m: FromWorker): void; exit(c: number | null): void; killed: boolean }[] = [];
+  const spawned: {
+    env: Record<string, string>;
+    posted: ToWorker[];
+    say(m: FromWorker): void;
+    exit(c: number | null): void;
+    killed: boolean;
+  }[] = [];
   const spawnWith = (env: Record<string, string>): WorkerPort => {
     const messages: ((m: FromWorker) => void)[] = [];
     const exits: ((c: number | null) => void)[] = [];
     const entry = {
-      env, posted: [] as ToWorker[], killed: false,
+      env,
+      posted: [] as ToWorker[],
+      killed: false,
       say: (m: FromWorker) => messages.forEach((l) => l(m)),
       exit: (c: number | null) => exits.splice(0).forEach((l) => l(c)),
     };
@@ -136,12 +165,23 @@ describe('the static-file path rule', () => {
     expect(resolveStaticPath(root, url)).toEqual({ ok: true, file });
   });
 
-  it.each(['/..', '/../etc/passwd', '/assets/../../x', '/%2e%2e/x', '/a%2Fb', '/a%5Cb', '/C:x', '/.env', '/assets/', '//x', '/a%00b', '/a%1fb', '/./index.html'])(
-    'refuses %s',
-    (url) => {
-      expect(resolveStaticPath(root, url)).toEqual({ ok: false, why: 'refused' });
-    },
-  );
+  it.each([
+    '/..',
+    '/../etc/passwd',
+    '/assets/../../x',
+    '/%2e%2e/x',
+    '/a%2Fb',
+    '/a%5Cb',
+    '/C:x',
+    '/.env',
+    '/assets/',
+    '//x',
+    '/a%00b',
+    '/a%1fb',
+    '/./index.html',
+  ])('refuses %s', (url) => {
+    expect(resolveStaticPath(root, url)).toEqual({ ok: false, why: 'refused' });
+  });
 
   it('calls broken percent-encoding malformed', () => {
     expect(resolveStaticPath(root, '/%E0%A4%A')).toEqual({ ok: false, why: 'malformed' });
