@@ -64,11 +64,11 @@ export async function createLabService(options: LabServiceOptions) {
   };
 
   const requireModel = (): CurrentModel => {
-    if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.');
+    if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.', { what: 'model' });
     return current;
   };
   const requireIdle = (what: string): void => {
-    if (trainer && trainer.phase === 'running') throw new UserError('busy', `Cannot ${what} while training runs: pause or stop it first.`);
+    if (trainer && trainer.phase === 'running') throw new UserError('busy', `Cannot ${what} while training runs: pause or stop it first.`, { action: what, reason: 'training' });
   };
 
   // The drawing pad must work on first launch: open the shipped modern model.
@@ -127,7 +127,7 @@ export async function createLabService(options: LabServiceOptions) {
       };
     },
     train: (config: ResolvedTrainConfig) => {
-      if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.');
+      if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.', { action: 'train', reason: 'training' });
       runId = `run-${Date.now().toString(36)}`;
       void runTraining(config, runId);
       return { runId };
@@ -153,7 +153,7 @@ export async function createLabService(options: LabServiceOptions) {
       const pixels = split.rows * split.cols;
       const out = new Uint8Array(request.indices.length * pixels);
       const labels = request.indices.map((index, i) => {
-        if (index >= split.count) throw new UserError('invalid-request', `sample ${index} does not exist: the ${request.split} set has ${split.count} images.`);
+        if (index >= split.count) throw new UserError('invalid-request', `sample ${index} does not exist: the ${request.split} set has ${split.count} images.`, { field: 'indices', index, split: request.split, count: split.count });
         out.set(split.images.subarray(index * pixels, (index + 1) * pixels), i * pixels);
         return split.labels[index]!;
       });
@@ -175,7 +175,7 @@ export async function createLabService(options: LabServiceOptions) {
       const c = requireModel();
       const dir = path.resolve(options.modelsDir, request.name);
       if (path.dirname(dir) !== path.resolve(options.modelsDir)) {
-        throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`);
+        throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`, { field: 'name', name: request.name, dir: options.modelsDir });
       }
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       await saveModel(c.model, dir, meta);
