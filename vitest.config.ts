@@ -1,16 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { tierConfig } from './tests/vitest.tier.js';
 
-// Unit and engine tests. The browser end-to-end suite has its own config in tests/e2e/.
-export default defineConfig({
-  test: {
-    include: ['tests/unit/**/*.test.ts'],
-    environment: 'node',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    // .ci/run asks for a JSON report too, to print one plain "N passed, N failed" line at the end.
-    ...(process.env.LENET_LAB_TEST_REPORT
-      ? { reporters: ['default', 'json'], outputFile: { json: `${process.env.LENET_LAB_TEST_REPORT}/unit.json` } }
-      : {}),
-  },
-});
+// Pure unit tests: no build, no child processes (tests/unit/). The other tiers have their own
+// configs: tests/integration/ (needs dist/ or processes) and tests/e2e/ (the browser).
+export default tierConfig('unit', { testTimeout: 120_000, hookTimeout: 120_000 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 const dir = process.argv[2];
 let passed = 0, failed = 0, skipped = 0;
-for (const suite of ['unit', 'e2e']) {
+for (const suite of ['unit', 'integration', 'e2e']) {
   const file = path.join(dir, `${suite}.json`);
   if (!existsSync(file)) {
     console.log(`(${suite} tests did not report: they did not run)`);

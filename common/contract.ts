@@ -1,8 +1,12 @@
-// The one IPC contract. Main, preload, the browser-mode bridge and the renderer
+// The one IPC contract. Main, the hosts, the browser-mode bridge and the renderer
 // all import it, so request, response and event types cannot drift apart.
 //   invoke: renderer asks, host answers with a Result (never throws across).
 //   events: host pushes to renderer.
+// The names alone live in ./channels.ts (the preload needs nothing more), the
+// error shape in ./errors.ts.
 import { z } from 'zod';
+import { type EventName, type InvokeName } from './channels.js';
+import { ERROR_CODES, failure, type Result } from './errors.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 import { VIEW_NAMES } from './views.js';
 
@@ -90,9 +94,8 @@ export const invokeChannels = {
   openModelDialog: { request: Empty, response: ModelSummary.nullable() },
   historyCsv: { request: Empty, response: z.string() },
   restartTrainer: { request: Empty, response: TrainStatus },
-} as const;
+} as const satisfies Record<InvokeName, { request: z.ZodType; response: z.ZodType }>;
 export type InvokeChannels = typeof invokeChannels;
-export type InvokeName = keyof InvokeChannels;
 export type RequestOf<K extends InvokeName> = z.input<InvokeChannels[K]['request']>;
 export type ParsedRequestOf<K extends InvokeName> = z.output<InvokeChannels[K]['request']>;
 export type ResponseOf<K extends InvokeName> = z.output<InvokeChannels[K]['response']>;
@@ -112,21 +115,12 @@ export const eventChannels = {
   modelChanged: ModelSummary,
   trainerCrashed: z.strictObject({ message: z.string(), exitCode: z.number().nullable() }),
   menuCommand: MenuCommand,
-} as const;
+} as const satisfies Record<EventName, z.ZodType>;
 export type EventChannels = typeof eventChannels;
-export type EventName = keyof EventChannels;
 export type EventOf<K extends EventName> = z.output<EventChannels[K]>;
 
-export const ErrorCode = z.enum(['invalid-request', 'bad-sender', 'busy', 'not-found', 'bad-file', 'unsupported', 'crashed', 'internal']);
+export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
-export interface LabError { code: ErrorCode; message: string }
-export type Result<T> = { ok: true; value: T } | { ok: false; error: LabError };
-
-/** Electron channel strings are derived, never typed by hand. */
-export const invokeChannelId = (name: InvokeName): string => `lab:invoke:${name}`;
-export const eventChannelId = (name: EventName): string => `lab:event:${name}`;
-export const INVOKE_NAMES = Object.keys(invokeChannels) as InvokeName[];
-export const EVENT_NAMES = Object.keys(eventChannels) as EventName[];
 
 /** The API the renderer sees, whatever the transport. */
 export type LabApi = {
@@ -135,22 +129,37 @@ export type LabApi = {
   [K in EventName as `on${Capitalize<K>}`]: (listener: (payload: EventOf<K>) => void) => () => void;
 };
 
-export const eventListenerName = <K extends EventName>(name: K): `on${Capitalize<K>}` =>
-  `on${name[0]!.toUpperCase()}${name.slice(1)}` as `on${Capitalize<K>}`;
-
-/** Validate a request against its schema: the one gate every host uses. */
+/**
+ * Validate a request against its schema: the one gate, run once where a request enters a host.
+ * A refusal names the channel, the field and zod's issue code, so the page can word it.
+ */
 export function parseRequest<K extends InvokeName>(name: K, payload: unknown): Result<ParsedRequestOf<K>> {
-  const schema = invokeChannels[name]?.request;
-  if (!schema) return { ok: false, error: { code: 'invalid-request', message: `unknown channel "${String(name)}"` } };
+  const schema = Object.hasOwn(invokeChannels, name) ? invokeChannels[name].request : undefined;
+  if (!schema) {
+    const channel = String(name).slice(0, 60);
+    return failure('invalid-request', `unknown channel "${channel}"`, { channel, field: null, issue: 'unknown-channel' });
+  }
   const parsed = schema.safeParse(payload ?? {});
   if (parsed.success) return { ok: true, value: parsed.data as ParsedRequestOf<K> };
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length ? issue.path.join('.') : 'request';
-  return { ok: false, error: { code: 'invalid-request', message: `${String(name)}: ${where}: ${issue.message}` } };
+  return failure('invalid-request', `${String(name)}: ${where}: ${issue.message}`, {
+    channel: name,
+    field: issue.path.length ? issue.path.join('.') : null,
+    issue: issue.code,
+  });
 }
 
-/** Browser-mode wire frames over the loopback WebSocket (JSON text). */
-export const BRIDGE_PATH = '/bridge';
-export const BRIDGE_MAX_FRAME_BYTES = 1024 * 1024;
-export type BridgeRequestFrame = { id: number; name: InvokeName; request: unknown };
-export type BridgeFrame = { id: number; result: Result<unknown> } | { event: EventName; payload: unknown };
+export { EVENT_NAMES, INVOKE_NAMES, eventChannelId, eventListenerName, invokeChannelId, isEventName, isInvokeName } from './channels.js';
+export type { EventName, InvokeName } from './channels.js';
+export type { ErrorParams, LabError, Result } from './errors.js';
+
+export type CheckedEvent = { ok: true; name: EventName; payload: unknown } | { ok: false; name: string; why: string };
+
+/** Check an event against its schema: run once, where a worker's events enter a host. */
+export function parseEvent(name: unknown, payload: unknown): CheckedEvent {
+  if (typeof name !== 'string' || !Object.hasOwn(eventChannels, name)) return { ok: false, name: String(name).slice(0, 60), why: 'unknown event' };
+  const parsed = eventChannels[name as EventName].safeParse(payload);
+  if (!parsed.success) return { ok: false, name, why: parsed.error.issues[0]?.message ?? 'invalid payload' };
+  return { ok: true, name: name as EventName, payload: parsed.data };
+}

@@ -11,15 +11,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { contentTypeFor } from './content-types.js';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import {
-  BRIDGE_MAX_FRAME_BYTES,
-  BRIDGE_PATH,
-  eventChannels,
-  type BridgeFrame,
-  type EventName,
-  type LabError,
-} from '../common/contract.js';
+import type { EventName } from '../common/channels.js';
+import { labError, type LabError } from '../common/errors.js';
+import { serveLink, type RequestFrame, type ServerFrame } from '../common/link.js';
+import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, UNATTRIBUTED_FRAME_ID, type BridgeFrame } from '../common/ws-frames.js';
 import { createHostHandler } from './host-handler.js';
+import { contentSecurityPolicy, isInside, resolveStaticPath } from './host-setup.js';
 import { WorkerClient, type SpawnWorker } from './worker-link.js';
 
 export interface BrowserServerOptions {
@@ -45,27 +42,11 @@ export interface BrowserServer {
 }
 
 const HOST = '127.0.0.1';
-/** A frame the server cannot attribute to a request (not JSON, no id) is answered with this id. */
-export const UNATTRIBUTED_FRAME_ID = -1;
+export { UNATTRIBUTED_FRAME_ID };
 /** Requests one connection may have in flight; more are answered 'busy'. */
 const MAX_IN_FLIGHT_PER_CLIENT = 256;
 /** Past this much unsent data a slow client misses live weight/gradient events (the next ones replace them). */
 const DROPPABLE_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
-
-/** The app's CSP (renderer/index.html), with connect-src narrowed to our own socket. */
-function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ws://${HOST}:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'none'",
-  ].join('; ');
-}
 
 /** Constant-time token check; hashing first makes the lengths equal. */
 function tokenMatches(expected: string, given: string | null): boolean {
@@ -87,13 +68,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   });
 
   const clients = new Set<WebSocket>();
+  // Worker events were checked where they entered this host (WorkerClient); here they only fan out.
   const broadcast = (event: EventName, payload: unknown): void => {
-    // The worker is trusted less than the contract: relay only well-formed events.
-    const checked = eventChannels[event]?.safeParse(payload);
-    if (!checked?.success) {
-      log(`dropped a malformed "${String(event)}" event from the trainer`);
-      return;
-    }
     const droppable = event === 'trainerEvent' && isDroppable(payload);
     let text: string | null = null;
     for (const socket of clients) {
@@ -104,7 +80,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     }
   };
 
-  const worker = new WorkerClient(options.spawnWorker, broadcast);
+  const worker = new WorkerClient(options.spawnWorker, broadcast, {
+    onDroppedEvent: (name) => log(`dropped a malformed "${name}" event from the trainer`),
+  });
   worker.start();
   const handle = createHostHandler(worker);
 
@@ -121,7 +99,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   });
 
   const securityHeaders = (): Record<string, string> => ({
-    'Content-Security-Policy': contentSecurityPolicy(port),
+    // The app's one CSP, with connect-src widened to our own socket.
+    'Content-Security-Policy': contentSecurityPolicy(`ws://${HOST}:${port}`),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
@@ -139,12 +118,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     if (!hostHeaderOk(req.headers.host)) return sendText(res, 421, 'Misdirected request: use the URL printed by the server');
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', origin());
-    let pathname: string;
-    try {
-      pathname = decodeURIComponent(url.pathname);
-    } catch {
-      return sendText(res, 404, 'Not found');
-    }
+    const pathname = url.pathname;
     if (pathname === BRIDGE_PATH) return sendText(res, 426, 'Upgrade required', { Upgrade: 'websocket' });
 
     const isPage = pathname === '/' || pathname === '/index.html';
@@ -196,24 +170,31 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   wss.on('connection', (socket) => {
     clients.add(socket);
-    let inFlight = 0;
-    socket.on('close', () => clients.delete(socket));
     socket.on('error', (error) => log(`socket: ${error.message}`)); // ws closes it (1009 for oversize)
-    socket.on('message', (data: RawData, isBinary: boolean) => {
-      const reply = (frame: BridgeFrame): void => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-      };
-      const frame = parseRequestFrame(data, isBinary);
-      if (!frame.ok) return reply(errorFrame(frame.id, frame.error));
-      if (inFlight >= MAX_IN_FLIGHT_PER_CLIENT) {
-        return reply(errorFrame(frame.id, { code: 'busy', message: `more than ${MAX_IN_FLIGHT_PER_CLIENT} requests are waiting; try again` }));
-      }
-      inFlight++;
-      void handle(frame.name, frame.request).then((result) => {
-        inFlight--;
-        reply({ id: frame.id, result });
-      });
-    });
+    const sendFrame = (frame: BridgeFrame): void => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    };
+    // The socket as a link port: JSON text frames in, link frames out; a frame that is not a request is
+    // answered here, with the id it gave (or UNATTRIBUTED_FRAME_ID), and never reaches the link.
+    serveLink(
+      {
+        send: (frame: ServerFrame) =>
+          sendFrame(frame.kind === 'result' ? { id: frame.id, result: frame.result } : { event: frame.name, payload: frame.payload }),
+        onMessage: (listener) =>
+          socket.on('message', (data: RawData, isBinary: boolean) => {
+            const frame = parseRequestFrame(data, isBinary);
+            if (!frame.ok) return sendFrame(errorFrame(frame.id, frame.error));
+            listener({ kind: 'invoke', id: frame.id, name: frame.name as RequestFrame['name'], request: frame.request });
+          }),
+        onClose: (listener) =>
+          socket.on('close', () => {
+            clients.delete(socket);
+            listener('socket closed');
+          }),
+      },
+      (name, request) => handle(name, request),
+      { maxInFlight: MAX_IN_FLIGHT_PER_CLIENT },
+    );
   });
   wss.on('error', (error) => log(`socket server: ${error.message}`));
 
@@ -261,35 +242,30 @@ type ParsedFrame =
   | { ok: false; id: number; error: LabError };
 
 function parseRequestFrame(data: RawData, isBinary: boolean): ParsedFrame {
-  const invalid = (id: number, message: string): ParsedFrame => ({ ok: false, id, error: { code: 'invalid-request', message } });
-  if (isBinary) return invalid(UNATTRIBUTED_FRAME_ID, 'binary frames are not accepted; send JSON text');
+  const invalid = (id: number, message: string, issue: string): ParsedFrame => ({ ok: false, id, error: labError('invalid-request', message, { channel: null, issue }) });
+  if (isBinary) return invalid(UNATTRIBUTED_FRAME_ID, 'binary frames are not accepted; send JSON text', 'binary-frame');
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return invalid(UNATTRIBUTED_FRAME_ID, 'the frame is not valid JSON');
+    return invalid(UNATTRIBUTED_FRAME_ID, 'the frame is not valid JSON', 'not-json');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return invalid(UNATTRIBUTED_FRAME_ID, 'a request frame is an object {id, name, request}');
+    return invalid(UNATTRIBUTED_FRAME_ID, 'a request frame is an object {id, name, request}', 'not-an-object');
   }
   const { id, name, request } = value as Record<string, unknown>;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return invalid(UNATTRIBUTED_FRAME_ID, 'the frame has no integer "id"');
-  if (typeof name !== 'string') return invalid(id, 'the frame has no string "name"');
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return invalid(UNATTRIBUTED_FRAME_ID, 'the frame has no integer "id"', 'no-id');
+  if (typeof name !== 'string') return invalid(id, 'the frame has no string "name"', 'no-name');
   return { ok: true, id, name, request };
 }
 
 /** The file a URL path names inside root, or null when it would leave root (.., symlinks, NUL). */
 async function resolveInside(root: string, pathname: string): Promise<string | null> {
-  if (pathname.includes('\0') || pathname.includes('\\')) return null;
-  const segments = pathname.split('/');
-  if (segments.some((segment) => segment === '..' || segment === '.')) return null;
-  const candidate = path.resolve(root, `.${pathname}`);
-  if (!isInside(root, candidate)) return null;
-  const real = await realpath(candidate).catch(() => null);
+  const resolved = resolveStaticPath(root, pathname);
+  if (!resolved.ok) return null;
+  const real = await realpath(resolved.file).catch(() => null);
   if (!real || !isInside(root, real)) return null;
   return real;
 }
-
-const isInside = (root: string, file: string): boolean => file.startsWith(root + path.sep);

@@ -1,7 +1,10 @@
 // The one dispatch every host uses for renderer requests: validate against the
-// contract, answer host-level channels here, forward the rest to the worker.
-// It never throws: every failure becomes { ok: false, error }.
-import { parseRequest, invokeChannels, type InvokeName, type ModelSummary, type Result } from '../common/contract.js';
+// contract (the only place a request is parsed), answer host-level channels
+// here, forward the rest, already parsed, to the worker.
+// It never throws: every failure becomes { ok: false, error: { code, params } }.
+import { invokeChannels, isInvokeName, parseRequest, type ModelSummary } from '../common/contract.js';
+import { failure, type Result } from '../common/errors.js';
+import { answer } from '../common/link.js';
 import type { WorkerClient } from './worker-link.js';
 
 export interface HostCapabilities {
@@ -11,23 +14,22 @@ export interface HostCapabilities {
 
 export type HostHandler = (name: string, payload: unknown) => Promise<Result<unknown>>;
 
-const isInvokeName = (name: string): name is InvokeName => Object.hasOwn(invokeChannels, name);
-
 export function createHostHandler(client: WorkerClient, capabilities: HostCapabilities = {}): HostHandler {
   return async (name, payload) => {
-    try {
-      if (typeof name !== 'string' || !isInvokeName(name)) {
-        return { ok: false, error: { code: 'invalid-request', message: `unknown channel "${String(name).slice(0, 60)}"` } };
-      }
-      const parsed = parseRequest(name, payload);
-      if (!parsed.ok) return parsed;
+    if (!isInvokeName(name)) {
+      const channel = String(name).slice(0, 60);
+      return failure('invalid-request', `unknown channel "${channel}"`, { channel, field: null, issue: 'unknown-channel' });
+    }
+    const parsed = parseRequest(name, payload);
+    if (!parsed.ok) return parsed;
+    return answer(async () => {
       switch (name) {
         case 'restartTrainer':
           client.restart();
           return { ok: true, value: { phase: 'idle', runId: null } };
         case 'openModelDialog': {
           if (!capabilities.pickModelFolder) {
-            return { ok: false, error: { code: 'unsupported', message: 'This window has no folder picker; choose a model from the list instead.' } };
+            return failure('unsupported', 'This window has no folder picker; choose a model from the list instead.', { channel: name });
           }
           const dir = await capabilities.pickModelFolder();
           if (dir === null) return { ok: true, value: null };
@@ -38,13 +40,11 @@ export function createHostHandler(client: WorkerClient, capabilities: HostCapabi
           if (result.ok) {
             // The worker is trusted less than the contract: check what it answers too.
             const checked = invokeChannels[name].response.safeParse(result.value);
-            if (!checked.success) return { ok: false, error: { code: 'internal', message: `${name}: the trainer sent a malformed answer` } };
+            if (!checked.success) return failure('internal', `${name}: the trainer sent a malformed answer`, { channel: name });
           }
           return result;
         }
       }
-    } catch (e) {
-      return { ok: false, error: { code: 'internal', message: `${String(name)}: ${e instanceof Error ? e.message : String(e)}` } };
-    }
+    }, name, payload);
   };
 }

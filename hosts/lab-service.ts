@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../engine/data/dataset.js';
-import { UserError, errorMessage, isUserError } from '../common/errors.js';
+import { UserError, errorMessage, failure, toLabError, type Result } from '../common/errors.js';
 import { loadModel, readModelMeta, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import { encodeBase64, modelToWire } from '../common/network/wire.js';
@@ -15,8 +15,9 @@ import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/pr
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
-import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../common/contract.js';
+import type { EventName, InvokeName, LabInfo, ModelSummary, ParsedRequestOf, ResponseOf } from '../common/contract.js';
 import { historyToCsv } from './history-csv.js';
+import { FALLBACK_NOTE_ENV } from './host-setup.js';
 
 export interface LabServiceOptions {
   modelsDir: string;
@@ -35,7 +36,7 @@ interface CurrentModel {
   unsaved: boolean;
 }
 
-type Handlers = { [K in InvokeName]?: (request: never) => Promise<ResponseOf<K>> | ResponseOf<K> };
+type Handlers = { [K in InvokeName]?: (request: ParsedRequestOf<K>) => Promise<ResponseOf<K>> | ResponseOf<K> };
 
 export const builtinModelsDir = (assetsDir: string): string => path.join(assetsDir, 'models');
 
@@ -63,11 +64,11 @@ export async function createLabService(options: LabServiceOptions) {
   };
 
   const requireModel = (): CurrentModel => {
-    if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.');
+    if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.', { what: 'model' });
     return current;
   };
   const requireIdle = (what: string): void => {
-    if (trainer && trainer.phase === 'running') throw new UserError('busy', `Cannot ${what} while training runs: pause or stop it first.`);
+    if (trainer && trainer.phase === 'running') throw new UserError('busy', `Cannot ${what} while training runs: pause or stop it first.`, { action: what, reason: 'training' });
   };
 
   // The drawing pad must work on first launch: open the shipped modern model.
@@ -117,14 +118,16 @@ export async function createLabService(options: LabServiceOptions) {
     info: (): LabInfo => {
       const data = mnist();
       return {
-        appVersion: options.appVersion, transport: options.transport, backend: backend.name, backendNote: backend.note,
+        appVersion: options.appVersion, transport: options.transport, backend: backend.name,
+        // The host's fallback ladder says why this worker runs on a lesser backend (hosts/host-setup.ts).
+        backendNote: process.env[FALLBACK_NOTE_ENV] ? `${process.env[FALLBACK_NOTE_ENV]} ${backend.note}` : backend.note,
         versions: { lenetLab: options.appVersion, node: process.versions.node, tfjs: tf.version_core, ...(process.versions.electron ? { electron: process.versions.electron } : {}) },
         dataset: { name: data.name, dir: data.dir, trainCount: data.train.count, testCount: data.test.count },
         modelsDir: options.modelsDir, canOpenDialogs: options.transport === 'electron',
       };
     },
     train: (config: ResolvedTrainConfig) => {
-      if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.');
+      if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.', { action: 'train', reason: 'training' });
       runId = `run-${Date.now().toString(36)}`;
       void runTraining(config, runId);
       return { runId };
@@ -150,7 +153,7 @@ export async function createLabService(options: LabServiceOptions) {
       const pixels = split.rows * split.cols;
       const out = new Uint8Array(request.indices.length * pixels);
       const labels = request.indices.map((index, i) => {
-        if (index >= split.count) throw new UserError('invalid-request', `sample ${index} does not exist: the ${request.split} set has ${split.count} images.`);
+        if (index >= split.count) throw new UserError('invalid-request', `sample ${index} does not exist: the ${request.split} set has ${split.count} images.`, { field: 'indices', index, split: request.split, count: split.count });
         out.set(split.images.subarray(index * pixels, (index + 1) * pixels), i * pixels);
         return split.labels[index]!;
       });
@@ -172,7 +175,7 @@ export async function createLabService(options: LabServiceOptions) {
       const c = requireModel();
       const dir = path.resolve(options.modelsDir, request.name);
       if (path.dirname(dir) !== path.resolve(options.modelsDir)) {
-        throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`);
+        throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`, { field: 'name', name: request.name, dir: options.modelsDir });
       }
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       await saveModel(c.model, dir, meta);
@@ -209,16 +212,14 @@ export async function createLabService(options: LabServiceOptions) {
 
   return {
     backend,
-    async handle(name: InvokeName, payload: unknown): Promise<Result<unknown>> {
-      const parsed = parseRequest(name, payload);
-      if (!parsed.ok) return parsed;
+    /** Answer one request, already parsed by the host (hosts/host-handler.ts): the worker does not parse twice. */
+    async handle(name: InvokeName, request: unknown): Promise<Result<unknown>> {
       const handler = handlers[name] as ((request: unknown) => unknown) | undefined;
-      if (!handler) return { ok: false, error: { code: 'unsupported', message: `${name} is answered by the host, not the trainer` } };
+      if (!handler) return failure('unsupported', `${name} is answered by the host, not the trainer`, { channel: name });
       try {
-        return { ok: true, value: await handler(parsed.value) };
+        return { ok: true, value: await handler(request) };
       } catch (e) {
-        if (isUserError(e)) return { ok: false, error: { code: e.code === 'diverged' ? 'internal' : e.code, message: e.message } };
-        return { ok: false, error: { code: 'internal', message: `${name} failed: ${errorMessage(e)}` } };
+        return { ok: false, error: toLabError(e, `${name} failed`) };
       }
     },
   };

@@ -3,6 +3,7 @@
 // the IPC channel. Electron uses utilityProcess instead (main/).
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inheritedEnv } from './host-setup.js';
 import type { FromWorker, ToWorker, WorkerPort } from './worker-link.js';
 
 export interface ForkedWorkerOptions {
@@ -16,7 +17,8 @@ const KILL_GRACE_MS = 2000;
 export function spawnForkedWorker(env: Record<string, string>, options: ForkedWorkerOptions = {}): WorkerPort {
   const entry = options.entry ?? new URL('./worker-entry.js', import.meta.url);
   const child = fork(entry instanceof URL ? fileURLToPath(entry) : entry, [], {
-    env: { ...process.env, ...env },
+    // The same inherited environment as Electron's trainer: no NODE_OPTIONS, no Electron switches.
+    env: { ...inheritedEnv(process.env), ...env },
     // The host's own flags (a test runner's loaders, --inspect) are not the worker's business.
     execArgv: [],
     serialization: 'advanced',

@@ -2,11 +2,11 @@
 // 127.0.0.1. The first line on stdout is the URL to open (token included);
 // everything else goes to stderr, so scripts can read that line alone.
 import { mkdir, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { startBrowserServer } from './browser-server.js';
+import { defaultModelsDir, fallbackSpawner, workerEnv } from './host-setup.js';
 import { spawnForkedWorker } from './node-worker.js';
 
 export const DEFAULT_PORT = 5178;
@@ -41,25 +41,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const modelsDir = process.env.LENET_LAB_MODELS_DIR || path.join(os.homedir(), '.lenet-lab', 'models');
+  const modelsDir = process.env.LENET_LAB_MODELS_DIR || defaultModelsDir();
   await mkdir(modelsDir, { recursive: true });
-  const workerEnv: Record<string, string> = {
-    LENET_LAB_MODELS_DIR: modelsDir,
-    LENET_LAB_ASSETS_DIR: process.env.LENET_LAB_ASSETS_DIR || repoAssetsDir,
-    LENET_LAB_TRANSPORT: 'browser',
-  };
-  // Optional settings pass through unchanged when the user set them.
-  for (const name of ['LENET_LAB_MNIST_DIR', 'LENET_LAB_BACKEND'] as const) {
-    const value = process.env[name];
-    if (value) workerEnv[name] = value;
-  }
+  const env = workerEnv(process.env, {
+    modelsDir,
+    assetsDir: process.env.LENET_LAB_ASSETS_DIR || repoAssetsDir,
+    transport: 'browser',
+  });
 
   let server;
   try {
     server = await startBrowserServer({
       port,
       rendererDir,
-      spawnWorker: () => spawnForkedWorker(workerEnv),
+      spawnWorker: fallbackSpawner((extraEnv) => spawnForkedWorker({ ...env, ...extraEnv }), (line) => say(`serve: ${line}`)),
       log: (line) => say(`serve: ${line}`),
     });
   } catch (error) {

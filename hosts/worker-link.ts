@@ -1,12 +1,14 @@
 // The link between a host (Electron main, the browser-mode server) and the lab
-// worker process that owns the engine. The host decides how the worker is
-// spawned (utilityProcess, child_process.fork); everything else is shared here.
-import type { EventName, InvokeName, LabError, ResponseOf, Result } from '../common/contract.js';
+// worker process that owns the engine: a LinkClient (common/link.ts) over the
+// worker's process channel. The host decides how the worker is spawned
+// (utilityProcess, child_process.fork); crash reports and restarts live here.
+// Worker events enter the host here, so this is where they are validated, once.
+import { parseEvent, type EventName, type InvokeName, type ResponseOf } from '../common/contract.js';
+import { labError, type LabError, type Result } from '../common/errors.js';
+import { LinkClient, type RequestFrame, type ServerFrame } from '../common/link.js';
 
-export type ToWorker = { kind: 'invoke'; id: number; name: InvokeName; request: unknown };
-export type FromWorker =
-  | { kind: 'result'; id: number; result: Result<unknown> }
-  | { kind: 'event'; name: EventName; payload: unknown };
+export type ToWorker = RequestFrame;
+export type FromWorker = ServerFrame;
 
 /** A spawned worker, whatever the process kind. */
 export interface WorkerPort {
@@ -14,51 +16,75 @@ export interface WorkerPort {
   readonly pid?: number;
   send(message: ToWorker): void;
   onMessage(listener: (message: FromWorker) => void): void;
-  /** Called once when the process ends; `expected` is true after kill(). */
+  /** Called once when the process ends (exit code, or null when killed by a signal). */
   onExit(listener: (exitCode: number | null) => void): void;
   kill(): void;
 }
 export type SpawnWorker = () => WorkerPort;
 export type EmitEvent = (name: EventName, payload: unknown) => void;
 
-const crashedError = (detail: string): LabError => ({
-  code: 'crashed',
-  message: `The trainer process stopped unexpectedly (${detail}). Saved models are safe; restart the trainer to go on.`,
-});
+export interface WorkerClientOptions {
+  /** A worker event that breaks the contract (the worker is trusted less than the contract). */
+  onDroppedEvent?: (name: string, why: string) => void;
+}
 
-/** Host-side client: forwards invokes, relays events, reports crashes, restarts. */
+const exitDetail = (exitCode: number | null): string => (exitCode === null ? 'killed' : `exit code ${exitCode}`);
+const crashedError = (exitCode: number | null): LabError =>
+  labError(
+    'crashed',
+    `The trainer process stopped unexpectedly (${exitDetail(exitCode)}). Saved models are safe; restart the trainer to go on.`,
+    { exitCode },
+  );
+
+/** Host-side client: forwards invokes, relays checked events, reports crashes, restarts. */
 export class WorkerClient {
   private port: WorkerPort | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, (result: Result<unknown>) => void>();
-  private crashed: string | null = null;
+  private link: LinkClient | null = null;
+  private crashedWith: LabError | null = null;
   private stopping = false;
 
-  constructor(private readonly spawn: SpawnWorker, private readonly emit: EmitEvent) {}
+  constructor(
+    private readonly spawn: SpawnWorker,
+    private readonly emit: EmitEvent,
+    private readonly options: WorkerClientOptions = {},
+  ) {}
 
   start(): void {
-    this.crashed = null;
+    this.crashedWith = null;
     const port = this.spawn();
+    let exitCode: number | null = null;
+    const link = new LinkClient(
+      {
+        send: (message) => port.send(message),
+        onMessage: (listener) =>
+          port.onMessage((message) => {
+            if (message && typeof message === 'object') listener(message);
+          }),
+        onClose: (listener) =>
+          port.onExit((code) => {
+            exitCode = code;
+            listener(exitDetail(code));
+          }),
+      },
+      {
+        onEvent: (name, payload) => {
+          if (this.link !== link) return; // late words from a worker we replaced
+          const checked = parseEvent(name, payload);
+          if (checked.ok) this.emit(checked.name, checked.payload);
+          else this.options.onDroppedEvent?.(checked.name, checked.why);
+        },
+        closedError: () => crashedError(exitCode),
+      },
+    );
     this.port = port;
-    port.onMessage((message) => {
-      if (this.port !== port) return; // late words from a worker we replaced
-      if (message.kind === 'result') {
-        const settle = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        settle?.(message.result);
-      } else if (message.kind === 'event') {
-        this.emit(message.name, message.payload);
-      }
-    });
-    port.onExit((exitCode) => {
-      if (this.port !== port) return; // an old worker we replaced
+    this.link = link;
+    port.onExit((code) => {
+      if (this.link !== link) return; // an old worker we replaced
       this.port = null;
-      const detail = exitCode === null ? 'killed' : `exit code ${exitCode}`;
-      for (const settle of this.pending.values()) settle({ ok: false, error: crashedError(detail) });
-      this.pending.clear();
+      this.link = null;
       if (this.stopping) return;
-      this.crashed = detail;
-      this.emit('trainerCrashed', { message: crashedError(detail).message, exitCode });
+      this.crashedWith = crashedError(code);
+      this.emit('trainerCrashed', { message: this.crashedWith.message, exitCode: code });
     });
   }
 
@@ -67,24 +93,19 @@ export class WorkerClient {
   }
 
   invoke<K extends InvokeName>(name: K, request: unknown): Promise<Result<ResponseOf<K>>> {
-    if (!this.port) {
-      const error = this.crashed ? crashedError(this.crashed) : { code: 'crashed' as const, message: 'The trainer is not running.' };
-      return Promise.resolve({ ok: false, error });
+    if (!this.link) {
+      return Promise.resolve({ ok: false, error: this.crashedWith ?? labError('crashed', 'The trainer is not running.', { exitCode: null }) });
     }
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve as (r: Result<unknown>) => void);
-      this.port!.send({ kind: 'invoke', id, name, request });
-    });
+    return this.link.invoke(name, request) as Promise<Result<ResponseOf<K>>>;
   }
 
   /** Kill whatever runs and start a fresh worker. */
   restart(): void {
     const old = this.port;
+    this.link?.close('restarted', labError('crashed', 'The trainer was restarted.', { restarted: true }));
     this.port = null;
+    this.link = null;
     old?.kill();
-    for (const settle of this.pending.values()) settle({ ok: false, error: { code: 'crashed', message: 'The trainer was restarted.' } });
-    this.pending.clear();
     this.start();
   }
 

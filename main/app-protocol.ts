@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { contentTypeFor } from '../hosts/content-types.js';
+import { CONTENT_SECURITY_POLICY, isInside, resolveStaticPath } from '../hosts/host-setup.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'lenet-lab';
@@ -35,52 +36,29 @@ export function resolveAppUrl(url: string, root: string): AppUrlResolution {
   if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST || parsed.username !== '' || parsed.password !== '') {
     return { ok: false, status: 403, reason: `only ${APP_ORIGIN}/ is served` };
   }
-  const rawSegments = parsed.pathname === '/' || parsed.pathname === '' ? ['index.html'] : parsed.pathname.slice(1).split('/');
-  const segments: string[] = [];
-  for (const raw of rawSegments) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return { ok: false, status: 400, reason: 'malformed percent-encoding' };
-    }
-    // ':' covers drive letters and NTFS streams; a leading '.' covers '.', '..' and dot files.
-    if (segment === '' || segment.startsWith('.') || /[/\\:\0]/.test(segment) || /[\u0000-\u001f]/.test(segment)) {
-      return { ok: false, status: 404, reason: `refused path segment ${JSON.stringify(segment).slice(0, 80)}` };
-    }
-    segments.push(segment);
+  // The one path rule both hosts share (hosts/host-setup.ts).
+  const resolved = resolveStaticPath(root, parsed.pathname);
+  if (!resolved.ok) {
+    return resolved.why === 'malformed'
+      ? { ok: false, status: 400, reason: 'malformed percent-encoding' }
+      : { ok: false, status: 404, reason: 'refused path: it must name a file inside the app folder' };
   }
-  const absoluteRoot = path.resolve(root);
-  const filePath = path.resolve(absoluteRoot, ...segments);
-  const relative = path.relative(absoluteRoot, filePath);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-    return { ok: false, status: 404, reason: 'outside the app folder' };
-  }
+  const filePath = resolved.file;
   return { ok: true, filePath, contentType: contentTypeFor(filePath) };
 }
 
-/**
- * Headers for every app:// response. The CSP matches renderer/index.html's
- * (and the browser-mode server's, minus its WebSocket): scripts only from the
- * app itself plus WebAssembly compilation for tfjs's wasm backend, no eval, no
- * plugins, no frames, no <base>, no form posts.
- */
+/** Headers for every app:// response, with the app's one CSP (hosts/host-setup.ts). */
 export function appResponseHeaders(contentType: string): Record<string, string> {
-  const headers: Record<string, string> = {
+  return {
     'Content-Type': contentType,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-cache',
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   };
-  // Kept as one literal so Electronegativity's CSP evaluator reads the real policy. Its only remark is that
-  // script-src 'self' could be abused through JSONP or user uploads on the same origin; app://lenet-lab serves
-  // nothing but our own build output (no JSONP, no uploads), and tests/unit/electronegativity.test.ts re-runs
-  // the evaluator on this policy and allows that one remark and nothing else.
-  headers['Content-Security-Policy'] = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"; // eng-disable CSP_GLOBAL_CHECK -- app:// serves only our own bundled scripts (see the comment above)
-  return headers;
 }
 
-export const APP_CONTENT_SECURITY_POLICY: string = appResponseHeaders('text/html')['Content-Security-Policy']!;
+export const APP_CONTENT_SECURITY_POLICY: string = CONTENT_SECURITY_POLICY;
 
 const plainResponse = (status: number, text: string): Response =>
   new Response(text, { status, headers: appResponseHeaders('text/plain; charset=utf-8') });
@@ -99,8 +77,7 @@ export function createAppProtocolHandler(root: string): (request: Request) => Pr
       const rootPath = await realRoot;
       if (rootPath === null) return plainResponse(404, 'the app was not built (dist/renderer is missing)');
       const real = await fs.realpath(resolved.filePath);
-      const relative = path.relative(rootPath, real);
-      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return plainResponse(404, 'outside the app folder');
+      if (!isInside(rootPath, real)) return plainResponse(404, 'outside the app folder');
       const stat = await fs.stat(real);
       if (!stat.isFile()) return plainResponse(404, 'not a file');
       const body = request.method === 'HEAD' ? null : await fs.readFile(real);

@@ -1,17 +1,13 @@
 // IPC between the window and the main process, all derived from the one
-// contract: every invoke name gets a handler that first checks who is asking,
-// then goes through createHostHandler (zod validation, never throws); every
-// worker event is checked against its schema and sent on its event channel.
+// contract: the Electron end of the link (common/link.ts). Electron's invoke
+// pairs requests with answers itself, so this adapter only checks who is asking,
+// then answers through createHostHandler (zod validation, never throws); worker
+// events, already checked where they entered the host (hosts/worker-link.ts),
+// go out on their event channel.
 import type { BrowserWindow, IpcMainInvokeEvent, WebContents } from 'electron';
-import {
-  INVOKE_NAMES,
-  eventChannelId,
-  eventChannels,
-  invokeChannelId,
-  type EventName,
-  type InvokeName,
-  type Result,
-} from '../common/contract.js';
+import { INVOKE_NAMES, eventChannelId, invokeChannelId, type EventName, type InvokeName } from '../common/channels.js';
+import { labError, type Result } from '../common/errors.js';
+import { answer } from '../common/link.js';
 import type { HostHandler } from '../hosts/host-handler.js';
 import type { EmitEvent } from '../hosts/worker-link.js';
 import { checkSender, type SenderCheck } from './security.js';
@@ -39,7 +35,7 @@ export function windowSenderGate(getWindow: () => BrowserWindow | null): SenderG
       const isMainFrame = frame !== null && contents !== null && frame === contents.mainFrame;
       return checkSender(frame?.url ?? null, isMainFrame, isOurWindow);
     } catch {
-      return { ok: false, error: { code: 'bad-sender', message: 'IPC refused: the sender frame is gone' } };
+      return { ok: false, error: labError('bad-sender', 'IPC refused: the sender frame is gone', { reason: 'frame-gone' }) };
     }
   };
 }
@@ -63,13 +59,14 @@ export function registerInvokeHandlers(ipc: InvokeRegistrar, options: InvokeHand
 
 /** One request, start to end; resolves to a Result whatever happens. */
 export async function answerInvoke(name: InvokeName, event: IpcMainInvokeEvent, payload: unknown, options: InvokeHandlerOptions): Promise<Result<unknown>> {
-  let result: Result<unknown>;
-  try {
-    const sender = options.gate(event);
-    result = sender.ok ? await options.handler(name, payload) : sender;
-  } catch (e) {
-    result = { ok: false, error: { code: 'internal', message: `${name}: ${e instanceof Error ? e.message : String(e)}` } };
-  }
+  const result = await answer(
+    async () => {
+      const sender = options.gate(event);
+      return sender.ok ? options.handler(name, payload) : sender;
+    },
+    name,
+    payload,
+  );
   try {
     options.onResult?.(name, result);
   } catch {
@@ -78,22 +75,11 @@ export async function answerInvoke(name: InvokeName, event: IpcMainInvokeEvent, 
   return result;
 }
 
-/**
- * Relay worker events to the window, each checked against its contract schema
- * first (the worker is trusted less than the contract). Malformed events are
- * dropped and reported to `onDropped`.
- */
-export function createEventRelay(
-  getContents: () => WebContents | null,
-  onDropped: (name: string, why: string) => void = () => {},
-): EmitEvent {
+/** Relay worker events (checked by WorkerClient, where they entered the host) to the window. */
+export function createEventRelay(getContents: () => WebContents | null): EmitEvent {
   return (name: EventName, payload: unknown) => {
-    const schema = Object.hasOwn(eventChannels, name) ? eventChannels[name] : undefined;
-    if (!schema) return onDropped(String(name), 'unknown event');
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) return onDropped(name, parsed.error.issues[0]?.message ?? 'invalid payload');
     const contents = getContents();
     if (!contents || contents.isDestroyed()) return;
-    contents.send(eventChannelId(name), parsed.data);
+    contents.send(eventChannelId(name), payload);
   };
 }

@@ -19,6 +19,7 @@ import {
   type OpenDialogOptions,
 } from 'electron';
 import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../common/contract.js';
+import type { TrainerEvent } from '../common/protocol.js';
 import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';
@@ -34,7 +35,6 @@ import { runSelfTest, selfTestReportPath, type SelfTestHost } from './self-test.
 import { appLayout, trainerEnv, utilityWorkerSpawner } from './trainer-process.js';
 import {
   defaultModelName,
-  parseTrainerEvent,
   QUIT_PROMPT,
   quitChoice,
   TaskbarProgress,
@@ -91,21 +91,19 @@ function runApp(): void {
   const onBlocked: BlockedListener = (kind, detail) => log(`blocked ${kind}: ${detail.slice(0, 200)}`);
 
   // Worker events: the taskbar and the unsaved-model tracker see them before the window does.
-  const trainerEventListeners = new Set<(event: NonNullable<ReturnType<typeof parseTrainerEvent>>) => void>();
+  const trainerEventListeners = new Set<(event: TrainerEvent) => void>();
   const progress = new TaskbarProgress();
   const unsaved = new UnsavedModelTracker();
   const applyProgress = (update: ProgressUpdate | null): void => {
     if (update) liveWindow()?.setProgressBar(update.fraction, { mode: update.mode });
   };
-  const relay = createEventRelay(() => liveWindow()?.webContents ?? null, (name, why) => log(`dropped a malformed ${name} event: ${why}`));
+  const relay = createEventRelay(() => liveWindow()?.webContents ?? null);
   const emit: EmitEvent = (name, payload) => {
     if (name === 'trainerEvent') {
-      const event = parseTrainerEvent(payload);
-      if (event) {
-        applyProgress(progress.onTrainerEvent(event));
-        unsaved.onTrainerEvent(event);
-        for (const listener of trainerEventListeners) listener(event);
-      }
+      const event = payload as TrainerEvent; // checked once, where it entered the host (WorkerClient)
+      applyProgress(progress.onTrainerEvent(event));
+      unsaved.onTrainerEvent(event);
+      for (const listener of trainerEventListeners) listener(event);
     } else if (name === 'trainerCrashed') {
       applyProgress(progress.onTrainerCrashed());
       unsaved.onTrainerCrashed();
@@ -125,6 +123,7 @@ function runApp(): void {
       },
     }),
     emit,
+    { onDroppedEvent: (name, why) => log(`dropped a malformed ${name} event: ${why}`) },
   );
 
   const pickModelFolder = async (): Promise<string | null> => {
@@ -303,7 +302,7 @@ function runApp(): void {
       inspectPage: () => window.webContents.executeJavaScript(
         '({ url: location.href, labKeys: Object.keys(globalThis.lab ?? {}), requireType: typeof require, processType: typeof process })'),
       nextTrainerEvent: (match) => new Promise((resolve) => {
-        const listener = (event: NonNullable<ReturnType<typeof parseTrainerEvent>>): void => {
+        const listener = (event: TrainerEvent): void => {
           const plain = event as unknown as { type: string } & Record<string, unknown>;
           if (!match(plain)) return;
           trainerEventListeners.delete(listener);

@@ -2,12 +2,12 @@
 // Electron: who may call IPC, which URLs may leave for the OS browser, and the
 // deny-everything handlers put on every session and web contents.
 import type { Session, Shell, WebContents } from 'electron';
-import type { LabError } from '../common/contract.js';
+import { labError, type LabError } from '../common/errors.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './app-protocol.js';
 
 export type SenderCheck = { ok: true } | { ok: false; error: LabError };
 
-const badSender = (why: string): SenderCheck => ({ ok: false, error: { code: 'bad-sender', message: `IPC refused: ${why}` } });
+const badSender = (why: string, reason: string): SenderCheck => ({ ok: false, error: labError('bad-sender', `IPC refused: ${why}`, { reason }) });
 
 /**
  * May this frame use the lab API? Only the main frame of our own window, showing
@@ -15,19 +15,19 @@ const badSender = (why: string): SenderCheck => ({ ok: false, error: { code: 'ba
  * other windows and pages that navigated elsewhere are refused.
  */
 export function checkSender(frameUrl: string | null | undefined, isMainFrame: boolean, isOurWindow: boolean): SenderCheck {
-  if (!isOurWindow) return badSender('the sender is not the LeNet Lab window');
-  if (!isMainFrame) return badSender('the sender is not the main frame');
+  if (!isOurWindow) return badSender('the sender is not the LeNet Lab window', 'other-window');
+  if (!isMainFrame) return badSender('the sender is not the main frame', 'subframe');
   if (typeof frameUrl !== 'string' || !frameUrl.startsWith(`${APP_ORIGIN}/`)) {
-    return badSender(`the sender's page is not part of the app (${String(frameUrl).slice(0, 100)})`);
+    return badSender(`the sender's page is not part of the app (${String(frameUrl).slice(0, 100)})`, 'foreign-page');
   }
   let parsed: URL;
   try {
     parsed = new URL(frameUrl);
   } catch {
-    return badSender('the sender URL does not parse');
+    return badSender('the sender URL does not parse', 'bad-url');
   }
   if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST || parsed.username !== '' || parsed.password !== '') {
-    return badSender(`the sender's origin is not ${APP_ORIGIN}`);
+    return badSender(`the sender's origin is not ${APP_ORIGIN}`, 'foreign-origin');
   }
   return { ok: true };
 }

@@ -4,6 +4,7 @@
 // the WorkerClient in hosts/worker-link.ts does the rest (crash reports, restart).
 import path from 'node:path';
 import type { ForkOptions } from 'electron';
+import { fallbackSpawner, workerEnv } from '../hosts/host-setup.js';
 import type { FromWorker, SpawnWorker, ToWorker, WorkerPort } from '../hosts/worker-link.js';
 import { pipeLines } from './log-file.js';
 
@@ -43,28 +44,9 @@ export function appLayout({ isPackaged, appPath, resourcesPath, userDataPath }: 
   };
 }
 
-/** engine/backends/wasm-threads.ts's WASM_THREADS_ENV (main stays free of the engine's imports). */
-export const WASM_THREADS_ENV = 'LENET_LAB_WASM_THREADS';
-
-/** Variables the parent must not hand down: they would change how Node runs the worker (ELECTRON_NO_ASAR
- *  would make it unable to read its own code from app.asar). */
-const DROPPED_ENV = new Set(['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_EXTRA_CA_CERTS', 'ELECTRON_NO_ASAR']);
-/** LENET_LAB_* settings a user (or a test) may set on the app; the rest are the app's to decide. */
-const USER_SETTINGS = new Set(['LENET_LAB_BACKEND', 'LENET_LAB_MNIST_DIR', WASM_THREADS_ENV]);
-
-/** The worker's environment: the parent's, minus Node switches, plus the LENET_LAB_* configuration. */
+/** The worker's environment: the same rule as the browser server's (hosts/host-setup.ts), with the app's folders. */
 export function trainerEnv(layout: AppLayout, parentEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parentEnv)) {
-    if (value === undefined || DROPPED_ENV.has(name)) continue;
-    if (name.startsWith('LENET_LAB_') && !USER_SETTINGS.has(name)) continue;
-    env[name] = value;
-  }
-  env.LENET_LAB_MODELS_DIR = layout.modelsDir;
-  env.LENET_LAB_ASSETS_DIR = layout.assetsDir;
-  env.LENET_LAB_TRANSPORT = 'electron';
-  if (layout.mnistDir && !env.LENET_LAB_MNIST_DIR) env.LENET_LAB_MNIST_DIR = layout.mnistDir;
-  return env;
+  return workerEnv(parentEnv, { modelsDir: layout.modelsDir, assetsDir: layout.assetsDir, transport: 'electron', mnistDir: layout.mnistDir });
 }
 
 /** The slice of Electron's UtilityProcess this adapter uses. */
@@ -139,23 +121,7 @@ export function spawnUtilityWorker(forker: UtilityForker, options: UtilityWorker
   };
 }
 
-/**
- * Starts a trainer per call. A trainer that dies before its first word (a crash while starting its
- * backend, where the threaded wasm build spawns its threads) is followed by one that keeps the wasm
- * backend on a single thread: slower, but it starts.
- */
+/** Starts a trainer per call, behind the shared early-death ladder (wasm, then cpu; hosts/host-setup.ts). */
 export function utilityWorkerSpawner(forker: UtilityForker, options: UtilityWorkerOptions): SpawnWorker {
-  let singleThreaded = false;
-  return () => {
-    const env = singleThreaded ? { ...options.env, [WASM_THREADS_ENV]: '1' } : options.env;
-    const port = spawnUtilityWorker(forker, { ...options, env });
-    let spoke = false;
-    port.onMessage(() => { spoke = true; });
-    port.onExit((code) => {
-      if (spoke || code === 0 || singleThreaded) return;
-      singleThreaded = true;
-      options.log?.(`trainer exited (code ${code}) before it started; the next one keeps the wasm backend on one thread`);
-    });
-    return port;
-  };
+  return fallbackSpawner((extraEnv) => spawnUtilityWorker(forker, { ...options, env: { ...options.env, ...extraEnv } }), options.log);
 }

@@ -2,7 +2,7 @@
 // and whether a trained model would be lost on quit. Pure state machines fed
 // with the worker's events and the results of the renderer's requests.
 import type { InvokeName, Result } from '../common/contract.js';
-import { TrainerEvent, type VariantName } from '../common/protocol.js';
+import type { TrainerEvent, VariantName } from '../common/protocol.js';
 
 export type ProgressMode = 'none' | 'normal' | 'indeterminate' | 'error' | 'paused';
 /** Arguments for BrowserWindow.setProgressBar: fraction in [0, 1], or −1 to remove the bar. */
@@ -113,12 +113,6 @@ export class UnsavedModelTracker {
   onTrainerCrashed(): void {
     this.unsaved = false;
   }
-}
-
-/** Parse a worker event payload; malformed ones are ignored by the monitors. */
-export function parseTrainerEvent(payload: unknown): TrainerEvent | null {
-  const parsed = TrainerEvent.safeParse(payload);
-  return parsed.success ? parsed.data : null;
 }
 
 export const QUIT_PROMPT = {

@@ -3,16 +3,11 @@
 // per event name; the page never sees ipcRenderer, channel strings or the
 // IpcRendererEvent (which would leak the sender). Bundled to one CommonJS file
 // (preload/vite.config.ts) because sandboxed preloads cannot load local modules.
+// It imports only the channel names (no zod: the bundle stays small) and types.
 import { contextBridge, ipcRenderer, type IpcRenderer, type IpcRendererEvent } from 'electron';
-import {
-  EVENT_NAMES,
-  INVOKE_NAMES,
-  eventChannelId,
-  eventListenerName,
-  invokeChannelId,
-  type LabApi,
-  type Result,
-} from '../common/contract.js';
+import { EVENT_NAMES, INVOKE_NAMES, eventChannelId, eventListenerName, invokeChannelId } from '../common/channels.js';
+import type { LabApi } from '../common/contract.js';
+import type { Result } from '../common/errors.js';
 
 export type IpcRendererSlice = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
 
@@ -25,7 +20,8 @@ export function buildLabApi(ipc: IpcRendererSlice): LabApi {
         return (await ipc.invoke(channel, request)) as Result<unknown>;
       } catch (e) {
         // Only when the main process has no handler (still starting) or the value cannot be cloned.
-        return { ok: false, error: { code: 'internal', message: `${name}: ${e instanceof Error ? e.message : String(e)}` } };
+        const detail = e instanceof Error ? e.message : String(e);
+        return { ok: false, error: { code: 'internal', params: { channel: name, detail }, message: `${name}: ${detail}` } };
       }
     };
   }

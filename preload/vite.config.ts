@@ -1,6 +1,7 @@
-// Bundles preload/preload.ts (and what it imports from the contract, zod
-// included) into ONE CommonJS file, dist/preload/preload.cjs: a sandboxed
-// preload can require('electron') but no local files.
+// Bundles preload/preload.ts (and the channel names it imports from
+// common/channels.ts; no zod) into ONE CommonJS file, dist/preload/preload.cjs:
+// a sandboxed preload can require('electron') but no local files.
+// tests/integration/preload-bundle.test.ts keeps it at most 20 KB.
 //   npx vite build --config preload/vite.config.ts
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -13,7 +14,7 @@ export default defineConfig({
   logLevel: 'warn',
   build: {
     outDir: 'dist/preload',
-    emptyOutDir: false, // tsc also writes dist/preload/ (contract.js, which dist/main imports)
+    emptyOutDir: false, // tsc also writes dist/preload/preload.js (the unit tests import it)
     target: 'es2022',
     minify: false, // small, and readable for review and for Electronegativity's scan of dist/
     sourcemap: false,

@@ -440,9 +440,3 @@ export function applyConnectionMasks(model: tfl.LayersModel): void {
 for (const cls of [ScaledTanh, TrainableSubsampling, MaskedConv2D, RbfOutput, GaussianRbf, LenetLabModel]) {
   tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 }
-
-/** Class names this module registers (a model.json using others was not made by LeNet Lab). */
-export const CUSTOM_CLASS_NAMES: readonly string[] = [
-  ScaledTanh.className, TrainableSubsampling.className, MaskedConv2D.className,
-  RbfOutput.className, GaussianRbf.className, LenetLabModel.className,
-];

@@ -172,7 +172,6 @@ async function withWasmModule<T>(reuse: WebAssembly.Module | undefined, init: ()
 }
 
 let active: BackendName | undefined;
-let lastReport: BackendReport | undefined;
 
 /**
  * Makes the fastest backend that loads tfjs's active backend. With `preferred`, only
@@ -186,8 +185,7 @@ export async function initBackend(preferred?: BackendName, options: BackendOptio
       const note = await RUNGS[name](options);
       attempts.push({ name, ok: true });
       active = name;
-      lastReport = { name, note, attempts };
-      return lastReport;
+      return { name, note, attempts };
     } catch (e) {
       const reason = e instanceof RungFailure ? e.message : `unexpected error: ${errorMessage(e)}`;
       attempts.push({ name, ok: false, reason });
@@ -206,9 +204,4 @@ export function activeBackend(): BackendName {
   if (active !== undefined && current === active) return active;
   if (current && (BACKEND_NAMES as readonly string[]).includes(current)) return current as BackendName;
   throw new Error('no backend is active: call initBackend() first');
-}
-
-/** The report of the last successful initBackend, if any. */
-export function lastBackendReport(): BackendReport | undefined {
-  return lastReport;
 }

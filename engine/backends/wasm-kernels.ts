@@ -769,9 +769,3 @@ export function registerWasmTrainingKernels(): void {
   replace('Multiply', multiplyKernel);
   registered = true;
 }
-
-/** Names of the kernels this module provides for 'wasm' (for reports and tests). */
-export const WASM_TRAINING_KERNELS = [
-  'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'Tanh',
-  'Add', 'Sum', 'Identity', 'Cast', 'Multiply',
-] as const;

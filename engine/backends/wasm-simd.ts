@@ -384,7 +384,7 @@ function singleChannelFn(name: string, s: SingleChannelConvShape) {
  * over the filter taps (the loads' offsets are constants), then scatter into the NHWC output.
  */
 function singleChannelForwardFn(s: SingleChannelConvShape): Fn {
-  const { f, W, FH, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s);
+  const { f, W, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s);
   const [x, w, y, batch] = [0, 1, 2, 3];
   const xImage = f.local(I32), xRow = f.local(I32), wRow = f.local(I32), yRow = f.local(I32), yChannel = f.local(I32);
   const acc = Array.from({ length: V }, () => f.local(V128));

@@ -102,7 +102,7 @@ export async function startLab(): Promise<Lab> {
   } catch (error) {
     await close();
     throw new Error(`The app did not come up at ${server.url}: ${error instanceof Error ? error.message : String(error)}\n` +
-      `page errors: ${pageErrors.join('\n') || 'none'}\nconsole errors: ${consoleErrors.join('\n') || 'none'}`);
+      `page errors: ${pageErrors.join('\n') || 'none'}\nconsole errors: ${consoleErrors.join('\n') || 'none'}`, { cause: error });
   }
   return { server, context, page, modelsDir, pageErrors, consoleErrors, close };
 }

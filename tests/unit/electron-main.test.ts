@@ -2,9 +2,7 @@
 // module: what it sets up before and after 'ready', how IPC, worker events,
 // the taskbar, the menu and the quit prompt are wired. The stand-in records
 // calls and plays the OS's part (dialogs answer, windows close).
-import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INVOKE_NAMES, eventChannelId, invokeChannelId, type ModelSummary } from '../../common/contract.js';

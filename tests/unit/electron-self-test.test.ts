@@ -21,7 +21,10 @@ function fakeHost(over: { engines?: number; url?: string; labKeys?: string[]; sa
   const calls: { name: string; request: unknown }[] = [];
   const waiting: { match: (event: Event) => boolean; resolve: (event: Event) => void }[] = [];
   const emit = (event: Event): void => {
-    for (const waiter of waiting.splice(0)) (waiter.match(event) ? waiter.resolve(event) : waiting.push(waiter));
+    for (const waiter of waiting.splice(0)) {
+      if (waiter.match(event)) waiter.resolve(event);
+      else waiting.push(waiter);
+    }
   };
   const engines = over.engines ?? (os.availableParallelism() >= 2 ? 2 : 1);
   const host: SelfTestHost = {
@@ -74,7 +77,7 @@ describe('runSelfTest', () => {
     expect(calls.map((call) => call.name)).toEqual(['info', 'train', 'saveModel']);
     expect(calls[1]!.request).toEqual(SELF_TEST_TRAIN);
     expect(calls[2]!.request).toEqual({ name: SELF_TEST_MODEL_NAME });
-    expect(/[^\x00-\x7f]/.test(SELF_TEST_MODEL_NAME)).toBe(true);
+    expect([...SELF_TEST_MODEL_NAME].some((ch) => ch.codePointAt(0)! > 0x7f)).toBe(true);
     const written = JSON.parse(readFileSync(report, 'utf8'));
     expect(written).toMatchObject({ ok: true, runtime: { platform: 'test', backend: 'wasm' }, screenshot: report.replace(/\.json$/, '.png') });
     expect(readFileSync(report.replace(/\.json$/, '.png'))).toEqual(Buffer.from([137, 80, 78, 71]));

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { ForkOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { WorkerClient } from '../../hosts/worker-link.js';
-import { WASM_THREADS_ENV as ENGINE_WASM_THREADS_ENV } from '../../engine/backends/wasm-threads.js';
 import type { FromWorker, ToWorker } from '../../hosts/worker-link.js';
 import {
   appLayout,
@@ -12,7 +11,6 @@ import {
   TRAINER_SERVICE_NAME,
   trainerEnv,
   utilityWorkerSpawner,
-  WASM_THREADS_ENV,
   type UtilityChild,
   type UtilityForker,
 } from '../../main/trainer-process.js';
@@ -144,9 +142,10 @@ describe('spawnUtilityWorker', () => {
     const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: {} }), (name, payload) => events.push([name, payload]));
     client.start();
     const pending = client.invoke('train', { variant: 'lenet5' });
-    forker.children[0]!.emit('exit', 139); // SIGSEGV in a native kernel, say
+    forker.children[0]!.reply({ kind: 'event', name: 'trainerEvent', payload: { type: 'state', runId: 'r', phase: 'running' } });
+    forker.children[0]!.emit('exit', 139); // SIGSEGV in a native kernel mid-run, say
     await expect(pending).resolves.toMatchObject({ ok: false, error: { code: 'crashed' } });
-    expect(events).toEqual([['trainerCrashed', expect.objectContaining({ exitCode: 139 })]]);
+    expect(events.slice(1)).toEqual([['trainerCrashed', expect.objectContaining({ exitCode: 139 })]]);
     expect(client.running).toBe(false);
     await expect(client.invoke('status', {})).resolves.toMatchObject({ ok: false, error: { code: 'crashed' } });
 
@@ -156,20 +155,48 @@ describe('spawnUtilityWorker', () => {
     const status = client.invoke('status', {});
     fresh.reply({ kind: 'result', id: fresh.posted[0]!.id, result: { ok: true, value: { phase: 'idle', runId: null } } });
     await expect(status).resolves.toMatchObject({ ok: true });
-    expect(events).toHaveLength(1); // the restart itself is not a crash
+    expect(events).toHaveLength(2); // the restart itself is not a crash
   });
 
-  it('after a trainer dies before its first word, the next one keeps the wasm backend on one thread', async () => {
-    expect(WASM_THREADS_ENV).toBe(ENGINE_WASM_THREADS_ENV);
+  it('a trainer that dies before its first word is replaced at once on wasm, then cpu, and its requests go again', async () => {
     const forker = new FakeForker();
     const logs: string[] = [];
-    const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: { A: '1' }, log: (l) => logs.push(l) }), () => undefined);
+    const events: [string, unknown][] = [];
+    const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: { A: '1' }, log: (l) => logs.push(l) }), (name, payload) => events.push([name, payload]));
     client.start();
-    forker.children[0]!.emit('exit', 7); // died while starting its backend
+    const status = client.invoke('status', {});
+    forker.children[0]!.emit('exit', 7); // died while loading tfjs-node, say
+    expect(forker.children).toHaveLength(2);
+    expect(forker.children[1]!.options?.env).toEqual({ A: '1', LENET_LAB_BACKEND: 'wasm', LENET_LAB_FALLBACK_NOTE: expect.stringMatching(/exit code 7.*wasm backend/) });
+    expect(forker.children[1]!.posted).toEqual([{ kind: 'invoke', id: 1, name: 'status', request: {} }]);
+    forker.children[1]!.emit('exit', 9);
+    expect(forker.children).toHaveLength(3);
+    expect(forker.children[2]!.options?.env).toMatchObject({ A: '1', LENET_LAB_BACKEND: 'cpu' });
+    expect(forker.children[2]!.posted).toEqual([{ kind: 'invoke', id: 1, name: 'status', request: {} }]);
+    forker.children[2]!.reply({ kind: 'result', id: 1, result: { ok: true, value: { phase: 'idle', runId: null } } });
+    await expect(status).resolves.toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    expect(events).toEqual([]); // nothing crashed as far as the window knows
+    expect(logs.join('\n')).toMatch(/wasm backend instead[\s\S]*cpu backend instead/);
+    // The last rung is kept: a crash on cpu is reported, and a restart stays on cpu.
+    forker.children[2]!.emit('exit', 139);
     await tick();
+    expect(events).toEqual([['trainerCrashed', expect.objectContaining({ exitCode: 139 })]]);
     client.restart();
-    expect(forker.children[1]!.options?.env).toEqual({ A: '1', [WASM_THREADS_ENV]: '1' });
-    expect(logs.join('\n')).toMatch(/before it started; the next one keeps the wasm backend on one thread/);
+    expect(forker.children[3]!.options?.env).toMatchObject({ LENET_LAB_BACKEND: 'cpu' });
+  });
+
+  it('a trainer that dies before its first word on the last rung is reported as a crash', async () => {
+    const forker = new FakeForker();
+    const events: [string, unknown][] = [];
+    const client = new WorkerClient(utilityWorkerSpawner(forker, { entry: 'w.js', env: {} }), (name, payload) => events.push([name, payload]));
+    client.start();
+    const status = client.invoke('status', {});
+    forker.children[0]!.emit('exit', 1);
+    forker.children[1]!.emit('exit', 1);
+    forker.children[2]!.emit('exit', 1);
+    expect(forker.children).toHaveLength(3);
+    await expect(status).resolves.toMatchObject({ ok: false, error: { code: 'crashed', params: { exitCode: 1 } } });
+    expect(events).toEqual([['trainerCrashed', expect.objectContaining({ exitCode: 1 })]]);
   });
 
   it('a trainer that crashes after it has spoken is restarted as it was', async () => {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { TrainerEvent, TrainerEventOf } from '../../common/protocol.js';
 import {
   defaultModelName,
-  parseTrainerEvent,
   QUIT_PROMPT,
   quitChoice,
   TaskbarProgress,
@@ -118,11 +117,5 @@ describe('quit prompt and names', () => {
     expect(name).toBe('lenet5 2025-03-07 14-05');
     expect(invokeChannels.saveModel.request.safeParse({ name }).success).toBe(true);
     expect(invokeChannels.saveModel.request.safeParse({ name: defaultModelName(null, new Date()) }).success).toBe(true);
-  });
-
-  it('parseTrainerEvent drops malformed events', () => {
-    expect(parseTrainerEvent(done())).toMatchObject({ type: 'done' });
-    expect(parseTrainerEvent({ type: 'done', runId })).toBeNull();
-    expect(parseTrainerEvent('done')).toBeNull();
   });
 });

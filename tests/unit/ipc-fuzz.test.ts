@@ -100,6 +100,7 @@ function fakeWorkerSpawner(received: ToWorker[]) {
 
 const hostileValues = fc.oneof(
   fc.constantFrom(
+    // eslint-disable-next-line no-loss-of-precision -- 1e309 is Infinity spelt as a literal, on purpose
     NaN, Infinity, -Infinity, -1, 0, -0, 0.5, 1e309, 2 ** 31, Number.MAX_SAFE_INTEGER + 2, 10_000_001,
     '', ' ', 'x'.repeat(5000), '../../etc/passwd', 'C:\\Windows', '\u0000', '<script>', '__proto__', 'constructor',
     null, undefined, true, false, [], {}, [[]], { kind: 'http', url: 'https://evil.example/' }, { valueOf: 1 },
@@ -193,7 +194,7 @@ describe.each(INVOKE_NAMES)('IPC channel %s under fuzzing', (name) => {
         try {
           result = await handler(name, payload);
         } catch (e) {
-          throw new Error(`${name}: the handler threw ${String(e)}`);
+          throw new Error(`${name}: the handler threw ${String(e)}`, { cause: e });
         }
         expect(isLabResult(result)).toBe(true);
         const r = result as Result<unknown>;

@@ -31,24 +31,6 @@ export function onThemeChange(listener: () => void): () => void {
   return () => query.removeEventListener('change', listener);
 }
 
-/** Runs `work` at most once per animation frame, however often it is scheduled. */
-export function frameThrottle(work: () => void): { schedule(): void; cancel(): void } {
-  let handle = 0;
-  return {
-    schedule() {
-      if (handle) return;
-      handle = requestAnimationFrame(() => {
-        handle = 0;
-        work();
-      });
-    },
-    cancel() {
-      if (handle) cancelAnimationFrame(handle);
-      handle = 0;
-    },
-  };
-}
-
 /** '#rrggbb' (or '#rgb') with an alpha, as rgba(); other colour strings are returned unchanged. */
 export function withAlpha(colour: string, alpha: number): string {
   let hex = colour.trim();

@@ -300,8 +300,3 @@ export function activationFormula(name: string | null | undefined): string {
   return name ?? '';
 }
 
-/** True when an activation's output is never negative (use the positive colour map). */
-export function isNonNegativeActivation(name: string | null | undefined): boolean {
-  const key = (name ?? '').toLowerCase();
-  return key === 'relu' || key === 'sigmoid' || key === 'softmax';
-}

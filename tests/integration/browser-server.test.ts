@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, type BridgeFrame } from '../../common/contract.js';
+import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, type BridgeFrame } from '../../common/ws-frames.js';
 import { startBrowserServer, UNATTRIBUTED_FRAME_ID, type BrowserServer } from '../../hosts/browser-server.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
 
@@ -169,7 +169,7 @@ describe('the page', () => {
 
   it('carries the app CSP with connect-src limited to its own socket', async () => {
     const csp = (await get(`/?token=${TOKEN}`)).headers['content-security-policy'];
-    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("default-src 'none'"); // the app's one CSP (hosts/host-setup.ts), as on app://
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
     expect(csp).toContain("frame-ancestors 'none'");
