@@ -3,11 +3,11 @@
 //   invoke: renderer asks, host answers with a Result (never throws across).
 //   events: host pushes to renderer.
 import { z } from 'zod';
+import { ModelName } from './model-name.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 
 const Empty = z.strictObject({});
-const Name = z.string().trim().min(1).max(80)
-  .regex(/^[\w(][\w .()-]*$/, 'start with a letter or digit, then use letters, digits, spaces, dots, dashes and brackets only');
+const Name = ModelName;
 const Dir = z.string().min(1).max(4096);
 
 export const ModelSummary = z.strictObject({

@@ -7,8 +7,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../common/errors.js';
 import {
-  MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, saveModel, type ModelMetaInput,
+  MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, recoverModelsFolder, saveModel, type ModelMetaInput,
 } from '../../engine/io/model-store.js';
+import { HOST_TAG, SAVE_MARKER } from '../../engine/io/atomic-folder.js';
 import { LENET5_C3_CONNECTIONS, LenetLabModel } from '../../common/network/layers.js';
 import { VARIANTS } from '../../common/network/variants.js';
 import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
@@ -193,11 +194,20 @@ describe('atomic save', () => {
     expect(snapshots.map((s) => s.phase)).toEqual(['temp-written', 'old-moved-aside', 'swapped']);
     const expectedName: Record<string, string> = { 'temp-written': 'old', 'old-moved-aside': 'old', swapped: 'new' };
     for (const snapshot of snapshots) {
+      const parentOf = path.dirname(snapshot.dir);
+      const before = fs.readdirSync(parentOf).sort();
+      // Loading is read-only: whatever the crash left stays as it was.
+      const attempt = await loadModel(snapshot.dir).then((r) => { models.push(r.model); return r.meta.name; }, (e: UserError) => e.message);
+      expect(fs.readdirSync(parentOf).sort(), snapshot.phase).toEqual(before);
+      if (snapshot.phase === 'old-moved-aside') {
+        expect(attempt).toMatch(/^model folder not found: .*\(an interrupted save left the previous model in .*\.model\.old-\d+-[0-9a-f]{16}; /);
+      }
+      // The app's models folder recovers it.
+      recoverModelsFolder(parentOf);
       const { model, meta } = await loadModel(snapshot.dir);
       models.push(model);
       expect(meta.name, snapshot.phase).toBe(expectedName[snapshot.phase]);
       expect(predictions(model), snapshot.phase).toEqual(predictions(meta.name === 'old' ? oldModel : newModel));
-      // Recovery put the folder back and cleared the temp/old copies of the "crashed" save.
       expect(fs.readdirSync(snapshot.dir).sort(), snapshot.phase).toEqual([MODEL_JSON, WEIGHTS_BIN]);
       expect(leftovers(snapshot.dir), snapshot.phase).toEqual([]);
     }
@@ -207,21 +217,55 @@ describe('atomic save', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('stale temp and old folders of dead processes are removed; a live process\'s are kept', async () => {
+  it('recovery removes only stale side folders of this machine that carry the app\'s marker; loading removes nothing', async () => {
     const dir = freshDir('stale');
     await saveModel(build('modern', 1), dir, metaFor('modern'));
     const parent = path.dirname(dir);
     const base = path.basename(dir);
     const deadPid = 99_999_999; // above any Linux pid_max
     const livePid = process.ppid;
-    for (const name of [`.${base}.tmp-${deadPid}-aa11`, `.${base}.old-${deadPid}-bb22`, `.${base}.tmp-${livePid}-cc33`]) {
+    const otherHost = HOST_TAG === '00000000' ? '11111111' : '00000000';
+    const withMarker = (name: string) => {
       fs.mkdirSync(path.join(parent, name));
-      fs.writeFileSync(path.join(parent, name, MODEL_JSON), '{');
-    }
+      fs.writeFileSync(path.join(parent, name, SAVE_MARKER), JSON.stringify({ app: 'lenet-lab', pid: deadPid }));
+      return name;
+    };
+    const withModel = (name: string) => {
+      fs.cpSync(dir, path.join(parent, name), { recursive: true });
+      return name;
+    };
+    const removed = [withMarker(`.${base}.tmp-${deadPid}-${HOST_TAG}aa11aa11`), withModel(`.${base}.old-${deadPid}-${HOST_TAG}bb22bb22`)];
+    const kept = [
+      withMarker(`.${base}.tmp-${livePid}-${HOST_TAG}cc33cc33`), // a live save
+      withMarker(`.${base}.tmp-${deadPid}-${otherHost}dd44dd44`), // another PC's save: its pid means nothing here
+      withModel(`.${base}.old-${deadPid}-${otherHost}ee55ee55`),
+      withMarker(`.${base}.tmp-${deadPid}-ff66ff66`), // an older version's name: no machine in it
+    ];
+    const foreign = `.${base}.tmp-${deadPid}-${HOST_TAG}99999999`; // named like ours, but not ours
+    fs.mkdirSync(path.join(parent, foreign));
+    fs.writeFileSync(path.join(parent, foreign, 'thesis.tex'), 'keep me');
+    kept.push(foreign);
+
     const { model } = await loadModel(dir);
     models.push(model);
-    expect(leftovers(dir)).toEqual([`.${base}.tmp-${livePid}-cc33`]);
-    fs.rmSync(path.join(parent, `.${base}.tmp-${livePid}-cc33`), { recursive: true });
+    readModelMeta(dir);
+    expect(leftovers(dir).sort()).toEqual([...removed, ...kept].sort());
+    recoverModelsFolder(parent);
+    expect(leftovers(dir).sort()).toEqual([...kept].sort());
+    for (const name of kept) fs.rmSync(path.join(parent, name), { recursive: true });
+  });
+
+  it('a missing model comes back from an old copy only if that copy holds a LeNet Lab model', async () => {
+    const parent = freshDir('restore');
+    fs.mkdirSync(parent);
+    fs.mkdirSync(path.join(parent, `.notes.old-99999999-${HOST_TAG}12341234`));
+    fs.writeFileSync(path.join(parent, `.notes.old-99999999-${HOST_TAG}12341234`, 'notes.txt'), 'keep me');
+    const saved = path.join(parent, 'saved');
+    await saveModel(build('modern', 2), saved, metaFor('modern', { name: 'saved' }));
+    fs.renameSync(saved, path.join(parent, `.saved.old-99999999-${HOST_TAG}56785678`));
+    recoverModelsFolder(parent);
+    expect(fs.readdirSync(parent).sort()).toEqual([`.notes.old-99999999-${HOST_TAG}12341234`, 'saved']);
+    expect(readModelMeta(saved).name).toBe('saved');
   });
 
   it('refuses to replace a file or a folder that holds other things, and leaves them intact', async () => {
