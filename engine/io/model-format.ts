@@ -24,6 +24,8 @@ export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 export const META_KEY = 'lenetLab';
 export const MODEL_FORMAT_VERSION = 1;
+/** The largest seed a saved model records (and so the largest a run may use). */
+export const MAX_SEED = 2 ** 31 - 1;
 /** model.json is topology (≈20 KB) plus history (≈250 bytes an epoch, at most 10,000 epochs). */
 export const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
 const GENERATED_BY = `LeNet Lab (TensorFlow.js Layers ${tfl.version_layers})`;
@@ -60,7 +62,7 @@ export const ModelMeta = z.object({
   backend: BackendName,
   savedAt: z.iso.datetime({ offset: true }),
   testAccuracy: z.number().min(0).max(1).nullable(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z.number().int().min(0).max(MAX_SEED),
 });
 export type ModelMeta = z.output<typeof ModelMeta>;
 export type ModelMetaInput = z.input<typeof ModelMeta>;
