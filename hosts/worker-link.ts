@@ -33,6 +33,7 @@ export class WorkerClient {
   private readonly pending = new Map<number, (result: Result<unknown>) => void>();
   private crashed: string | null = null;
   private stopping = false;
+  private activeRun: string | null = null;
 
   constructor(private readonly spawn: SpawnWorker, private readonly emit: EmitEvent) {}
 
@@ -47,6 +48,7 @@ export class WorkerClient {
         this.pending.delete(message.id);
         settle?.(message.result);
       } else if (message.kind === 'event') {
+        if (message.name === 'trainerEvent') this.trackRun(message.payload);
         this.emit(message.name, message.payload);
       }
     });
@@ -57,9 +59,27 @@ export class WorkerClient {
       for (const settle of this.pending.values()) settle({ ok: false, error: crashedError(detail) });
       this.pending.clear();
       if (this.stopping) return;
+      this.endActiveRun(`The trainer process stopped unexpectedly (${detail}), which ended this run.`);
       this.crashed = detail;
       this.emit('trainerCrashed', { message: crashedError(detail).message, exitCode });
     });
+  }
+
+  /** Follows the run the worker reports, so a restart or crash can end it for every client. */
+  private trackRun(payload: unknown): void {
+    const event = payload as { type?: unknown; runId?: unknown; phase?: unknown } | null;
+    if (typeof event?.runId !== 'string') return;
+    const ended = event.type === 'done' || event.type === 'error' || (event.type === 'state' && event.phase === 'idle');
+    if (!ended) this.activeRun = event.runId;
+    else if (this.activeRun === event.runId) this.activeRun = null;
+  }
+
+  private endActiveRun(message: string): void {
+    const runId = this.activeRun;
+    if (runId === null) return;
+    this.activeRun = null;
+    this.emit('trainerEvent', { type: 'error', runId, message });
+    this.emit('trainerEvent', { type: 'state', runId, phase: 'idle' });
   }
 
   get running(): boolean {
@@ -78,11 +98,12 @@ export class WorkerClient {
     });
   }
 
-  /** Kill whatever runs and start a fresh worker. */
+  /** Kill whatever runs and start a fresh worker. Every client sees a run in progress end, and why. */
   restart(): void {
     const old = this.port;
     this.port = null;
     old?.kill();
+    this.endActiveRun('The trainer was restarted (from this or another window), which ended this run; its unsaved training is lost.');
     for (const settle of this.pending.values()) settle({ ok: false, error: { code: 'crashed', message: 'The trainer was restarted.' } });
     this.pending.clear();
     this.start();
