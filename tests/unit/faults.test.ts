@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, saveModel } from '../../engine/io/model-store.js';
+import { loadModel, recoverModelsFolder, saveModel } from '../../engine/io/model-store.js';
 import { HOST_TAG } from '../../engine/io/atomic-folder.js';
 import { createHostHandler, type HostHandler } from '../../hosts/host-handler.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
@@ -151,6 +151,9 @@ describe('saving under faults', () => {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      // Loading is read-only; the app recovers its own models folder (as listModels does) before anything else.
+      recoverModelsFolder(path.dirname(target));
+      expect(fs.readdirSync(path.dirname(target)), `killed after ${delay} ms`).toEqual(['model']);
       const { model } = await loadModel(target);
       model.dispose();
       expect(fs.readFileSync(path.join(target, 'weights.bin')).equals(original), `killed after ${delay} ms`).toBe(true);
