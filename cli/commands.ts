@@ -9,7 +9,7 @@ import { decodeImageFile } from '../engine/data/image-file.js';
 import { preprocessDrawing } from '../common/preprocess.js';
 import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { createPredictor } from '../common/network/predict.js';
-import { loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
+import { checkSaveTarget, loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../common/protocol.js';
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
@@ -27,7 +27,8 @@ export interface Io {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
-const datasetRef = (dir?: string): DatasetRef => (dir ? { kind: 'folder', dir } : { kind: 'mnist' });
+// Stored in the model's metadata, so always absolute: `eval` may run from another folder.
+const datasetRef = (dir?: string): DatasetRef => (dir ? { kind: 'folder', dir: path.resolve(dir) } : { kind: 'mnist' });
 export const defaultModelDir = (): string => path.join(builtinModelsDir(assetsDir()), 'modern');
 
 async function backendFor(requested: string | undefined, io: Io): Promise<BackendReport> {
@@ -56,17 +57,23 @@ export interface TrainFlags {
   json?: boolean;
 }
 
-/** A one-paragraph reading of the gradient norms, for students. */
+/** The first layer's gradient at most this fraction of the last one's: the signal dies on the way back. */
+export const VANISHING_RATIO = 1e-3;
+/** Or every gradient at most this large: nothing flows at all (the lesson's RBF head gives ≈ 1e-19). */
+export const VANISHING_NORM = 1e-6;
+
+/** A one-paragraph reading of the gradient norms for students, only when they are vanishing. */
 export function explainGradients(norms: { layer: string; norm: number }[], testAccuracy: number): string | null {
   const finite = norms.filter((n) => Number.isFinite(n.norm) && n.norm > 0);
   if (finite.length < 2) return null;
   const first = finite[0]!;
   const last = finite[finite.length - 1]!;
   const ratio = first.norm / last.norm;
-  if (testAccuracy > 0.5 && ratio > 1e-3) return null;
+  const largest = Math.max(...finite.map((n) => n.norm));
+  if (ratio > VANISHING_RATIO && largest > VANISHING_NORM) return null;
+  const chance = testAccuracy < 0.2 ? ' With accuracy near chance (10%) this is the vanishing gradient.' : ' This is the vanishing gradient: the first layers barely learn.';
   return `The gradient reaching ${first.layer} is ${ratio.toExponential(1)} × the one at ${last.layer}, and the largest is ` +
-    `${Math.max(...finite.map((n) => n.norm)).toExponential(1)}: almost nothing flows back. With accuracy near chance (10%) ` +
-    'this is the vanishing gradient. Sigmoid units pass back at most a quarter of the gradient (σ′ ≤ 0.25), less where ' +
+    `${largest.toExponential(1)}: almost nothing flows back.${chance} Sigmoid units pass back at most a quarter of the gradient (σ′ ≤ 0.25), less where ` +
     'they saturate; and a Gaussian RBF head exp(−‖x−c‖²/2) over 84 units sits so far from its centres that every output ' +
     'is ≈ 0 and so is its slope. Try `--variant modern` ' +
     '(ReLU, Adam) or `--variant lenet5` (scaled tanh).';
@@ -74,6 +81,7 @@ export function explainGradients(norms: { layer: string; norm: number }[], testA
 
 export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   const spec = getVariant(flags.variant);
+  checkSaveTarget(flags.out); // before the run, with the rules saving applies: a bad --out fails now, not in an hour
   const overrides = {
     ...(flags.optimizer !== undefined && { optimizer: flags.optimizer }),
     ...(flags.lr !== undefined && { learningRate: flags.lr }),

@@ -15,8 +15,7 @@ import { initBackend } from '../engine/backends/ladder.js';
 import { loadDataset } from '../engine/data/dataset.js';
 import { decodeImageFile } from '../engine/data/image-file.js';
 import { loadModel } from '../engine/io/model-store.js';
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- until the engine's atomic writer (branch hardening) lands
-import { writeFileAtomic } from '../main/atomic-file.js';
+import { writeFileAtomic } from '../engine/io/atomic-file.js';
 import { defaultModelDir, type Io } from './commands.js';
 
 export interface ConvFlags {

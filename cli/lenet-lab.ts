@@ -4,17 +4,23 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { errorMessage, isUserError } from '../common/errors.js';
 import { BACKEND_NAMES, VARIANT_NAMES } from '../common/protocol.js';
 import { appVersion } from '../hosts/app-paths.js';
+import { MAX_SEED } from '../engine/io/model-format.js';
 import { evalCommand, infoCommand, predictCommand, trainCommand, type Io } from './commands.js';
 import { registerConvCommand } from './conv-command.js';
 
-const integer = (name: string, min: number) => (value: string): number => {
+const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
   const n = Number(value);
   if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}, got "${value}"`);
+  if (n > max) throw new InvalidArgumentError(`${name} must be a whole number ≤ ${max}, got "${value}"`);
   return n;
 };
+/** Plain decimal notation only: Number() would also take "0x10", "0b1", "Infinity" and "". */
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 const decimal = (name: string) => (value: string): number => {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+  if (!DECIMAL.test(value) || !Number.isFinite(n)) {
+    throw new InvalidArgumentError(`${name} must be a number written in decimal (like 0.01 or 1e-3), got "${value}"`);
+  }
   return n;
 };
 
@@ -40,7 +46,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--augment-shift <px>', 'shift each training digit by up to this many pixels (0–2; 0 = off)', integer('--augment-shift', 0))
     .option('--limit <n>', 'train on the first N training images', integer('--limit', 1))
     .option('--test-limit <n>', 'evaluate on the first N test images', integer('--test-limit', 1))
-    .option('--seed <n>', 'random seed, for a reproducible run on the same backend', integer('--seed', 0))
+    .option('--seed <n>', 'random seed, for a reproducible run on the same backend', integer('--seed', 0, MAX_SEED))
     .addOption(backend)
     .addOption(new Option('--workers <n>', 'training engines: 2 trains data-parallel on two cores, the same run up to float rounding (default: 2 where there are two cores, 1 on tfjs-node)')
       .choices(['1', '2']).argParser((value) => {

@@ -7,14 +7,12 @@
 import { z } from 'zod';
 import { type EventName, type InvokeName } from './channels.js';
 import { ERROR_CODES, failure, type Result } from './errors.js';
+import { ModelName } from './model-name.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 import { VIEW_NAMES } from './views.js';
 
 const Empty = z.strictObject({});
-// Letters and digits of any script (a class in Shanghai names its model 我的模型), NFC so a name typed on
-// macOS (NFD) and on Windows is one folder.
-const Name = z.string().trim().normalize('NFC').min(1).max(80)
-  .regex(/^[\p{L}\p{N}_(][\p{L}\p{M}\p{N}_ .()-]*$/u, 'start with a letter or digit, then use letters, digits, spaces, dots, dashes and brackets only');
+const Name = ModelName;
 const Dir = z.string().min(1).max(4096);
 
 export const ModelSummary = z.strictObject({

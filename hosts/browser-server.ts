@@ -47,6 +47,8 @@ export { UNATTRIBUTED_FRAME_ID };
 const MAX_IN_FLIGHT_PER_CLIENT = 256;
 /** Past this much unsent data a slow client misses live weight/gradient events (the next ones replace them). */
 const DROPPABLE_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
+/** Past this much unsent data a client is dropped: one that never reads cannot grow the server without limit. */
+export const MAX_CLIENT_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 /** Constant-time token check; hashing first makes the lengths equal. */
 function tokenMatches(expected: string, given: string | null): boolean {
@@ -66,6 +68,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   await stat(indexFile).catch(() => {
     throw new Error(`browser server: ${indexFile} is missing; build the renderer first (npm run build)`);
   });
+  const indexReal = await realpath(indexFile);
 
   const clients = new Set<WebSocket>();
   // Worker events were checked where they entered this host (WorkerClient); here they only fan out.
@@ -76,9 +79,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (socket.readyState !== WebSocket.OPEN) continue;
       if (droppable && socket.bufferedAmount > DROPPABLE_EVENT_BACKLOG_BYTES) continue;
       text ??= JSON.stringify({ event, payload } satisfies BridgeFrame);
-      socket.send(text);
+      sendBounded(socket, text);
     }
   };
+
+  function sendBounded(socket: WebSocket, text: string): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount + Buffer.byteLength(text) > MAX_CLIENT_BACKLOG_BYTES) {
+      log(`dropped a client that left more than ${MAX_CLIENT_BACKLOG_BYTES} bytes unread`);
+      socket.terminate();
+      return;
+    }
+    socket.send(text);
+  }
 
   const worker = new WorkerClient(options.spawnWorker, broadcast, {
     onDroppedEvent: (name) => log(`dropped a malformed "${name}" event from the trainer`),
@@ -117,17 +130,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     // A page elsewhere that rebinds its DNS name to 127.0.0.1 still sends its own Host.
     if (!hostHeaderOk(req.headers.host)) return sendText(res, 421, 'Misdirected request: use the URL printed by the server');
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', origin());
-    const pathname = url.pathname;
+    const request = parseRequestPath(req.url ?? '/');
+    if (!request) return sendText(res, 404, 'Not found');
+    const { pathname, query } = request;
     if (pathname === BRIDGE_PATH) return sendText(res, 426, 'Upgrade required', { Upgrade: 'websocket' });
 
-    const isPage = pathname === '/' || pathname === '/index.html';
-    if (isPage && !tokenMatches(token, url.searchParams.get('token'))) {
+    const file = pathname === '/' ? indexFile : await resolveInside(rendererRoot, pathname);
+    if (!file) return sendText(res, 404, 'Not found');
+    // The page carries the token's power: whatever the spelling that reached it, it needs the token.
+    const isPage = file === indexFile || file.toLowerCase() === indexReal.toLowerCase(); // case-blind file systems too
+    if (isPage && !tokenMatches(token, query.get('token'))) {
       log(`refused the page without a valid token from ${req.socket.remoteAddress ?? '?'}`);
       return sendText(res, 403, 'Forbidden: open the full URL the server printed, token included');
     }
-    const file = isPage ? indexFile : await resolveInside(rendererRoot, pathname);
-    if (!file) return sendText(res, 404, 'Not found');
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) return sendText(res, 404, 'Not found');
 
@@ -172,7 +187,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     clients.add(socket);
     socket.on('error', (error) => log(`socket: ${error.message}`)); // ws closes it (1009 for oversize)
     const sendFrame = (frame: BridgeFrame): void => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+      sendBounded(socket, JSON.stringify(frame));
     };
     // The socket as a link port: JSON text frames in, link frames out; a frame that is not a request is
     // answered here, with the id it gave (or UNATTRIBUTED_FRAME_ID), and never reaches the link.
@@ -259,6 +274,30 @@ function parseRequestFrame(data: RawData, isBinary: boolean): ParsedFrame {
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) return invalid(UNATTRIBUTED_FRAME_ID, 'the frame has no integer "id"', 'no-id');
   if (typeof name !== 'string') return invalid(id, 'the frame has no string "name"', 'no-name');
   return { ok: true, id, name, request };
+}
+
+/**
+ * The decoded path and query of a request target, or null for any spelling that is not plainly one file:
+ * empty segments (`//`, a trailing `/`), encoded slashes or backslashes, dot segments, control characters.
+ * Only `/` itself may end in a slash.
+ */
+export function parseRequestPath(target: string): { pathname: string; query: URLSearchParams } | null {
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  if (!rawPath.startsWith('/') || /%(2f|5c)/i.test(rawPath)) return null;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(rawPath);
+  } catch {
+    return null;
+  }
+  if (pathname === '/') return { pathname, query };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f\\]/.test(pathname)) return null;
+  const segments = pathname.slice(1).split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return null;
+  return { pathname, query };
 }
 
 /** The file a URL path names inside root, or null when it would leave root (.., symlinks, NUL). */

@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../engine/data/dataset.js';
 import { UserError, errorMessage, failure, toLabError, type Result } from '../common/errors.js';
-import { loadModel, readModelMeta, saveModel, type ModelMeta } from '../engine/io/model-store.js';
+import { loadModel, readModelMeta, recoverModelsFolder, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import { encodeBase64, modelToWire } from '../common/network/wire.js';
 import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/protocol.js';
@@ -48,6 +48,8 @@ export async function createLabService(options: LabServiceOptions) {
   let runId: string | null = null;
   let runHistory: EpochRecord[] = [];
   let trainingVariant: ModelSummary['variant'] | null = null;
+  /** A train request is between its checks and its run's first event. */
+  let starting = false;
 
   const mnist = (): Dataset => loadDataset({ kind: 'mnist' });
   const datasetOf = (ref?: DatasetRef): Dataset => loadDataset(ref ?? { kind: 'mnist' });
@@ -82,34 +84,52 @@ export async function createLabService(options: LabServiceOptions) {
     }
   }
 
-  async function runTraining(config: ResolvedTrainConfig, id: string): Promise<void> {
+  /**
+   * Starts a run and resolves once it has started (its first event), so a run that cannot start (a missing
+   * dataset, a batch larger than the data, engines that fail) is the train request's error, not an ok.
+   */
+  async function startTraining(config: ResolvedTrainConfig, id: string): Promise<void> {
     const spec = getVariant(config.variant);
+    const recipe = resolveRecipe(spec, config.recipe);
+    // Stored in the model's metadata: absolute, so it means the same from any working folder.
+    const datasetSource: DatasetRef | undefined = config.dataset?.kind === 'folder' ? { ...config.dataset, dir: path.resolve(config.dataset.dir) } : config.dataset;
+    const dataset = datasetOf(datasetSource);
+    trainingCount(recipe, dataset.train.count, config.limit);
+    const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
+    let started: () => void = () => {};
+    const firstEvent = new Promise<void>((resolve) => (started = resolve));
+    let answered = false;
     const emit = (event: TrainerEvent): void => {
+      if (!answered) {
+        answered = true;
+        started();
+      }
       if (event.type === 'epoch') runHistory.push({ ...event });
       options.emit('trainerEvent', event);
     };
-    try {
-      const recipe = resolveRecipe(spec, config.recipe);
-      const dataset = datasetOf(config.dataset);
-      trainingCount(recipe, dataset.train.count, config.limit);
-      const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
-      trainer = new Trainer({ runId: id, spec, recipe, dataset, limit: config.limit, testLimit: config.testLimit, seed, backend: backend.name, emit });
-      trainingVariant = spec.name;
-      runHistory = [];
-      const result = await trainer.run();
+    trainer = new Trainer({ runId: id, spec, recipe, dataset, limit: config.limit, testLimit: config.testLimit, seed, backend: backend.name, emit });
+    trainingVariant = spec.name;
+    runHistory = [];
+    const run = trainer.run().then((result) => {
       const meta: ModelMeta = {
         formatVersion: 1, name: `${spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`,
-        variant: spec.name, dataset: dataset.name, datasetSource: config.dataset, recipe, history: { epochs: result.history }, backend: backend.name,
+        variant: spec.name, dataset: dataset.name, datasetSource, recipe, history: { epochs: result.history }, backend: backend.name,
         savedAt: new Date().toISOString(), testAccuracy: Number.isFinite(result.done.testAccuracy) ? result.done.testAccuracy : null, seed,
       };
       replaceCurrent({ model: result.model, meta, dir: '', builtin: false, unsaved: true });
-    } catch (e) {
-      emit({ type: 'error', runId: id, message: errorMessage(e) });
-      emit({ type: 'state', runId: id, phase: 'idle' });
-    } finally {
+    }).finally(() => {
       trainer = null;
       trainingVariant = null;
+    });
+    const failedAtOnce = await Promise.race([firstEvent.then(() => null), run.then(() => null, (e: unknown) => (answered ? null : e))]);
+    if (failedAtOnce !== null) {
+      answered = true;
+      throw failedAtOnce;
     }
+    run.catch((e: unknown) => {
+      emit({ type: 'error', runId: id, message: errorMessage(e) });
+      emit({ type: 'state', runId: id, phase: 'idle' });
+    });
   }
 
   const status = () => ({ phase: trainer?.phase ?? ('idle' as const), runId: trainer ? runId : null });
@@ -126,11 +146,17 @@ export async function createLabService(options: LabServiceOptions) {
         modelsDir: options.modelsDir, canOpenDialogs: options.transport === 'electron',
       };
     },
-    train: (config: ResolvedTrainConfig) => {
-      if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.', { action: 'train', reason: 'training' });
-      runId = `run-${Date.now().toString(36)}`;
-      void runTraining(config, runId);
-      return { runId };
+    train: async (config: ResolvedTrainConfig) => {
+      if (trainer || starting) throw new UserError('busy', 'A training run is already going: stop it before starting another.', { action: 'train', reason: 'training' });
+      const id = `run-${Date.now().toString(36)}`;
+      starting = true;
+      try {
+        runId = id;
+        await startTraining(config, id);
+      } finally {
+        starting = false;
+      }
+      return { runId: id };
     },
     pause: () => (trainer?.pause(), status()),
     resume: () => (trainer?.resume(), status()),
@@ -178,12 +204,15 @@ export async function createLabService(options: LabServiceOptions) {
         throw new UserError('invalid-request', `"${request.name}" is not a plain model name: it must stay inside ${options.modelsDir}`, { field: 'name', name: request.name, dir: options.modelsDir });
       }
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
+      recoverModelsFolder(options.modelsDir, request.name);
       await saveModel(c.model, dir, meta);
       current = { ...c, meta, dir, builtin: false, unsaved: false };
       options.emit('modelChanged', summaryOf(current));
       return summaryOf(current);
     },
     listModels: () => {
+      // The app's own folder only: a save killed between its two renames gets its model back here.
+      if (fs.existsSync(options.modelsDir)) recoverModelsFolder(options.modelsDir);
       const entries: ModelSummary[] = [];
       for (const [root, builtin] of [[builtinDir, true], [options.modelsDir, false]] as const) {
         if (!fs.existsSync(root)) continue;
@@ -202,6 +231,8 @@ export async function createLabService(options: LabServiceOptions) {
     },
     openModel: async (request: { dir: string }) => {
       requireIdle('open a model');
+      const inModelsDir = path.dirname(path.resolve(request.dir)) === path.resolve(options.modelsDir);
+      if (inModelsDir) recoverModelsFolder(options.modelsDir, path.basename(path.resolve(request.dir)));
       const { model, meta } = await loadModel(request.dir);
       const builtin = path.resolve(request.dir).startsWith(path.resolve(builtinDir) + path.sep);
       replaceCurrent({ model, meta, dir: request.dir, builtin, unsaved: false });

@@ -42,6 +42,7 @@ export class WorkerClient {
   private link: LinkClient | null = null;
   private crashedWith: LabError | null = null;
   private stopping = false;
+  private activeRun: string | null = null;
 
   constructor(
     private readonly spawn: SpawnWorker,
@@ -70,8 +71,9 @@ export class WorkerClient {
         onEvent: (name, payload) => {
           if (this.link !== link) return; // late words from a worker we replaced
           const checked = parseEvent(name, payload);
-          if (checked.ok) this.emit(checked.name, checked.payload);
-          else this.options.onDroppedEvent?.(checked.name, checked.why);
+          if (!checked.ok) return this.options.onDroppedEvent?.(checked.name, checked.why);
+          if (checked.name === 'trainerEvent') this.trackRun(checked.payload);
+          this.emit(checked.name, checked.payload);
         },
         closedError: () => crashedError(exitCode),
       },
@@ -83,9 +85,27 @@ export class WorkerClient {
       this.port = null;
       this.link = null;
       if (this.stopping) return;
+      this.endActiveRun(`The trainer process stopped unexpectedly (${exitDetail(code)}), which ended this run.`);
       this.crashedWith = crashedError(code);
       this.emit('trainerCrashed', { message: this.crashedWith.message, exitCode: code });
     });
+  }
+
+  /** Follows the run the worker reports, so a restart or crash can end it for every client. */
+  private trackRun(payload: unknown): void {
+    const event = payload as { type?: unknown; runId?: unknown; phase?: unknown } | null;
+    if (typeof event?.runId !== 'string') return;
+    const ended = event.type === 'done' || event.type === 'error' || (event.type === 'state' && event.phase === 'idle');
+    if (!ended) this.activeRun = event.runId;
+    else if (this.activeRun === event.runId) this.activeRun = null;
+  }
+
+  private endActiveRun(message: string): void {
+    const runId = this.activeRun;
+    if (runId === null) return;
+    this.activeRun = null;
+    this.emit('trainerEvent', { type: 'error', runId, message });
+    this.emit('trainerEvent', { type: 'state', runId, phase: 'idle' });
   }
 
   get running(): boolean {
@@ -99,13 +119,14 @@ export class WorkerClient {
     return this.link.invoke(name, request) as Promise<Result<ResponseOf<K>>>;
   }
 
-  /** Kill whatever runs and start a fresh worker. */
+  /** Kill whatever runs and start a fresh worker. Every client sees a run in progress end, and why. */
   restart(): void {
     const old = this.port;
     this.link?.close('restarted', labError('crashed', 'The trainer was restarted.', { restarted: true }));
     this.port = null;
     this.link = null;
     old?.kill();
+    this.endActiveRun('The trainer was restarted (from this or another window), which ended this run; its unsaved training is lost.');
     this.start();
   }
 

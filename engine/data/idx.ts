@@ -2,7 +2,7 @@
 // Every way a file can be wrong gets its own UserError naming the file, the fault and what was expected,
 // because these files come from users (a downloaded Fashion-MNIST, a half-finished copy, a renamed file).
 import { readFileSync, statSync } from 'node:fs';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, inflateRawSync } from 'node:zlib';
 import { UserError } from '../../common/errors.js';
 
 export interface IdxTensor {
@@ -138,17 +138,59 @@ function gunzipOrThrow(bytes: Uint8Array, fileLabel: string, options: { maxOutpu
   }
 }
 
+/** Gzip header flags (RFC 1952 §2.3.1). */
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+const FRESERVED = 0xe0;
+
 /**
- * The first decompressed bytes of a gzip file, enough for the header, without inflating the whole stream:
- * decompress only a short prefix of the compressed data (deflate expands at most ~1000×).
+ * Where a gzip member's deflate data starts, past its optional fields (extra, file name, comment, header
+ * CRC), however long they are: a long name field cannot hide the IDX header from the peek.
  */
-function peekGunzip(bytes: Uint8Array, fileLabel: string, need: number): Buffer | undefined {
-  for (const prefix of [512, 8192, 65536]) {
-    const part = bytes.subarray(0, prefix);
-    const out = gunzipOrThrow(part, fileLabel, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    if (out.length >= need || part.length === bytes.length) return out;
+function gzipDataOffset(bytes: Uint8Array, fileLabel: string): number {
+  const truncated = (): never => {
+    throw new UserError('bad-file', `${fileLabel}: corrupt or truncated gzip data (the gzip header ends early)`);
+  };
+  if (bytes.length < 10) truncated();
+  if (bytes[2] !== 8) throw new UserError('bad-file', `${fileLabel}: corrupt gzip data (compression method ${bytes[2]}, expected 8, deflate)`);
+  const flags = bytes[3]!;
+  if (flags & FRESERVED) throw new UserError('bad-file', `${fileLabel}: corrupt gzip data (reserved header flags are set)`);
+  let offset = 10;
+  if (flags & FEXTRA) {
+    if (offset + 2 > bytes.length) truncated();
+    offset += 2 + (bytes[offset]! | (bytes[offset + 1]! << 8));
   }
-  return undefined; // an odd stream (huge gzip name field, empty blocks): fall back to a capped full inflate
+  for (const flag of [FNAME, FCOMMENT]) {
+    if (!(flags & flag)) continue;
+    const end = bytes.indexOf(0, offset);
+    if (end < 0) truncated();
+    offset = end + 1;
+  }
+  if (flags & FHCRC) offset += 2;
+  if (offset > bytes.length) truncated();
+  return offset;
+}
+
+/**
+ * The first decompressed bytes of a gzip file, enough for the IDX header, without inflating the whole stream:
+ * inflate only a short prefix of the deflate data (deflate expands at most ~1032×). A stream whose first
+ * 64 KiB of deflate data yield no IDX header (padding blocks) is refused rather than inflated in full.
+ */
+function peekGunzip(bytes: Uint8Array, fileLabel: string, need: number): Buffer {
+  const data = bytes.subarray(gzipDataOffset(bytes, fileLabel));
+  for (const prefix of [512, 8192, 65536]) {
+    const part = data.subarray(0, prefix);
+    let out: Buffer;
+    try {
+      out = inflateRawSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw new UserError('bad-file', `${fileLabel}: corrupt or truncated gzip data (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (out.length >= need || part.length === data.length) return out;
+  }
+  throw new UserError('bad-file', `${fileLabel}: corrupt gzip data: its first 64 KiB of compressed data hold no IDX header`);
 }
 
 /**
@@ -164,28 +206,22 @@ export function parseIdx(bytes: Uint8Array, fileLabel: string, expect: IdxRole, 
 
   const cap = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   const headerSize = 4 + 4 * DIMS_FOR_ROLE[expect];
-  const peek = peekGunzip(bytes, fileLabel, headerSize);
   // Validate the header before inflating: a bomb behind a bogus or huge header never gets decompressed.
-  let header = peek ? parseHeader(peek, fileLabel, expect) : undefined;
-  const declared = header ? header.headerBytes + header.payloadBytes : undefined;
-  if (declared !== undefined && declared > cap) {
+  const header = parseHeader(peekGunzip(bytes, fileLabel, headerSize), fileLabel, expect);
+  const declared = header.headerBytes + header.payloadBytes;
+  if (declared > cap) {
     throw new UserError('bad-file',
-      `${fileLabel}: the header declares ${describeDims(expect, header!.dims)} (${declared} bytes), more than the ${cap}-byte limit for decompressed gzip data`);
+      `${fileLabel}: the header declares ${describeDims(expect, header.dims)} (${declared} bytes), more than the ${cap}-byte limit for decompressed gzip data`);
   }
   // Inflate no further than the header's own size (+1 to notice trailing data): a gzip bomb stops there.
-  const limit = declared !== undefined ? declared + 1 : cap;
   let inflated: Buffer;
   try {
-    inflated = gunzipOrThrow(bytes, fileLabel, { maxOutputLength: limit });
+    inflated = gunzipOrThrow(bytes, fileLabel, { maxOutputLength: declared + 1 });
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
-    const why = header
-      ? `the header declares ${describeDims(expect, header.dims)} (${declared} bytes)`
-      : `the limit is ${cap} bytes`;
     throw new UserError('bad-file',
-      `${fileLabel}: gzip data decompresses to more than expected (${why}); trailing data or a gzip bomb`);
+      `${fileLabel}: gzip data decompresses to more than expected (the header declares ${describeDims(expect, header.dims)} (${declared} bytes)); trailing data or a gzip bomb`);
   }
-  header ??= parseHeader(inflated, fileLabel, expect);
   checkLength(header, inflated.length, fileLabel, expect);
   return { dims: header.dims, data: payloadView(inflated, header) };
 }

@@ -56,6 +56,9 @@ function checkSize(file: string, format: string, width: number, height: number):
 }
 
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** The bit depths each colour type allows (PNG spec, table 11.1). */
+const PNG_DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const PNG_COLOR_TYPE_NAMES: Record<number, string> = { 0: 'grayscale', 2: 'RGB', 3: 'palette', 4: 'grayscale with alpha', 6: 'RGBA' };
 
 /** Walks the PNG chunks: checks IHDR's size before decoding, and that no chunk runs past the end of the file. */
 function checkPng(bytes: Uint8Array, file: string): void {
@@ -66,10 +69,19 @@ function checkPng(bytes: Uint8Array, file: string): void {
   const width = view.getUint32(16, false);
   const height = view.getUint32(20, false);
   checkSize(file, 'PNG', width, height);
+  // Every IHDR field is checked before it sizes anything: the inflate limit below is computed from them.
   const depth = bytes[24]!;
-  const channels = PNG_CHANNELS[bytes[25]!];
+  const colorType = bytes[25]!;
+  const channels = PNG_CHANNELS[colorType];
+  if (channels === undefined) throw new UserError('bad-file', `${file}: corrupt PNG: unknown color type ${colorType}`);
+  if (!PNG_DEPTHS[colorType]!.includes(depth)) {
+    throw new UserError('bad-file',
+      `${file}: corrupt PNG: bit depth ${depth} is not valid for ${PNG_COLOR_TYPE_NAMES[colorType]} images (allowed: ${PNG_DEPTHS[colorType]!.join(', ')})`);
+  }
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28]! > 1) {
+    throw new UserError('bad-file', `${file}: corrupt PNG: unknown compression, filter or interlace method in the image header`);
+  }
   const interlaced = bytes[28] === 1;
-  if (channels === undefined) throw new UserError('bad-file', `${file}: corrupt PNG: unknown color type ${bytes[25]}`);
 
   const idat: Uint8Array[] = [];
   let offset = 8;

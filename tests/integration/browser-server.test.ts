@@ -441,3 +441,66 @@ describe('spawnForkedWorker', () => {
     expect(await exitOf(port)).toBe(1);
   });
 });
+
+describe('hardening round 2', () => {
+  it('the page needs the token however its path is spelled', async () => {
+    // Every spelling that names the page, or is not plainly one file: without the token, never a 200.
+    const expected: [string, number][] = [
+      ['/', 403], ['/index.html', 403], ['/index.html/', 404], ['//', 404], ['/%2f', 404], ['/%2F', 404],
+      ['/./index.html', 404], ['/index.html%00', 404], ['/assets/../index.html', 404], ['/%69ndex.html', 403],
+      ['/index.html?token=wrong', 403], ['/index.html//', 404], ['/assets//app.js', 404], ['/%5cindex.html', 404],
+    ];
+    for (const [rawPath, status] of expected) {
+      const res = await get(rawPath);
+      expect(res.status, rawPath).toBe(status);
+      expect(res.body, rawPath).not.toContain('<title>LeNet Lab</title>');
+    }
+    expect((await get(`/?token=${TOKEN}`)).status).toBe(200);
+    expect((await get(`/index.html?token=${TOKEN}`)).status).toBe(200);
+    expect((await get(`/%69ndex.html?token=${TOKEN}`)).status).toBe(200);
+    expect((await get('/assets/app.js')).status).toBe(200);
+  });
+
+  it('drops a client that never reads once its unsent data passes the limit, and serves the others', async () => {
+    const lines: string[] = [];
+    const own = await startBrowserServer({ rendererDir, spawnWorker: () => spawnForkedWorker({}, { entry: FAKE_WORKER }), token: TOKEN, log: (l) => lines.push(l) });
+    try {
+      const socket = await connect(`ws://127.0.0.1:${own.port}${BRIDGE_PATH}?token=${TOKEN}`, { origin: `http://127.0.0.1:${own.port}` });
+      if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+      let answers = 0;
+      socket.on('message', () => answers++);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      (socket as unknown as { _socket: net.Socket })._socket.pause(); // never read
+      for (let id = 1; id <= 100; id++) socket.send(JSON.stringify({ id, name: 'samples', request: { split: 'test', indices: [9] } }));
+      for (let i = 0; i < 400 && !lines.some((l) => l.startsWith('dropped a client')); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(lines).toContain('dropped a client that left more than 33554432 bytes unread');
+      (socket as unknown as { _socket: net.Socket })._socket.resume();
+      await closed;
+      expect(answers).toBeLessThan(100);
+      // The server goes on for everyone else.
+      const other = await connect(`ws://127.0.0.1:${own.port}${BRIDGE_PATH}?token=${TOKEN}`, { origin: `http://127.0.0.1:${own.port}` });
+      expect(typeof other).not.toBe('number');
+      (other as WebSocket).close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("one client's restart ends another client's run with the reason, for every client", async () => {
+    const a = await BridgeClient.open();
+    const b = await BridgeClient.open();
+    expect(await a.invoke('train', { variant: 'lenet5', limit: 100 })).toMatchObject({ ok: true });
+    await b.waitFor((f) => 'event' in f && (f.payload as { phase?: string }).phase === 'running');
+    expect(await b.invoke('restartTrainer', {})).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    for (const client of [a, b]) {
+      const end = await client.waitFor((f) => 'event' in f && (f.payload as { type: string }).type === 'error');
+      expect(end).toEqual({
+        event: 'trainerEvent',
+        payload: { type: 'error', runId: 'long-run', message: 'The trainer was restarted (from this or another window), which ended this run; its unsaved training is lost.' },
+      });
+      await client.waitFor((f) => 'event' in f && (f.payload as { runId?: string; phase?: string }).runId === 'long-run' && (f.payload as { phase?: string }).phase === 'idle');
+    }
+    a.close();
+    b.close();
+  });
+});

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../engine/data/dataset.js';
+import { readModelMeta } from '../../engine/io/model-store.js';
+import { explainGradients, VANISHING_NORM, VANISHING_RATIO } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import type { Io } from '../../cli/commands.js';
 
@@ -84,10 +86,16 @@ describe('lenet-lab CLI', () => {
     write('t10k-images-idx3-ubyte', 0x803, [500, 28, 28], mnist.test.images.subarray(0, 500 * 784));
     write('t10k-labels-idx1-ubyte', 0x801, [500], relabel(mnist.test.labels.subarray(0, 500)));
     const out = path.join(tmp, 'shifted-model');
-    const trained = await run('train', '--variant', 'modern', '--epochs', '2', '--augment-shift', '0', '--data', dir, '--seed', '5', '--out', out, '--json');
+    // --data given relative to the working folder is stored absolute, so eval works from any other folder.
+    const relative = path.relative(process.cwd(), dir);
+    expect(path.isAbsolute(relative)).toBe(false);
+    const trained = await run('train', '--variant', 'modern', '--epochs', '2', '--augment-shift', '0', '--data', relative, '--seed', '5', '--out', out, '--json');
     expect(trained.code, trained.err).toBe(0);
+    expect(readModelMeta(out).datasetSource).toEqual({ kind: 'folder', dir });
     const done = trained.json().at(-1)!;
-    const own = await run('eval', '--model', out, '--json');
+    const cwd = process.cwd();
+    process.chdir(os.tmpdir());
+    const own = await run('eval', '--model', out, '--json').finally(() => process.chdir(cwd));
     expect(own.json()[0]).toMatchObject({ dataset: 'shifted-labels', count: 500, testAccuracy: done.testAccuracy });
     expect(done.testAccuracy).toBeGreaterThan(0.5);
     const onMnist = await run('eval', '--model', out, '--data', mnist.dir, '--limit', '500', '--json');
@@ -157,5 +165,27 @@ describe('lenet-lab CLI', () => {
     const stderr = (result as { stderr: string }).stderr;
     expect(stderr.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toHaveLength(1);
     expect(stderr).toMatch(/missing/);
+  });
+});
+
+describe('the vanishing-gradient explanation', () => {
+  const norms = (first: number, last: number) => [{ layer: 'C1', norm: first }, { layer: 'C3', norm: (first + last) / 2 }, { layer: 'OUT', norm: last }];
+  it('thresholds are what the table assumes', () => {
+    expect([VANISHING_RATIO, VANISHING_NORM]).toEqual([1e-3, 1e-6]);
+  });
+  // [first-layer norm, last-layer norm, test accuracy, shown?]
+  const table: [number, number, number, boolean][] = [
+    [0.05, 0.1, 0.08, false], // a bad run with healthy gradients: no vanishing-gradient story
+    [0.05, 0.1, 0.95, false],
+    [1e-3, 1, 0.9, true], // ratio exactly 1e-3: vanishing, even if accuracy is fine
+    [1.01e-3, 1, 0.08, false], // ratio just above
+    [1e-21, 1e-19, 0.1, true], // the lesson's stall: all gradients ≈ 1e-19 though their ratio is 1e-2
+    [1e-7, 1e-6, 0.1, true], // largest exactly 1e-6
+    [1.01e-7, 1.01e-6, 0.1, false], // largest just above, ratio 0.1
+  ];
+  it.each(table)('C1 %s, OUT %s, accuracy %s → shown %s', (first, last, accuracy, shown) => {
+    const text = explainGradients(norms(first, last), accuracy);
+    expect(text !== null).toBe(shown);
+    if (text) expect(text).toMatch(accuracy < 0.2 ? /With accuracy near chance \(10%\) this is the vanishing gradient/ : /the first layers barely learn/);
   });
 });

@@ -8,7 +8,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, saveModel } from '../../engine/io/model-store.js';
+import { loadModel, recoverModelsFolder, saveModel } from '../../engine/io/model-store.js';
+import { HOST_TAG } from '../../engine/io/atomic-folder.js';
 import { createHostHandler, type HostHandler } from '../../hosts/host-handler.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
 import { WorkerClient, type WorkerPort } from '../../hosts/worker-link.js';
@@ -106,6 +107,34 @@ describe('faults', () => {
   });
 });
 
+describe('hardening round 2 (through the real worker)', () => {
+  it('train answers with the error when the run cannot start, and nothing runs', async () => {
+    const missing = await handle('train', { variant: 'modern', dataset: { kind: 'folder', dir: path.join(tmp, 'no-such-data') } });
+    expect(missing).toEqual({ ok: false, error: { code: 'not-found', message: `${path.join(tmp, 'no-such-data')}: dataset folder not found` } });
+    const tooBig = await handle('train', { variant: 'modern', limit: 10, recipe: { batchSize: 64 } });
+    expect(tooBig).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringMatching(/larger than the 10 training images/) } });
+    expect(await ok('status')).toEqual({ phase: 'idle', runId: null });
+  });
+
+  it('the models list shows a model whose save was killed between its two renames', async () => {
+    await ok<ModelSummary>('openModel', { dir: path.resolve('assets/models/modern') });
+    const saved = await ok<ModelSummary>('saveModel', { name: '第一课模型' });
+    expect(path.basename(saved.dir)).toBe('第一课模型');
+    // What a kill between "old → aside" and "temp → final" leaves: the model only under its .old- name.
+    const aside = path.join(modelsDir, `.第一课模型.old-99999999-${HOST_TAG}abcdabcd`);
+    fs.renameSync(saved.dir, aside);
+    // A folder named like a temp folder but not ours stays, whatever its pid says.
+    const foreign = path.join(modelsDir, `.notes.tmp-99999999-${HOST_TAG}01230123`);
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'notes.txt'), 'keep me');
+    const models = await ok<ModelSummary[]>('listModels');
+    expect(models.filter((m) => !m.builtin).map((m) => m.name)).toContain('第一课模型');
+    expect(fs.existsSync(path.join(saved.dir, 'model.json'))).toBe(true);
+    expect(fs.existsSync(aside)).toBe(false);
+    expect(fs.readFileSync(path.join(foreign, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+});
+
 describe('saving under faults', () => {
   const source = path.resolve('assets/models/modern');
 
@@ -122,6 +151,9 @@ describe('saving under faults', () => {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      // Loading is read-only; the app recovers its own models folder (as listModels does) before anything else.
+      recoverModelsFolder(path.dirname(target));
+      expect(fs.readdirSync(path.dirname(target)), `killed after ${delay} ms`).toEqual(['model']);
       const { model } = await loadModel(target);
       model.dispose();
       expect(fs.readFileSync(path.join(target, 'weights.bin')).equals(original), `killed after ${delay} ms`).toBe(true);

@@ -49,7 +49,11 @@ function keysNamedInCode(): Map<string, string> {
  */
 const DYNAMIC_KEYS: { prefix: string; usedWhen: (rest: string) => boolean }[] = [
   { prefix: 'error.', usedWhen: (code) => sources.some(({ text }) => text.includes(`'${code}'`)) },
+  // save.problem.<problem>: one per ModelNameProblem of common/model-name.ts.
+  { prefix: 'save.problem.', usedWhen: (problem) => MODEL_NAME_SOURCE.includes(`'${problem}'`) },
 ];
+
+const MODEL_NAME_SOURCE = readFileSync(path.join(ROOT, 'common', 'model-name.ts'), 'utf8');
 
 describe('en.json', () => {
   it('has every key the code names', () => {

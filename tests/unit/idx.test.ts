@@ -197,3 +197,47 @@ describe('real MNIST', () => {
     expect(loadDataset({ kind: 'mnist' }).train.images.buffer).toBe(mnist.train.images.buffer);
   });
 });
+
+describe('dataset cache', () => {
+  it('is keyed by the real path (links share one copy) and holds at most two datasets', async () => {
+    const { mkdirSync, symlinkSync, realpathSync } = await import('node:fs');
+    const { cachedDatasetPaths, MAX_CACHED_DATASETS } = await import('../../engine/data/dataset.js');
+    expect(MAX_CACHED_DATASETS).toBe(2);
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'lenet-cache-')));
+    const header = (magic: number, dims: number[]) => {
+      const b = Buffer.alloc(4 + 4 * dims.length);
+      b.writeUInt32BE(magic, 0);
+      dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+      return b;
+    };
+    const folder = (name: string) => {
+      const dir = join(root, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [2, 28, 28]), Buffer.alloc(2 * 784)]));
+      writeFileSync(join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [2]), Buffer.from([1, 2])]));
+      writeFileSync(join(dir, 't10k-images-idx3-ubyte'), Buffer.concat([header(0x803, [1, 28, 28]), Buffer.alloc(784)]));
+      writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), Buffer.concat([header(0x801, [1]), Buffer.from([3])]));
+      return dir;
+    };
+    clearDatasetCache();
+    const a = folder('a');
+    for (const link of ['link1', 'link2', 'link3']) symlinkSync(a, join(root, link));
+    const first = loadDataset({ kind: 'folder', dir: a });
+    for (const link of ['link1', 'link2', 'link3']) {
+      const viaLink = loadDataset({ kind: 'folder', dir: join(root, link) });
+      expect(viaLink.train.images).toBe(first.train.images); // the same bytes, not a second copy
+      expect(viaLink.name).toBe(link);
+    }
+    expect(loadDataset({ kind: 'folder', dir: `${a}/./` }).train.images).toBe(first.train.images);
+    expect(cachedDatasetPaths()).toEqual([a]);
+    const b = folder('b');
+    const c = folder('c');
+    loadDataset({ kind: 'folder', dir: b });
+    expect(cachedDatasetPaths()).toEqual([a, b]);
+    loadDataset({ kind: 'folder', dir: a }); // used again: now the most recent
+    loadDataset({ kind: 'folder', dir: c });
+    expect(cachedDatasetPaths()).toEqual([a, c]);
+    clearDatasetCache();
+    rmSync(root, { recursive: true, force: true });
+  });
+});

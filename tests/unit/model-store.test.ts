@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,8 +8,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../common/errors.js';
 import {
-  MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, saveModel, type ModelMetaInput,
+  MODEL_JSON, ModelMeta, WEIGHTS_BIN, loadModel, readModelMeta, recoverModelsFolder, saveModel, type ModelMetaInput,
 } from '../../engine/io/model-store.js';
+import { HOST_TAG, SAVE_MARKER } from '../../engine/io/atomic-folder.js';
 import { LENET5_C3_CONNECTIONS, LenetLabModel } from '../../common/network/layers.js';
 import { VARIANTS } from '../../common/network/variants.js';
 import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
@@ -193,11 +195,20 @@ describe('atomic save', () => {
     expect(snapshots.map((s) => s.phase)).toEqual(['temp-written', 'old-moved-aside', 'swapped']);
     const expectedName: Record<string, string> = { 'temp-written': 'old', 'old-moved-aside': 'old', swapped: 'new' };
     for (const snapshot of snapshots) {
+      const parentOf = path.dirname(snapshot.dir);
+      const before = fs.readdirSync(parentOf).sort();
+      // Loading is read-only: whatever the crash left stays as it was.
+      const attempt = await loadModel(snapshot.dir).then((r) => { models.push(r.model); return r.meta.name; }, (e: UserError) => e.message);
+      expect(fs.readdirSync(parentOf).sort(), snapshot.phase).toEqual(before);
+      if (snapshot.phase === 'old-moved-aside') {
+        expect(attempt).toMatch(/^model folder not found: .*\(an interrupted save left the previous model in .*\.model\.old-\d+-[0-9a-f]{16}; /);
+      }
+      // The app's models folder recovers it.
+      recoverModelsFolder(parentOf);
       const { model, meta } = await loadModel(snapshot.dir);
       models.push(model);
       expect(meta.name, snapshot.phase).toBe(expectedName[snapshot.phase]);
       expect(predictions(model), snapshot.phase).toEqual(predictions(meta.name === 'old' ? oldModel : newModel));
-      // Recovery put the folder back and cleared the temp/old copies of the "crashed" save.
       expect(fs.readdirSync(snapshot.dir).sort(), snapshot.phase).toEqual([MODEL_JSON, WEIGHTS_BIN]);
       expect(leftovers(snapshot.dir), snapshot.phase).toEqual([]);
     }
@@ -207,21 +218,55 @@ describe('atomic save', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('stale temp and old folders of dead processes are removed; a live process\'s are kept', async () => {
+  it('recovery removes only stale side folders of this machine that carry the app\'s marker; loading removes nothing', async () => {
     const dir = freshDir('stale');
     await saveModel(build('modern', 1), dir, metaFor('modern'));
     const parent = path.dirname(dir);
     const base = path.basename(dir);
     const deadPid = 99_999_999; // above any Linux pid_max
     const livePid = process.ppid;
-    for (const name of [`.${base}.tmp-${deadPid}-aa11`, `.${base}.old-${deadPid}-bb22`, `.${base}.tmp-${livePid}-cc33`]) {
+    const otherHost = HOST_TAG === '00000000' ? '11111111' : '00000000';
+    const withMarker = (name: string) => {
       fs.mkdirSync(path.join(parent, name));
-      fs.writeFileSync(path.join(parent, name, MODEL_JSON), '{');
-    }
+      fs.writeFileSync(path.join(parent, name, SAVE_MARKER), JSON.stringify({ app: 'lenet-lab', pid: deadPid }));
+      return name;
+    };
+    const withModel = (name: string) => {
+      fs.cpSync(dir, path.join(parent, name), { recursive: true });
+      return name;
+    };
+    const removed = [withMarker(`.${base}.tmp-${deadPid}-${HOST_TAG}aa11aa11`), withModel(`.${base}.old-${deadPid}-${HOST_TAG}bb22bb22`)];
+    const kept = [
+      withMarker(`.${base}.tmp-${livePid}-${HOST_TAG}cc33cc33`), // a live save
+      withMarker(`.${base}.tmp-${deadPid}-${otherHost}dd44dd44`), // another PC's save: its pid means nothing here
+      withModel(`.${base}.old-${deadPid}-${otherHost}ee55ee55`),
+      withMarker(`.${base}.tmp-${deadPid}-ff66ff66`), // an older version's name: no machine in it
+    ];
+    const foreign = `.${base}.tmp-${deadPid}-${HOST_TAG}99999999`; // named like ours, but not ours
+    fs.mkdirSync(path.join(parent, foreign));
+    fs.writeFileSync(path.join(parent, foreign, 'thesis.tex'), 'keep me');
+    kept.push(foreign);
+
     const { model } = await loadModel(dir);
     models.push(model);
-    expect(leftovers(dir)).toEqual([`.${base}.tmp-${livePid}-cc33`]);
-    fs.rmSync(path.join(parent, `.${base}.tmp-${livePid}-cc33`), { recursive: true });
+    readModelMeta(dir);
+    expect(leftovers(dir).sort()).toEqual([...removed, ...kept].sort());
+    recoverModelsFolder(parent);
+    expect(leftovers(dir).sort()).toEqual([...kept].sort());
+    for (const name of kept) fs.rmSync(path.join(parent, name), { recursive: true });
+  });
+
+  it('a missing model comes back from an old copy only if that copy holds a LeNet Lab model', async () => {
+    const parent = freshDir('restore');
+    fs.mkdirSync(parent);
+    fs.mkdirSync(path.join(parent, `.notes.old-99999999-${HOST_TAG}12341234`));
+    fs.writeFileSync(path.join(parent, `.notes.old-99999999-${HOST_TAG}12341234`, 'notes.txt'), 'keep me');
+    const saved = path.join(parent, 'saved');
+    await saveModel(build('modern', 2), saved, metaFor('modern', { name: 'saved' }));
+    fs.renameSync(saved, path.join(parent, `.saved.old-99999999-${HOST_TAG}56785678`));
+    recoverModelsFolder(parent);
+    expect(fs.readdirSync(parent).sort()).toEqual([`.notes.old-99999999-${HOST_TAG}12341234`, 'saved']);
+    expect(readModelMeta(saved).name).toBe('saved');
   });
 
   it('refuses to replace a file or a folder that holds other things, and leaves them intact', async () => {
@@ -439,5 +484,113 @@ describe('malformed model folders', () => {
     editJson(dir, (j) => { delete j.userDefinedMetadata; });
     expect(() => readModelMeta(dir)).toThrow(/has no LeNet Lab metadata/);
     expect(() => readModelMeta(path.join(dir, 'missing'))).toThrow(/model folder not found/);
+  });
+});
+
+describe('hostile model folders', () => {
+  // Each case refuses before reading what it should not: a FIFO is never opened (if it were, the writer the
+  // test starts would release the read after 3 s with no data, and the message would be another one).
+  let good: string;
+  beforeAll(async () => {
+    good = freshDir('hostile-good');
+    await saveModel(build('lenet5', 8), good, metaFor('lenet5'));
+  });
+  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const editJson = (dir: string, edit: (json: Json) => void) => {
+    const file = path.join(dir, MODEL_JSON);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+    edit(json);
+    fs.writeFileSync(file, JSON.stringify(json));
+  };
+  const fifo = (file: string) => {
+    fs.rmSync(file, { force: true });
+    execFileSync('mkfifo', [file]);
+    // Unblocks a reader that should not exist, so a regression fails instead of hanging the test run.
+    spawn('sh', ['-c', `sleep 3; : > "${file}"`], { stdio: 'ignore', detached: true }).unref();
+  };
+  const writeFloats = (dir: string, at: number, value: number) => {
+    const file = path.join(dir, WEIGHTS_BIN);
+    const bytes = fs.readFileSync(file);
+    bytes.writeFloatLE(value, at * 4);
+    fs.writeFileSync(file, bytes);
+  };
+  const unix = process.platform !== 'win32';
+
+  const cases: { name: string; make: (dir: string) => void; message: RegExp; skip?: boolean }[] = [
+    { name: 'weights.bin is a FIFO', skip: !unix, make: (d) => fifo(path.join(d, WEIGHTS_BIN)), message: /weights\.bin is a named pipe \(FIFO\), not a regular file$/ },
+    { name: 'model.json is a FIFO', skip: !unix, make: (d) => fifo(path.join(d, MODEL_JSON)), message: /model\.json is a named pipe \(FIFO\), not a regular file$/ },
+    { name: 'weights.bin is a folder', make: (d) => { fs.rmSync(path.join(d, WEIGHTS_BIN)); fs.mkdirSync(path.join(d, WEIGHTS_BIN)); }, message: /weights\.bin is a folder, not a regular file$/ },
+    {
+      name: 'weights.bin links to /dev/zero', skip: !unix, message: /weights\.bin is a link to \/dev\/zero, outside the model folder/,
+      make: (d) => { fs.rmSync(path.join(d, WEIGHTS_BIN)); fs.symlinkSync('/dev/zero', path.join(d, WEIGHTS_BIN)); },
+    },
+    {
+      name: 'weights.bin links to a file outside the folder', message: /weights\.bin is a link to .*outside\.bin, outside the model folder/,
+      make: (d) => {
+        const outside = path.join(path.dirname(d), `${path.basename(d)}-outside.bin`);
+        fs.renameSync(path.join(d, WEIGHTS_BIN), outside);
+        fs.symlinkSync(outside, path.join(d, WEIGHTS_BIN));
+      },
+    },
+    {
+      name: 'model.json declares C5 with 1,000,000 filters', message: /the layers do not match the lenet5 variant named in its metadata \(config\.layers\[9\]\.config\.filters: 1000000, expected 120\)/,
+      make: (d) => editJson(d, (j) => { j.modelTopology.config.layers.find((l: Json) => l.name === 'C5').config.filters = 1_000_000; }),
+    },
+    {
+      name: 'the manifest agrees with 1,000,000 filters', message: /shape mismatch for weight C5\/kernel: model\.json says \[5,5,16,1000000\], the lenet5 variant has \[5,5,16,120\]/,
+      make: (d) => editJson(d, (j) => {
+        j.modelTopology.config.layers.find((l: Json) => l.name === 'C5').config.filters = 1_000_000;
+        j.weightsManifest[0].weights.find((w: Json) => w.name === 'C5/kernel').shape = [5, 5, 16, 1_000_000];
+      }),
+    },
+    {
+      name: 'weights.bin listed six times', message: /the weights manifest lists weights\.bin twice$/,
+      make: (d) => editJson(d, (j) => { j.weightsManifest[0].paths = Array(6).fill(WEIGHTS_BIN); }),
+    },
+    {
+      name: 'a sparse 200 MB weights.bin', message: /weights\.bin holds 209715200 bytes but model\.json's weights manifest describes 246960 bytes/,
+      make: (d) => fs.truncateSync(path.join(d, WEIGHTS_BIN), 200 * 1024 * 1024),
+    },
+    {
+      name: 'a weight listed twice', message: /model\.json lists the weight C1\/kernel twice$/,
+      make: (d) => editJson(d, (j) => { j.weightsManifest[0].weights.push(j.weightsManifest[0].weights[0]); }),
+    },
+    {
+      name: 'quantised weights', message: /weight C1\/kernel is stored as quantised uint8; LeNet Lab models store float32$/,
+      make: (d) => editJson(d, (j) => { j.weightsManifest[0].weights[0].quantization = { dtype: 'uint8', scale: 1, min: 0 }; }),
+    },
+    { name: 'a NaN weight', make: (d) => writeFloats(d, 7, Number.NaN), message: /weight C1\/kernel holds NaN \(value 7\); the run that saved it diverged/ },
+    { name: 'an infinite weight', make: (d) => writeFloats(d, 0, Number.NEGATIVE_INFINITY), message: /weight C1\/kernel holds an infinite value \(value 0\)/ },
+    {
+      name: 'a model.json over 16 MiB', message: /model\.json is 16777217 bytes, more than the 16777216-byte limit for a model\.json$/,
+      make: (d) => fs.truncateSync(path.join(d, MODEL_JSON), 16 * 1024 * 1024 + 1),
+    },
+  ];
+
+  it.each(cases)('$name', async (c) => {
+    if (c.skip) return;
+    const dir = freshDir(`hostile-${c.name.replace(/\W+/g, '-')}`);
+    fs.cpSync(good, dir, { recursive: true });
+    c.make(dir);
+    const before = tf.memory().numTensors;
+    await expectUserError(loadModel(dir), 'bad-file', c.message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a symlink to a file inside the folder is read', async () => {
+    const dir = freshDir('inside-link');
+    fs.cpSync(good, dir, { recursive: true });
+    fs.renameSync(path.join(dir, WEIGHTS_BIN), path.join(dir, 'real.bin'));
+    fs.symlinkSync('real.bin', path.join(dir, WEIGHTS_BIN));
+    const { model } = await loadModel(dir);
+    models.push(model);
+    expect(model.name).toBe('lenet5');
+  });
+
+  it('the model is the variant\'s own: a harmless extra field in the file\'s topology is refused, not obeyed', async () => {
+    const dir = freshDir('extra-field');
+    fs.cpSync(good, dir, { recursive: true });
+    editJson(dir, (j) => { j.modelTopology.config.layers[1].config.activation = 'relu'; });
+    await expectUserError(loadModel(dir), 'bad-file', /config\.layers\[1\]\.config\.activation: "relu", expected "linear"/);
   });
 });

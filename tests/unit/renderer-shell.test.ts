@@ -112,9 +112,11 @@ describe('startOrPause', () => {
 describe('model names', () => {
   it('accepts 80 characters and refuses 81, an empty name and other characters', () => {
     expect(modelNameProblem('a'.repeat(80))).toBeNull();
-    expect(modelNameProblem('a'.repeat(81))).toBe('save.problem.long');
-    expect(modelNameProblem('   ')).toBe('save.problem.empty');
-    expect(modelNameProblem('a/b')).toBe('save.problem.characters');
+    expect(modelNameProblem('a'.repeat(81))).toEqual({ key: 'save.problem.too-long', values: { count: 81, max: 80 } });
+    expect(modelNameProblem('   ')).toEqual({ key: 'save.problem.empty', values: {} });
+    expect(modelNameProblem('a/b')).toEqual({ key: 'save.problem.separator', values: {} });
+    expect(modelNameProblem('第一课模型')).toBeNull();
+    expect(modelNameProblem('CON')).toEqual({ key: 'save.problem.reserved', values: { name: 'CON' } });
     expect(modelNameProblem('lenet5 (2).v1-b')).toBeNull();
   });
   it('suggests the saved name, else the variant and the UTC time', () => {

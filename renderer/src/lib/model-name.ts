@@ -1,17 +1,20 @@
-// The Save dialog's name rules (the contract's Name schema is the real gate; this
-// words the problem before the request is sent) and its suggested name.
+// The Save dialog's name check and its suggested name. The rule is common/model-name.ts, the one the save
+// itself applies, so the dialog never accepts a name the save then refuses; this only picks the words.
+import { checkModelName, MAX_MODEL_NAME_CHARS } from '../../../common/model-name.js';
 import type { MessageKey } from '../../../common/i18n/index.js';
 
-export const MODEL_NAME_MAX = 80;
-const NAME_PATTERN = /^[\p{L}\p{M}\p{N}_ .()-]+$/u;
+export const MODEL_NAME_MAX = MAX_MODEL_NAME_CHARS;
 
-/** The message key of what is wrong with a typed name, or null when it can be saved. */
-export function modelNameProblem(name: string): MessageKey | null {
-  const trimmed = name.trim();
-  if (trimmed === '') return 'save.problem.empty';
-  if (trimmed.length > MODEL_NAME_MAX) return 'save.problem.long';
-  if (!NAME_PATTERN.test(trimmed)) return 'save.problem.characters';
-  return null;
+export interface NameProblem {
+  key: MessageKey;
+  values: Record<string, string | number>;
+}
+
+/** What is wrong with a typed name (a message key and its values), or null when it can be saved. */
+export function modelNameProblem(name: string): NameProblem | null {
+  const checked = checkModelName(name.trim());
+  if (checked.ok) return null;
+  return { key: `save.problem.${checked.problem}` as MessageKey, values: checked.params };
 }
 
 /** The model's own name when it is a saved, valid one; else "<variant> YYYY-MM-DD HH.MM" (UTC). */
