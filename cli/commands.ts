@@ -9,12 +9,12 @@ import { decodeImageFile } from '../engine/data/image-file.js';
 import { preprocessDrawing } from '../common/preprocess.js';
 import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { createPredictor } from '../common/network/predict.js';
-import { loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
+import { loadModel, saveModel } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../common/protocol.js';
-import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate } from '../engine/training/evaluate.js';
-import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
+import { trainingWorkers } from '../engine/training/trainer.js';
+import { prepareTrainingRun } from '../engine/training/run.js';
 import { availableCores } from '../engine/training/parallel-trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
@@ -83,11 +83,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     ...(flags.lrDecay !== undefined && { lrDecay: flags.lrDecay }),
     ...(flags.augmentShift !== undefined && { augmentShift: flags.augmentShift }),
   };
-  const recipe = resolveRecipe(spec, overrides);
-  const dataset = loadDataset(datasetRef(flags.data));
-  const trainCount = trainingCount(recipe, dataset.train.count, flags.limit);
+  const prepared = prepareTrainingRun({
+    variant: spec.name, recipe: overrides, dataset: datasetRef(flags.data), limit: flags.limit, testLimit: flags.testLimit,
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+  });
+  const { dataset, trainCount, seed, recipe } = prepared;
   const backend = await backendFor(flags.backend, io);
-  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
@@ -131,8 +132,8 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
         break;
     }
   };
-  const trainer = new Trainer({
-    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit,
+  const { trainer, finish } = prepared.start({
+    runId: 'cli', backend: backend.name, emit,
     ...(flags.workers === 1 || flags.workers === 2 ? { workers: flags.workers } : {}),
     throttle: { batch: bars ? 100 : Infinity, weights: Infinity, gradients: Infinity },
   });
@@ -142,16 +143,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const { model, history, done } = await trainer.run();
+  const { model, done, meta } = await finish(path.basename(path.resolve(flags.out)));
   process.removeListener('SIGINT', onSigint);
   bars?.stop();
-
-  const meta: ModelMeta = {
-    formatVersion: 1, name: path.basename(path.resolve(flags.out)), variant: spec.name, dataset: dataset.name,
-    datasetSource: datasetRef(flags.data), recipe,
-    history: { epochs: history }, backend: backend.name, savedAt: new Date().toISOString(),
-    testAccuracy: Number.isFinite(done.testAccuracy) ? done.testAccuracy : null, seed,
-  };
   await saveModel(model, flags.out, meta);
   model.dispose();
   if (flags.json) {

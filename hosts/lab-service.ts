@@ -11,11 +11,13 @@ import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { loadModel, readModelMeta, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import { encodeBase64, modelToWire } from '../common/network/wire.js';
-import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/protocol.js';
-import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
+import type { DatasetRef, TrainerEvent } from '../common/protocol.js';
+import { prepareTrainingRun } from '../engine/training/run.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
-import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
-import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../common/contract.js';
+import type { Trainer, EpochRecord } from '../engine/training/trainer.js';
+import {
+  parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ParsedRequestOf, type ResponseOf, type Result,
+} from '../common/contract.js';
 import { historyToCsv } from './history-csv.js';
 
 export interface LabServiceOptions {
@@ -35,7 +37,7 @@ interface CurrentModel {
   unsaved: boolean;
 }
 
-type Handlers = { [K in InvokeName]?: (request: never) => Promise<ResponseOf<K>> | ResponseOf<K> };
+type Handlers = { [K in InvokeName]?: (request: ParsedRequestOf<K>) => Promise<ResponseOf<K>> | ResponseOf<K> };
 
 export const builtinModelsDir = (assetsDir: string): string => path.join(assetsDir, 'models');
 
@@ -81,27 +83,19 @@ export async function createLabService(options: LabServiceOptions) {
     }
   }
 
-  async function runTraining(config: ResolvedTrainConfig, id: string): Promise<void> {
-    const spec = getVariant(config.variant);
+  async function runTraining(config: ParsedRequestOf<'train'>, id: string): Promise<void> {
     const emit = (event: TrainerEvent): void => {
       if (event.type === 'epoch') runHistory.push({ ...event });
       options.emit('trainerEvent', event);
     };
     try {
-      const recipe = resolveRecipe(spec, config.recipe);
-      const dataset = datasetOf(config.dataset);
-      trainingCount(recipe, dataset.train.count, config.limit);
-      const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
-      trainer = new Trainer({ runId: id, spec, recipe, dataset, limit: config.limit, testLimit: config.testLimit, seed, backend: backend.name, emit });
-      trainingVariant = spec.name;
+      const prepared = prepareTrainingRun(config);
+      const started = prepared.start({ runId: id, backend: backend.name, emit });
+      trainer = started.trainer;
+      trainingVariant = prepared.spec.name;
       runHistory = [];
-      const result = await trainer.run();
-      const meta: ModelMeta = {
-        formatVersion: 1, name: `${spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`,
-        variant: spec.name, dataset: dataset.name, datasetSource: config.dataset, recipe, history: { epochs: result.history }, backend: backend.name,
-        savedAt: new Date().toISOString(), testAccuracy: Number.isFinite(result.done.testAccuracy) ? result.done.testAccuracy : null, seed,
-      };
-      replaceCurrent({ model: result.model, meta, dir: '', builtin: false, unsaved: true });
+      const { model, meta } = await started.finish(`${prepared.spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`);
+      replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
     } catch (e) {
       emit({ type: 'error', runId: id, message: errorMessage(e) });
       emit({ type: 'state', runId: id, phase: 'idle' });
@@ -123,7 +117,7 @@ export async function createLabService(options: LabServiceOptions) {
         modelsDir: options.modelsDir, canOpenDialogs: options.transport === 'electron',
       };
     },
-    train: (config: ResolvedTrainConfig) => {
+    train: (config) => {
       if (trainer) throw new UserError('busy', 'A training run is already going: stop it before starting another.');
       runId = `run-${Date.now().toString(36)}`;
       void runTraining(config, runId);
@@ -145,7 +139,7 @@ export async function createLabService(options: LabServiceOptions) {
       const c = requireModel();
       return { summary: summaryOf(c), tensors: modelToWire(c.model) };
     },
-    samples: (request: { split: 'train' | 'test'; dataset?: DatasetRef; indices: number[] }) => {
+    samples: (request) => {
       const split = datasetOf(request.dataset ?? current?.meta.datasetSource)[request.split];
       const pixels = split.rows * split.cols;
       const out = new Uint8Array(request.indices.length * pixels);
@@ -156,7 +150,7 @@ export async function createLabService(options: LabServiceOptions) {
       });
       return { images: encodeBase64(out), labels, rows: split.rows, cols: split.cols };
     },
-    evaluate: (request: { limit?: number }) => {
+    evaluate: (request) => {
       requireIdle('evaluate');
       const c = requireModel();
       const spec = getVariant(c.meta.variant);
@@ -167,7 +161,7 @@ export async function createLabService(options: LabServiceOptions) {
         mistakes: mistakesOf(result, data.test.labels), predictions: Array.from(result.predictions), backend: backend.name,
       };
     },
-    saveModel: async (request: { name: string }) => {
+    saveModel: async (request) => {
       requireIdle('save');
       const c = requireModel();
       const dir = path.resolve(options.modelsDir, request.name);
@@ -197,7 +191,7 @@ export async function createLabService(options: LabServiceOptions) {
       }
       return entries;
     },
-    openModel: async (request: { dir: string }) => {
+    openModel: async (request) => {
       requireIdle('open a model');
       const { model, meta } = await loadModel(request.dir);
       const builtin = path.resolve(request.dir).startsWith(path.resolve(builtinDir) + path.sep);
