@@ -11,7 +11,8 @@ import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { createPredictor } from '../common/network/predict.js';
 import { loadModel, saveModel } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
-import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../common/protocol.js';
+import { VARIANT_NAMES, type BackendName, type DatasetRef, type TrainerEvent, type TrainerEventOf, type VariantName } from '../common/protocol.js';
+import { networkTotals } from '../common/network/specs.js';
 import { evaluate } from '../engine/training/evaluate.js';
 import { trainingWorkers } from '../engine/training/trainer.js';
 import { prepareTrainingRun } from '../engine/training/run.js';
@@ -205,6 +206,14 @@ export async function predictCommand(files: string[], flags: { model?: string; j
   return failures === 0 ? 0 : 2;
 }
 
+/** Every variant the CLI and the app can train, with its size and input, from its layer specs. */
+export function variantList(): { name: VariantName; title: string; trainableParams: number; inputSize: number }[] {
+  return VARIANT_NAMES.map((name) => {
+    const spec = getVariant(name);
+    return { name, title: spec.title, trainableParams: networkTotals(spec.layers).trainableParams, inputSize: spec.input.size };
+  });
+}
+
 export async function infoCommand(flags: { backend?: string; json?: boolean }, io: Io): Promise<void> {
   const report = await initBackend(flags.backend as BackendName | undefined);
   let dataset: { dir: string; train: number; test: number } | { error: string };
@@ -218,6 +227,7 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
     lenetLab: appVersion(), node: process.versions.node, tfjs: tf.version_core, backend: report.name, backendNote: report.note,
     trainingEngines: trainingWorkers(undefined, report.name, availableCores()),
     ladder: report.attempts, mnist: dataset, models: builtinModelsDir(assetsDir()),
+    variants: variantList(),
   };
   if (flags.json) {
     io.out(JSON.stringify({ type: 'info', ...info }));
@@ -229,4 +239,6 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
   for (const attempt of report.attempts) io.out(`  ${attempt.ok ? '✓' : '✗'} ${attempt.name}${attempt.reason ? `: ${attempt.reason}` : ''}`);
   io.out('error' in dataset ? `MNIST: unavailable: ${dataset.error}` : `MNIST: ${dataset.dir} (${dataset.train} train, ${dataset.test} test)`);
   io.out(`pretrained models: ${info.models}`);
+  io.out('variants:');
+  for (const v of info.variants) io.out(`  ${v.name.padEnd(7)} ${v.title} · ${v.trainableParams.toLocaleString('en-US')} trainable parameters · ${v.inputSize}×${v.inputSize} input`);
 }

@@ -149,6 +149,19 @@ describe('lenet-lab CLI', () => {
     expect(json.trainingEngines).toBe(engines);
   });
 
+  it('info --json lists every variant with its trainable parameters and input size', async () => {
+    const json = JSON.parse((await run('info', '--json')).out.at(-1)!) as { variants: unknown };
+    expect(json.variants).toEqual([
+      { name: 'lenet5', title: 'LeNet-5 (1998)', trainableParams: 60000, inputSize: 32 },
+      { name: 'seed', title: 'The lesson (as written)', trainableParams: 61696, inputSize: 32 },
+      { name: 'modern', title: 'Modern LeNet-5', trainableParams: 61706, inputSize: 32 },
+      { name: 'linear', title: 'Linear classifier (1998)', trainableParams: 7850, inputSize: 28 },
+      { name: 'lenet1', title: 'LeNet-1 (1989)', trainableParams: 2678, inputSize: 28 },
+      { name: 'lenet4', title: 'LeNet-4 (1998)', trainableParams: 51090, inputSize: 32 },
+    ]);
+    expect((await run('info')).out).toContain('  lenet1  LeNet-1 (1989) · 2,678 trainable parameters · 28×28 input');
+  });
+
   it('the installed bin exits 2 without a stack trace', async () => {
     const bin = path.resolve('bin/lenet-lab.js');
     expect(fs.existsSync(path.resolve('dist/cli/lenet-lab.js')), 'run `npm run build` first').toBe(true);
