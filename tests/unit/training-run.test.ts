@@ -51,3 +51,13 @@ describe.each([
     expect(ModelMeta.safeParse(meta).success).toBe(true);
   });
 });
+
+describe('random shifts need a border', () => {
+  it('a 28×28 variant refuses a shift of 1 px and takes 0; a 32×32 one takes the most, 2 px', () => {
+    expect(() => prepareTrainingRun({ variant: 'lenet1', recipe: { augmentShift: 1 } }))
+      .toThrow(/augmentShift: LeNet-1 \(1989\) reads the digit with a 0-pixel border, so it can be shifted by at most 0 px/);
+    expect(() => prepareTrainingRun({ variant: 'linear', recipe: { augmentShift: 2 } })).toThrow(/at most 0 px/);
+    expect(prepareTrainingRun({ variant: 'lenet1', recipe: { augmentShift: 0 } }).recipe.augmentShift).toBe(0);
+    expect(prepareTrainingRun({ variant: 'lenet4', recipe: { augmentShift: 2 } }).recipe.augmentShift).toBe(2);
+  });
+});
