@@ -6,7 +6,7 @@ import { toModelInput } from '../preprocess.js';
 import { probabilitiesFor, type VariantSpec } from './variants.js';
 
 export interface Activation {
-  /** DiagramLayer id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
+  /** The layer spec's id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
   id: string;
   shape: number[];
   data: Float32Array;

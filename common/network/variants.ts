@@ -60,9 +60,6 @@ export const RBF_MAP_NOTE = 'softmax cross-entropy over negated RBF distances / 
  */
 export const RBF_TEMPERATURE = 10;
 
-/** The side of the LeNet-5 family's input (LeNet-1 and the linear classifier read the 28×28 digit as it is). */
-export const INPUT_SIZE = 32;
-
 function defineVariant(v: Omit<VariantSpec, 'layers' | 'build'> & { layers: readonly LayerSpec[] }): VariantSpec {
   const layers = describeNetwork(v.layers);
   return { ...v, layers, build: (seed?: number) => buildNetwork(layers, v.name, seed) };
