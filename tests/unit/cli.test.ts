@@ -54,6 +54,10 @@ describe('lenet-lab CLI', () => {
   it.each([
     ['modern', [] as string[], 0.99],
     ['lenet5', ['--model', 'assets/models/lenet5'], 0.989],
+    // The 1998 comparison's earlier rows: the targets (linear 88%, LeNet-1 98.0%, LeNet-4 98.6%).
+    ['linear', ['--model', 'assets/models/linear'], 0.88],
+    ['lenet1', ['--model', 'assets/models/lenet1'], 0.98],
+    ['lenet4', ['--model', 'assets/models/lenet4'], 0.986],
   ])('eval --json: the shipped %s model scores its target over the whole test set, with a confusion matrix', async (variant, flags, target) => {
     const r = await run('eval', ...flags, '--json');
     expect(r.code, r.err).toBe(0);
