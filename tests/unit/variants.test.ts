@@ -9,6 +9,7 @@ import {
   countModelParams, countModelTrainableParams, trainableParamsOf,
 } from '../../common/network/layers.js';
 import { RBF_BITMAP_ROWS, RBF_PROTOTYPES } from '../../common/network/rbf-bitmaps.js';
+import { createPredictor } from '../../common/network/predict.js';
 import { RBF_TEMPERATURE, VARIANTS, getVariant, lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
 
@@ -142,6 +143,19 @@ describe('shapes and names', () => {
     const y = model.predict(x) as tf.Tensor;
     expect(y.shape).toEqual([3, 10]);
     tf.dispose([x, y]);
+  });
+
+  it.each(VARIANT_NAMES)('%s: the predictor gives every layer\'s activations and probabilities that sum to 1', (name) => {
+    const spec = getVariant(name);
+    const predictor = createPredictor(build(name), spec);
+    const digit = new Float32Array(28 * 28);
+    digit.fill(1, 10 * 28, 18 * 28);
+    const prediction = predictor.predict(digit);
+    expect(prediction.activations.map((a) => a.id)).toEqual(spec.layers.map((d) => d.id));
+    prediction.activations.forEach((a, i) => expect(a.shape, a.id).toEqual(spec.layers[i]!.outShape));
+    expect(prediction.probabilities).toHaveLength(10);
+    expect(prediction.probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
+    predictor.dispose();
   });
 
   it('build(seed) is deterministic for a seed and differs between seeds', () => {
