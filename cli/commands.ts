@@ -9,12 +9,13 @@ import { decodeImageFile } from '../engine/data/image-file.js';
 import { preprocessDrawing } from '../common/preprocess.js';
 import { UserError, errorMessage, isUserError } from '../common/errors.js';
 import { createPredictor } from '../common/network/predict.js';
-import { checkSaveTarget, loadModel, saveModel, type ModelMeta } from '../engine/io/model-store.js';
+import { checkSaveTarget, loadModel, saveModel } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
-import type { BackendName, DatasetRef, TrainerEvent, TrainerEventOf, VariantName } from '../common/protocol.js';
-import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
+import { VARIANT_NAMES, type BackendName, type DatasetRef, type TrainerEvent, type TrainerEventOf, type VariantName } from '../common/protocol.js';
+import { networkTotals } from '../common/network/specs.js';
 import { evaluate } from '../engine/training/evaluate.js';
-import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
+import { trainingWorkers } from '../engine/training/trainer.js';
+import { prepareTrainingRun } from '../engine/training/run.js';
 import { availableCores } from '../engine/training/parallel-trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
@@ -91,11 +92,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     ...(flags.lrDecay !== undefined && { lrDecay: flags.lrDecay }),
     ...(flags.augmentShift !== undefined && { augmentShift: flags.augmentShift }),
   };
-  const recipe = resolveRecipe(spec, overrides);
-  const dataset = loadDataset(datasetRef(flags.data));
-  const trainCount = trainingCount(recipe, dataset.train.count, flags.limit);
+  const prepared = prepareTrainingRun({
+    variant: spec.name, recipe: overrides, dataset: datasetRef(flags.data), limit: flags.limit, testLimit: flags.testLimit,
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+  });
+  const { dataset, trainCount, seed, recipe } = prepared;
   const backend = await backendFor(flags.backend, io);
-  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
@@ -139,8 +141,8 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
         break;
     }
   };
-  const trainer = new Trainer({
-    runId: 'cli', spec, recipe, dataset, limit: flags.limit, testLimit: flags.testLimit, seed, backend: backend.name, emit,
+  const { trainer, finish } = prepared.start({
+    runId: 'cli', backend: backend.name, emit,
     ...(flags.workers === 1 || flags.workers === 2 ? { workers: flags.workers } : {}),
     throttle: { batch: bars ? 100 : Infinity, weights: Infinity, gradients: Infinity },
   });
@@ -150,16 +152,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const { model, history, done } = await trainer.run();
+  const { model, done, meta } = await finish(path.basename(path.resolve(flags.out)));
   process.removeListener('SIGINT', onSigint);
   bars?.stop();
-
-  const meta: ModelMeta = {
-    formatVersion: 1, name: path.basename(path.resolve(flags.out)), variant: spec.name, dataset: dataset.name,
-    datasetSource: datasetRef(flags.data), recipe,
-    history: { epochs: history }, backend: backend.name, savedAt: new Date().toISOString(),
-    testAccuracy: Number.isFinite(done.testAccuracy) ? done.testAccuracy : null, seed,
-  };
   await saveModel(model, flags.out, meta);
   model.dispose();
   if (flags.json) {
@@ -219,6 +214,14 @@ export async function predictCommand(files: string[], flags: { model?: string; j
   return failures === 0 ? 0 : 2;
 }
 
+/** Every variant the CLI and the app can train, with its size and input, from its layer specs. */
+export function variantList(): { name: VariantName; title: string; trainableParams: number; inputSize: number }[] {
+  return VARIANT_NAMES.map((name) => {
+    const spec = getVariant(name);
+    return { name, title: spec.title, trainableParams: networkTotals(spec.layers).trainableParams, inputSize: spec.input.size };
+  });
+}
+
 export async function infoCommand(flags: { backend?: string; json?: boolean }, io: Io): Promise<void> {
   const report = await initBackend(flags.backend as BackendName | undefined);
   let dataset: { dir: string; train: number; test: number } | { error: string };
@@ -232,6 +235,7 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
     lenetLab: appVersion(), node: process.versions.node, tfjs: tf.version_core, backend: report.name, backendNote: report.note,
     trainingEngines: trainingWorkers(undefined, report.name, availableCores()),
     ladder: report.attempts, mnist: dataset, models: builtinModelsDir(assetsDir()),
+    variants: variantList(),
   };
   if (flags.json) {
     io.out(JSON.stringify({ type: 'info', ...info }));
@@ -243,4 +247,6 @@ export async function infoCommand(flags: { backend?: string; json?: boolean }, i
   for (const attempt of report.attempts) io.out(`  ${attempt.ok ? '✓' : '✗'} ${attempt.name}${attempt.reason ? `: ${attempt.reason}` : ''}`);
   io.out('error' in dataset ? `MNIST: unavailable: ${dataset.error}` : `MNIST: ${dataset.dir} (${dataset.train} train, ${dataset.test} test)`);
   io.out(`pretrained models: ${info.models}`);
+  io.out('variants:');
+  for (const v of info.variants) io.out(`  ${v.name.padEnd(7)} ${v.title} · ${v.trainableParams.toLocaleString('en-US')} trainable parameters · ${v.inputSize}×${v.inputSize} input`);
 }

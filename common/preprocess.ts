@@ -22,8 +22,9 @@ export interface PreprocessedDrawing {
 
 /** How a variant maps a 28×28 digit (0 = background, 1 = ink) to its padded input. */
 export interface InputNormalisation {
-  size: 32;
-  pad: 2;
+  /** Side of the model's square input; `pad` pixels of background surround the 28×28 digit (size = 28 + 2·pad). */
+  size: number;
+  pad: number;
   background: number;
   ink: number;
 }
@@ -189,7 +190,7 @@ function checkNormalisation(norm: InputNormalisation): number {
   return side;
 }
 
-/** A 28×28 digit (0 = background, 1 = ink) as model input: padded to 32×32, 0 → background, 1 → ink linearly. */
+/** A 28×28 digit (0 = background, 1 = ink) as model input: padded to size×size, 0 → background, 1 → ink linearly. */
 export function toModelInput(pixels28: ArrayLike<number>, norm: InputNormalisation): Float32Array {
   const side = checkNormalisation(norm);
   if (pixels28.length !== side * side) {

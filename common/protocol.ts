@@ -3,7 +3,7 @@
 // host validates what crosses a process boundary against them.
 import { z } from 'zod';
 
-export const VARIANT_NAMES = ['lenet5', 'seed', 'modern'] as const;
+export const VARIANT_NAMES = ['lenet5', 'seed', 'modern', 'linear', 'lenet1', 'lenet4'] as const;
 export const VariantName = z.enum(VARIANT_NAMES);
 export type VariantName = z.infer<typeof VariantName>;
 

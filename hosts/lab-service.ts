@@ -11,8 +11,8 @@ import { UserError, errorMessage, failure, toLabError, type Result } from '../co
 import { loadModel, readModelMeta, recoverModelsFolder, saveModel, type ModelMeta } from '../engine/io/model-store.js';
 import { getVariant } from '../common/network/variants.js';
 import { encodeBase64, modelToWire } from '../common/network/wire.js';
-import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/protocol.js';
-import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
+import type { DatasetRef, TrainerEvent } from '../common/protocol.js';
+import { prepareTrainingRun } from '../engine/training/run.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
 import type { EventName, InvokeName, LabInfo, ModelSummary, ParsedRequestOf, ResponseOf } from '../common/contract.js';
@@ -88,14 +88,8 @@ export async function createLabService(options: LabServiceOptions) {
    * Starts a run and resolves once it has started (its first event), so a run that cannot start (a missing
    * dataset, a batch larger than the data, engines that fail) is the train request's error, not an ok.
    */
-  async function startTraining(config: ResolvedTrainConfig, id: string): Promise<void> {
-    const spec = getVariant(config.variant);
-    const recipe = resolveRecipe(spec, config.recipe);
-    // Stored in the model's metadata: absolute, so it means the same from any working folder.
-    const datasetSource: DatasetRef | undefined = config.dataset?.kind === 'folder' ? { ...config.dataset, dir: path.resolve(config.dataset.dir) } : config.dataset;
-    const dataset = datasetOf(datasetSource);
-    trainingCount(recipe, dataset.train.count, config.limit);
-    const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
+  async function startTraining(config: ParsedRequestOf<'train'>, id: string): Promise<void> {
+    const prepared = prepareTrainingRun(config);
     let started: () => void = () => {};
     const firstEvent = new Promise<void>((resolve) => (started = resolve));
     let answered = false;
@@ -107,16 +101,13 @@ export async function createLabService(options: LabServiceOptions) {
       if (event.type === 'epoch') runHistory.push({ ...event });
       options.emit('trainerEvent', event);
     };
-    trainer = new Trainer({ runId: id, spec, recipe, dataset, limit: config.limit, testLimit: config.testLimit, seed, backend: backend.name, emit });
-    trainingVariant = spec.name;
+    const running = prepared.start({ runId: id, backend: backend.name, emit });
+    trainer = running.trainer;
+    trainingVariant = prepared.spec.name;
     runHistory = [];
-    const run = trainer.run().then((result) => {
-      const meta: ModelMeta = {
-        formatVersion: 1, name: `${spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`,
-        variant: spec.name, dataset: dataset.name, datasetSource, recipe, history: { epochs: result.history }, backend: backend.name,
-        savedAt: new Date().toISOString(), testAccuracy: Number.isFinite(result.done.testAccuracy) ? result.done.testAccuracy : null, seed,
-      };
-      replaceCurrent({ model: result.model, meta, dir: '', builtin: false, unsaved: true });
+    const name = `${prepared.spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`;
+    const run = running.finish(name).then(({ model, meta }) => {
+      replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
     }).finally(() => {
       trainer = null;
       trainingVariant = null;
@@ -146,7 +137,7 @@ export async function createLabService(options: LabServiceOptions) {
         modelsDir: options.modelsDir, canOpenDialogs: options.transport === 'electron',
       };
     },
-    train: async (config: ResolvedTrainConfig) => {
+    train: async (config: ParsedRequestOf<'train'>) => {
       if (trainer || starting) throw new UserError('busy', 'A training run is already going: stop it before starting another.', { action: 'train', reason: 'training' });
       const id = `run-${Date.now().toString(36)}`;
       starting = true;
@@ -174,7 +165,7 @@ export async function createLabService(options: LabServiceOptions) {
       const c = requireModel();
       return { summary: summaryOf(c), tensors: modelToWire(c.model) };
     },
-    samples: (request: { split: 'train' | 'test'; dataset?: DatasetRef; indices: number[] }) => {
+    samples: (request) => {
       const split = datasetOf(request.dataset ?? current?.meta.datasetSource)[request.split];
       const pixels = split.rows * split.cols;
       const out = new Uint8Array(request.indices.length * pixels);
@@ -185,7 +176,7 @@ export async function createLabService(options: LabServiceOptions) {
       });
       return { images: encodeBase64(out), labels, rows: split.rows, cols: split.cols };
     },
-    evaluate: (request: { limit?: number }) => {
+    evaluate: (request) => {
       requireIdle('evaluate');
       const c = requireModel();
       const spec = getVariant(c.meta.variant);
@@ -196,7 +187,7 @@ export async function createLabService(options: LabServiceOptions) {
         mistakes: mistakesOf(result, data.test.labels), predictions: Array.from(result.predictions), backend: backend.name,
       };
     },
-    saveModel: async (request: { name: string }) => {
+    saveModel: async (request) => {
       requireIdle('save');
       const c = requireModel();
       const dir = path.resolve(options.modelsDir, request.name);
@@ -229,7 +220,7 @@ export async function createLabService(options: LabServiceOptions) {
       }
       return entries;
     },
-    openModel: async (request: { dir: string }) => {
+    openModel: async (request) => {
       requireIdle('open a model');
       const inModelsDir = path.dirname(path.resolve(request.dir)) === path.resolve(options.modelsDir);
       if (inModelsDir) recoverModelsFolder(options.modelsDir, path.basename(path.resolve(request.dir)));

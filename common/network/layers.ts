@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { RBF_PROTOTYPES } from './rbf-bitmaps.js';
+import { SCALED_TANH_A, SCALED_TANH_S } from './specs.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Shape = tfl.Shape;
@@ -67,9 +68,7 @@ export function withoutInputGradient<L extends tfl.layers.Layer>(layer: L): L {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The 1998 squashing function f(a) = A·tanh(S·a), A = 1.7159, S = 2/3 (so f(±1) = ±1). */
-export const SCALED_TANH_A = 1.7159;
-export const SCALED_TANH_S = 2 / 3;
+export { SCALED_TANH_A, SCALED_TANH_S } from './specs.js';
 
 export class ScaledTanh extends tfl.layers.Layer {
   static readonly className = 'ScaledTanh';
@@ -157,6 +156,18 @@ export const LENET5_C3_CONNECTIONS: readonly (readonly number[])[] = [
   '.XXX..XXXX..X.XX',
   '..XXX..XXXX.XX.X',
   '...XXX..XXXX.XXX',
+].map((row) => [...row].map((c) => (c === 'X' ? 1 : 0)));
+
+/**
+ * LeNet-1's C3 table (our choice; see assets/reference/lenet1-lenet4-linear.md): each of the 12 C3 maps
+ * reads 2 of the 4 S2 maps: maps 0–3 neighbouring pairs (0,1) (1,2) (2,3) (3,0), maps 4–5 the others (0,2) (1,3),
+ * and maps 6–11 the same six pairs again. 24 links in all.
+ */
+export const LENET1_C3_CONNECTIONS: readonly (readonly number[])[] = [
+  'X..XX.X..XX.',
+  'XX...XXX...X',
+  '.XX.X..XX.X.',
+  '..XX.X..XX.X',
 ].map((row) => [...row].map((c) => (c === 'X' ? 1 : 0)));
 
 export interface MaskedConv2DArgs extends LayerArgs {

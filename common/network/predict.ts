@@ -6,7 +6,7 @@ import { toModelInput } from '../preprocess.js';
 import { probabilitiesFor, type VariantSpec } from './variants.js';
 
 export interface Activation {
-  /** DiagramLayer id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
+  /** The layer spec's id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
   id: string;
   shape: number[];
   data: Float32Array;
@@ -44,7 +44,9 @@ export function createPredictor(model: tfl.LayersModel, spec: VariantSpec): Pred
       const input = toModelInput(pixels28, spec.input);
       const tensors = tf.tidy(() => {
         const x = tf.tensor4d(input, [1, size, size, 1]);
-        const raw = probe.predict(x) as tf.Tensor[];
+        // A one-layer network (the linear classifier) has a single output: predict gives a tensor, not a list.
+        const out = probe.predict(x) as tf.Tensor | tf.Tensor[];
+        const raw = Array.isArray(out) ? out : [out];
         const probs = probabilitiesFor(spec, raw[raw.length - 1]!);
         return [...raw, probs];
       });

@@ -4,11 +4,17 @@ import type { VariantSpec } from '../../common/network/variants.js';
 import { Recipe, type RecipeOverrides } from '../../common/protocol.js';
 
 /** The variant's recipe with `overrides` applied; a bad value is a UserError naming the field and the rule. */
-export function resolveRecipe(spec: Pick<VariantSpec, 'recipe'>, overrides: RecipeOverrides): Recipe {
+export function resolveRecipe(spec: Pick<VariantSpec, 'recipe'> & Partial<Pick<VariantSpec, 'input' | 'title'>>, overrides: RecipeOverrides): Recipe {
   const parsed = Recipe.safeParse({ ...spec.recipe, ...overrides });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new UserError('invalid-request', `invalid recipe: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  // A digit moves only inside its border: a variant that reads the bare 28×28 digit cannot shift it.
+  const border = spec.input?.pad;
+  if (border !== undefined && parsed.data.augmentShift > border) {
+    throw new UserError('invalid-request',
+      `invalid recipe: augmentShift: ${spec.title ?? 'this network'} reads the digit with a ${border}-pixel border, so it can be shifted by at most ${border} px`);
   }
   return parsed.data;
 }

@@ -56,6 +56,10 @@ describe('lenet-lab CLI', () => {
   it.each([
     ['modern', [] as string[], 0.99],
     ['lenet5', ['--model', 'assets/models/lenet5'], 0.989],
+    // The 1998 comparison's earlier rows: the targets (linear 88%, LeNet-1 98.0%, LeNet-4 98.6%).
+    ['linear', ['--model', 'assets/models/linear'], 0.88],
+    ['lenet1', ['--model', 'assets/models/lenet1'], 0.98],
+    ['lenet4', ['--model', 'assets/models/lenet4'], 0.986],
   ])('eval --json: the shipped %s model scores its target over the whole test set, with a confusion matrix', async (variant, flags, target) => {
     const r = await run('eval', ...flags, '--json');
     expect(r.code, r.err).toBe(0);
@@ -155,6 +159,19 @@ describe('lenet-lab CLI', () => {
     expect(r.out.join('\n')).toContain(engines === 2 ? 'training: 2 engines, data-parallel on two cores' : 'training: 1 engine');
     const json = JSON.parse((await run('info', '--json')).out.at(-1)!) as { trainingEngines: number };
     expect(json.trainingEngines).toBe(engines);
+  });
+
+  it('info --json lists every variant with its trainable parameters and input size', async () => {
+    const json = JSON.parse((await run('info', '--json')).out.at(-1)!) as { variants: unknown };
+    expect(json.variants).toEqual([
+      { name: 'lenet5', title: 'LeNet-5 (1998)', trainableParams: 60000, inputSize: 32 },
+      { name: 'seed', title: 'The lesson (as written)', trainableParams: 61696, inputSize: 32 },
+      { name: 'modern', title: 'Modern LeNet-5', trainableParams: 61706, inputSize: 32 },
+      { name: 'linear', title: 'Linear classifier (1998)', trainableParams: 7850, inputSize: 28 },
+      { name: 'lenet1', title: 'LeNet-1 (1989)', trainableParams: 2678, inputSize: 28 },
+      { name: 'lenet4', title: 'LeNet-4 (1998)', trainableParams: 51090, inputSize: 32 },
+    ]);
+    expect((await run('info')).out).toContain('  lenet1  LeNet-1 (1989) · 2,678 trainable parameters · 28×28 input');
   });
 
   it('the installed bin exits 2 without a stack trace', async () => {

@@ -580,7 +580,8 @@ async function variantGradientsOn(backend: string, name: (typeof VARIANT_NAMES)[
   const model = spec.build(5);
   try {
     return tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from(random(4 * 32 * 32, 40), (v) => v * 1.5), [4, 32, 32, 1]);
+      const side = spec.input.size;
+      const x = tf.tensor4d(Float32Array.from(random(4 * side * side, 40), (v) => v * 1.5), [4, side, side, 1]);
       const y = tf.oneHot(tf.tensor1d([7, 2, 1, 0], 'int32'), 10);
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
       const { grads } = tf.variableGrads(() => lossFor(spec)(y, model.apply(x, { training: true }) as tf.Tensor), variables);

@@ -49,8 +49,12 @@ function metaFor(variant: VariantName, extra: Partial<ModelMetaInput> = {}): Mod
 }
 
 const probe = tf.tidy(() => tf.randomUniform([3, 32, 32, 1], -0.1, 1.175, 'float32', 5));
+/** The probe images at the model's own input side (the 28×28 variants read its top-left corner). */
 function predictions(model: tfl.LayersModel): number[] {
-  const out = model.predict(probe) as tf.Tensor;
+  const side = model.inputs[0]!.shape[1]!;
+  const input = side === 32 ? probe : tf.slice(probe, [0, 0, 0, 0], [3, side, side, 1]);
+  const out = model.predict(input) as tf.Tensor;
+  if (input !== probe) input.dispose();
   const values = Array.from(out.dataSync());
   out.dispose();
   return values;

@@ -2,6 +2,7 @@
 // Layouts follow tfjs: activations are NHWC ([1, H, W, C], or [1, N] for dense layers),
 // conv kernels are HWIO ([kH, kW, in, out]). Everything except paintSlice is pure.
 import type { Rgb } from './colormap.js';
+import { applyActivationSpec, SCALED_TANH_A, SCALED_TANH_S, type ActivationSpec } from '../../../common/network/specs.js';
 
 export interface TensorLike {
   shape: readonly number[];
@@ -268,35 +269,51 @@ export function convDotProduct(
 
 // ---------------------------------------------------------------- activations
 
-/** LeCun's squashing function f(a) = 1.7159·tanh(2a/3) (1998, appendix A). */
-export const LECUN_A = 1.7159;
-export const LECUN_S = 2 / 3;
-
 /**
- * Apply an activation named as DiagramLayer.activation names it ('scaled tanh 1.7159·tanh(2a/3)',
- * 'sigmoid', 'relu', 'none', ...) or as tfjs does. Returns null for a name it does not know,
- * so the UI can say it cannot check the value rather than show a wrong one.
+ * An activation named as tfjs names it ('relu', 'sigmoid', 'linear', ...) or as a label words it
+ * ('scaled tanh 1.7159·tanh(2a/3)', 'none (softmax in the loss)'), or null for a name it does not know.
+ * The views use the layer specs' activation ids; this reads names that come from elsewhere.
  */
-export function applyActivation(name: string | null | undefined, x: number): number | null {
+export function activationFromName(name: string | null | undefined): ActivationSpec | null {
   const key = (name ?? 'linear').toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (key === '' || key === 'linear' || key === 'identity' || key.startsWith('none')) return x;
+  if (key === '' || key === 'linear' || key === 'identity' || key.startsWith('none')) return { id: 'none' };
   if (key.startsWith('scaledtanh') || key.startsWith('lecuntanh') || key.startsWith('squash')) {
-    return LECUN_A * Math.tanh(LECUN_S * x);
+    return { id: 'scaled-tanh', amplitude: SCALED_TANH_A, slope: SCALED_TANH_S };
   }
-  if (key === 'tanh') return Math.tanh(x);
-  if (key === 'relu') return Math.max(0, x);
-  if (key === 'sigmoid') return 1 / (1 + Math.exp(-x));
+  if (key === 'tanh' || key === 'relu' || key === 'sigmoid') return { id: key };
   return null;
+}
+
+/** Apply an activation by name (see activationFromName); null for a name it does not know, so the UI
+ * can say it cannot check the value rather than show a wrong one. */
+export function applyActivation(name: string | null | undefined, x: number): number | null {
+  const activation = activationFromName(name);
+  return activation ? applyActivationSpec(activation, x) : null;
 }
 
 /** A short formula for the activation, for labels: f(a) = … */
 export function activationFormula(name: string | null | undefined): string {
-  const key = (name ?? 'linear').toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (key === '' || key === 'linear' || key === 'identity' || key.startsWith('none')) return 'f(a) = a';
-  if (key.startsWith('scaledtanh') || key.startsWith('lecuntanh') || key.startsWith('squash')) return 'f(a) = 1.7159·tanh(2a/3)';
-  if (key === 'tanh') return 'f(a) = tanh(a)';
-  if (key === 'relu') return 'f(a) = max(0, a)';
-  if (key === 'sigmoid') return 'f(a) = 1/(1 + e^−a)';
-  return name ?? '';
+  const activation = activationFromName(name);
+  return activation ? activationFormulaOf(activation) : name ?? '';
+}
+
+/** f(a) = … for an activation spec. */
+export function activationFormulaOf(activation: ActivationSpec): string {
+  switch (activation.id) {
+    case 'none': return 'f(a) = a';
+    case 'scaled-tanh': return `f(a) = ${activation.amplitude}·tanh(${slopeText(activation.slope)})`;
+    case 'tanh': return 'f(a) = tanh(a)';
+    case 'relu': return 'f(a) = max(0, a)';
+    case 'sigmoid': return 'f(a) = 1/(1 + e^−a)';
+  }
+}
+
+/** The slope of a scaled tanh times a, worded as the paper does: 2/3 → "2a/3". */
+export function slopeText(slope: number): string {
+  for (const d of [2, 3, 4, 5, 6]) {
+    const n = Math.round(slope * d);
+    if (Math.abs(n / d - slope) < 1e-12 && n !== d) return n === 1 ? `a/${d}` : `${n}a/${d}`;
+  }
+  return slope === 1 ? 'a' : `${slope}a`;
 }
 
