@@ -6,6 +6,7 @@ import { BACKEND_NAMES, VARIANT_NAMES } from '../common/protocol.js';
 import { appVersion } from '../hosts/app-paths.js';
 import { MAX_SEED } from '../engine/io/model-format.js';
 import { evalCommand, infoCommand, predictCommand, trainCommand, type Io } from './commands.js';
+import { registerConvCommand } from './conv-command.js';
 
 const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
   const n = Number(value);
@@ -80,6 +81,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--json', 'one JSON object on stdout')
     .action(async (flags) => infoCommand(flags, io));
 
+  registerConvCommand(program, io);
   return program;
 }
 
