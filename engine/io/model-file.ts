@@ -90,15 +90,17 @@ export function unpackModelFile(bytes: Uint8Array, what: string): { modelJson: B
 /** Reads a container file from disk: a regular file (never a FIFO or a device), size checked before reading. */
 export function readModelFile(file: string): Uint8Array {
   let stat: fs.Stats;
+  let real: string;
   try {
-    stat = fs.statSync(file);
+    real = fs.realpathSync(file); // a link to a model file is fine; the read itself never follows one
+    stat = fs.statSync(real);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new UserError('not-found', `model file not found: ${file}`);
     throw new UserError('bad-file', `cannot read ${file}: ${reasonOf(e)}`);
   }
   if (!stat.isFile()) throw new UserError('bad-file', `${file} is not a regular file`);
   if (stat.size > MAX_MODEL_FILE_BYTES) throw new UserError('bad-file', `${file} is ${stat.size} bytes, more than the ${MAX_MODEL_FILE_BYTES}-byte limit for a model file`);
-  return readCheckedFile(file, stat);
+  return readCheckedFile(real, stat);
 }
 
 /**
