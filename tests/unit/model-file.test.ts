@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import { UserError } from '../../common/errors.js';
+import { BRIDGE_MAX_FRAME_BYTES, MAX_UPLOAD_BASE64_CHARS, parseRequest } from '../../common/contract.js';
 import { importModelFile, unpackModelFile } from '../../engine/io/model-file.js';
 import { loadModel } from '../../engine/io/model-store.js';
 
@@ -81,6 +82,17 @@ describe('container limits', () => {
     pre.writeUInt32LE(1, 8);
     pre.writeUInt32LE(3, 12);
     expect(refusal(Buffer.concat([pre, Buffer.from('{{{')]))).toMatch(/header is not JSON/);
+  });
+});
+
+describe('browser upload', () => {
+  it('the largest accepted upload, with the longest names, still fits one WebSocket frame; one character more is refused', () => {
+    const request = { base64: 'A'.repeat(1_000_000), fileName: '\u0001'.repeat(260), name: '字'.repeat(66) };
+    expect(MAX_UPLOAD_BASE64_CHARS).toBe(1_000_000);
+    expect(parseRequest('importModel', request).ok).toBe(true);
+    const frame = JSON.stringify({ id: 2 ** 53 - 1, name: 'importModel', request });
+    expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(BRIDGE_MAX_FRAME_BYTES);
+    expect(parseRequest('importModel', { ...request, base64: 'A'.repeat(1_000_001) }).ok).toBe(false);
   });
 });
 
