@@ -47,6 +47,11 @@ export const builtinModelsDir = (assetsDir: string): string => path.join(assetsD
 export const recoveryParentDir = (modelsDir: string): string => path.join(modelsDir, '.recovery');
 export const recoveryDir = (modelsDir: string): string => path.join(recoveryParentDir(modelsDir), 'last-run');
 
+const summaryFromMeta = (meta: ModelMeta, dir: string, builtin: boolean, unsaved: boolean): ModelSummary => ({
+  name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend,
+  testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin, unsaved,
+});
+
 const nullIfNaN = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /** A model's history for the page (NaN as null, so JSON and the contract carry it alike). */
@@ -81,6 +86,8 @@ export async function createLabService(options: LabServiceOptions) {
   let runId: string | null = null;
   let runHistory: EpochRecord[] = [];
   let runRecorder: RunRecorder | null = null;
+  /** The model whose run the recovery slot holds: saving it under a name empties the slot. */
+  let recoveredModel: tfl.LayersModel | null = null;
   /** The last evaluation, for the confusion and mistakes CSVs; only valid for that model. */
   let lastEvaluation: { model: tfl.LayersModel; result: EvalResult } | null = null;
   let trainingVariant: ModelSummary['variant'] | null = null;
@@ -90,10 +97,7 @@ export async function createLabService(options: LabServiceOptions) {
   const mnist = (): Dataset => loadDataset({ kind: 'mnist' });
   const datasetOf = (ref?: DatasetRef): Dataset => loadDataset(ref ?? { kind: 'mnist' });
 
-  const summaryOf = (c: CurrentModel): ModelSummary => ({
-    name: c.meta.name, dir: c.dir, variant: c.meta.variant, dataset: c.meta.dataset, backend: c.meta.backend,
-    testAccuracy: c.meta.testAccuracy, savedAt: c.meta.savedAt, builtin: c.builtin, unsaved: c.unsaved,
-  });
+  const summaryOf = (c: CurrentModel): ModelSummary => summaryFromMeta(c.meta, c.dir, c.builtin, c.unsaved);
 
   const replaceCurrent = (next: CurrentModel): void => {
     if (current && current.model !== next.model) current.model.dispose();
@@ -179,9 +183,15 @@ export async function createLabService(options: LabServiceOptions) {
       fs.mkdirSync(recoveryParentDir(options.modelsDir), { recursive: true });
       recoverModelsFolder(recoveryParentDir(options.modelsDir));
       await saveModel(model, recoveryDir(options.modelsDir), meta);
+      recoveredModel = model;
     } catch (e) {
       process.stderr.write(`lenet-lab: the run could not be kept in the recovery slot: ${errorMessage(e)}\n`);
     }
+  }
+
+  function discardRecovery(): void {
+    fs.rmSync(recoveryParentDir(options.modelsDir), { recursive: true, force: true });
+    recoveredModel = null;
   }
 
   /** The metadata (and, for the open model mid-run, the live history) of a saved model or the open one. */
@@ -268,6 +278,7 @@ export async function createLabService(options: LabServiceOptions) {
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       recoverModelsFolder(options.modelsDir, request.name);
       await saveModel(c.model, dir, meta);
+      if (c.model === recoveredModel) discardRecovery();
       current = { ...c, meta, dir, builtin: false, unsaved: false };
       options.emit('modelChanged', summaryOf(current));
       return summaryOf(current);
@@ -283,7 +294,7 @@ export async function createLabService(options: LabServiceOptions) {
           const dir = path.join(root, name);
           try {
             const meta = readModelMeta(dir);
-            entries.push({ name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend, testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin, unsaved: false });
+            entries.push(summaryFromMeta(meta, dir, builtin, false));
           } catch {
             // Not a model folder (or a broken one): opening it directly explains why.
           }
@@ -336,10 +347,7 @@ export async function createLabService(options: LabServiceOptions) {
       fs.mkdirSync(options.modelsDir, { recursive: true });
       recoverModelsFolder(options.modelsDir);
       const { dir, meta } = await importModelFile(bytes, what, options.modelsDir, request.name);
-      return {
-        name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend,
-        testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin: false, unsaved: false,
-      };
+      return summaryFromMeta(meta, dir, false, false);
     },
     exportCsv: (request: { kind: 'epochs' | 'batches' | 'confusion' | 'mistakes' }) => {
       const { name, epochs, run } = modelData(undefined);
@@ -362,10 +370,7 @@ export async function createLabService(options: LabServiceOptions) {
       recoverModelsFolder(recoveryParentDir(options.modelsDir));
       try {
         const meta = readModelMeta(dir);
-        return {
-          name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend,
-          testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin: false, unsaved: true,
-        };
+        return summaryFromMeta(meta, dir, false, true);
       } catch {
         return null; // nothing kept, or a slot a crash left unreadable: nothing to offer
       }
@@ -376,10 +381,11 @@ export async function createLabService(options: LabServiceOptions) {
       if (fs.existsSync(parent)) recoverModelsFolder(parent);
       const { model, meta } = await loadModel(recoveryDir(options.modelsDir));
       replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
+      recoveredModel = model;
       return summaryOf(current!);
     },
     discardRecovery: () => {
-      fs.rmSync(recoveryParentDir(options.modelsDir), { recursive: true, force: true });
+      discardRecovery();
       return null;
     },
   };

@@ -46,6 +46,8 @@ describe('classroom channels', () => {
     // The slot is written before the run's model becomes current.
     const slot = await call('recoveryInfo');
     expect(slot).toMatchObject({ variant: 'modern', unsaved: true, dir: recoveryDir(path.join(root, 'models')) });
+    // As on the next launch: restore opens the slot as an unsaved model.
+    expect(await call('restoreRecovery')).toMatchObject({ name: slot.name, unsaved: true, dir: '' });
 
     const history = await call('modelHistory');
     expect(history.recorded).toBe(true);
@@ -58,8 +60,10 @@ describe('classroom channels', () => {
     expect(snapshots.snapshots.at(-1).tensors.map((t: any) => t.name)).toEqual(['C1/kernel', 'C3/kernel']);
     expect(wireToFloat32(snapshots.snapshots.at(-1).tensors[0])).toHaveLength(150);
 
-    // Saved under a name: the history and timeline go with it, and the slot is not a model in the list.
+    // Saved under a name: the history and timeline go with it; the slot, now saved, is emptied and was never a
+    // model in the list.
     const saved = await call('saveModel', { name: 'run one' });
+    expect(await call('recoveryInfo')).toBeNull();
     expect(await call('modelHistory', { dir: saved.dir })).toEqual({ ...history, name: 'run one' });
     expect((await call('modelSnapshots', { dir: saved.dir })).snapshots).toEqual(snapshots.snapshots);
     expect((await call('listModels')).filter((m: any) => !m.builtin).map((m: any) => m.name)).toEqual(['run one']);
@@ -87,11 +91,20 @@ describe('classroom channels', () => {
     expect(again).toMatchObject({ code: 'busy' });
     expect(again.message).toMatch(/already in/);
 
-    // Restore opens the slot as an unsaved model; discard empties it.
-    expect(await call('restoreRecovery')).toMatchObject({ unsaved: true, dir: '' });
+    expect(await call('discardRecovery')).toBeNull();
+    expect(await refusal('restoreRecovery', {})).toMatchObject({ code: 'not-found' });
+  }, 180_000);
+
+  it('a stopped run is kept too, and discard empties the slot', async () => {
+    events.length = 0;
+    await call('train', { variant: 'seed', limit: 2000, testLimit: 50, seed: 4, recipe: { epochs: 5, batchSize: 10 } });
+    await call('stop');
+    const deadline = Date.now() + 120_000;
+    while (!events.some((e) => e.name === 'modelChanged' && e.payload.unsaved) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(events.find((e) => e.name === 'trainerEvent' && e.payload.type === 'done')?.payload.reason).toBe('stopped');
+    expect(await call('recoveryInfo')).toMatchObject({ variant: 'seed', unsaved: true });
     expect(await call('discardRecovery')).toBeNull();
     expect(await call('recoveryInfo')).toBeNull();
-    expect(await refusal('restoreRecovery', {})).toMatchObject({ code: 'not-found' });
   }, 180_000);
 
   it('a hostile upload is refused with a clear error and the models folder is unchanged', async () => {
