@@ -67,6 +67,14 @@ describe('standard TF.js Layers format', () => {
     expect(plain.outputs).toEqual(app);
   }, 90_000);
 
+  it('the shipped modern model is standard too: plain @tensorflow/tfjs predicts what the app predicts', async () => {
+    const shipped = path.resolve('assets/models/modern');
+    const plain = plainOutputs(shipped);
+    expect(plain.error).toBeUndefined();
+    expect(plain.outputs).toEqual(await appOutputs(shipped));
+    expect(readModelMeta(path.resolve('assets/models/lenet5')).customLayers).toEqual(['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D', 'RbfOutput']);
+  }, 90_000);
+
   it('modern saved before this change (class LenetLabModel) still opens, with the same predictions', async () => {
     const dir = await saved('modern');
     const before = await appOutputs(dir);
