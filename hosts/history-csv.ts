@@ -1,5 +1,5 @@
-// Training history and evaluation results as CSV, for spreadsheets (RFC 4180: comma-separated, CRLF-free
-// "\n" rows are accepted by every spreadsheet; fields quoted when they hold a comma, quote or line break).
+// Training history and evaluation results as CSV, for spreadsheets. Fields are quoted as RFC 4180 says (when
+// they hold a comma, a quote or a line break; quotes doubled); rows end in "\n", which every spreadsheet reads.
 // A cell that starts with = + - @ (or a tab or carriage return) is prefixed with ' so a spreadsheet shows it
 // as text and never runs it as a formula: layer and model names come from files a student may have edited.
 import type { EpochRecord } from '../engine/training/trainer.js';

@@ -88,6 +88,10 @@ export async function createLabService(options: LabServiceOptions) {
   let runRecorder: RunRecorder | null = null;
   /** The model whose run the recovery slot holds: saving it under a name empties the slot. */
   let recoveredModel: tfl.LayersModel | null = null;
+  /** The recovery slot's write in progress, if any. */
+  let recoverySave: Promise<void> | null = null;
+  /** Models saved under a name: a recovery write that ends after such a save empties the slot. */
+  const savedByName = new WeakSet<tfl.LayersModel>();
   /** The last evaluation, for the confusion and mistakes CSVs; only valid for that model. */
   let lastEvaluation: { model: tfl.LayersModel; result: EvalResult } | null = null;
   let trainingVariant: ModelSummary['variant'] | null = null;
@@ -100,7 +104,12 @@ export async function createLabService(options: LabServiceOptions) {
   const summaryOf = (c: CurrentModel): ModelSummary => summaryFromMeta(c.meta, c.dir, c.builtin, c.unsaved);
 
   const replaceCurrent = (next: CurrentModel): void => {
-    if (current && current.model !== next.model) current.model.dispose();
+    if (current && current.model !== next.model) {
+      // A model being written to the recovery slot is disposed once that write is done.
+      const old = current.model;
+      if (recoverySave) void recoverySave.finally(() => old.dispose());
+      else old.dispose();
+    }
     current = next;
     options.emit('modelChanged', summaryOf(next));
   };
@@ -160,8 +169,9 @@ export async function createLabService(options: LabServiceOptions) {
         savedAt: new Date().toISOString(), testAccuracy: Number.isFinite(result.done.testAccuracy) ? result.done.testAccuracy : null, seed,
         run: recorder.record(),
       };
-      await saveRecovery(result.model, meta);
+      // Current first, so a Save pressed at once saves this run; the slot is written after.
       replaceCurrent({ model: result.model, meta, dir: '', builtin: false, unsaved: true });
+      recoverySave = saveRecovery(result.model, meta).finally(() => (recoverySave = null));
     }).finally(() => {
       trainer = null;
       trainingVariant = null;
@@ -184,6 +194,7 @@ export async function createLabService(options: LabServiceOptions) {
       recoverModelsFolder(recoveryParentDir(options.modelsDir));
       await saveModel(model, recoveryDir(options.modelsDir), meta);
       recoveredModel = model;
+      if (savedByName.has(model)) discardRecovery();
     } catch (e) {
       process.stderr.write(`lenet-lab: the run could not be kept in the recovery slot: ${errorMessage(e)}\n`);
     }
@@ -278,6 +289,7 @@ export async function createLabService(options: LabServiceOptions) {
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       recoverModelsFolder(options.modelsDir, request.name);
       await saveModel(c.model, dir, meta);
+      savedByName.add(c.model);
       if (c.model === recoveredModel) discardRecovery();
       current = { ...c, meta, dir, builtin: false, unsaved: false };
       options.emit('modelChanged', summaryOf(current));

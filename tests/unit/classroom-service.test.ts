@@ -41,10 +41,10 @@ describe('classroom channels', () => {
   it('a finished run is kept in the recovery slot, with its history and timeline, and survives save, export and import', async () => {
     await call('train', { variant: 'modern', limit: 256, testLimit: 100, seed: 3, recipe: { epochs: 2, batchSize: 32 } });
     const deadline = Date.now() + 120_000;
-    // The run's model becomes current (modelChanged) once it is kept in the slot.
+    // The run's model becomes current (modelChanged) at once; the slot is written just after.
     while (!events.some((e) => e.name === 'modelChanged' && e.payload.unsaved) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    // The slot is written before the run's model becomes current.
-    const slot = await call('recoveryInfo');
+    let slot = null;
+    while (!(slot = await call('recoveryInfo')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(slot).toMatchObject({ variant: 'modern', unsaved: true, dir: recoveryDir(path.join(root, 'models')) });
     // As on the next launch: restore opens the slot as an unsaved model.
     expect(await call('restoreRecovery')).toMatchObject({ name: slot.name, unsaved: true, dir: '' });
@@ -100,10 +100,22 @@ describe('classroom channels', () => {
     await call('train', { variant: 'seed', limit: 2000, testLimit: 50, seed: 4, recipe: { epochs: 5, batchSize: 10 } });
     await call('stop');
     const deadline = Date.now() + 120_000;
-    while (!events.some((e) => e.name === 'modelChanged' && e.payload.unsaved) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    let slot = null;
+    while (!(slot = await call('recoveryInfo')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(events.find((e) => e.name === 'trainerEvent' && e.payload.type === 'done')?.payload.reason).toBe('stopped');
-    expect(await call('recoveryInfo')).toMatchObject({ variant: 'seed', unsaved: true });
+    expect(slot).toMatchObject({ variant: 'seed', unsaved: true });
     expect(await call('discardRecovery')).toBeNull();
+    expect(await call('recoveryInfo')).toBeNull();
+  }, 180_000);
+
+  it('Save pressed the moment a run ends saves that run, and the slot is then emptied', async () => {
+    events.length = 0;
+    const { runId } = await call('train', { variant: 'modern', limit: 64, testLimit: 50, seed: 5, recipe: { epochs: 1, batchSize: 32 } });
+    const deadline = Date.now() + 120_000;
+    while (!events.some((e) => e.name === 'trainerEvent' && e.payload.type === 'done' && e.payload.runId === runId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const saved = await call('saveModel', { name: 'quick save' });
+    expect((await call('modelHistory', { dir: saved.dir })).epochs).toHaveLength(1);
+    while (Date.now() < deadline && fs.existsSync(path.join(root, 'models', '.recovery', 'last-run'))) await new Promise((r) => setTimeout(r, 50));
     expect(await call('recoveryInfo')).toBeNull();
   }, 180_000);
 
