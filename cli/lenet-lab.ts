@@ -7,6 +7,7 @@ import { appVersion } from '../hosts/app-paths.js';
 import { MAX_SEED } from '../engine/io/model-format.js';
 import { evalCommand, infoCommand, predictCommand, trainCommand, type Io } from './commands.js';
 import { registerConvCommand } from './conv-command.js';
+import { registerModelFileCommands } from './model-file-command.js';
 
 const integer = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
   const n = Number(value);
@@ -82,6 +83,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .action(async (flags) => infoCommand(flags, io));
 
   registerConvCommand(program, io);
+  registerModelFileCommands(program, io);
   return program;
 }
 

@@ -18,6 +18,14 @@ export const INVOKE_NAMES = [
   'openModelDialog',
   'historyCsv',
   'restartTrainer',
+  'modelHistory',
+  'modelSnapshots',
+  'exportModel',
+  'importModel',
+  'exportCsv',
+  'recoveryInfo',
+  'restoreRecovery',
+  'discardRecovery',
 ] as const;
 export type InvokeName = (typeof INVOKE_NAMES)[number];
 

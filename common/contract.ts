@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type EventName, type InvokeName } from './channels.js';
 import { ERROR_CODES, failure, type Result } from './errors.js';
 import { ModelName } from './model-name.js';
+import { BatchPoint, GradientPoint } from './run-record.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 import { VIEW_NAMES } from './views.js';
 
@@ -74,8 +75,75 @@ export type ModelWeights = z.infer<typeof ModelWeights>;
 
 export const TrainStatus = z.strictObject({ phase: RunPhase, runId: z.string().nullable() });
 
+// ------------------------------------------------------------------------------------------------
+// Classroom channels (issue 11): history and timeline kept with a model, one-file export and import, CSV
+// exports and the recovery slot. One block, so merges with other contract changes stay easy.
+
+/** Which model: a saved model's folder, or (no dir) the model open now. */
+const WhichModel = z.strictObject({ dir: Dir.optional() });
+
+/**
+ * The largest .lenetlab a page may upload in one request, as base64 characters: the whole request frame must
+ * stay under BRIDGE_MAX_FRAME_BYTES (1 MiB). 1,000,000 characters = 750,000 bytes, about three times a
+ * model with its full history and timeline (≈300–500 KB). Larger files import with the CLI.
+ */
+export const MAX_UPLOAD_BASE64_CHARS = 1_000_000;
+
+export const EpochPoint = z.strictObject({
+  epoch: z.number(), epochs: z.number(), trainLoss: z.number(), trainAccuracy: z.number(), testLoss: z.number(),
+  testAccuracy: z.number(), seconds: z.number(), imagesPerSecond: z.number(), learningRate: z.number(),
+});
+
+/** A model's training history, for charts and for overlaying earlier runs. NaN travels as null in JSON. */
+export const ModelHistory = z.strictObject({
+  name: z.string(),
+  variant: VariantName,
+  /** False for models saved before runs were recorded (or never trained here): only `epochs` is known. */
+  recorded: z.boolean(),
+  epochs: z.array(EpochPoint.extend({ trainLoss: z.number().nullable(), trainAccuracy: z.number().nullable(), testLoss: z.number().nullable(), testAccuracy: z.number().nullable() })),
+  batches: z.array(BatchPoint.extend({ loss: z.number().nullable(), accuracy: z.number().nullable() })),
+  gradientLayers: z.array(z.string()),
+  gradients: z.array(GradientPoint.extend({ norms: z.array(z.number().nullable()) })),
+});
+export type ModelHistory = z.infer<typeof ModelHistory>;
+
+/** The Filters timeline kept with a model: C1 and C3 kernels at up to 30 moments of its run, oldest first. */
+export const ModelSnapshots = z.strictObject({
+  name: z.string(),
+  variant: VariantName,
+  snapshots: z.array(z.strictObject({ step: z.number(), epoch: z.number(), batch: z.number(), tensors: z.array(WireTensor) })),
+});
+export type ModelSnapshots = z.infer<typeof ModelSnapshots>;
+
+/** A file the page offers as a download. */
+export const ExportedFile = z.strictObject({ fileName: z.string(), mimeType: z.string(), base64: z.string() });
+export const CsvKind = z.enum(['epochs', 'batches', 'confusion', 'mistakes']);
+export const CsvFile = z.strictObject({ fileName: z.string(), text: z.string() });
+
+const classroomChannels = {
+  /** Training history of a saved model (dir) or of the open model. */
+  modelHistory: { request: WhichModel, response: ModelHistory },
+  /** Filters-timeline snapshots of a saved model (dir) or of the open model. */
+  modelSnapshots: { request: WhichModel, response: ModelSnapshots },
+  /** A saved model (dir) or the open model as one .lenetlab file (base64). */
+  exportModel: { request: WhichModel, response: ExportedFile },
+  /** Saves an uploaded .lenetlab into the models folder as a new model (never over one); does not open it. */
+  importModel: {
+    request: z.strictObject({ base64: z.string().min(1).max(MAX_UPLOAD_BASE64_CHARS), fileName: z.string().max(260).optional(), name: Name.optional() }),
+    response: ModelSummary,
+  },
+  /** CSV of the open model: per epoch, per batch with gradient norms, or its last evaluation's confusion matrix or mistakes. */
+  exportCsv: { request: z.strictObject({ kind: CsvKind }), response: CsvFile },
+  /** The last finished or stopped run, kept automatically; null when there is none. */
+  recoveryInfo: { request: Empty, response: ModelSummary.nullable() },
+  /** Opens the recovered run as the current, unsaved model (the slot stays until discarded or replaced). */
+  restoreRecovery: { request: Empty, response: ModelSummary },
+  discardRecovery: { request: Empty, response: z.null() },
+} as const;
+
 /** invoke channels: name → request and response schema. */
 export const invokeChannels = {
+  ...classroomChannels,
   info: { request: Empty, response: LabInfo },
   train: { request: TrainConfig, response: z.strictObject({ runId: z.string() }) },
   pause: { request: Empty, response: TrainStatus },

@@ -16,8 +16,13 @@ import { prepareTrainingRun } from '../engine/training/run.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
 import type { EventName, InvokeName, LabInfo, ModelSummary, ParsedRequestOf, ResponseOf } from '../common/contract.js';
-import { historyToCsv } from './history-csv.js';
+import { batchesToCsv, confusionToCsv, historyToCsv, mistakesToCsv } from './history-csv.js';
 import { FALLBACK_NOTE_ENV } from './host-setup.js';
+import { RunRecorder, kernelToWire, type RunRecord } from '../common/run-record.js';
+import { checkModelName } from '../common/model-name.js';
+import { decodeBase64 } from '../common/network/wire.js';
+import { importModelFile, modelFileName, modelFileOf } from '../engine/io/model-file.js';
+import type { EvalResult, ModelHistory, ModelSnapshots } from '../common/contract.js';
 
 export interface LabServiceOptions {
   modelsDir: string;
@@ -39,6 +44,40 @@ interface CurrentModel {
 type Handlers = { [K in InvokeName]?: (request: ParsedRequestOf<K>) => Promise<ResponseOf<K>> | ResponseOf<K> };
 
 export const builtinModelsDir = (assetsDir: string): string => path.join(assetsDir, 'models');
+/** The recovery slot: a hidden folder beside the saved models (names cannot start with a dot, so no model is ever there). */
+export const recoveryParentDir = (modelsDir: string): string => path.join(modelsDir, '.recovery');
+export const recoveryDir = (modelsDir: string): string => path.join(recoveryParentDir(modelsDir), 'last-run');
+
+const summaryFromMeta = (meta: ModelMeta, dir: string, builtin: boolean, unsaved: boolean): ModelSummary => ({
+  name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend,
+  testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin, unsaved,
+});
+
+const nullIfNaN = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** A model's history for the page (NaN as null, so JSON and the contract carry it alike). */
+interface ModelData { name: string; variant: ModelMeta['variant']; epochs: readonly EpochRecord[]; run: RunRecord | undefined }
+
+function historyView({ name, variant, epochs, run }: ModelData): ModelHistory {
+  return {
+    name, variant, recorded: run !== undefined,
+    epochs: epochs.map((e) => ({
+      epoch: e.epoch, epochs: e.epochs, trainLoss: nullIfNaN(e.trainLoss), trainAccuracy: nullIfNaN(e.trainAccuracy),
+      testLoss: nullIfNaN(e.testLoss), testAccuracy: nullIfNaN(e.testAccuracy), seconds: e.seconds || 0,
+      imagesPerSecond: e.imagesPerSecond || 0, learningRate: e.learningRate || 0,
+    })),
+    batches: (run?.batches ?? []).map((b) => ({ ...b, loss: nullIfNaN(b.loss), accuracy: nullIfNaN(b.accuracy) })),
+    gradientLayers: run?.gradientLayers ?? [],
+    gradients: (run?.gradients ?? []).map((g) => ({ ...g, norms: g.norms.map(nullIfNaN) })),
+  };
+}
+
+function snapshotsView({ name, variant, run }: ModelData): ModelSnapshots {
+  return {
+    name, variant,
+    snapshots: (run?.snapshots ?? []).map((s) => ({ step: s.step, epoch: s.epoch, batch: s.batch, tensors: s.kernels.map(kernelToWire) })),
+  };
+}
 
 export async function createLabService(options: LabServiceOptions) {
   const backend: BackendReport = await initBackend(options.backend as never);
@@ -47,6 +86,15 @@ export async function createLabService(options: LabServiceOptions) {
   let trainer: Trainer | null = null;
   let runId: string | null = null;
   let runHistory: EpochRecord[] = [];
+  let runRecorder: RunRecorder | null = null;
+  /** The model whose run the recovery slot holds: saving it under a name empties the slot. */
+  let recoveredModel: tfl.LayersModel | null = null;
+  /** The recovery slot's write in progress, if any. */
+  let recoverySave: Promise<void> | null = null;
+  /** Models saved under a name: a recovery write that ends after such a save empties the slot. */
+  const savedByName = new WeakSet<tfl.LayersModel>();
+  /** The last evaluation, for the confusion and mistakes CSVs; only valid for that model. */
+  let lastEvaluation: { model: tfl.LayersModel; result: EvalResult } | null = null;
   let trainingVariant: ModelSummary['variant'] | null = null;
   /** A train request is between its checks and its run's first event. */
   let starting = false;
@@ -54,13 +102,15 @@ export async function createLabService(options: LabServiceOptions) {
   const mnist = (): Dataset => loadDataset({ kind: 'mnist' });
   const datasetOf = (ref?: DatasetRef): Dataset => loadDataset(ref ?? { kind: 'mnist' });
 
-  const summaryOf = (c: CurrentModel): ModelSummary => ({
-    name: c.meta.name, dir: c.dir, variant: c.meta.variant, dataset: c.meta.dataset, backend: c.meta.backend,
-    testAccuracy: c.meta.testAccuracy, savedAt: c.meta.savedAt, builtin: c.builtin, unsaved: c.unsaved,
-  });
+  const summaryOf = (c: CurrentModel): ModelSummary => summaryFromMeta(c.meta, c.dir, c.builtin, c.unsaved);
 
   const replaceCurrent = (next: CurrentModel): void => {
-    if (current && current.model !== next.model) current.model.dispose();
+    if (current && current.model !== next.model) {
+      // A model being written to the recovery slot is disposed once that write is done.
+      const old = current.model;
+      if (recoverySave) void recoverySave.finally(() => old.dispose());
+      else old.dispose();
+    }
     current = next;
     options.emit('modelChanged', summaryOf(next));
   };
@@ -93,12 +143,15 @@ export async function createLabService(options: LabServiceOptions) {
     let started: () => void = () => {};
     const firstEvent = new Promise<void>((resolve) => (started = resolve));
     let answered = false;
+    const recorder = new RunRecorder();
+    runRecorder = recorder;
     const emit = (event: TrainerEvent): void => {
       if (!answered) {
         answered = true;
         started();
       }
       if (event.type === 'epoch') runHistory.push({ ...event });
+      recorder.add(event);
       options.emit('trainerEvent', event);
     };
     const running = prepared.start({ runId: id, backend: backend.name, emit });
@@ -106,8 +159,11 @@ export async function createLabService(options: LabServiceOptions) {
     trainingVariant = prepared.spec.name;
     runHistory = [];
     const name = `${prepared.spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`;
-    const run = running.finish(name).then(({ model, meta }) => {
+    const run = running.finish(name).then(({ model, meta: runMeta }) => {
+      const meta: ModelMeta = { ...runMeta, run: recorder.record() };
+      // Current first, so a Save pressed at once saves this run; the slot is written after.
       replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
+      recoverySave = saveRecovery(model, meta).finally(() => (recoverySave = null));
     }).finally(() => {
       trainer = null;
       trainingVariant = null;
@@ -122,6 +178,46 @@ export async function createLabService(options: LabServiceOptions) {
       emit({ type: 'state', runId: id, phase: 'idle' });
     });
   }
+
+  /** Keeps the finished run in the recovery slot; a failure there must not lose the run itself. */
+  async function saveRecovery(model: tfl.LayersModel, meta: ModelMeta): Promise<void> {
+    try {
+      fs.mkdirSync(recoveryParentDir(options.modelsDir), { recursive: true });
+      recoverModelsFolder(recoveryParentDir(options.modelsDir));
+      await saveModel(model, recoveryDir(options.modelsDir), meta);
+      recoveredModel = model;
+      if (savedByName.has(model)) discardRecovery();
+    } catch (e) {
+      process.stderr.write(`lenet-lab: the run could not be kept in the recovery slot: ${errorMessage(e)}\n`);
+    }
+  }
+
+  function discardRecovery(): void {
+    fs.rmSync(recoveryParentDir(options.modelsDir), { recursive: true, force: true });
+    recoveredModel = null;
+  }
+
+  /** The metadata (and, for the open model mid-run, the live history) of a saved model or the open one. */
+  const modelData = (dir: string | undefined): ModelData => {
+    const of = (meta: ModelMeta): ModelData => ({ name: meta.name, variant: meta.variant, epochs: meta.history.epochs, run: meta.run });
+    if (dir !== undefined) return of(readModelMeta(dir));
+    if (trainer && runRecorder && trainingVariant) return { name: 'training…', variant: trainingVariant, epochs: runHistory, run: runRecorder.record() };
+    return of(requireModel().meta);
+  };
+
+  const evaluateCurrent = (limit?: number): EvalResult => {
+    requireIdle('evaluate');
+    const c = requireModel();
+    const spec = getVariant(c.meta.variant);
+    const data = datasetOf(c.meta.datasetSource);
+    const result = evaluate(c.model, spec, data.test, data.numClasses, limit);
+    const answer: EvalResult = {
+      accuracy: result.accuracy, loss: result.loss, count: result.count, confusion: result.confusion,
+      mistakes: mistakesOf(result, data.test.labels), predictions: Array.from(result.predictions), backend: backend.name,
+    };
+    lastEvaluation = { model: c.model, result: answer };
+    return answer;
+  };
 
   const status = () => ({ phase: trainer?.phase ?? ('idle' as const), runId: trainer ? runId : null });
 
@@ -176,17 +272,7 @@ export async function createLabService(options: LabServiceOptions) {
       });
       return { images: encodeBase64(out), labels, rows: split.rows, cols: split.cols };
     },
-    evaluate: (request) => {
-      requireIdle('evaluate');
-      const c = requireModel();
-      const spec = getVariant(c.meta.variant);
-      const data = datasetOf(c.meta.datasetSource);
-      const result = evaluate(c.model, spec, data.test, data.numClasses, request.limit);
-      return {
-        accuracy: result.accuracy, loss: result.loss, count: result.count, confusion: result.confusion,
-        mistakes: mistakesOf(result, data.test.labels), predictions: Array.from(result.predictions), backend: backend.name,
-      };
-    },
+    evaluate: (request) => evaluateCurrent(request.limit),
     saveModel: async (request) => {
       requireIdle('save');
       const c = requireModel();
@@ -197,6 +283,8 @@ export async function createLabService(options: LabServiceOptions) {
       const meta: ModelMeta = { ...c.meta, name: request.name, savedAt: new Date().toISOString() };
       recoverModelsFolder(options.modelsDir, request.name);
       await saveModel(c.model, dir, meta);
+      savedByName.add(c.model);
+      if (c.model === recoveredModel) discardRecovery();
       current = { ...c, meta, dir, builtin: false, unsaved: false };
       options.emit('modelChanged', summaryOf(current));
       return summaryOf(current);
@@ -212,7 +300,7 @@ export async function createLabService(options: LabServiceOptions) {
           const dir = path.join(root, name);
           try {
             const meta = readModelMeta(dir);
-            entries.push({ name: meta.name, dir, variant: meta.variant, dataset: meta.dataset, backend: meta.backend, testAccuracy: meta.testAccuracy, savedAt: meta.savedAt, builtin, unsaved: false });
+            entries.push(summaryFromMeta(meta, dir, builtin, false));
           } catch {
             // Not a model folder (or a broken one): opening it directly explains why.
           }
@@ -230,6 +318,82 @@ export async function createLabService(options: LabServiceOptions) {
       return summaryOf(current!);
     },
     historyCsv: () => historyToCsv(trainer ? runHistory : current?.meta.history.epochs ?? runHistory),
+
+    // Classroom channels (issue 11).
+    modelHistory: (request: { dir?: string }) => historyView(modelData(request.dir)),
+    modelSnapshots: (request: { dir?: string }) => snapshotsView(modelData(request.dir)),
+    exportModel: async (request: { dir?: string }) => {
+      let bytes: Uint8Array;
+      let name: string;
+      if (request.dir !== undefined) {
+        const { model, meta } = await loadModel(request.dir);
+        try {
+          bytes = await modelFileOf(model, meta);
+        } finally {
+          model.dispose();
+        }
+        name = meta.name;
+      } else {
+        requireIdle('export');
+        const c = requireModel();
+        bytes = await modelFileOf(c.model, c.meta);
+        name = c.meta.name;
+      }
+      const fileName = modelFileName(checkModelName(name).ok ? name : 'model');
+      return { fileName, mimeType: 'application/octet-stream', base64: Buffer.from(bytes).toString('base64') };
+    },
+    importModel: async (request: { base64: string; fileName?: string; name?: string }) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = decodeBase64(request.base64);
+      } catch (e) {
+        throw new UserError('invalid-request', `importModel: the upload is not base64 (${errorMessage(e)})`);
+      }
+      const what = request.fileName ? `"${request.fileName.slice(0, 80)}"` : 'the uploaded file';
+      fs.mkdirSync(options.modelsDir, { recursive: true });
+      recoverModelsFolder(options.modelsDir);
+      const { dir, meta } = await importModelFile(bytes, what, options.modelsDir, request.name);
+      return summaryFromMeta(meta, dir, false, false);
+    },
+    exportCsv: (request: { kind: 'epochs' | 'batches' | 'confusion' | 'mistakes' }) => {
+      const { name, epochs, run } = modelData(undefined);
+      const base = checkModelName(name).ok ? name : 'model';
+      const fileName = `${base}-${request.kind}.csv`;
+      switch (request.kind) {
+        case 'epochs': return { fileName, text: historyToCsv(epochs) };
+        case 'batches': return { fileName, text: batchesToCsv(run ?? { batches: [], gradientLayers: [], gradients: [], snapshots: [] }) };
+        case 'confusion':
+        case 'mistakes': {
+          const c = requireModel();
+          const result = lastEvaluation?.model === c.model ? lastEvaluation.result : evaluateCurrent();
+          return { fileName, text: request.kind === 'confusion' ? confusionToCsv(result.confusion) : mistakesToCsv(result.mistakes) };
+        }
+      }
+    },
+    recoveryInfo: () => {
+      const dir = recoveryDir(options.modelsDir);
+      if (!fs.existsSync(recoveryParentDir(options.modelsDir))) return null;
+      recoverModelsFolder(recoveryParentDir(options.modelsDir));
+      try {
+        const meta = readModelMeta(dir);
+        return summaryFromMeta(meta, dir, false, true);
+      } catch {
+        return null; // nothing kept, or a slot a crash left unreadable: nothing to offer
+      }
+    },
+    restoreRecovery: async () => {
+      requireIdle('restore the last run');
+      const parent = recoveryParentDir(options.modelsDir);
+      if (fs.existsSync(parent)) recoverModelsFolder(parent);
+      const { model, meta } = await loadModel(recoveryDir(options.modelsDir));
+      replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
+      recoveredModel = model;
+      return summaryOf(current!);
+    },
+    discardRecovery: () => {
+      discardRecovery();
+      return null;
+    },
   };
 
   return {

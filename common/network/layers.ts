@@ -451,3 +451,9 @@ export function applyConnectionMasks(model: tfl.LayersModel): void {
 for (const cls of [ScaledTanh, TrainableSubsampling, MaskedConv2D, RbfOutput, GaussianRbf, LenetLabModel]) {
   tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 }
+
+/** The class names of LeNet Lab's own layers (and model): a saved topology naming one needs this code to load. */
+export const CUSTOM_CLASS_NAMES: readonly string[] = [
+  ScaledTanh.className, TrainableSubsampling.className, MaskedConv2D.className,
+  RbfOutput.className, GaussianRbf.className, LenetLabModel.className,
+];

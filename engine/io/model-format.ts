@@ -16,9 +16,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../../common/errors.js';
 import { BackendName, DatasetRef, Recipe, VariantName } from '../../common/protocol.js';
-import { applyConnectionMasks } from '../../common/network/layers.js';
+import { CUSTOM_CLASS_NAMES, applyConnectionMasks } from '../../common/network/layers.js';
 import { VARIANTS } from '../../common/network/variants.js';
 import { errnoCode } from './atomic-file.js';
+import { RunRecord } from '../../common/run-record.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -63,6 +64,13 @@ export const ModelMeta = z.object({
   savedAt: z.iso.datetime({ offset: true }),
   testAccuracy: z.number().min(0).max(1).nullable(),
   seed: z.number().int().min(0).max(MAX_SEED),
+  /**
+   * The LeNet Lab layer classes the topology uses: a program other than LeNet Lab must register them (or
+   * rebuild the network) to load the model. Empty: a standard TF.js Layers model. Absent in older saves.
+   */
+  customLayers: z.array(z.string().max(80)).max(50).optional(),
+  /** The run's per-batch history and kernel timeline (run-record.ts). Absent in older saves. */
+  run: RunRecord.optional(),
 });
 export type ModelMeta = z.output<typeof ModelMeta>;
 export type ModelMetaInput = z.input<typeof ModelMeta>;
@@ -244,6 +252,25 @@ export function metaFrom(modelJson: ModelJsonFile, file: string): ModelMeta {
 // ------------------------------------------------------------------------------------------------
 // The variant's own model, and the file compared with it.
 
+/**
+ * The model class a standard Layers model has. LeNet Lab's own model class (LenetLabModel) only changes how
+ * parameters are counted, so a file may name either at its root, whatever the variant.
+ */
+export const STANDARD_MODEL_CLASS = 'Model';
+const MODEL_CLASSES = new Set([STANDARD_MODEL_CLASS, 'LenetLabModel']);
+
+/** The custom (LeNet Lab) layer classes a model uses, read from its layers, in order, each once. */
+export function customLayersOf(model: tfl.LayersModel): string[] {
+  const custom = new Set(CUSTOM_CLASS_NAMES.filter((name) => !MODEL_CLASSES.has(name)));
+  return [...new Set(model.layers.map((layer) => layer.getClassName()).filter((name) => custom.has(name)))];
+}
+
+/** The root of a topology with its model class read as LeNet Lab's (see MODEL_CLASSES). */
+function withModelClassUnified(topology: Record<string, unknown>): Record<string, unknown> {
+  return typeof topology.class_name === 'string' && MODEL_CLASSES.has(topology.class_name)
+    ? { ...topology, class_name: 'LenetLabModel' } : topology;
+}
+
 /** A topology with what does not change the network removed: initialiser seeds and the writer's versions. */
 function architectureOf(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(architectureOf);
@@ -296,7 +323,8 @@ export function buildVariantModel(variant: VariantName): VariantModel {
 
 /** Refuses a file whose topology is not the variant's network (another variant, a hand edit, a bomb). */
 export function checkTopology(modelJson: ModelJsonFile, meta: ModelMeta, built: tfl.LayersModel, dir: string): void {
-  const difference = firstDifference(architectureOf(modelJson.modelTopology), architectureOf(built.toJSON(null, false)));
+  const builtTopology = built.toJSON(null, false) as Record<string, unknown>;
+  const difference = firstDifference(architectureOf(withModelClassUnified(modelJson.modelTopology)), architectureOf(withModelClassUnified(builtTopology)));
   if (difference) {
     throw new UserError('bad-file',
       `${dir}: the layers do not match the ${meta.variant} variant named in its metadata (${difference}); the model may be from another variant or edited`);
@@ -410,13 +438,17 @@ export async function serialise(model: tfl.LayersModel, meta: ModelMeta): Promis
     throw new Error('model.save produced no topology or weights');
   }
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+  // Standard layers only: name the standard model class, so plain @tensorflow/tfjs loads the file as it is.
+  const customLayers = customLayersOf(model);
+  const topology = artifacts.modelTopology as Record<string, unknown>;
+  const modelTopology = customLayers.length === 0 ? { ...topology, class_name: STANDARD_MODEL_CLASS } : topology;
   const modelJson: Record<string, unknown> = {
-    modelTopology: artifacts.modelTopology,
+    modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
     format: 'layers-model',
     generatedBy: GENERATED_BY,
     convertedBy: null,
-    userDefinedMetadata: { [META_KEY]: meta },
+    userDefinedMetadata: { [META_KEY]: { ...meta, customLayers } },
   };
   if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
   return { modelJson, weights };

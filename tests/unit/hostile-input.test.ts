@@ -122,6 +122,27 @@ const writeFloat = (dir: string, index: number, value: number) => {
   fs.writeFileSync(file, bytes);
 };
 const unix = process.platform !== 'win32';
+// ---- One-file models (.lenetlab): the shipped model packed by hand, then damaged.
+function modelFile(name: string, edit: (json: Record<string, any>, weights: Buffer) => void = () => {}, tamper: (file: Buffer) => Buffer = (f) => f): string {
+  const json = JSON.parse(fs.readFileSync(path.join(shippedModel, 'model.json'), 'utf8'));
+  const weights = Buffer.from(fs.readFileSync(path.join(shippedModel, 'weights.bin')));
+  edit(json, weights);
+  const body = Buffer.from(JSON.stringify(json));
+  const header = Buffer.from(JSON.stringify({ files: [{ name: 'model.json', bytes: body.length }, { name: 'weights.bin', bytes: weights.length }] }));
+  const pre = Buffer.alloc(16);
+  pre.write('LENETLAB', 0, 'latin1');
+  pre.writeUInt32LE(1, 8);
+  pre.writeUInt32LE(header.length, 12);
+  const file = path.join(tmp, `${name}.lenetlab`);
+  fs.writeFileSync(file, tamper(Buffer.concat([pre, header, body, weights])));
+  return file;
+}
+
+/** The contract's validation of any request, as every host applies it. */
+async function ipcRequest(name: Parameters<typeof parseRequest>[0], request: unknown): Promise<Outcome> {
+  const result = parseRequest(name, request);
+  return result.ok ? { code: 0, text: '' } : { code: 2, text: result.error.message };
+}
 
 type Case = [what: string, run: () => Promise<Outcome>, fault: RegExp];
 let cases: Case[] = [];
@@ -130,6 +151,7 @@ beforeAll(() => {
   const predict = (file: string) => () => cli('predict', '--model', shippedModel, file, '--json');
   const evalData = (dir: string) => () => cli('eval', '--model', shippedModel, '--data', dir);
   const evalModel = (dir: string) => () => cli('eval', '--model', dir, '--limit', '10');
+  const importFile = (file: string) => () => cli('import', file, '--models', path.join(tmp, 'imports'));
   const train = (...flags: string[]) => () => cli('train', '--variant', 'modern', '--limit', '100', '--out', path.join(tmp, 'never'), ...flags);
   cases = [
     // IDX files
@@ -203,6 +225,19 @@ beforeAll(() => {
     ['recipe: an absurd epoch count', () => trainRequest({ epochs: 1e6 }), /epochs/],
     ['recipe: a fractional batch (IPC)', () => trainRequest({ batchSize: 2.5 }), /batchSize/],
     ['recipe: momentum of 1 (IPC)', () => trainRequest({ momentum: 1 }), /momentum must be < 1/],
+    // One-file models (import is checked like Open; nothing lands in the models folder)
+    ['model file: a zip, not a model file', importFile((() => { const f = path.join(tmp, 'a.lenetlab'); fs.writeFileSync(f, 'PK\u0003\u0004 zip'); return f; })()), /not a LeNet Lab model file/],
+    ['model file: truncated', importFile(modelFile('cut', undefined, (f) => f.subarray(0, f.length - 1))), /truncated/],
+    ['model file: bytes after the end', importFile(modelFile('long', undefined, (f) => Buffer.concat([f, Buffer.from('x')]))), /extra bytes/],
+    ['model file: a declared size over the limit', importFile(modelFile('big', undefined, (f) => { const g = Buffer.from(f); g.writeUInt32LE(5000, 12); return g; })), /5000 bytes, more than/],
+    ['model file: a topology bomb', importFile(modelFile('bomb', (j) => { j.modelTopology.config.layers[1].config.filters = 1000000; })), /do not match|shape/],
+    ['model file: NaN weights', importFile(modelFile('nan', (_j, w) => w.writeFloatLE(NaN, 0))), /NaN/],
+    ['model file: weights from another variant', importFile(modelFile('variant', (j) => { j.userDefinedMetadata.lenetLab.variant = 'lenet5'; })), /lenet5/],
+    ['model file: a name that is a path', () => cli('import', modelFile('ok'), '--models', path.join(tmp, 'imports'), '--name', '../outside'), /cannot import as/],
+    ['model file: a device name inside it', importFile(modelFile('con', (j) => { j.userDefinedMetadata.lenetLab.name = 'NUL'; })), /give a name/],
+    ['model file: an upload over the frame limit (IPC)', () => ipcRequest('importModel', { base64: 'A'.repeat(1_000_004) }), /base64/],
+    ['CSV: an unknown export (IPC)', () => ipcRequest('exportCsv', { kind: 'passwords' }), /kind/],
+    ['history: a folder that is not a string (IPC)', () => ipcRequest('modelHistory', { dir: ['..'] }), /dir/],
   ];
 });
 
@@ -218,6 +253,8 @@ describe('hostile input', () => {
       expect(text, `${what}: no stack trace`).not.toMatch(/\n\s+at \S+ \(/);
       if (what.startsWith('flags:')) expect(text, `${what}: refused before training`).not.toMatch(started);
     }
+    // No refused model file left anything in the models folder.
+    expect(fs.existsSync(path.join(tmp, 'imports')) ? fs.readdirSync(path.join(tmp, 'imports')) : []).toEqual([]);
   });
 
   it('predict prints the good files before failing for the bad one', async () => {

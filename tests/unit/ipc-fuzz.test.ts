@@ -49,6 +49,14 @@ const RESPONSES: { [K in InvokeName]: ResponseOf<K> } = {
   openModelDialog: summary,
   historyCsv: 'epoch,trainLoss\n1,0.5\n',
   restartTrainer: status,
+  modelHistory: { name: 'm', variant: 'modern', recorded: true, epochs: [], batches: [{ step: 1, epoch: 1, batch: 1, loss: null, accuracy: 0.5 }], gradientLayers: ['C1'], gradients: [{ step: 1, epoch: 1, batch: 1, norms: [0.1] }] },
+  modelSnapshots: { name: 'm', variant: 'modern', snapshots: [{ step: 1, epoch: 1, batch: 1, tensors: [{ name: 'C1/kernel', shape: [1], data: 'AAAAAA==' }] }] },
+  exportModel: { fileName: 'm.lenetlab', mimeType: 'application/octet-stream', base64: 'AAAA' },
+  importModel: summary,
+  exportCsv: { fileName: 'm-epochs.csv', text: 'epoch\n' },
+  recoveryInfo: null,
+  restoreRecovery: summary,
+  discardRecovery: null,
 };
 
 /** Valid requests per channel: the seeds that near-miss payloads are mutated from. */
@@ -72,6 +80,14 @@ const VALID_REQUESTS: { [K in InvokeName]: unknown[] } = {
   openModelDialog: [{}],
   historyCsv: [{}],
   restartTrainer: [{}],
+  modelHistory: [{}, { dir: '/home/student/models/modern' }],
+  modelSnapshots: [{}, { dir: '/home/student/models/lenet5' }],
+  exportModel: [{}, { dir: '/home/student/models/seed' }],
+  importModel: [{ base64: 'TEVORVRMQUI=' }, { base64: 'AAAA', fileName: 'mine.lenetlab', name: 'from Ana' }],
+  exportCsv: [{ kind: 'batches' }, { kind: 'mistakes' }],
+  recoveryInfo: [{}],
+  restoreRecovery: [{}],
+  discardRecovery: [{}],
 };
 
 /** The fake worker: records every request it receives and answers each with its channel's valid response. */

@@ -78,6 +78,12 @@ async function expectUserError(promise: Promise<unknown>, code: string, message:
   expect((error as UserError).message).toMatch(message);
 }
 
+const CUSTOM_LAYERS: Record<VariantName, string[]> = {
+  lenet5: ['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D', 'RbfOutput'],
+  seed: ['GaussianRbf'],
+  modern: [],
+};
+
 describe('save and load', () => {
   it.each(VARIANT_NAMES)('%s: save then load gives identical predictions and metadata', async (variant) => {
     const model = build(variant, 3);
@@ -98,7 +104,8 @@ describe('save and load', () => {
     models.push(loaded);
     expect(loaded).toBeInstanceOf(LenetLabModel);
     expect(predictions(loaded)).toEqual(predictions(model));
-    expect(loadedMeta).toEqual(ModelMeta.parse(meta));
+    // Saving lists the LeNet Lab layer classes a program needs to load the file (literal, per variant).
+    expect(loadedMeta).toEqual({ ...ModelMeta.parse(meta), customLayers: CUSTOM_LAYERS[variant] });
     expect(readModelMeta(dir)).toEqual(loadedMeta);
   });
 
