@@ -96,11 +96,6 @@ export async function createLabService(options: LabServiceOptions) {
       trainingVariant = spec.name;
       runHistory = [];
       const result = await trainer.run();
-      if (result.steps === 0) {
-        // Stopped before its first batch: the model in use stays.
-        result.model.dispose();
-        return;
-      }
       const meta: ModelMeta = {
         formatVersion: 1, name: `${spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`,
         variant: spec.name, dataset: dataset.name, datasetSource: config.dataset, recipe, history: { epochs: result.history }, backend: backend.name,

@@ -238,7 +238,7 @@ export class Trainer {
       const final = history.at(-1);
       testAccuracy = final?.testAccuracy ?? NaN;
       testLoss = final?.testLoss ?? NaN;
-      if (finish && step > 0) {
+      if (finish) {
         // Stopped or diverged mid-epoch: report the weights we keep.
         await stepper.sync();
         const test = evaluate(model, spec, dataset.test, dataset.numClasses, testCount);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
-import { Recipe, type RunPhase, type TrainerEvent, type VariantName } from '../../common/protocol.js';
+import { Recipe, TrainerEvent, type RunPhase, type VariantName } from '../../common/protocol.js';
 import { DivergenceWatch, Trainer, type TrainResult, type TrainerOptions } from '../../engine/training/trainer.js';
 import { ModelUpdater } from '../../engine/training/step.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -80,6 +80,9 @@ describe.each([1, 2] as const)('training controls on %i engine(s)', (workers) =>
     expect(count(events, 'batch') + count(events, 'epoch') + count(events, 'started')).toBe(0);
     expect(phases(events)).toEqual(['loading', 'stopping', 'idle']);
     expect(t.phase).toBe('idle');
+    // Every event crosses a process boundary as JSON and must pass the contract there (a NaN would not).
+    for (const e of events) expect(TrainerEvent.safeParse(JSON.parse(JSON.stringify(e))).success, e.type).toBe(true);
+    expect(Number.isFinite(done.testAccuracy)).toBe(true);
     expect(weightsOf(t.model)).toEqual(before);
     t.model.dispose();
   });
