@@ -9,6 +9,8 @@
 //   npm run mutation -- --list          the targets
 //   LENET_MUTATION_CONCURRENCY=2        test runners at once (default 1: the machine is shared)
 //   LENET_MUTATION_FORCE=1              ignore the incremental results and test every mutant again
+//   LENET_MUTATION_FILES=engine/data/idx.ts   mutate only these files (globs, comma-separated) of the target
+//   LENET_MUTATION_TESTS=idx,boundaries       run only these unit test files (names without .test.ts)
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,13 +73,15 @@ for (const name of names) {
   const stryker = new Stryker({
     testRunner: 'vitest',
     vitest: { configFile: 'vitest.config.ts', related: false },
-    testFiles: target.tests.filter((f) => existsSync(path.join(root, f))),
-    mutate: target.mutate,
+    testFiles: (process.env.LENET_MUTATION_TESTS ? unit(...process.env.LENET_MUTATION_TESTS.split(',')) : target.tests)
+      .filter((f) => existsSync(path.join(root, f))),
+    mutate: process.env.LENET_MUTATION_FILES ? process.env.LENET_MUTATION_FILES.split(',') : target.mutate,
     coverageAnalysis: 'perTest',
     // Mutants run at module load only (constants, tables) need a fresh process each: slow, and the
     // constants that matter are pinned by literal tables anyway.
     ignoreStatic: true,
     incremental: true,
+    // One incremental file per target; it keeps the files of its last run (a narrowed run keeps only those).
     incrementalFile: path.join(reports, `${name}-incremental.json`),
     force: process.env.LENET_MUTATION_FORCE === '1',
     concurrency,
