@@ -45,7 +45,7 @@ export const TARGETS = {
   },
   common: {
     mutate: ['common/**/*.ts'],
-    tests: unit('preprocess', 'preprocess-edges', 'ipc-fuzz', 'oracle-contract', 'boundaries', 'variants', 'wire', 'kernels'),
+    tests: unit('preprocess', 'preprocess-edges', 'ipc-fuzz', 'oracle-contract', 'boundaries', 'initial-values', 'variants', 'wire', 'kernels'),
   },
 };
 
