@@ -146,7 +146,14 @@ export class Trainer {
 
     // Starting the engines takes a while (a second thread, its wasm): a stop meanwhile must end the run.
     this.setPhase('loading');
-    const { stepper, engines, enginesNote } = await this.createStepper(trainCount);
+    let created: Awaited<ReturnType<Trainer['createStepper']>>;
+    try {
+      created = await this.createStepper(trainCount);
+    } catch (e) {
+      this.phaseNow = 'idle'; // the run never started; its host reports the error
+      throw e;
+    }
+    const { stepper, engines, enginesNote } = created;
     const layerNames = stepper.layerNames;
     if (this.stopRequested) {
       finish = { reason: 'stopped', message: 'Stopped before the first batch: nothing was trained.' };
