@@ -80,7 +80,11 @@ export function explainGradients(norms: { layer: string; norm: number }[], testA
     '(ReLU, Adam) or `--variant lenet5` (scaled tanh).';
 }
 
-export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
+/** Exit code of a train that was interrupted (Ctrl-C) before it trained anything: 128 + SIGINT. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Trains and saves; returns the exit code (a diverged run throws a UserError: exit 2). */
+export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
   const spec = getVariant(flags.variant);
   checkSaveTarget(flags.out); // before the run, with the rules saving applies: a bad --out fails now, not in an hour
   const overrides = {
@@ -152,9 +156,14 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const { model, done, meta } = await finish(path.basename(path.resolve(flags.out)));
+  const { model, done, meta, steps } = await finish(path.basename(path.resolve(flags.out)));
   process.removeListener('SIGINT', onSigint);
   bars?.stop();
+  if (steps === 0 && done.reason === 'stopped') {
+    model.dispose();
+    io.log(`${done.message} No model saved.\n`);
+    return EXIT_INTERRUPTED;
+  }
   await saveModel(model, flags.out, meta);
   model.dispose();
   if (flags.json) {
@@ -166,6 +175,7 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
     io.out(`saved ${spec.name} model to ${path.resolve(flags.out)} (test accuracy ${pct(done.testAccuracy)}, ${Math.round(done.imagesPerSecond)} img/s on ${done.backend})`);
   }
   if (done.reason === 'diverged') throw new UserError('diverged', done.message);
+  return 0;
 }
 
 export async function evalCommand(flags: { model?: string; data?: string; json?: boolean; backend?: string; limit?: number }, io: Io): Promise<void> {

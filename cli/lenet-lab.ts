@@ -57,7 +57,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--data <dir>', 'a folder of IDX files (train-images-idx3-ubyte, …) instead of MNIST')
     .requiredOption('--out <dir>', 'where to save the trained model')
     .option('--json', 'one JSON object per line on stdout')
-    .action(async (flags) => trainCommand(flags, io));
+    .action(async (flags) => setExitCode(await trainCommand(flags, io)));
 
   program.command('eval')
     .description('test accuracy, loss and confusion matrix of a model')

@@ -121,16 +121,14 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
   const darkInk = background >= 128;
   const contrast = darkInk ? background : 255 - background;
   const ink = new Float32Array(count);
-  let x0 = width, x1 = -1, y0 = height, y1 = -1, strongest = 0;
+  let x0 = width, x1 = -1, y0 = height, y1 = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       const v = Number(data[i]) || 0;
       const t = (darkInk ? background - v : v - background) / contrast;
       if (!(t >= INK_NOISE_THRESHOLD)) continue;
-      const clamped = t > 1 ? 1 : t;
-      ink[i] = clamped;
-      if (clamped > strongest) strongest = clamped;
+      ink[i] = t > 1 ? 1 : t;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -147,7 +145,6 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
   const outH = Math.min(MNIST_FIT_BOX, Math.max(1, Math.round(boxH * scale)));
   const tapsX = resampleTaps(boxW, outW);
   const tapsY = resampleTaps(boxH, outH);
-  const stretch = 1 / strongest; // a faint pencil drawing becomes full-contrast ink, like MNIST's
 
   // Separable resample: rows first (boxH × outW), then columns (outH × outW).
   const rowsDone = new Float32Array(boxH * outW);
@@ -161,13 +158,22 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
     }
   }
   const digit = new Float32Array(outH * outW);
-  let mass = 0, momentX = 0, momentY = 0;
+  let strongest = 0;
   for (let oy = 0; oy < outH; oy++) {
     const { start, weights } = tapsY[oy]!;
     for (let ox = 0; ox < outW; ox++) {
       let sum = 0;
       for (let k = 0; k < weights.length; k++) sum += weights[k]! * rowsDone[(start + k) * outW + ox]!;
-      const v = Math.min(1, sum * stretch);
+      digit[oy * outW + ox] = sum;
+      if (sum > strongest) strongest = sum;
+    }
+  }
+  // A faint pencil drawing, or thin strokes shrunk to a fraction of a pixel, become full-contrast ink like MNIST's.
+  const stretch = 1 / strongest;
+  let mass = 0, momentX = 0, momentY = 0;
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      const v = Math.min(1, digit[oy * outW + ox]! * stretch);
       digit[oy * outW + ox] = v;
       mass += v;
       momentX += v * ox;

@@ -37,6 +37,8 @@ export interface FinishedRun {
   history: EpochRecord[];
   done: DoneEvent;
   meta: ModelMeta;
+  /** Training steps taken: 0 when stopped before the first batch. */
+  steps: number;
 }
 
 export interface StartedRun {
@@ -92,11 +94,11 @@ export function prepareTrainingRun(request: TrainingRunRequest): PreparedRun {
       return {
         trainer,
         async finish(name) {
-          const { model, history, done } = await trainer.run();
+          const { model, history, done, steps } = await trainer.run();
           const meta = runMetadata({
             name, spec, dataset, datasetSource, recipe, history, backend: how.backend, testAccuracy: done.testAccuracy, seed,
           });
-          return { model, history, done, meta };
+          return { model, history, done, meta, steps };
         },
       };
     },

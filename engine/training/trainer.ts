@@ -51,6 +51,8 @@ export function trainingWorkers(requested: number | undefined, backend: BackendN
 
 export interface TrainResult {
   model: tfl.LayersModel;
+  /** Batches trained; 0 when the run was stopped before its first batch (nothing to save). */
+  steps: number;
   history: EpochRecord[];
   done: DoneEvent;
 }
@@ -86,8 +88,9 @@ export class Trainer {
     this.resumeWaiter = null;
   }
 
+  /** Stops the run at any moment from run() on: during start-up (before the first batch), running or paused. */
   stop(): void {
-    if (this.phaseNow === 'idle') return;
+    if (this.phaseNow === 'idle' || this.phaseNow === 'stopping') return;
     this.stopRequested = true;
     const wasPaused = this.phaseNow === 'paused';
     this.setPhase('stopping');
@@ -141,13 +144,26 @@ export class Trainer {
     let lastYield = performance.now();
     let finish: { reason: DoneEvent['reason']; message: string } | null = null;
 
-    const { stepper, engines, enginesNote } = await this.createStepper(trainCount);
+    // Starting the engines takes a while (a second thread, its wasm): a stop meanwhile must end the run.
+    this.setPhase('loading');
+    let created: Awaited<ReturnType<Trainer['createStepper']>>;
+    try {
+      created = await this.createStepper(trainCount);
+    } catch (e) {
+      this.phaseNow = 'idle'; // the run never started; its host reports the error
+      throw e;
+    }
+    const { stepper, engines, enginesNote } = created;
     const layerNames = stepper.layerNames;
-    this.setPhase('running');
-    emit({
-      type: 'started', runId, variant: spec.name, backend, engines, ...(enginesNote ? { enginesNote } : {}),
-      recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed,
-    });
+    if (this.stopRequested) {
+      finish = { reason: 'stopped', message: 'Stopped before the first batch: nothing was trained.' };
+    } else {
+      this.setPhase('running');
+      emit({
+        type: 'started', runId, variant: spec.name, backend, engines, ...(enginesNote ? { enginesNote } : {}),
+        recipe, dataset: dataset.name, trainCount, testCount, batchesPerEpoch, seed,
+      });
+    }
 
     const due = (kind: keyof typeof lastEmit, now: number, force: boolean): boolean => {
       if (!force && (throttle[kind] === Infinity || now - lastEmit[kind] < throttle[kind])) return false;
@@ -250,6 +266,6 @@ export class Trainer {
     this.phaseNow = 'idle';
     emit({ type: 'state', runId, phase: 'idle' });
     emit(done);
-    return { model, history, done };
+    return { model, steps: step, history, done };
   }
 }

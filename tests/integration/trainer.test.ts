@@ -101,7 +101,7 @@ describe.each([1, 2] as const)('Trainer on %i engine(s)', (workers) => {
     });
     const result = await b.t.run();
     expect(result.done.reason).toBe('completed');
-    expect(of(b.events, 'state').map((e) => e.phase)).toEqual(['running', 'paused', 'running', 'idle']);
+    expect(of(b.events, 'state').map((e) => e.phase)).toEqual(['loading', 'running', 'paused', 'running', 'idle']);
     expect(weightsOf(b.t)).toEqual(weightsOf(a.t));
     expectEnginesSettled(b.t);
     a.t.model.dispose();

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm run mutation [-- target…]`: Stryker mutation testing, one folder at a time. A measurement like the
+// benchmarks, not part of `npm test`. Each target mutates one folder and runs only the unit test files that
+// exercise it; incremental mode keeps each target's results in reports/mutation/, so a re-run tests only
+// the mutants whose code or covering tests changed. TESTING.md records the scores.
+//
+//   npm run mutation -- data            one target (several: data io)
+//   LENET_MUTATION=data npm run mutation   the same, from the environment
+//   npm run mutation -- --list          the targets
+//   LENET_MUTATION_CONCURRENCY=2        test runners at once (default 1: the machine is shared)
+//   LENET_MUTATION_FORCE=1              ignore the incremental results and test every mutant again
+//   LENET_MUTATION_FILES=engine/data/idx.ts   mutate only these files (globs, comma-separated) of the target
+//   LENET_MUTATION_TESTS=idx,boundaries       run only these unit test files (names without .test.ts)
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const unit = (...names) => names.map((n) => `tests/unit/${n}.test.ts`);
+
+/**
+ * Each target: the files it mutates, and the fast unit test files that exercise them (the slow ones that
+ * train, such as faults.test.ts, would make each target take hours on two cores).
+ */
+export const TARGETS = {
+  data: {
+    mutate: ['engine/data/**/*.ts'],
+    tests: unit('idx', 'idx-files', 'image-file', 'boundaries', 'batches'),
+  },
+  io: {
+    mutate: ['engine/io/**/*.ts'],
+    tests: unit('model-store', 'boundaries', 'oracle-durability'),
+  },
+  training: {
+    mutate: ['engine/training/**/*.ts', '!engine/training/parallel-worker.ts'],
+    tests: unit('trainer', 'training-controls', 'parallel-trainer', 'batches', 'optimizers', 'boundaries'),
+  },
+  hosts: {
+    mutate: ['hosts/**/*.ts'],
+    tests: unit('browser-server', 'faults', 'ipc-fuzz', 'electron-ipc', 'electron-trainer-process', 'oracle-security', 'lab-service'),
+  },
+  cli: {
+    mutate: ['cli/**/*.ts'],
+    tests: unit('cli', 'hostile-input', 'training-controls', 'boundaries'),
+  },
+  common: {
+    mutate: ['common/**/*.ts'],
+    tests: unit('preprocess', 'preprocess-edges', 'ipc-fuzz', 'oracle-contract', 'boundaries', 'initial-values', 'variants', 'wire', 'kernels'),
+  },
+};
+
+const args = process.argv.slice(2);
+if (args.includes('--list')) {
+  for (const [name, t] of Object.entries(TARGETS)) console.log(`${name.padEnd(9)} ${t.mutate.join(' ')}`);
+  process.exit(0);
+}
+const requested = args.length ? args : (process.env.LENET_MUTATION ?? '').split(/[\s,]+/).filter(Boolean);
+const names = requested.length ? requested : Object.keys(TARGETS);
+const unknown = names.filter((n) => !(n in TARGETS));
+if (unknown.length) {
+  console.error(`mutation: unknown target ${unknown.join(', ')}; targets: ${Object.keys(TARGETS).join(', ')}`);
+  process.exit(2);
+}
+
+const { Stryker } = await import('@stryker-mutator/core');
+const reports = path.join(root, 'reports', 'mutation');
+mkdirSync(reports, { recursive: true });
+const concurrency = Number(process.env.LENET_MUTATION_CONCURRENCY ?? 1);
+const scores = [];
+for (const name of names) {
+  const target = TARGETS[name];
+  console.log(`\n== mutation: ${name} (${target.mutate.join(' ')}) ==`);
+  const stryker = new Stryker({
+    testRunner: 'vitest',
+    vitest: { configFile: 'vitest.config.ts', related: false },
+    testFiles: (process.env.LENET_MUTATION_TESTS ? unit(...process.env.LENET_MUTATION_TESTS.split(',')) : target.tests)
+      .filter((f) => existsSync(path.join(root, f))),
+    mutate: process.env.LENET_MUTATION_FILES ? process.env.LENET_MUTATION_FILES.split(',') : target.mutate,
+    coverageAnalysis: 'perTest',
+    // Mutants run at module load only (constants, tables) need a fresh process each: slow, and the
+    // constants that matter are pinned by literal tables anyway.
+    ignoreStatic: true,
+    incremental: true,
+    // One incremental file per target; it keeps the files of its last run (a narrowed run keeps only those).
+    incrementalFile: path.join(reports, `${name}-incremental.json`),
+    force: process.env.LENET_MUTATION_FORCE === '1',
+    concurrency,
+    timeoutMS: 20_000,
+    timeoutFactor: 2,
+    dryRunTimeoutMinutes: 20,
+    reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+    htmlReporter: { fileName: path.join(reports, `${name}.html`) },
+    jsonReporter: { fileName: path.join(reports, `${name}.json`) },
+    clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+    tempDirName: `.stryker-tmp/${name}`,
+    cleanTempDir: true,
+    ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results'],
+    thresholds: { high: 80, low: 60, break: null },
+  });
+  const results = await stryker.runMutationTest();
+  const counts = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, other: 0 };
+  for (const r of results) {
+    if (r.status === 'Killed') counts.killed++;
+    else if (r.status === 'Timeout') counts.timeout++;
+    else if (r.status === 'Survived') counts.survived++;
+    else if (r.status === 'NoCoverage') counts.noCoverage++;
+    else counts.other++;
+  }
+  const detected = counts.killed + counts.timeout;
+  const valid = detected + counts.survived + counts.noCoverage;
+  scores.push({ name, score: valid ? (100 * detected) / valid : NaN, ...counts });
+}
+console.log('\ntarget     score   killed timeout survived no-cov ignored/errors');
+for (const s of scores) {
+  console.log(`${s.name.padEnd(10)} ${s.score.toFixed(1).padStart(5)}%  ${String(s.killed).padStart(6)} ${String(s.timeout).padStart(7)} ${String(s.survived).padStart(8)} ${String(s.noCoverage).padStart(6)} ${String(s.other).padStart(6)}`);
+}

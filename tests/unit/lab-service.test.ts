@@ -1,0 +1,106 @@
+// The lab worker's service, channel by channel, in-process: a short run from start to saved model, the
+// training controls (stop during start-up, busy while running), and the refusals each channel owes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLabService, type LabService } from '../../hosts/lab-service.js';
+import type { EventName } from '../../common/contract.js';
+import type { TrainerEvent } from '../../common/protocol.js';
+
+const ASSETS = fileURLToPath(new URL('../../assets', import.meta.url));
+const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-service-'));
+const events: { name: EventName; payload: unknown }[] = [];
+let service: LabService;
+
+beforeAll(async () => {
+  service = await createLabService({ modelsDir, assetsDir: ASSETS, transport: 'browser', appVersion: '9.9.9', backend: 'wasm', emit: (name, payload) => events.push({ name, payload }) });
+});
+afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true }));
+
+const call = async (name: Parameters<LabService['handle']>[0], payload: unknown = {}) => service.handle(name, payload) as Promise<
+  { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>;
+const trainerEvents = (): TrainerEvent[] => events.filter((e) => e.name === 'trainerEvent').map((e) => e.payload as TrainerEvent);
+async function until(what: string, check: () => boolean, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const doneOf = (runId: string) => trainerEvents().find((e) => e.type === 'done' && e.runId === runId) as Extract<TrainerEvent, { type: 'done' }> | undefined;
+const SMALL = { variant: 'modern', recipe: { epochs: 1, batchSize: 32 }, limit: 256, testLimit: 100, seed: 4 };
+
+describe('the lab service', () => {
+  it('describes itself and starts with the shipped modern model', async () => {
+    const info = await call('info');
+    expect(info).toMatchObject({ ok: true, value: { appVersion: '9.9.9', transport: 'browser', backend: 'wasm', canOpenDialogs: false, modelsDir } });
+    const current = await call('currentModel');
+    expect(current).toMatchObject({ ok: true, value: { summary: { variant: 'modern', builtin: true, unsaved: false } } });
+    expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+  });
+
+  it('stops a run during start-up: it reports loading, then stopping, then ends with no epoch', async () => {
+    const started = await call('train', { ...SMALL, recipe: { epochs: 30, batchSize: 32 } });
+    expect(started.ok).toBe(true);
+    const runId = (started as { value: { runId: string } }).value.runId;
+    expect(await call('status')).toEqual({ ok: true, value: { phase: 'loading', runId } });
+    expect(await call('train', SMALL)).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(await call('stop')).toEqual({ ok: true, value: { phase: 'stopping', runId } });
+    await until('the stopped run to end', () => doneOf(runId) !== undefined);
+    expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
+    expect(trainerEvents().filter((e) => e.runId === runId && (e.type === 'epoch' || e.type === 'batch'))).toEqual([]);
+    expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+  });
+
+  it('trains a short run, refuses to evaluate or save while it runs, and holds the result unsaved', async () => {
+    const started = await call('train', SMALL);
+    const runId = (started as { value: { runId: string } }).value.runId;
+    await until('the run to be running', () => trainerEvents().some((e) => e.runId === runId && e.type === 'started'));
+    const during = await call('currentModel');
+    expect(during).toMatchObject({ ok: true, value: { summary: { name: 'training…', unsaved: true } } });
+    expect(await call('pause')).toMatchObject({ ok: true, value: { phase: 'paused', runId } });
+    expect(await call('resume')).toMatchObject({ ok: true, value: { phase: 'running', runId } });
+    const busy = await call('evaluate', { limit: 10 });
+    if (!busy.ok) expect(busy.error.code).toBe('busy'); // unless the tiny run already finished
+    await until('the run to end', () => doneOf(runId) !== undefined);
+    expect(doneOf(runId)!.reason).toBe('completed');
+    await until('the new model', () => events.some((e) => e.name === 'modelChanged' && (e.payload as { unsaved: boolean }).unsaved));
+    expect(await call('currentModel')).toMatchObject({ ok: true, value: { summary: { variant: 'modern', unsaved: true, builtin: false } } });
+    const csv = await call('historyCsv');
+    expect(csv.ok && String(csv.value).trim().split('\n')).toHaveLength(2);
+    const evaluated = await call('evaluate', { limit: 50 });
+    expect(evaluated).toMatchObject({ ok: true, value: { count: 50, backend: 'wasm' } });
+    expect((evaluated as { value: { predictions: number[] } }).value.predictions).toHaveLength(50);
+  });
+
+  it('saves under a plain name, lists it with the shipped models, and opens it again', async () => {
+    const saved = await call('saveModel', { name: 'my run (1)' });
+    expect(saved).toMatchObject({ ok: true, value: { name: 'my run (1)', builtin: false, unsaved: false, dir: path.join(modelsDir, 'my run (1)') } });
+    expect(fs.existsSync(path.join(modelsDir, 'my run (1)', 'weights.bin'))).toBe(true);
+    const list = await call('listModels');
+    const names = (list as { value: { name: string; builtin: boolean }[] }).value.map((m) => `${m.name}:${m.builtin}`);
+    expect(names).toEqual(expect.arrayContaining(['my run (1):false']));
+    expect(names.filter((n) => n.endsWith(':true')).length).toBeGreaterThanOrEqual(2);
+    const opened = await call('openModel', { dir: path.join(ASSETS, 'models', 'lenet5') });
+    expect(opened).toMatchObject({ ok: true, value: { variant: 'lenet5', builtin: true } });
+    const back = await call('openModel', { dir: path.join(modelsDir, 'my run (1)') });
+    expect(back).toMatchObject({ ok: true, value: { name: 'my run (1)', builtin: false } });
+  });
+
+  it('refuses what it must, each with its own code', async () => {
+    expect(await call('saveModel', { name: '../escape' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(await call('openModel', { dir: path.join(modelsDir, 'missing') })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await call('openModelDialog')).toMatchObject({ ok: false, error: { code: 'unsupported' } });
+    expect(await call('samples', { split: 'test', indices: [10_000] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    const samples = await call('samples', { split: 'test', indices: [0, 9_999] });
+    expect(samples).toMatchObject({ ok: true, value: { rows: 28, cols: 28 } });
+    expect(Buffer.from((samples as { value: { images: string } }).value.images, 'base64')).toHaveLength(2 * 784);
+    // A batch larger than the training set is refused, at once or by the run (an error event), with the numbers.
+    const refused = await call('train', { variant: 'modern', recipe: { batchSize: 4096 }, limit: 100 });
+    if (refused.ok) await until('the refused run', () => trainerEvents().some((e) => e.type === 'error'));
+    const message = refused.ok ? (trainerEvents().find((e) => e.type === 'error') as { message: string }).message : refused.error.message;
+    expect(message).toMatch(/batch size 4096 is larger than the 100 training images/);
+  });
+});
