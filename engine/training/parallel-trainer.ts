@@ -18,7 +18,7 @@ import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
 import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from './data-parallel.js';
-import { trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
+import { defaultStepKind, trainableVariables, type Augment, type StepKind, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
 /** Cores this process may use. */
@@ -53,6 +53,8 @@ export interface ParallelStepperOptions {
    * every time, and rank 1's tensor count once it dropped the run's model.
    */
   report?: ParallelReport;
+  /** How both ranks compute gradients (rank 0 decides 'auto'; rank 1 follows it). */
+  step?: StepKind;
 }
 
 /**
@@ -143,6 +145,8 @@ async function takeHelper(backend: BackendName): Promise<Helper> {
 /** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
 export class ParallelStepper implements Stepper {
   readonly layerNames: string[];
+  /** Which step computes the gradients, on both ranks. */
+  readonly kind: 'direct' | 'tape';
   private sentOrder: Uint32Array | null = null;
   private sequence = 0;
   private syncedAt = -1;
@@ -151,6 +155,7 @@ export class ParallelStepper implements Stepper {
   private constructor(private readonly rank: DataParallelRank, private readonly helper: Helper,
     private readonly options: ParallelStepperOptions) {
     this.layerNames = rank.updater.layerNames;
+    this.kind = rank.gradients.kind;
     this.learningRate = options.recipe.learningRate;
   }
 
@@ -160,17 +165,18 @@ export class ParallelStepper implements Stepper {
     const variables = trainableVariables(model);
     const parameters = variables.reduce((sum, v) => sum + v.size, 0);
     const shared = createSharedBuffers(split, count, parameters, recipe.batchSize);
+    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared, options.step ?? defaultStepKind());
     const helper = await takeHelper(backend);
     try {
       helper.worker.postMessage({
-        type: 'run', setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())) },
+        type: 'run',
+        setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())), step: rank.gradients.kind },
       } satisfies ToHelper);
       await helper.next('ready');
     } catch (e) {
       await helper.terminate();
       throw e;
     }
-    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared);
     return new ParallelStepper(rank, helper, options);
   }
 

@@ -24,6 +24,8 @@ export interface RunSetup {
   shared: SharedBuffers;
   /** Rank 0's initial trainable weights, so both copies start identical. */
   weights: Float32Array[];
+  /** The step rank 0 uses: both ranks must compute gradients alike. */
+  step: 'direct' | 'tape';
 }
 
 export type ToHelper = { type: 'run'; setup: RunSetup };
@@ -41,7 +43,7 @@ function serveRun(setup: RunSetup): void {
   const model = spec.build(0);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(setup.weights[i]!, v.shape))));
-  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared);
+  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared, setup.step);
   parentPort!.postMessage({ type: 'ready' } satisfies ToCoordinator);
 
   const { control, numbers } = rank;
