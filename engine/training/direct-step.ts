@@ -85,6 +85,11 @@ export class KernelAccess {
     this.backend.disposeData(t.dataId);
   }
 
+  /** How many tensors share this data (1: only its owner). */
+  refCount(dataId: object): number {
+    return this.backend.refCount(dataId);
+  }
+
   /** Buffers the backend holds (a step must leave this unchanged). */
   dataIds(): number {
     return this.backend.numDataIds();

@@ -7,7 +7,7 @@ import type { Recipe } from '../../common/protocol.js';
 import { lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { BatchMaker } from './batches.js';
 import { createOptimizer, type FlatOptimizer } from './optimizers.js';
-import { DirectStep } from './direct-step.js';
+import { DirectStep, KernelAccess } from './direct-step.js';
 
 /**
  * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
@@ -143,8 +143,8 @@ export class ModelUpdater {
       this.writeWeights(this.lastGood);
       return { fault };
     }
-    // Read back every step: whatever else assigned the variables (loading, the threads' start) is what we update.
-    this.readWeights(this.weights);
+    // Whatever else assigned the variables (loading, the threads' start) is what we update.
+    this.readChangedWeights();
     if (healthy) this.lastGood.set(this.weights);
     const norms = wantNorms ? this.norms(grads) : undefined;
     this.optimizer.apply(this.weights, grads);
@@ -163,9 +163,35 @@ export class ModelUpdater {
     this.variables.forEach((v, i) => into.set(v.dataSync() as Float32Array, this.offsets[i]));
   }
 
+  /**
+   * The data each variable held when this updater last wrote it in place (wasm and cpu). A variable whose
+   * data is still that one holds what `weights` holds, and is not read back.
+   */
+  private readonly written: (object | null)[] = [];
+  private readonly access = KernelAccess.current();
+
+  private readChangedWeights(): void {
+    this.variables.forEach((v, i) => {
+      if (this.written[i] !== v.dataId) this.weights.set(v.dataSync() as Float32Array, this.offsets[i]);
+    });
+  }
+
   private writeWeights(from: Float32Array): void {
+    const access = this.access;
+    // In place on the cpu backend, where the variable's data is its own (a tensor sharing it, such as a
+    // clone, would change with it). Not on wasm: XNNPACK keeps its own packed copy of a filter per tensor.
+    if (access?.backendName === 'cpu' && this.variables.every((v) => access.refCount(v.dataId) === 1)) {
+      this.variables.forEach((v, i) => {
+        access.view({ dataId: v.dataId, shape: v.shape, dtype: 'float32' }).set(from.subarray(this.offsets[i], this.offsets[i]! + v.size));
+        this.written[i] = v.dataId;
+      });
+      return;
+    }
     // A copy per variable: the cpu backend keeps the array it is given, and `from` is reused.
-    tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(from.slice(this.offsets[i], this.offsets[i]! + v.size), v.shape))));
+    tf.tidy(() => this.variables.forEach((v, i) => {
+      v.assign(tf.tensor(from.slice(this.offsets[i], this.offsets[i]! + v.size), v.shape));
+      this.written[i] = v.dataId;
+    }));
   }
 
   private norms(grads: Float32Array): number[] {
