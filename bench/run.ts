@@ -28,7 +28,7 @@ import { LENET5_C3_CONNECTIONS } from '../common/network/layers.js';
 import { VARIANTS, type VariantSpec } from '../common/network/variants.js';
 import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../common/protocol.js';
 import { rangeIndices } from '../engine/training/batches.js';
-import { ParallelStepper } from '../engine/training/parallel-trainer.js';
+import { ParallelStepper, endParallelThreads, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import { LocalStepper, type Stepper } from '../engine/training/step.js';
 import { Trainer } from '../engine/training/trainer.js';
 import { errorMessage, isUserError } from '../common/errors.js';
@@ -50,6 +50,8 @@ interface Options {
   predictRuns: number;
   markdown?: string;
   workers: 1 | 2;
+  /** Images of the end-to-end runs (0: none). */
+  e2eImages: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -67,6 +69,8 @@ function parseOptions(argv: string[]): Options {
       'predict-runs': { type: 'string', default: '300' },
       markdown: { type: 'string' },
       workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '1' },
+      'e2e-images': { type: 'string', default: '12000' },
+      'no-e2e': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -98,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     predictRuns: positive('predict-runs', values['predict-runs']),
     ...(values.markdown ? { markdown: values.markdown } : {}),
     workers: values.workers === '2' ? 2 : 1,
+    e2eImages: values['no-e2e'] ? 0 : positive('e2e-images', values['e2e-images']),
   };
 }
 
@@ -127,7 +132,7 @@ function findTorchPython(): { python: string; version: string } | { reason: stri
 
 interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string }
 
-function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number): TorchResult | { error: string } {
+function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number, endToEnd = false): TorchResult | { error: string } {
   const c3Mask = LENET5_C3_CONNECTIONS[0]!.map((_, out) => LENET5_C3_CONNECTIONS.map((row) => row[out]!));
   let dir = '';
   try { dir = mnistDir(); } catch { /* torch falls back to random images */ }
@@ -136,6 +141,7 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
     '--lr', String(recipe.learningRate), '--momentum', String(recipe.momentum), '--images', String(images),
     '--warmup', String(warmup), '--threads', String(threads), '--mnist-dir', dir,
     '--background', String(spec.input.background), '--ink', String(spec.input.ink), '--c3-mask', JSON.stringify(c3Mask),
+    ...(endToEnd ? ['--end-to-end'] : []),
   ];
   try {
     const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
@@ -149,10 +155,10 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
  * PyTorch with 2 threads (one per core here), and with 1: OpenMP's spinning threads lose
  * badly when anything else runs, so the faster of the two is the fair reference.
  */
-function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number):
+function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, endToEnd = false):
   (TorchResult & { byThreads: Record<string, number> }) | { error: string } {
   const cores = os.cpus().length;
-  const results = [...new Set([Math.min(2, cores), 1])].map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads));
+  const results = [...new Set([Math.min(2, cores), 1])].map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads, endToEnd));
   const ok = results.filter((r): r is TorchResult => 'imagesPerSecond' in r);
   if (ok.length === 0) return results[0] as { error: string };
   const best = ok.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
@@ -248,6 +254,30 @@ async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number
   const { done, model } = await trainer.run();
   model.dispose();
   return { imagesPerSecond: done.imagesPerSecond, tensorsLeft: tf.memory().numTensors - tensorsBefore, rssMb: rssMb(), perEpoch };
+}
+
+/**
+ * The real Trainer end to end, as a run in the app or the CLI: one epoch over the first `limit` images,
+ * from `new Trainer` (the model built, the engines started) to its last batch, first steps included;
+ * evaluation is left out (PyTorch's side has none). With `coldEngine`, rank 1's thread is ended first,
+ * so its start-up is inside the time (the CLI without a warm pool); else it is the warm one a worker
+ * keeps. Also the Trainer's own images/s (step time only: what the CLI and the Train view report).
+ */
+async function measureEndToEnd(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2, coldEngine: boolean) {
+  if (coldEngine) await endParallelThreads();
+  else if (workers === 2) await warmParallelEngine(backend);
+  const recipe: Recipe = { ...spec.recipe, epochs: 1 };
+  let lastBatchAt = 0;
+  const t0 = performance.now();
+  const trainer = new Trainer({
+    runId: 'bench-e2e', spec, recipe, dataset, limit, testLimit: 100, seed: 1, backend, workers,
+    emit: (e) => { if (e.type === 'batch' && e.batch === e.batchesPerEpoch) lastBatchAt = performance.now(); },
+    throttle: { batch: Infinity, weights: Infinity, gradients: Infinity },
+  });
+  const { done, model } = await trainer.run();
+  model.dispose();
+  const seconds = (lastBatchAt - t0) / 1000;
+  return { imagesPerSecond: limit / seconds, seconds, trainerImagesPerSecond: done.imagesPerSecond };
 }
 
 // ---- output ------------------------------------------------------------------------
@@ -389,6 +419,43 @@ async function main(): Promise<void> {
   say('Inference: one image, probabilities and every activation map (the drawing pad\'s path)');
   say(table(predictRows));
 
+  // End to end: the real Trainer from its construction to its last batch, first steps included, against
+  // PyTorch from building its model to its last step; the same interleaved best-of-rounds.
+  let e2eTable: string[][] | undefined;
+  if (opts.e2eImages > 0) {
+    const workers = parallel ? 2 : 1;
+    const e2eRows: string[][] = [[
+      'variant', 'images', ...(parallel ? ['e2e img/s (engine started in the run)'] : []), 'e2e img/s', 'Trainer\'s img/s', 'torch e2e img/s',
+      ...(parallel ? ['ratio (started in the run)'] : []), 'ratio e2e', 'ratio Trainer\'s',
+    ]];
+    say('');
+    say(`End to end: the real Trainer, ${workers === 2 ? 'two engines, ' : ''}one epoch of ${opts.e2eImages} images from new Trainer() to its last batch`);
+    for (const name of opts.variants) {
+      const spec = VARIANTS[name];
+      const limit = Math.min(opts.e2eImages, dataset.train.count);
+      type E2E = Awaited<ReturnType<typeof measureEndToEnd>>;
+      let cold: E2E | null = null, warm: E2E | null = null;
+      let torchE2E: TorchResult | null = null;
+      for (let round = 0; round < opts.rounds; round++) {
+        if (parallel) cold = faster(cold, await measureEndToEnd(spec, dataset, limit, report.name, 2, true));
+        warm = faster(warm, await measureEndToEnd(spec, dataset, limit, report.name, workers, false));
+        if ('python' in torch) {
+          const t = runTorch(torch.python, spec, spec.recipe, limit, 0, true);
+          if ('imagesPerSecond' in t) torchE2E = faster(torchE2E, t);
+        }
+      }
+      const ratio = (ips: number | undefined): string => (torchE2E && ips ? `${(ips / torchE2E.imagesPerSecond).toFixed(2)}×` : '—');
+      emit({ type: 'e2e', variant: name, backend: report.name, workers, images: limit, engineStartedInRun: cold, warm, torch: torchE2E });
+      e2eRows.push([
+        name, String(limit), ...(parallel ? [fmt(cold?.imagesPerSecond)] : []), fmt(warm?.imagesPerSecond), fmt(warm?.trainerImagesPerSecond),
+        torchE2E ? `${fmt(torchE2E.imagesPerSecond)} (${torchE2E.threads} thr)` : '—',
+        ...(parallel ? [ratio(cold?.imagesPerSecond)] : []), ratio(warm?.imagesPerSecond), ratio(warm?.trainerImagesPerSecond),
+      ]);
+    }
+    say(table(e2eRows));
+    e2eTable = e2eRows;
+  }
+
   let scaleTable: string[][] | undefined;
   let memoryTable: string[][] | undefined;
   if (opts.scaling) {
@@ -442,6 +509,7 @@ async function main(): Promise<void> {
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map).',
       '',
       markdownTable(predictRows),
+      ...(e2eTable ? ['', `End to end: the real Trainer${parallel ? ' on two engines' : ''}, one epoch of ${opts.e2eImages} images, timed from \`new Trainer()\` (model built, engines started) to its last batch, first steps included, evaluation left out; "engine started in the run" starts rank 1's thread inside that time, the other column finds it started and warmed as the app's trainer process and the CLI now do before a run; "Trainer's img/s" is the run's own figure (step time only, what the CLI and the Train view report). PyTorch: from building its model to its last step, no warm-up. Best of ${opts.rounds} interleaved rounds.`, '', markdownTable(e2eTable)] : []),
       ...(scaleTable ? ['', `Scaling: the real Trainer${parallel ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       ...(memoryTable ? ['', 'Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end.', '', markdownTable(memoryTable)] : []),
       '',

@@ -14,7 +14,8 @@ import { encodeBase64, modelToWire } from '../common/network/wire.js';
 import type { DatasetRef, ResolvedTrainConfig, TrainerEvent } from '../common/protocol.js';
 import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
-import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
+import { Trainer, trainingWorkers, type EpochRecord } from '../engine/training/trainer.js';
+import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import { parseRequest, type EventName, type InvokeName, type LabInfo, type ModelSummary, type ResponseOf, type Result } from '../common/contract.js';
 import { historyToCsv } from './history-csv.js';
 
@@ -41,6 +42,8 @@ export const builtinModelsDir = (assetsDir: string): string => path.join(assetsD
 
 export async function createLabService(options: LabServiceOptions) {
   const backend: BackendReport = await initBackend(options.backend as never);
+  // The second training engine starts and warms up with the service, not with the first run (a failure is that run's to report).
+  if (trainingWorkers(undefined, backend.name, availableCores()) === 2) warmParallelEngine(backend.name).catch(() => undefined);
   const builtinDir = builtinModelsDir(options.assetsDir);
   let current: CurrentModel | null = null;
   let trainer: Trainer | null = null;
