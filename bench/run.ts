@@ -130,7 +130,7 @@ function findTorchPython(): { python: string; version: string } | { reason: stri
   return { reason: "no python3 can import torch (apt-get install -y python3-torch to compare)" };
 }
 
-interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string }
+interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string; cpuMsPerImage: number }
 
 function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number, endToEnd = false): TorchResult | { error: string } {
   const c3Mask = LENET5_C3_CONNECTIONS[0]!.map((_, out) => LENET5_C3_CONNECTIONS.map((row) => row[out]!));
@@ -156,13 +156,17 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
  * badly when anything else runs, so the faster of the two is the fair reference.
  */
 function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, endToEnd = false):
-  (TorchResult & { byThreads: Record<string, number> }) | { error: string } {
+  (TorchResult & { byThreads: Record<string, number>; cpuMsPerOneThreadImage?: number }) | { error: string } {
   const cores = os.cpus().length;
   const results = [...new Set([Math.min(2, cores), 1])].map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads, endToEnd));
   const ok = results.filter((r): r is TorchResult => 'imagesPerSecond' in r);
   if (ok.length === 0) return results[0] as { error: string };
   const best = ok.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-  return { ...best, byThreads: Object.fromEntries(ok.map((r) => [String(r.threads), r.imagesPerSecond])) };
+  const oneThread = ok.find((r) => r.threads === 1);
+  return {
+    ...best, byThreads: Object.fromEntries(ok.map((r) => [String(r.threads), r.imagesPerSecond])),
+    ...(oneThread ? { cpuMsPerOneThreadImage: oneThread.cpuMsPerImage } : {}),
+  };
 }
 
 /** The faster of two measurements (either may be missing). */
@@ -179,6 +183,8 @@ interface TrainMeasure {
   images: number;
   seconds: number;
   stepMs: number;
+  /** CPU time of the whole process (every thread) per image: what the machine's load changes least. */
+  cpuMsPerImage: number;
   tensorsBefore: number;
   tensorsAfter: number;
 }
@@ -208,10 +214,15 @@ async function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSpl
     const tensorsBefore = tf.memory().numTensors;
     const steps = Math.max(1, Math.round(images / batch));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) await step();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const tensorsAfter = tf.memory().numTensors;
-    return { imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps, tensorsBefore, tensorsAfter };
+    return {
+      imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps,
+      cpuMsPerImage: (cpu.user + cpu.system) / 1000 / (steps * batch), tensorsBefore, tensorsAfter,
+    };
   } finally {
     await stepper.dispose();
     model.dispose();
@@ -357,7 +368,7 @@ async function main(): Promise<void> {
   const parallel = opts.workers === 2 && report.name !== 'tensorflow';
   const rows: string[][] = [[
     'variant', 'batch', 'optimizer', `tfjs img/s (${engineThreads})`, ...(parallel ? ['data-parallel img/s', 'speed-up'] : []),
-    'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'tensors before→after',
+    'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'CPU ms/img tfjs / torch 1 thr', 'tensors before→after',
   ]];
   const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
   for (const name of opts.variants) {
@@ -368,6 +379,8 @@ async function main(): Promise<void> {
     let single: TrainMeasure | null = null, dual: TrainMeasure | null = null;
     let torchResult: ReturnType<typeof runTorch> | null = null;
     const roundIps: { tfjs: number[]; tfjs2: number[]; torch: number[] } = { tfjs: [], tfjs2: [], torch: [] };
+    // PyTorch's CPU time per image on one thread, best so far (its two threads spin while they wait).
+    const torchCpu: number[] = [];
     for (let round = 0; round < opts.rounds; round++) {
       const one = await measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup, 1, report.name);
       roundIps.tfjs.push(one.imagesPerSecond);
@@ -380,6 +393,7 @@ async function main(): Promise<void> {
       if ('python' in torch) {
         const t = runTorch(torch.python, spec, recipe, opts.images, opts.warmup);
         if ('imagesPerSecond' in t) roundIps.torch.push(t.imagesPerSecond);
+        if ('cpuMsPerOneThreadImage' in t && t.cpuMsPerOneThreadImage !== undefined) torchCpu.push(Math.min(t.cpuMsPerOneThreadImage, torchCpu.at(-1) ?? Infinity));
         torchResult = torchResult && 'imagesPerSecond' in torchResult ? faster(torchResult, 'imagesPerSecond' in t ? t : null) : t;
       }
     }
@@ -390,7 +404,8 @@ async function main(): Promise<void> {
       if (!train) continue;
       emit({
         type: 'train', variant: name, backend: report.name, workers, batchSize: recipe.batchSize, optimizer: recipe.optimizer,
-        images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond,
+        images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond, cpuMsPerImage: train.cpuMsPerImage,
+        torchCpuMsPerImage: torchCpu.at(-1) ?? null,
         torchImagesPerSecond: torchIps, ratio: ratioOf(train),
         rounds: { tfjs: workers === 1 ? roundIps.tfjs : roundIps.tfjs2, torch: roundIps.torch },
         ...(workers === 2 ? { speedup: train.imagesPerSecond / single.imagesPerSecond } : { tensorsBefore: train.tensorsBefore, tensorsAfter: train.tensorsAfter }),
@@ -405,7 +420,8 @@ async function main(): Promise<void> {
       ...(dual ? [fmt(dual.imagesPerSecond), `${(dual.imagesPerSecond / single.imagesPerSecond).toFixed(2)}×`] : []),
       torchResult && 'error' in torchResult ? 'error' : torchResult ? `${fmt(torchIps)} (${torchResult.threads} thr)` : '—',
       ratioText(ratioOf(single)), ...(dual ? [ratioText(ratioOf(dual))] : []),
-      dual ? `${fmt(single.stepMs, 1)} / ${fmt(dual.stepMs, 1)}` : fmt(single.stepMs, 1), `${single.tensorsBefore}→${single.tensorsAfter}`,
+      dual ? `${fmt(single.stepMs, 1)} / ${fmt(dual.stepMs, 1)}` : fmt(single.stepMs, 1),
+      `${fmt(single.cpuMsPerImage, 3)} / ${fmt(torchCpu.at(-1), 3)}`, `${single.tensorsBefore}→${single.tensorsAfter}`,
     ]);
     if (torchResult && 'error' in torchResult) say(`torch ${name}: ${torchResult.error}`);
 

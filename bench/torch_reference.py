@@ -170,12 +170,15 @@ def main():
     for i in range(steps_warm):
         step(i * a.batch)
     t0 = built if a.end_to_end else time.perf_counter()
+    cpu0 = time.process_time()
     for i in range(steps):
         step((steps_warm + i) * a.batch)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     print(json.dumps({
         'variant': a.variant, 'batchSize': a.batch, 'images': steps * a.batch, 'seconds': seconds,
         'imagesPerSecond': steps * a.batch / seconds, 'threads': torch.get_num_threads(),
+        'cpuMsPerImage': cpu_seconds * 1000 / (steps * a.batch),
         'torch': torch.__version__, 'data': source,
     }))
 
