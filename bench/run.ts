@@ -52,6 +52,8 @@ interface Options {
   workers: 1 | 2;
   /** Images of the end-to-end runs (0: none). */
   e2eImages: number;
+  /** PyTorch thread counts to try (the faster is the reference). */
+  torchThreads: number[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -71,6 +73,7 @@ function parseOptions(argv: string[]): Options {
       workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '1' },
       'e2e-images': { type: 'string', default: '12000' },
       'no-e2e': { type: 'boolean', default: false },
+      'torch-threads': { type: 'string', default: '2,1' },
     },
     strict: true,
   });
@@ -103,6 +106,7 @@ function parseOptions(argv: string[]): Options {
     ...(values.markdown ? { markdown: values.markdown } : {}),
     workers: values.workers === '2' ? 2 : 1,
     e2eImages: values['no-e2e'] ? 0 : positive('e2e-images', values['e2e-images']),
+    torchThreads: [...new Set((values['torch-threads'] ?? '').split(',').map((t) => positive('torch-threads', t.trim())))],
   };
 }
 
@@ -155,10 +159,12 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
  * PyTorch with 2 threads (one per core here), and with 1: OpenMP's spinning threads lose
  * badly when anything else runs, so the faster of the two is the fair reference.
  */
+/** PyTorch's thread counts (--torch-threads): 2 (one per core here) and 1 unless told. */
+let torchThreads = [2, 1];
+
 function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, endToEnd = false):
   (TorchResult & { byThreads: Record<string, number>; cpuMsPerOneThreadImage?: number }) | { error: string } {
-  const cores = os.cpus().length;
-  const results = [...new Set([Math.min(2, cores), 1])].map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads, endToEnd));
+  const results = torchThreads.map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads, endToEnd));
   const ok = results.filter((r): r is TorchResult => 'imagesPerSecond' in r);
   if (ok.length === 0) return results[0] as { error: string };
   const best = ok.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
@@ -324,6 +330,7 @@ function writeMarkdownSection(file: string, name: string, section: string): void
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  torchThreads = opts.torchThreads;
   const say = (line: string) => { if (!opts.json) process.stdout.write(line + '\n'); };
   const emit = (obj: Record<string, unknown>) => { if (opts.json) process.stdout.write(JSON.stringify(obj) + '\n'); };
 
@@ -360,7 +367,7 @@ async function main(): Promise<void> {
     say(`PyTorch: not compared — ${torch.reason}`);
   } else {
     emit({ type: 'torch', available: true, python: torch.python, version: torch.version });
-    say(`PyTorch: ${torch.version} via ${torch.python}, same model/batch/optimizer/data; the faster of ${Math.min(2, machine.cores)} threads and 1 thread`);
+    say(`PyTorch: ${torch.version} via ${torch.python}, same model/batch/optimizer/data; the fastest of ${opts.torchThreads.join(", ")} thread(s)`);
   }
   say('');
 
@@ -515,7 +522,7 @@ async function main(): Promise<void> {
       ...(machine.loadAverage > 0.5 * machine.cores
         ? [`- **Busy machine:** load average ${machine.loadAverage.toFixed(2)} on ${machine.cores} cores — other processes were running, so every number here is low and noisy (PyTorch's 2-thread run suffers most).`]
         : []),
-      `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the faster of ${Math.min(2, machine.cores)} threads and 1 thread, same architecture, batch, optimizer and MNIST images`}.`,
+      `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the fastest of ${opts.torchThreads.join(", ")} thread(s), same architecture, batch, optimizer and MNIST images`}.`,
       '',
       `Training: ${opts.images} images timed after ${opts.warmup} warm-up images, the best of ${opts.rounds} rounds that interleave the engines (the trainer's step: forward, loss, probabilities, gradients, divergence check, optimizer update)` +
         (parallel ? '; "data-parallel" is the same step on this thread and one worker thread (half of each batch each, gradients averaged through shared memory), each engine on one XNNPACK thread; step ms as one engine / data-parallel.' : '.'),

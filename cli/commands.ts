@@ -16,6 +16,7 @@ import { resolveRecipe, trainingCount } from '../engine/training/recipe.js';
 import { evaluate } from '../engine/training/evaluate.js';
 import { Trainer, trainingWorkers } from '../engine/training/trainer.js';
 import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
+import { warmUpTraining } from '../engine/training/warm-up.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -87,8 +88,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<void> {
   const dataset = loadDataset(datasetRef(flags.data));
   const trainCount = trainingCount(recipe, dataset.train.count, flags.limit);
   const backend = await backendFor(flags.backend, io);
-  // The second engine starts and warms up now, while this thread builds the model (a failure is the run's to report).
-  if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) warmParallelEngine(backend.name, [spec.name]).catch(() => undefined);
+  // The second engine starts and warms up now; this thread warms up too in the meantime, instead of waiting
+  // idle for it when the run starts (a failure to start is the run's to report).
+  if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) {
+    warmParallelEngine(backend.name, [spec.name]).catch(() => undefined);
+    warmUpTraining([spec.name]);
+  }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
