@@ -28,7 +28,7 @@ import { LENET5_C3_CONNECTIONS } from '../common/network/layers.js';
 import { VARIANTS, type VariantSpec } from '../common/network/variants.js';
 import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../common/protocol.js';
 import { rangeIndices } from '../engine/training/batches.js';
-import { ParallelStepper } from '../engine/training/parallel-trainer.js';
+import { ParallelStepper, endParallelThreads, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import { LocalStepper, type Stepper } from '../engine/training/step.js';
 import { Trainer } from '../engine/training/trainer.js';
 import { errorMessage, isUserError } from '../common/errors.js';
@@ -50,6 +50,10 @@ interface Options {
   predictRuns: number;
   markdown?: string;
   workers: 1 | 2;
+  /** Images of the end-to-end runs (0: none). */
+  e2eImages: number;
+  /** PyTorch thread counts to try (the faster is the reference). */
+  torchThreads: number[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -67,6 +71,9 @@ function parseOptions(argv: string[]): Options {
       'predict-runs': { type: 'string', default: '300' },
       markdown: { type: 'string' },
       workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '1' },
+      'e2e-images': { type: 'string', default: '12000' },
+      'no-e2e': { type: 'boolean', default: false },
+      'torch-threads': { type: 'string', default: '2,1' },
     },
     strict: true,
   });
@@ -98,6 +105,8 @@ function parseOptions(argv: string[]): Options {
     predictRuns: positive('predict-runs', values['predict-runs']),
     ...(values.markdown ? { markdown: values.markdown } : {}),
     workers: values.workers === '2' ? 2 : 1,
+    e2eImages: values['no-e2e'] ? 0 : positive('e2e-images', values['e2e-images']),
+    torchThreads: [...new Set((values['torch-threads'] ?? '').split(',').map((t) => positive('torch-threads', t.trim())))],
   };
 }
 
@@ -125,9 +134,9 @@ function findTorchPython(): { python: string; version: string } | { reason: stri
   return { reason: "no python3 can import torch (apt-get install -y python3-torch to compare)" };
 }
 
-interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string }
+interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string; cpuMsPerImage: number }
 
-function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number): TorchResult | { error: string } {
+function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number, endToEnd = false): TorchResult | { error: string } {
   const c3Mask = LENET5_C3_CONNECTIONS[0]!.map((_, out) => LENET5_C3_CONNECTIONS.map((row) => row[out]!));
   let dir = '';
   try { dir = mnistDir(); } catch { /* torch falls back to random images */ }
@@ -136,6 +145,7 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
     '--lr', String(recipe.learningRate), '--momentum', String(recipe.momentum), '--images', String(images),
     '--warmup', String(warmup), '--threads', String(threads), '--mnist-dir', dir,
     '--background', String(spec.input.background), '--ink', String(spec.input.ink), '--c3-mask', JSON.stringify(c3Mask),
+    ...(endToEnd ? ['--end-to-end'] : []),
   ];
   try {
     const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
@@ -149,14 +159,20 @@ function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images:
  * PyTorch with 2 threads (one per core here), and with 1: OpenMP's spinning threads lose
  * badly when anything else runs, so the faster of the two is the fair reference.
  */
-function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number):
-  (TorchResult & { byThreads: Record<string, number> }) | { error: string } {
-  const cores = os.cpus().length;
-  const results = [...new Set([Math.min(2, cores), 1])].map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads));
+/** PyTorch's thread counts (--torch-threads): 2 (one per core here) and 1 unless told. */
+let torchThreads = [2, 1];
+
+function runTorch(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, endToEnd = false):
+  (TorchResult & { byThreads: Record<string, number>; cpuMsPerOneThreadImage?: number }) | { error: string } {
+  const results = torchThreads.map((threads) => runTorchOnce(python, spec, recipe, images, warmup, threads, endToEnd));
   const ok = results.filter((r): r is TorchResult => 'imagesPerSecond' in r);
   if (ok.length === 0) return results[0] as { error: string };
   const best = ok.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-  return { ...best, byThreads: Object.fromEntries(ok.map((r) => [String(r.threads), r.imagesPerSecond])) };
+  const oneThread = ok.find((r) => r.threads === 1);
+  return {
+    ...best, byThreads: Object.fromEntries(ok.map((r) => [String(r.threads), r.imagesPerSecond])),
+    ...(oneThread ? { cpuMsPerOneThreadImage: oneThread.cpuMsPerImage } : {}),
+  };
 }
 
 /** The faster of two measurements (either may be missing). */
@@ -173,6 +189,8 @@ interface TrainMeasure {
   images: number;
   seconds: number;
   stepMs: number;
+  /** CPU time of the whole process (every thread) per image: what the machine's load changes least. */
+  cpuMsPerImage: number;
   tensorsBefore: number;
   tensorsAfter: number;
 }
@@ -202,10 +220,15 @@ async function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSpl
     const tensorsBefore = tf.memory().numTensors;
     const steps = Math.max(1, Math.round(images / batch));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) await step();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const tensorsAfter = tf.memory().numTensors;
-    return { imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps, tensorsBefore, tensorsAfter };
+    return {
+      imagesPerSecond: (steps * batch) / seconds, images: steps * batch, seconds, stepMs: (seconds * 1000) / steps,
+      cpuMsPerImage: (cpu.user + cpu.system) / 1000 / (steps * batch), tensorsBefore, tensorsAfter,
+    };
   } finally {
     await stepper.dispose();
     model.dispose();
@@ -250,6 +273,30 @@ async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number
   return { imagesPerSecond: done.imagesPerSecond, tensorsLeft: tf.memory().numTensors - tensorsBefore, rssMb: rssMb(), perEpoch };
 }
 
+/**
+ * The real Trainer end to end, as a run in the app or the CLI: one epoch over the first `limit` images,
+ * from `new Trainer` (the model built, the engines started) to its last batch, first steps included;
+ * evaluation is left out (PyTorch's side has none). With `coldEngine`, rank 1's thread is ended first,
+ * so its start-up is inside the time (the CLI without a warm pool); else it is the warm one a worker
+ * keeps. Also the Trainer's own images/s (step time only: what the CLI and the Train view report).
+ */
+async function measureEndToEnd(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2, coldEngine: boolean) {
+  if (coldEngine) await endParallelThreads();
+  else if (workers === 2) await warmParallelEngine(backend);
+  const recipe: Recipe = { ...spec.recipe, epochs: 1 };
+  let lastBatchAt = 0;
+  const t0 = performance.now();
+  const trainer = new Trainer({
+    runId: 'bench-e2e', spec, recipe, dataset, limit, testLimit: 100, seed: 1, backend, workers,
+    emit: (e) => { if (e.type === 'batch' && e.batch === e.batchesPerEpoch) lastBatchAt = performance.now(); },
+    throttle: { batch: Infinity, weights: Infinity, gradients: Infinity },
+  });
+  const { done, model } = await trainer.run();
+  model.dispose();
+  const seconds = (lastBatchAt - t0) / 1000;
+  return { imagesPerSecond: limit / seconds, seconds, trainerImagesPerSecond: done.imagesPerSecond };
+}
+
 // ---- output ------------------------------------------------------------------------
 
 function fmt(n: number | null | undefined, digits = 0): string {
@@ -283,6 +330,7 @@ function writeMarkdownSection(file: string, name: string, section: string): void
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  torchThreads = opts.torchThreads;
   const say = (line: string) => { if (!opts.json) process.stdout.write(line + '\n'); };
   const emit = (obj: Record<string, unknown>) => { if (opts.json) process.stdout.write(JSON.stringify(obj) + '\n'); };
 
@@ -319,7 +367,7 @@ async function main(): Promise<void> {
     say(`PyTorch: not compared — ${torch.reason}`);
   } else {
     emit({ type: 'torch', available: true, python: torch.python, version: torch.version });
-    say(`PyTorch: ${torch.version} via ${torch.python}, same model/batch/optimizer/data; the faster of ${Math.min(2, machine.cores)} threads and 1 thread`);
+    say(`PyTorch: ${torch.version} via ${torch.python}, same model/batch/optimizer/data; the fastest of ${opts.torchThreads.join(", ")} thread(s)`);
   }
   say('');
 
@@ -327,7 +375,7 @@ async function main(): Promise<void> {
   const parallel = opts.workers === 2 && report.name !== 'tensorflow';
   const rows: string[][] = [[
     'variant', 'batch', 'optimizer', `tfjs img/s (${engineThreads})`, ...(parallel ? ['data-parallel img/s', 'speed-up'] : []),
-    'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'tensors before→after',
+    'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'CPU ms/img tfjs / torch 1 thr', 'tensors before→after',
   ]];
   const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
   for (const name of opts.variants) {
@@ -338,6 +386,8 @@ async function main(): Promise<void> {
     let single: TrainMeasure | null = null, dual: TrainMeasure | null = null;
     let torchResult: ReturnType<typeof runTorch> | null = null;
     const roundIps: { tfjs: number[]; tfjs2: number[]; torch: number[] } = { tfjs: [], tfjs2: [], torch: [] };
+    // PyTorch's CPU time per image on one thread, best so far (its two threads spin while they wait).
+    const torchCpu: number[] = [];
     for (let round = 0; round < opts.rounds; round++) {
       const one = await measureTraining(spec, recipe, dataset.train, opts.images, opts.warmup, 1, report.name);
       roundIps.tfjs.push(one.imagesPerSecond);
@@ -350,6 +400,7 @@ async function main(): Promise<void> {
       if ('python' in torch) {
         const t = runTorch(torch.python, spec, recipe, opts.images, opts.warmup);
         if ('imagesPerSecond' in t) roundIps.torch.push(t.imagesPerSecond);
+        if ('cpuMsPerOneThreadImage' in t && t.cpuMsPerOneThreadImage !== undefined) torchCpu.push(Math.min(t.cpuMsPerOneThreadImage, torchCpu.at(-1) ?? Infinity));
         torchResult = torchResult && 'imagesPerSecond' in torchResult ? faster(torchResult, 'imagesPerSecond' in t ? t : null) : t;
       }
     }
@@ -360,7 +411,8 @@ async function main(): Promise<void> {
       if (!train) continue;
       emit({
         type: 'train', variant: name, backend: report.name, workers, batchSize: recipe.batchSize, optimizer: recipe.optimizer,
-        images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond,
+        images: train.images, seconds: train.seconds, stepMs: train.stepMs, imagesPerSecond: train.imagesPerSecond, cpuMsPerImage: train.cpuMsPerImage,
+        torchCpuMsPerImage: torchCpu.at(-1) ?? null,
         torchImagesPerSecond: torchIps, ratio: ratioOf(train),
         rounds: { tfjs: workers === 1 ? roundIps.tfjs : roundIps.tfjs2, torch: roundIps.torch },
         ...(workers === 2 ? { speedup: train.imagesPerSecond / single.imagesPerSecond } : { tensorsBefore: train.tensorsBefore, tensorsAfter: train.tensorsAfter }),
@@ -375,7 +427,8 @@ async function main(): Promise<void> {
       ...(dual ? [fmt(dual.imagesPerSecond), `${(dual.imagesPerSecond / single.imagesPerSecond).toFixed(2)}×`] : []),
       torchResult && 'error' in torchResult ? 'error' : torchResult ? `${fmt(torchIps)} (${torchResult.threads} thr)` : '—',
       ratioText(ratioOf(single)), ...(dual ? [ratioText(ratioOf(dual))] : []),
-      dual ? `${fmt(single.stepMs, 1)} / ${fmt(dual.stepMs, 1)}` : fmt(single.stepMs, 1), `${single.tensorsBefore}→${single.tensorsAfter}`,
+      dual ? `${fmt(single.stepMs, 1)} / ${fmt(dual.stepMs, 1)}` : fmt(single.stepMs, 1),
+      `${fmt(single.cpuMsPerImage, 3)} / ${fmt(torchCpu.at(-1), 3)}`, `${single.tensorsBefore}→${single.tensorsAfter}`,
     ]);
     if (torchResult && 'error' in torchResult) say(`torch ${name}: ${torchResult.error}`);
 
@@ -388,6 +441,43 @@ async function main(): Promise<void> {
   say('');
   say('Inference: one image, probabilities and every activation map (the drawing pad\'s path)');
   say(table(predictRows));
+
+  // End to end: the real Trainer from its construction to its last batch, first steps included, against
+  // PyTorch from building its model to its last step; the same interleaved best-of-rounds.
+  let e2eTable: string[][] | undefined;
+  if (opts.e2eImages > 0) {
+    const workers = parallel ? 2 : 1;
+    const e2eRows: string[][] = [[
+      'variant', 'images', ...(parallel ? ['e2e img/s (engine started in the run)'] : []), 'e2e img/s', 'Trainer\'s img/s', 'torch e2e img/s',
+      ...(parallel ? ['ratio (started in the run)'] : []), 'ratio e2e', 'ratio Trainer\'s',
+    ]];
+    say('');
+    say(`End to end: the real Trainer, ${workers === 2 ? 'two engines, ' : ''}one epoch of ${opts.e2eImages} images from new Trainer() to its last batch`);
+    for (const name of opts.variants) {
+      const spec = VARIANTS[name];
+      const limit = Math.min(opts.e2eImages, dataset.train.count);
+      type E2E = Awaited<ReturnType<typeof measureEndToEnd>>;
+      let cold: E2E | null = null, warm: E2E | null = null;
+      let torchE2E: TorchResult | null = null;
+      for (let round = 0; round < opts.rounds; round++) {
+        if (parallel) cold = faster(cold, await measureEndToEnd(spec, dataset, limit, report.name, 2, true));
+        warm = faster(warm, await measureEndToEnd(spec, dataset, limit, report.name, workers, false));
+        if ('python' in torch) {
+          const t = runTorch(torch.python, spec, spec.recipe, limit, 0, true);
+          if ('imagesPerSecond' in t) torchE2E = faster(torchE2E, t);
+        }
+      }
+      const ratio = (ips: number | undefined): string => (torchE2E && ips ? `${(ips / torchE2E.imagesPerSecond).toFixed(2)}×` : '—');
+      emit({ type: 'e2e', variant: name, backend: report.name, workers, images: limit, engineStartedInRun: cold, warm, torch: torchE2E });
+      e2eRows.push([
+        name, String(limit), ...(parallel ? [fmt(cold?.imagesPerSecond)] : []), fmt(warm?.imagesPerSecond), fmt(warm?.trainerImagesPerSecond),
+        torchE2E ? `${fmt(torchE2E.imagesPerSecond)} (${torchE2E.threads} thr)` : '—',
+        ...(parallel ? [ratio(cold?.imagesPerSecond)] : []), ratio(warm?.imagesPerSecond), ratio(warm?.trainerImagesPerSecond),
+      ]);
+    }
+    say(table(e2eRows));
+    e2eTable = e2eRows;
+  }
 
   let scaleTable: string[][] | undefined;
   let memoryTable: string[][] | undefined;
@@ -432,7 +522,7 @@ async function main(): Promise<void> {
       ...(machine.loadAverage > 0.5 * machine.cores
         ? [`- **Busy machine:** load average ${machine.loadAverage.toFixed(2)} on ${machine.cores} cores — other processes were running, so every number here is low and noisy (PyTorch's 2-thread run suffers most).`]
         : []),
-      `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the faster of ${Math.min(2, machine.cores)} threads and 1 thread, same architecture, batch, optimizer and MNIST images`}.`,
+      `- PyTorch: ${'reason' in torch ? `not compared (${torch.reason})` : `${torch.version} (${torch.python}), the fastest of ${opts.torchThreads.join(", ")} thread(s), same architecture, batch, optimizer and MNIST images`}.`,
       '',
       `Training: ${opts.images} images timed after ${opts.warmup} warm-up images, the best of ${opts.rounds} rounds that interleave the engines (the trainer's step: forward, loss, probabilities, gradients, divergence check, optimizer update)` +
         (parallel ? '; "data-parallel" is the same step on this thread and one worker thread (half of each batch each, gradients averaged through shared memory), each engine on one XNNPACK thread; step ms as one engine / data-parallel.' : '.'),
@@ -442,6 +532,7 @@ async function main(): Promise<void> {
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map).',
       '',
       markdownTable(predictRows),
+      ...(e2eTable ? ['', `End to end: the real Trainer${parallel ? ' on two engines' : ''}, one epoch of ${opts.e2eImages} images, timed from \`new Trainer()\` (model built, engines started) to its last batch, first steps included, evaluation left out; "engine started in the run" starts rank 1's thread inside that time, the other column finds it started and warmed as the app's trainer process and the CLI now do before a run; "Trainer's img/s" is the run's own figure (step time only, what the CLI and the Train view report). PyTorch: from building its model to its last step, no warm-up. Best of ${opts.rounds} interleaved rounds.`, '', markdownTable(e2eTable)] : []),
       ...(scaleTable ? ['', `Scaling: the real Trainer${parallel ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       ...(memoryTable ? ['', 'Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end.', '', markdownTable(memoryTable)] : []),
       '',

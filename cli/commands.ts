@@ -16,7 +16,8 @@ import { networkTotals } from '../common/network/specs.js';
 import { evaluate } from '../engine/training/evaluate.js';
 import { trainingWorkers } from '../engine/training/trainer.js';
 import { prepareTrainingRun } from '../engine/training/run.js';
-import { availableCores } from '../engine/training/parallel-trainer.js';
+import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
+import { warmUpTraining } from '../engine/training/warm-up.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -102,6 +103,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
   });
   const { dataset, trainCount, seed, recipe } = prepared;
   const backend = await backendFor(flags.backend, io);
+  // The second engine starts and warms up now; this thread warms up too in the meantime, instead of waiting
+  // idle for it when the run starts (a failure to start is the run's to report).
+  if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) {
+    warmParallelEngine(backend.name, [spec.name]).catch(() => undefined);
+    warmUpTraining([spec.name]);
+  }
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +

@@ -14,7 +14,8 @@ import { encodeBase64, modelToWire } from '../common/network/wire.js';
 import type { DatasetRef, TrainerEvent } from '../common/protocol.js';
 import { prepareTrainingRun } from '../engine/training/run.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
-import { Trainer, type EpochRecord } from '../engine/training/trainer.js';
+import { Trainer, trainingWorkers, type EpochRecord } from '../engine/training/trainer.js';
+import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import type { EventName, InvokeName, LabInfo, ModelSummary, ParsedRequestOf, ResponseOf } from '../common/contract.js';
 import { batchesToCsv, confusionToCsv, historyToCsv, mistakesToCsv } from './history-csv.js';
 import { FALLBACK_NOTE_ENV } from './host-setup.js';
@@ -81,6 +82,8 @@ function snapshotsView({ name, variant, run }: ModelData): ModelSnapshots {
 
 export async function createLabService(options: LabServiceOptions) {
   const backend: BackendReport = await initBackend(options.backend as never);
+  // The second training engine starts and warms up with the service, not with the first run (a failure is that run's to report).
+  if (trainingWorkers(undefined, backend.name, availableCores()) === 2) warmParallelEngine(backend.name).catch(() => undefined);
   const builtinDir = builtinModelsDir(options.assetsDir);
   let current: CurrentModel | null = null;
   let trainer: Trainer | null = null;

@@ -5,9 +5,8 @@
 // Its broadcasting elementwise ops (bias adds, scalar multiplies, their gradients)
 // compute indices per element; the common shapes get one plain loop here.
 // Every kernel is checked against the cpu backend's originals in tests/unit/kernels.test.ts.
-import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 // Registers the cpu backend and its kernels, which ours replace.
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,9 +14,8 @@ import {
   attr, avgPoolGrad, convFilterGradDirect, convForwardDirect, convInfoOf, convInputGradDirect, geometryOf, maxPoolGrad,
   poolGradGeometry,
 } from './conv-loops.js';
+import { KernelSet } from './kernel-set.js';
 
-const BACKEND = 'cpu';
-const OURS = Symbol.for('lenet-lab.kernel');
 type Shape4 = [number, number, number, number];
 
 function backendOf(args: { backend: unknown }): MathBackendCPU {
@@ -35,11 +33,12 @@ function output(backend: MathBackendCPU, shape: number[], data: Float32Array): T
   return backend.makeTensorInfo(shape, 'float32', data);
 }
 
-let originals: Record<string, KernelFunc> = {};
+/** The cpu backend's own kernel (for the cases ours hand back). */
+const own = (kernelName: string): KernelFunc => CPU_KERNELS.original(kernelName);
 
 const conv2DBackpropFilter: KernelFunc = (args) => {
   const { attrs } = args;
-  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return originals['Conv2DBackpropFilter']!(args);
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return own('Conv2DBackpropFilter')(args);
   const backend = backendOf(args);
   const x = args.inputs['x'] as TensorInfo;
   const dy = args.inputs['dy'] as TensorInfo;
@@ -51,7 +50,7 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
 
 const conv2DBackpropInput: KernelFunc = (args) => {
   const { attrs } = args;
-  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return originals['Conv2DBackpropInput']!(args);
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return own('Conv2DBackpropInput')(args);
   const backend = backendOf(args);
   const dy = args.inputs['dy'] as TensorInfo;
   const filter = args.inputs['filter'] as TensorInfo;
@@ -75,7 +74,7 @@ const conv2D: KernelFunc = (args) => {
   const x = args.inputs['x'] as TensorInfo;
   const filter = args.inputs['filter'] as TensorInfo;
   if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') {
-    return originals['Conv2D']!(args);
+    return own('Conv2D')(args);
   }
   const backend = backendOf(args);
   const { out, outShape } = convolveDirect(backend, x, filter, attrs);
@@ -94,7 +93,7 @@ const fusedConv2D: KernelFunc = (args) => {
   if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' ||
     (activation !== 'linear' && activation !== 'relu') || args.inputs['preluActivationWeights'] ||
     (bias && (bias.dtype !== 'float32' || biasSize !== outChannels || bias.shape[bias.shape.length - 1] !== outChannels))) {
-    return originals['FusedConv2D']!(args);
+    return own('FusedConv2D')(args);
   }
   const backend = backendOf(args);
   const { out, outShape } = convolveDirect(backend, x, filter, attrs);
@@ -152,7 +151,7 @@ function binaryKernel(kernelName: string, op: BinaryOp): KernelFunc {
   return (args) => {
     const a = args.inputs['a'] as TensorInfo;
     const b = args.inputs['b'] as TensorInfo;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return originals[kernelName]!(args);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return own(kernelName)(args);
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const backend = backendOf(args);
     const xa = values(backend, a), xb = values(backend, b);
@@ -193,9 +192,9 @@ const sumKernel: KernelFunc = (args) => {
   const rank = x.shape.length;
   const axis = attr<number | number[] | undefined>(args.attrs, 'axis');
   const keepDims = attr<boolean | undefined>(args.attrs, 'keepDims') ?? false;
-  if (x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return originals['Sum']!(args);
+  if (x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return own('Sum')(args);
   const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
-  if (axes.length !== rank - 1 || !axes.every((a, i) => a === i)) return originals['Sum']!(args);
+  if (axes.length !== rank - 1 || !axes.every((a, i) => a === i)) return own('Sum')(args);
   const backend = backendOf(args);
   const xs = values(backend, x);
   const c = x.shape[rank - 1]!;
@@ -206,7 +205,7 @@ const sumKernel: KernelFunc = (args) => {
   return output(backend, [c], Float32Array.from(sums));
 };
 
-const KERNELS: Record<string, KernelFunc> = {
+const CPU_KERNELS = new KernelSet('cpu', {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
@@ -218,50 +217,16 @@ const KERNELS: Record<string, KernelFunc> = {
   Multiply: binaryKernel('Multiply', 'mul'),
   RealDiv: binaryKernel('RealDiv', 'div'),
   Sum: sumKernel,
-};
+});
 
 /** Names of the kernels this module replaces on 'cpu'. */
-export const CPU_TRAINING_KERNELS = Object.keys(KERNELS);
+export const CPU_TRAINING_KERNELS = CPU_KERNELS.names;
 
-/** The cpu backend's own kernel, whichever is registered now (for tests comparing against it). */
-export function cpuOriginalKernel(kernelName: string): KernelFunc | undefined {
-  const config = tf.getKernel(kernelName, BACKEND) as KernelConfig | undefined;
-  if (!config) return undefined;
-  if ((config.kernelFunc as unknown as Record<symbol, unknown>)[OURS] === true) return originals[kernelName];
-  return config.kernelFunc;
-}
-
-let registered = false;
-let originalConfigs: KernelConfig[] = [];
+/** The cpu backend's own kernel (for tests comparing against it). */
+export const cpuOriginalKernel = (kernelName: string): KernelFunc => CPU_KERNELS.original(kernelName);
 
 /** Replaces the cpu backend's slow training kernels with ours. Idempotent. */
-export function registerCpuTrainingKernels(): void {
-  if (registered) return;
-  const found: Record<string, KernelFunc> = {};
-  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
-    const existing = tf.getKernel(kernelName, BACKEND) as KernelConfig | undefined;
-    if (!existing) throw new Error(`tfjs-backend-cpu has no ${kernelName} kernel to replace`);
-    if ((existing.kernelFunc as unknown as Record<symbol, unknown>)[OURS] === true) continue;
-    found[kernelName] = existing.kernelFunc;
-    originalConfigs.push(existing);
-    tf.unregisterKernel(kernelName, BACKEND);
-    (kernelFunc as unknown as Record<symbol, unknown>)[OURS] = true;
-    const config: KernelConfig = { kernelName, backendName: BACKEND, kernelFunc };
-    if (existing.setupFunc) config.setupFunc = existing.setupFunc;
-    if (existing.disposeFunc) config.disposeFunc = existing.disposeFunc;
-    tf.registerKernel(config);
-  }
-  originals = found;
-  registered = true;
-}
+export const registerCpuTrainingKernels = (): void => CPU_KERNELS.register();
 
 /** Puts the cpu backend's own kernels back (tests compare against them). */
-export function unregisterCpuTrainingKernels(): void {
-  if (!registered) return;
-  for (const config of originalConfigs) {
-    tf.unregisterKernel(config.kernelName, BACKEND);
-    tf.registerKernel(config);
-  }
-  originalConfigs = [];
-  registered = false;
-}
+export const unregisterCpuTrainingKernels = (): void => CPU_KERNELS.unregister();

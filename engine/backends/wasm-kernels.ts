@@ -10,9 +10,8 @@
 // conv-loops.ts over views of the heap.
 //
 // Every kernel is checked against the cpu backend in tests/unit/kernels.test.ts.
-import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // Registers the wasm backend and its own kernels, which ours wrap.
 import '@tensorflow/tfjs-backend-wasm';
@@ -25,10 +24,10 @@ import {
   TANH_SERIES_LIMIT, createSimdLoops, createSingleChannelConv, singleChannelConvFits, type SimdLoops, type SingleChannelConv,
   type SingleChannelConvShape,
 } from './wasm-simd.js';
+import { KernelSet } from './kernel-set.js';
 
-const BACKEND = 'wasm';
-/** Marks our kernel functions so registering twice (even from two module copies) is a no-op. */
-const OURS = Symbol.for('lenet-lab.kernel');
+/** The wasm backend's own kernel, which ours build on or hand back to. */
+const own = (kernelName: string): KernelFunc => WASM_KERNELS.original(kernelName);
 
 type Shape4 = [number, number, number, number];
 
@@ -247,14 +246,13 @@ function im2colTransposedOnHeap(backend: BackendWasm, x: TensorInfo, g: ConvGeom
 }
 
 // The wasm backend's own kernels we build on, captured before we replace any of them.
-let wasmBatchMatMul: KernelFunc;
 
 /**
  * out[M,N] = a[M,K] · b[K,N] through XNNPACK's fully-connected operator (b is packed
  * as its weights). The result is a new heap tensor owned by the caller.
  */
 function matMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): TensorInfo {
-  return wasmBatchMatMul({
+  return own('BatchMatMul')({
     inputs: { a: asShape(a, [1, m, k]), b: asShape(b, [1, k, n]) },
     attrs: { transposeA: false, transposeB: false },
     backend,
@@ -275,7 +273,6 @@ function toChannelsLast(backend: BackendWasm, t: TensorInfo): TensorInfo {
   return out;
 }
 
-let wasmConv2D: KernelFunc;
 
 /**
  * dW through one XNNPACK convolution, for stride 1: with the batch as channels, the
@@ -295,7 +292,7 @@ function filterGradByConvolution(backend: BackendWasm, x: TensorInfo, dy: Tensor
   permuteOnHeap(backend, x, [B, H, W, CI], [3, 1, 2, 0], xT);
   permuteOnHeap(backend, dy, [B, OH, OW, CO], [1, 2, 0, 3], dyT);
   const pad: backend_util.ExplicitPadding = [[0, 0], [g.padTop, padBottom], [g.padLeft, padRight], [0, 0]];
-  const byChannel = wasmConv2D({
+  const byChannel = own('Conv2D')({
     inputs: { x: xT, filter: dyT },
     attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
     backend,
@@ -375,11 +372,11 @@ const conv2D: KernelFunc = (args) => {
   const filter = args.inputs['filter'] as TensorInfo;
   const { attrs } = args;
   const dilations = attr<number | [number, number]>(attrs, 'dilations') ?? 1;
-  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.shape.length !== 4 || (x.shape as Shape4)[3] !== 1) return wasmConv2D(args);
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.shape.length !== 4 || (x.shape as Shape4)[3] !== 1) return own('Conv2D')(args);
   const info = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, dilations);
   const g = geometryOf(info);
   const singleChannel = singleChannelFor(backend, g);
-  if (!singleChannel) return wasmConv2D(args);
+  if (!singleChannel) return own('Conv2D')(args);
   const y = allocate(backend, [...info.outShape]);
   singleChannel.forward(address(backend, x), address(backend, filter), address(backend, y), g.batch);
   return y;
@@ -387,7 +384,6 @@ const conv2D: KernelFunc = (args) => {
 
 // ---- Conv2DBackpropInput -----------------------------------------------------------
 
-let wasmConv2DBackpropInput: KernelFunc;
 
 
 const conv2DBackpropInput: KernelFunc = (args) => {
@@ -395,7 +391,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const dy = args.inputs['dy'] as TensorInfo;
   const filter = args.inputs['filter'] as TensorInfo;
   const { attrs } = args;
-  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return wasmConv2DBackpropInput(args);
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW') return own('Conv2DBackpropInput')(args);
   const info = convInfoOf(attr<Shape4>(attrs, 'inputShape'), filter.shape as Shape4, attrs);
   const g = geometryOf(info);
   const P = g.batch * g.outHeight * g.outWidth;
@@ -444,8 +440,6 @@ const conv2DBackpropInput: KernelFunc = (args) => {
 
 // ---- Tanh --------------------------------------------------------------------------
 
-let wasmSigmoid: KernelFunc;
-let wasmTanh: KernelFunc;
 
 /**
  * tanh(x) = 2σ(2x) − 1 on XNNPACK's vectorised sigmoid: the backend's own Tanh is scalar
@@ -455,7 +449,7 @@ let wasmTanh: KernelFunc;
 const tanhKernel: KernelFunc = (args) => {
   const backend = backendOf(args);
   const x = args.inputs['x'] as TensorInfo;
-  if (x.dtype !== 'float32') return wasmTanh(args);
+  if (x.dtype !== 'float32') return own('Tanh')(args);
   const n = x.shape.reduce((a, b) => a * b, 1);
   const doubled = allocate(backend, [...x.shape]);
   const simd = simdFor(backend);
@@ -464,7 +458,7 @@ const tanhKernel: KernelFunc = (args) => {
     const xs = heap(backend, x), ds = heap(backend, doubled);
     for (let i = 0; i < n; i++) ds[i] = 2 * xs[i]!;
   }
-  const out = wasmSigmoid({ inputs: { x: doubled }, attrs: {}, backend }) as TensorInfo;
+  const out = own('Sigmoid')({ inputs: { x: doubled }, attrs: {}, backend }) as TensorInfo;
   release(backend, doubled);
   if (simd) {
     simd.tanhFinish(address(backend, x), address(backend, out), n);
@@ -543,13 +537,13 @@ const batchMatMul: KernelFunc = (args) => {
   const batchB = b.shape.slice(0, -2).reduce((s, d) => s * d, 1);
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || batchA !== 1 || batchB !== 1 || rankA < 2 || rankB < 2 ||
     (!transposeA && !transposeB)) {
-    return wasmBatchMatMul(args);
+    return own('BatchMatMul')(args);
   }
   const m = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
   const k = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
   const kB = transposeB ? b.shape[rankB - 1]! : b.shape[rankB - 2]!;
   const n = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
-  if (k !== kB || m === 0 || n === 0 || k === 0) return wasmBatchMatMul(args);
+  if (k !== kB || m === 0 || n === 0 || k === 0) return own('BatchMatMul')(args);
   let plainA = a, plainB = b;
   if (transposeA) {
     plainA = allocate(backend, [m, k]);
@@ -569,8 +563,6 @@ const batchMatMul: KernelFunc = (args) => {
 
 // ---- bias add, bias gradient, identity ---------------------------------------------
 
-let wasmAdd: KernelFunc;
-let wasmSum: KernelFunc;
 
 /**
  * A float32 tensor holding `vector` repeated until its length is a multiple of 4 and at
@@ -630,9 +622,8 @@ function channelVectorOp(args: Parameters<KernelFunc>[0], op: 'add' | 'mul'): Te
   return out;
 }
 
-const addKernel: KernelFunc = (args) => channelVectorOp(args, 'add') ?? wasmAdd(args);
+const addKernel: KernelFunc = (args) => channelVectorOp(args, 'add') ?? own('Add')(args);
 
-let wasmMultiply: KernelFunc;
 
 /**
  * A tensor times a scalar (LeNet-5's scaled tanh and its gradient, the RBF temperature) as one SIMD
@@ -641,13 +632,13 @@ let wasmMultiply: KernelFunc;
  */
 const multiplyKernel: KernelFunc = (args) => {
   const inputs = simdBinary(args);
-  if (!inputs) return wasmMultiply(args);
+  if (!inputs) return own('Multiply')(args);
   const { backend, a, b, simd } = inputs;
   const count = (t: TensorInfo): number => t.shape.reduce((x, y) => x * y, 1);
   // The scalar may have any rank up to the tensor's (its ones broadcast away); a higher rank changes the output shape.
   const [full, scalar] = count(b) === 1 && b.shape.length <= a.shape.length ? [a, b]
     : count(a) === 1 && a.shape.length <= b.shape.length ? [b, a] : [null, null];
-  if (!full || !scalar) return channelVectorOp(args, 'mul') ?? wasmMultiply(args);
+  if (!full || !scalar) return channelVectorOp(args, 'mul') ?? own('Multiply')(args);
   const total = count(full);
   const out = allocate(backend, [...full.shape]);
   simd.strided('scale', address(backend, out), address(backend, full), [1, 1, 1], [0, 0, 0], [0, 0, 0], total, heap(backend, scalar)[0]!);
@@ -666,12 +657,12 @@ const sumKernel: KernelFunc = (args) => {
   const rank = x.shape.length;
   const axis = attr<number | number[] | undefined>(args.attrs, 'axis');
   const keepDims = attr<boolean | undefined>(args.attrs, 'keepDims') ?? false;
-  if (!simd || x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return wasmSum(args);
+  if (!simd || x.dtype !== 'float32' || rank < 2 || keepDims || axis === undefined) return own('Sum')(args);
   const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
   const leading = axes.length === rank - 1 && axes.every((a, i) => a === i);
   const c = x.shape[rank - 1]!;
   const total = x.shape.reduce((p, q) => p * q, 1);
-  if (!leading || c === 0 || c > 4096 || total < 64) return wasmSum(args);
+  if (!leading || c === 0 || c > 4096 || total < 64) return own('Sum')(args);
   const { t: acc, length } = tiled(backend, new Float32Array(c));
   const whole = Math.floor(total / length);
   simd.strided('add', address(backend, acc), address(backend, x), [1, 1, whole], [0, 0, 0], [0, 0, length], length);
@@ -692,80 +683,39 @@ const sumKernel: KernelFunc = (args) => {
 const identityKernel: KernelFunc = (args) => {
   const backend = backendOf(args);
   const x = args.inputs['x'] as TensorInfo;
-  if (x.dtype === 'string') return wasmIdentity(args);
+  if (x.dtype === 'string') return own('Identity')(args);
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
-let wasmIdentity: KernelFunc;
-
-// ---- registration ------------------------------------------------------------------
-
-let wasmCast: KernelFunc;
 
 /** A cast to the dtype a tensor already has shares its data (every ReLU gradient casts its float mask to float). */
 const castKernel: KernelFunc = (args) => {
   const x = args.inputs['x'] as TensorInfo;
-  return attr<string>(args.attrs, 'dtype') === x.dtype ? identityKernel(args) : wasmCast(args);
+  return attr<string>(args.attrs, 'dtype') === x.dtype ? identityKernel(args) : own('Cast')(args);
 };
 
-function isOurs(config: KernelConfig | undefined): boolean {
-  return config !== undefined && (config.kernelFunc as unknown as Record<symbol, unknown>)[OURS] === true;
-}
+// ---- registration ------------------------------------------------------------------
 
-function mark(f: KernelFunc): KernelFunc {
-  (f as unknown as Record<symbol, unknown>)[OURS] = true;
-  return f;
-}
-
-/** Put our kernel in place of the backend's (keeping its setup so the original stays callable). */
-function replace(kernelName: string, kernelFunc: KernelFunc): void {
-  const existing = tf.getKernel(kernelName, BACKEND) as KernelConfig | undefined;
-  if (isOurs(existing)) return;
-  if (existing) tf.unregisterKernel(kernelName, BACKEND);
-  const config: KernelConfig = { kernelName, backendName: BACKEND, kernelFunc: mark(kernelFunc) };
-  if (existing?.setupFunc) config.setupFunc = existing.setupFunc;
-  if (existing?.disposeFunc) config.disposeFunc = existing.disposeFunc;
-  tf.registerKernel(config);
-}
-
-function original(kernelName: string): KernelFunc {
-  const config = tf.getKernel(kernelName, BACKEND) as KernelConfig | undefined;
-  if (!config) throw new Error(`tfjs-backend-wasm has no ${kernelName} kernel to build on`);
-  if (isOurs(config)) throw new Error(`internal: ${kernelName} captured after replacement`);
-  return config.kernelFunc;
-}
-
-let registered = false;
+const WASM_KERNELS = new KernelSet('wasm', {
+  Conv2D: conv2D,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  MaxPoolGrad: maxPoolGradKernel,
+  AvgPoolGrad: avgPoolGradKernel,
+  BatchMatMul: batchMatMul,
+  Tanh: tanhKernel,
+  Add: addKernel,
+  Sum: sumKernel,
+  Identity: identityKernel,
+  Cast: castKernel,
+  Multiply: multiplyKernel,
+});
 
 /**
  * Registers the training kernels for the 'wasm' backend. Idempotent. Call it before or
  * after `tf.setBackend('wasm')`; the kernels only run once the wasm module is loaded.
  */
-export function registerWasmTrainingKernels(): void {
-  if (registered) return;
-  const matMulConfig = tf.getKernel('BatchMatMul', BACKEND) as KernelConfig | undefined;
-  if (isOurs(matMulConfig)) { registered = true; return; } // another copy of this module did it
-  wasmBatchMatMul = original('BatchMatMul');
-  wasmConv2D = original('Conv2D');
-  wasmSigmoid = original('Sigmoid');
-  wasmTanh = original('Tanh');
-  wasmAdd = original('Add');
-  wasmSum = original('Sum');
-  wasmIdentity = original('Identity');
-  wasmCast = original('Cast');
-  wasmMultiply = original('Multiply');
-  wasmConv2DBackpropInput = original('Conv2DBackpropInput');
-  replace('Conv2D', conv2D);
-  replace('Conv2DBackpropFilter', conv2DBackpropFilter);
-  replace('Conv2DBackpropInput', conv2DBackpropInput);
-  replace('MaxPoolGrad', maxPoolGradKernel);
-  replace('AvgPoolGrad', avgPoolGradKernel);
-  replace('BatchMatMul', batchMatMul);
-  replace('Tanh', tanhKernel);
-  replace('Add', addKernel);
-  replace('Sum', sumKernel);
-  replace('Identity', identityKernel);
-  replace('Cast', castKernel);
-  replace('Multiply', multiplyKernel);
-  registered = true;
-}
+export const registerWasmTrainingKernels = (): void => WASM_KERNELS.register();
+
+/** Names of the kernels this module provides for 'wasm' (for reports and tests). */
+export const WASM_TRAINING_KERNELS = WASM_KERNELS.names;

@@ -42,6 +42,21 @@ export class BatchMaker {
    */
   make(indices: ArrayLike<number>, start: number, end: number, augment?: { maxShift: number; random: () => number }): { x: tf.Tensor4D; y: tf.Tensor2D; labels: Uint8Array } {
     const n = end - start;
+    const { input, oneHot, labels } = this.fill(indices, start, end, augment);
+    // tf.tensor copies the typed array, so the buffers can be reused at once.
+    return {
+      x: tf.tensor4d(input, [n, this.size, this.size, 1]),
+      y: tf.tensor2d(oneHot, [n, this.numClasses]),
+      labels,
+    };
+  }
+
+  /**
+   * The same batch as make(), as plain arrays: `input` [n,32,32,1] and `oneHot` [n,classes] are views of
+   * buffers the next call overwrites.
+   */
+  fill(indices: ArrayLike<number>, start: number, end: number, augment?: { maxShift: number; random: () => number }): { input: Float32Array; oneHot: Float32Array; labels: Uint8Array } {
+    const n = end - start;
     const { images } = this.split;
     const labels = new Uint8Array(n);
     this.labelBuffer.fill(0, 0, n * this.numClasses);
@@ -60,12 +75,7 @@ export class BatchMaker {
       for (let i = 0; i < 2 * n; i++) shifts[i] = Math.floor(augment.random() * span) - augment.maxShift;
     }
     const input = batchToModelInput(this.imageBuffer.subarray(0, n * this.pixels), n, this.split.rows, this.split.cols, this.norm, this.inputBuffer.subarray(0, n * side), shifts);
-    // tf.tensor copies the typed array, so the buffers can be reused at once.
-    return {
-      x: tf.tensor4d(input, [n, this.size, this.size, 1]),
-      y: tf.tensor2d(this.labelBuffer.subarray(0, n * this.numClasses), [n, this.numClasses]),
-      labels,
-    };
+    return { input, oneHot: this.labelBuffer.subarray(0, n * this.numClasses), labels };
   }
 }
 

@@ -10,9 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
 import type { Recipe } from '../../common/protocol.js';
-import { lossFor, type VariantSpec } from '../../common/network/variants.js';
-import { BatchMaker } from './batches.js';
-import { ModelUpdater, computeGradients, countCorrect } from './step.js';
+import type { VariantSpec } from '../../common/network/variants.js';
+import { BatchGradients, ModelUpdater, type StepKind } from './step.js';
 
 export const RANKS = 2;
 
@@ -93,18 +92,16 @@ export class DataParallelRank {
   readonly control: Int32Array;
   readonly numbers: Float64Array;
   readonly order: Uint32Array;
-  private readonly maker: BatchMaker;
-  private readonly lossFn: ReturnType<typeof lossFor>;
+  readonly gradients: BatchGradients;
   private readonly slots: Float32Array[];
   private readonly header: Float64Array;
   private readonly mean: Float32Array;
   private readonly other: number;
 
-  constructor(readonly rank: number, private readonly model: tfl.LayersModel, private readonly spec: VariantSpec, recipe: Recipe,
-    split: DataSplit, private readonly numClasses: number, readonly shared: SharedBuffers) {
+  constructor(readonly rank: number, model: tfl.LayersModel, spec: VariantSpec, recipe: Recipe,
+    split: DataSplit, numClasses: number, readonly shared: SharedBuffers, kind: StepKind) {
     this.updater = new ModelUpdater(model, recipe);
-    this.maker = new BatchMaker(split, spec.input, numClasses, recipe.batchSize);
-    this.lossFn = lossFor(spec);
+    this.gradients = new BatchGradients(model, spec, recipe, split, numClasses, this.updater, kind);
     const p = this.updater.size;
     this.slots = Array.from({ length: RANKS * 2 }, (_, i) => new Float32Array(shared.gradients, i * p * 4, p));
     this.header = new Float64Array(shared.header);
@@ -130,12 +127,7 @@ export class DataParallelRank {
     if (n > 0) {
       let next = 0;
       const augment = draws && maxShift > 0 ? { maxShift, random: () => draws[next++]! } : undefined;
-      const { x, y, labels } = this.maker.make(this.order, start, end, augment);
-      const result = computeGradients(this.model, this.spec, this.lossFn, this.updater.variables, x, y);
-      tf.dispose([x, y]);
-      loss = result.loss;
-      this.slots[this.slotOf(this.rank, sequence)]!.set(this.updater.flatten(result.grads));
-      correct = countCorrect(result.probabilities, labels, n, this.numClasses);
+      ({ loss, correct } = this.gradients.compute(this.order, start, end, augment, this.slots[this.slotOf(this.rank, sequence)]!));
     }
     this.header[this.headerAt(this.rank, sequence, Header.Loss)] = loss;
     this.header[this.headerAt(this.rank, sequence, Header.Count)] = n;

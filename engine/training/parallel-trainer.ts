@@ -12,13 +12,13 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
-import type { BackendName, Recipe } from '../../common/protocol.js';
+import { VARIANT_NAMES, type BackendName, type Recipe, type VariantName } from '../../common/protocol.js';
 import type { VariantSpec } from '../../common/network/variants.js';
 import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
 import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from './data-parallel.js';
-import { trainableVariables, type Augment, type StepOutcome, type Stepper } from './step.js';
+import { defaultStepKind, trainableVariables, type Augment, type StepKind, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
 /** Cores this process may use. */
@@ -53,6 +53,8 @@ export interface ParallelStepperOptions {
    * every time, and rank 1's tensor count once it dropped the run's model.
    */
   report?: ParallelReport;
+  /** How both ranks compute gradients (rank 0 decides 'auto'; rank 1 follows it). */
+  step?: StepKind;
 }
 
 /**
@@ -118,18 +120,14 @@ export async function endParallelThreads(): Promise<void> {
   await helper?.terminate();
 }
 
-/** A rank 1 thread with `backend` loaded: the idle one if it matches, else a new one. */
-async function takeHelper(backend: BackendName): Promise<Helper> {
-  const reusable = idle;
-  idle = null;
-  if (reusable?.alive && reusable.backend === backend) {
-    reusable.worker.ref();
-    return reusable;
-  }
-  await reusable?.terminate();
+/** A rank 1 thread being started ahead of a run by warmParallelEngine. */
+let starting: { backend: BackendName; helper: Promise<Helper> } | null = null;
+
+/** A new rank 1 thread with `backend` loaded (and `warmUp`'s variants warmed). */
+async function startHelper(backend: BackendName, warmUp: VariantName[] = []): Promise<Helper> {
   const wasmModule = backend === 'wasm' ? compiledWasmModule() : undefined;
   const helper = new Helper(backend, new Worker(parallelWorkerUrl(), {
-    workerData: { backend, ...(wasmModule ? { wasmModule } : {}) } satisfies HelperSetup,
+    workerData: { backend, ...(wasmModule ? { wasmModule } : {}), warmUp } satisfies HelperSetup,
   }));
   try {
     await helper.next('backend');
@@ -140,9 +138,47 @@ async function takeHelper(backend: BackendName): Promise<Helper> {
   return helper;
 }
 
+/** A rank 1 thread with `backend` loaded: the one being started or the idle one if it matches, else a new one. */
+async function takeHelper(backend: BackendName): Promise<Helper> {
+  if (starting) await starting.helper.catch(() => undefined);
+  const reusable = idle;
+  idle = null;
+  if (reusable?.alive && reusable.backend === backend) {
+    reusable.worker.ref();
+    return reusable;
+  }
+  await reusable?.terminate();
+  return startHelper(backend);
+}
+
+/**
+ * Starts rank 1's thread now, ahead of any run, and warms its JIT and backend on `variants` (warm-up.ts),
+ * so that the first run finds it ready: the app's trainer process calls this when it starts, the CLI as
+ * soon as its backend is up. The thread then waits idle (not keeping the process alive). Resolves once it
+ * is ready; a thread that cannot start is reported here and tried again by the run itself.
+ */
+export async function warmParallelEngine(backend: BackendName, variants: VariantName[] = [...VARIANT_NAMES]): Promise<void> {
+  if (starting?.backend === backend) return void await starting.helper;
+  if (idle?.alive && idle.backend === backend) return;
+  const helper = startHelper(backend, variants);
+  starting = { backend, helper };
+  try {
+    const ready = await helper;
+    // Idle before anything else can run: a run waiting in takeHelper takes it next.
+    const previous = idle;
+    idle = ready;
+    ready.worker.unref();
+    if (previous && previous !== ready) await previous.terminate(); // at most one idle thread
+  } finally {
+    if (starting?.helper === helper) starting = null;
+  }
+}
+
 /** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
 export class ParallelStepper implements Stepper {
   readonly layerNames: string[];
+  /** Which step computes the gradients, on both ranks. */
+  readonly kind: 'direct' | 'tape';
   private sentOrder: Uint32Array | null = null;
   private sequence = 0;
   private syncedAt = -1;
@@ -151,6 +187,7 @@ export class ParallelStepper implements Stepper {
   private constructor(private readonly rank: DataParallelRank, private readonly helper: Helper,
     private readonly options: ParallelStepperOptions) {
     this.layerNames = rank.updater.layerNames;
+    this.kind = rank.gradients.kind;
     this.learningRate = options.recipe.learningRate;
   }
 
@@ -160,17 +197,18 @@ export class ParallelStepper implements Stepper {
     const variables = trainableVariables(model);
     const parameters = variables.reduce((sum, v) => sum + v.size, 0);
     const shared = createSharedBuffers(split, count, parameters, recipe.batchSize);
+    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared, options.step ?? defaultStepKind());
     const helper = await takeHelper(backend);
     try {
       helper.worker.postMessage({
-        type: 'run', setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())) },
+        type: 'run',
+        setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())), step: rank.gradients.kind },
       } satisfies ToHelper);
       await helper.next('ready');
     } catch (e) {
       await helper.terminate();
       throw e;
     }
-    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared);
     return new ParallelStepper(rank, helper, options);
   }
 

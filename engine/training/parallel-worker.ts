@@ -9,12 +9,15 @@ import { initBackend } from '../backends/ladder.js';
 import { getVariant } from '../../common/network/variants.js';
 import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
 import { errorMessage } from '../../common/errors.js';
+import { warmUpTraining } from './warm-up.js';
 import { Command, Control, DataParallelRank, Numbers, sharedSplit, type SharedBuffers } from './data-parallel.js';
 
 export interface HelperSetup {
   backend: BackendName;
   /** Rank 0's compiled wasm module: this thread starts with its optimised code. */
   wasmModule?: WebAssembly.Module;
+  /** Variants to warm up (warm-up.ts) before this thread says its backend is ready. */
+  warmUp?: VariantName[];
 }
 
 export interface RunSetup {
@@ -24,6 +27,8 @@ export interface RunSetup {
   shared: SharedBuffers;
   /** Rank 0's initial trainable weights, so both copies start identical. */
   weights: Float32Array[];
+  /** The step rank 0 uses: both ranks must compute gradients alike. */
+  step: 'direct' | 'tape';
 }
 
 export type ToHelper = { type: 'run'; setup: RunSetup };
@@ -41,7 +46,7 @@ function serveRun(setup: RunSetup): void {
   const model = spec.build(0);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(setup.weights[i]!, v.shape))));
-  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared);
+  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared, setup.step);
   parentPort!.postMessage({ type: 'ready' } satisfies ToCoordinator);
 
   const { control, numbers } = rank;
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
   if (!port) throw new Error('parallel-worker.js runs as a worker thread of parallel-trainer.js');
   const setup = workerData as HelperSetup;
   await initBackend(setup.backend, setup.wasmModule ? { wasmModule: setup.wasmModule } : {});
+  if (setup.warmUp?.length) warmUpTraining(setup.warmUp);
   port.on('message', (message: ToHelper) => {
     try {
       serveRun(message.setup);

@@ -7,6 +7,7 @@ import type { Recipe } from '../../common/protocol.js';
 import { lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { BatchMaker } from './batches.js';
 import { createOptimizer, type FlatOptimizer } from './optimizers.js';
+import { DirectStep, KernelAccess } from './direct-step.js';
 
 /**
  * Divergence, even where the loss stays finite: a loss 100× the first batch's has exploded; one that stays
@@ -119,14 +120,19 @@ export class ModelUpdater {
     this.lastGood = this.weights.slice();
   }
 
-  /** Copies `grads` (disposed) into a flat array, variable by variable; a variable without a gradient gets zeros. */
-  flatten(grads: tf.NamedTensorMap): Float32Array {
+  /** Copies `grads` (disposed) into a flat array (`into`, else this updater's own), variable by variable; a variable without a gradient gets zeros. */
+  flatten(grads: tf.NamedTensorMap, into: Float32Array = this.gradients): Float32Array {
     this.variables.forEach((v, i) => {
       const grad = grads[v.name];
-      if (grad) this.gradients.set(grad.dataSync() as Float32Array, this.offsets[i]);
-      else this.gradients.fill(0, this.offsets[i], this.offsets[i]! + v.size);
+      if (grad) into.set(grad.dataSync() as Float32Array, this.offsets[i]);
+      else into.fill(0, this.offsets[i], this.offsets[i]! + v.size);
     });
     tf.dispose(grads);
+    return into;
+  }
+
+  /** This updater's own flat gradient buffer (what flatten() fills by default). */
+  get gradientBuffer(): Float32Array {
     return this.gradients;
   }
 
@@ -137,8 +143,8 @@ export class ModelUpdater {
       this.writeWeights(this.lastGood);
       return { fault };
     }
-    // Read back every step: whatever else assigned the variables (loading, the threads' start) is what we update.
-    this.readWeights(this.weights);
+    // Whatever else assigned the variables (loading, the threads' start) is what we update.
+    this.readChangedWeights();
     if (healthy) this.lastGood.set(this.weights);
     const norms = wantNorms ? this.norms(grads) : undefined;
     this.optimizer.apply(this.weights, grads);
@@ -157,9 +163,35 @@ export class ModelUpdater {
     this.variables.forEach((v, i) => into.set(v.dataSync() as Float32Array, this.offsets[i]));
   }
 
+  /**
+   * The data each variable held when this updater last wrote it in place (wasm and cpu). A variable whose
+   * data is still that one holds what `weights` holds, and is not read back.
+   */
+  private readonly written: (object | null)[] = [];
+  private readonly access = KernelAccess.current();
+
+  private readChangedWeights(): void {
+    this.variables.forEach((v, i) => {
+      if (this.written[i] !== v.dataId) this.weights.set(v.dataSync() as Float32Array, this.offsets[i]);
+    });
+  }
+
   private writeWeights(from: Float32Array): void {
+    const access = this.access;
+    // In place on the cpu backend, where the variable's data is its own (a tensor sharing it, such as a
+    // clone, would change with it). Not on wasm: XNNPACK keeps its own packed copy of a filter per tensor.
+    if (access?.backendName === 'cpu' && this.variables.every((v) => access.refCount(v.dataId) === 1)) {
+      this.variables.forEach((v, i) => {
+        access.view({ dataId: v.dataId, shape: v.shape, dtype: 'float32' }).set(from.subarray(this.offsets[i], this.offsets[i]! + v.size));
+        this.written[i] = v.dataId;
+      });
+      return;
+    }
     // A copy per variable: the cpu backend keeps the array it is given, and `from` is reused.
-    tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(from.slice(this.offsets[i], this.offsets[i]! + v.size), v.shape))));
+    tf.tidy(() => this.variables.forEach((v, i) => {
+      v.assign(tf.tensor(from.slice(this.offsets[i], this.offsets[i]! + v.size), v.shape));
+      this.written[i] = v.dataId;
+    }));
   }
 
   private norms(grads: Float32Array): number[] {
@@ -192,29 +224,76 @@ export interface Stepper {
   dispose(): void | Promise<void>;
 }
 
+/**
+ * How a batch's gradients are computed: 'direct' (direct-step.ts: the layers' forward and backward written
+ * against the kernels, on wasm and cpu) or 'tape' (tfjs-layers and tf.variableGrads, any backend). 'auto'
+ * is direct where the backend and every layer allow it. LENET_LAB_STEP=tape makes 'auto' mean the tape.
+ */
+export type StepKind = 'auto' | 'direct' | 'tape';
+
+export function defaultStepKind(): StepKind {
+  const env = typeof process === 'undefined' ? undefined : process.env['LENET_LAB_STEP'];
+  return env === 'tape' || env === 'direct' ? env : 'auto';
+}
+
+/** One batch of images `order[start..end)`: its gradients into a flat array, its loss and correct count. */
+export class BatchGradients {
+  private readonly maker: BatchMaker;
+  private readonly lossFn: ReturnType<typeof lossFor>;
+  private readonly direct: DirectStep | null;
+
+  constructor(private readonly model: tfl.LayersModel, private readonly spec: VariantSpec, recipe: Recipe, split: DataSplit,
+    private readonly numClasses: number, private readonly updater: ModelUpdater, kind: StepKind = defaultStepKind()) {
+    this.maker = new BatchMaker(split, spec.input, numClasses, recipe.batchSize);
+    this.lossFn = lossFor(spec);
+    this.direct = kind === 'tape' ? null : DirectStep.forModel(model, spec, updater.variables, updater.offsets);
+    if (kind === 'direct' && !this.direct) throw new Error(`no direct training step for ${spec.name} on the ${tf.getBackend()} backend`);
+  }
+
+  /** Which step computes the gradients. */
+  get kind(): 'direct' | 'tape' {
+    return this.direct ? 'direct' : 'tape';
+  }
+
+  compute(order: ArrayLike<number>, start: number, end: number, augment: Augment, into: Float32Array): { loss: number; correct: number } {
+    const n = end - start;
+    if (this.direct) {
+      const { input, labels } = this.maker.fill(order, start, end, augment);
+      const { loss, probabilities } = this.direct.compute(input, labels, n, this.numClasses, into);
+      return { loss, correct: countCorrect(probabilities, labels, n, this.numClasses) };
+    }
+    const { x, y, labels } = this.maker.make(order, start, end, augment);
+    const { loss, probabilities, grads } = computeGradients(this.model, this.spec, this.lossFn, this.updater.variables, x, y);
+    tf.dispose([x, y]);
+    this.updater.flatten(grads, into);
+    return { loss, correct: countCorrect(probabilities, labels, n, this.numClasses) };
+  }
+}
+
 /** The trainer's step on this thread's tfjs engine. */
 export class LocalStepper implements Stepper {
   private readonly updater: ModelUpdater;
-  private readonly maker: BatchMaker;
-  private readonly lossFn: ReturnType<typeof lossFor>;
+  private readonly gradients: BatchGradients;
 
-  constructor(private readonly model: tfl.LayersModel, private readonly spec: VariantSpec, recipe: Recipe, split: DataSplit, private readonly numClasses: number) {
+  constructor(model: tfl.LayersModel, spec: VariantSpec, recipe: Recipe, split: DataSplit, numClasses: number, kind: StepKind = defaultStepKind()) {
     this.updater = new ModelUpdater(model, recipe);
-    this.maker = new BatchMaker(split, spec.input, numClasses, recipe.batchSize);
-    this.lossFn = lossFor(spec);
+    this.gradients = new BatchGradients(model, spec, recipe, split, numClasses, this.updater, kind);
   }
 
   get layerNames(): string[] {
     return this.updater.layerNames;
   }
 
+  /** Which step computes the gradients. */
+  get kind(): 'direct' | 'tape' {
+    return this.gradients.kind;
+  }
+
   step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome {
-    const { x, y, labels } = this.maker.make(order, start, end, augment);
-    const { loss, probabilities, grads } = computeGradients(this.model, this.spec, this.lossFn, this.updater.variables, x, y);
-    tf.dispose([x, y]);
-    const { fault, norms } = this.updater.update(loss, this.updater.flatten(grads), wantNorms);
-    const correct = fault ? 0 : countCorrect(probabilities, labels, end - start, this.numClasses);
-    return { loss, correct, fault, ...(norms ? { norms } : {}) };
+    const grads = this.updater.gradientBuffer;
+    const { loss, correct } = this.gradients.compute(order, start, end, augment, grads);
+    const { fault, norms } = this.updater.update(loss, grads, wantNorms);
+    return { loss, correct: fault ? 0 : correct, fault, ...(norms ? { norms } : {}) };
   }
 
   sync(): void { /* the model is trained in place */ }

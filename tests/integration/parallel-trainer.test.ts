@@ -8,7 +8,7 @@ import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../common/protocol.js';
-import { busyParallelThreads, endParallelThreads, liveParallelThreads, parallelWorkerUrl } from '../../engine/training/parallel-trainer.js';
+import { busyParallelThreads, endParallelThreads, liveParallelThreads, parallelWorkerUrl, warmParallelEngine } from '../../engine/training/parallel-trainer.js';
 import { DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -132,6 +132,25 @@ describe('parallel Trainer (workers: 2)', () => {
     // Whatever the variant, nothing of a run's model stays behind in the thread.
     expect(counts[1]).toBe(counts[0]);
     expect(counts[2]).toBe(counts[0]);
+    await endParallelThreads();
+    expect(liveParallelThreads()).toBe(0);
+  });
+
+  it('starts rank 1 ahead of a run, warmed, and the run takes that thread even while it is still warming', async () => {
+    await endParallelThreads();
+    // Not awaited: the run below must wait for this thread, not start a second one.
+    const warming = warmParallelEngine('wasm', ['modern']);
+    expect(liveParallelThreads()).toBe(1);
+    const { t } = trainer('modern', { epochs: 1, batchSize: 64 }, { limit: 128 });
+    const { done } = await t.run();
+    await warming;
+    expect(done.reason).toBe('completed');
+    expect(liveParallelThreads()).toBe(1);
+    expect(busyParallelThreads()).toBe(0);
+    // Warming again with a thread idle starts nothing.
+    await warmParallelEngine('wasm', ['modern']);
+    expect(liveParallelThreads()).toBe(1);
+    t.model.dispose();
     await endParallelThreads();
     expect(liveParallelThreads()).toBe(0);
   });

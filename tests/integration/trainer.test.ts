@@ -137,8 +137,9 @@ describe.each([1, 2] as const)('Trainer on %i engine(s)', (workers) => {
     t.model.dispose();
   });
 
-  it('calls a saturated lenet5 at learning rate 100 diverged too, though its RBF loss cannot explode', async () => {
-    const { t } = trainer('lenet5', { optimizer: 'sgd', learningRate: 100, momentum: 0.9, epochs: 1, batchSize: 32 }, { limit: 640 });
+  it('calls a saturated lenet5 at learning rate 1000 diverged too, though its RBF loss cannot explode', async () => {
+    // At 100 the loss hovers near 2× its first value, and float rounding decides whether it stays above it.
+    const { t } = trainer('lenet5', { optimizer: 'sgd', learningRate: 1000, momentum: 0.9, epochs: 1, batchSize: 32 }, { limit: 640 });
     const { done } = await t.run();
     expect(done.reason).toBe('diverged');
     expect(done.message).toMatch(/stayed above 2× its first value/);

@@ -1,0 +1,37 @@
+// Warming a training engine before its first run: a fresh thread runs its first few dozen steps at up
+// to half speed (JavaScript and WebAssembly still on their baseline tiers, the backend's caches cold),
+// which made a short run's first seconds the slowest. A few throwaway steps on synthetic images, per
+// variant and at the half-batch a data-parallel rank trains on, move that cost to when the engine starts.
+import { getVariant } from '../../common/network/variants.js';
+import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
+import type { DataSplit } from '../data/dataset.js';
+import { seededRandom } from './batches.js';
+import { LocalStepper } from './step.js';
+
+/** Steps per variant: enough for the optimising tiers to take over (measured: BENCHMARKS.md). */
+export const WARM_UP_STEPS = 30;
+
+function syntheticSplit(count: number): DataSplit {
+  const random = seededRandom(1);
+  const images = new Uint8Array(count * 28 * 28);
+  for (let i = 0; i < images.length; i++) images[i] = random() < 0.2 ? Math.floor(random() * 256) : 0;
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+  return { images, labels, count, rows: 28, cols: 28 };
+}
+
+/** Trains throwaway copies of `variants` for `steps` steps each on this thread's backend; leaves nothing behind. */
+export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS): void {
+  for (const name of variants) {
+    const spec = getVariant(name);
+    const batch = Math.ceil(spec.recipe.batchSize / 2);
+    const split = syntheticSplit(batch);
+    const order = Uint32Array.from({ length: batch }, (_, i) => i);
+    const model = spec.build(0);
+    try {
+      const stepper = new LocalStepper(model, spec, { ...spec.recipe, batchSize: batch }, split, 10);
+      for (let i = 0; i < steps; i++) stepper.step(order, 0, batch, undefined, false);
+    } finally {
+      model.dispose();
+    }
+  }
+}
