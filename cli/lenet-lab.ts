@@ -5,6 +5,7 @@ import { errorMessage, isUserError } from '../common/errors.js';
 import { BACKEND_NAMES, VARIANT_NAMES } from '../common/protocol.js';
 import { appVersion } from '../hosts/app-paths.js';
 import { evalCommand, infoCommand, predictCommand, trainCommand, type Io } from './commands.js';
+import { registerConvCommand } from './conv-command.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -74,6 +75,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--json', 'one JSON object on stdout')
     .action(async (flags) => infoCommand(flags, io));
 
+  registerConvCommand(program, io);
   return program;
 }
 

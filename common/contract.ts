@@ -7,8 +7,10 @@ import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantNa
 import { VIEW_NAMES } from './views.js';
 
 const Empty = z.strictObject({});
-const Name = z.string().trim().min(1).max(80)
-  .regex(/^[\w(][\w .()-]*$/, 'start with a letter or digit, then use letters, digits, spaces, dots, dashes and brackets only');
+// Letters and digits of any script (a class in Shanghai names its model 我的模型), NFC so a name typed on
+// macOS (NFD) and on Windows is one folder.
+const Name = z.string().trim().normalize('NFC').min(1).max(80)
+  .regex(/^[\p{L}\p{N}_(][\p{L}\p{M}\p{N}_ .()-]*$/u, 'start with a letter or digit, then use letters, digits, spaces, dots, dashes and brackets only');
 const Dir = z.string().min(1).max(4096);
 
 export const ModelSummary = z.strictObject({

@@ -22,12 +22,15 @@ import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../
 import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';
-import { APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
+import { APP_ORIGIN, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { csvHasRows, exportFileName, withExtension } from './export-files.js';
+import { watchPageLoad } from './error-page.js';
 import { createEventRelay, registerInvokeHandlers, windowSenderGate } from './ipc.js';
+import { logFolderIn, RotatingLog } from './log-file.js';
 import { buildMenuTemplate, type MenuActions } from './menu.js';
 import { denyAllPermissions, hardenWebContents, openExternalSafely, type BlockedListener } from './security.js';
+import { runSelfTest, selfTestReportPath, type SelfTestHost } from './self-test.js';
 import { appLayout, trainerEnv, utilityWorkerSpawner } from './trainer-process.js';
 import {
   defaultModelName,
@@ -39,6 +42,7 @@ import {
   type ProgressUpdate,
 } from './training-monitor.js';
 import { createMainWindow, trackWindowState } from './window.js';
+import { isNativeWayland, keepSavedPosition, withoutPosition } from './window-placement.js';
 import { fitToDisplays, loadWindowState, type ThemeSource } from './window-state.js';
 
 // Before 'ready': every renderer sandboxed, and app:// a standard, secure origin that can use fetch.
@@ -47,9 +51,14 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 // Tests (and a teacher's portable setup) can keep the app's data elsewhere; set before the single-instance lock uses it.
 if (process.env.LENET_LAB_USER_DATA_DIR) app.setPath('userData', path.resolve(process.env.LENET_LAB_USER_DATA_DIR));
 
+// The log file (Help > Open Log Folder): main's lines and the trainer's output, also echoed to stderr.
+const logFolder = logFolderIn(app.getPath('userData'));
+const logFile = new RotatingLog({ dir: logFolder });
 const log = (line: string): void => {
   process.stderr.write(`lenet-lab: ${line}\n`);
+  logFile.write('main', line);
 };
+log(`LeNet Lab ${app.getVersion()} starting (Electron ${process.versions.electron}, ${process.platform} ${process.arch}${app.isPackaged ? '' : ', development'})`);
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -58,6 +67,14 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function runApp(): void {
+  let selfTestReport: string | null = null;
+  try {
+    selfTestReport = selfTestReportPath(process.env);
+  } catch (e) {
+    log(e instanceof Error ? e.message : String(e));
+    app.exit(2);
+    return;
+  }
   const isDev = !app.isPackaged;
   const layout = appLayout({
     isPackaged: app.isPackaged,
@@ -74,6 +91,7 @@ function runApp(): void {
   const onBlocked: BlockedListener = (kind, detail) => log(`blocked ${kind}: ${detail.slice(0, 200)}`);
 
   // Worker events: the taskbar and the unsaved-model tracker see them before the window does.
+  const trainerEventListeners = new Set<(event: NonNullable<ReturnType<typeof parseTrainerEvent>>) => void>();
   const progress = new TaskbarProgress();
   const unsaved = new UnsavedModelTracker();
   const applyProgress = (update: ProgressUpdate | null): void => {
@@ -86,6 +104,7 @@ function runApp(): void {
       if (event) {
         applyProgress(progress.onTrainerEvent(event));
         unsaved.onTrainerEvent(event);
+        for (const listener of trainerEventListeners) listener(event);
       }
     } else if (name === 'trainerCrashed') {
       applyProgress(progress.onTrainerCrashed());
@@ -96,7 +115,15 @@ function runApp(): void {
   const sendMenuCommand = (command: MenuCommand): void => relay('menuCommand', command);
 
   const client = new WorkerClient(
-    utilityWorkerSpawner(utilityProcess, { entry: layout.workerEntry, env: trainerEnv(layout, process.env), log }),
+    utilityWorkerSpawner(utilityProcess, {
+      entry: layout.workerEntry,
+      env: trainerEnv(layout, process.env),
+      log,
+      output: (stream, line) => {
+        process.stderr.write(`lenet-lab trainer: ${line}\n`);
+        logFile.write(`trainer ${stream}`, line);
+      },
+    }),
     emit,
   );
 
@@ -158,15 +185,18 @@ function runApp(): void {
     }
   };
 
+  const showFolder = async (folder: string, what: string): Promise<void> => {
+    await fs.mkdir(folder, { recursive: true });
+    const problem = await shell.openPath(folder);
+    if (problem) await showError(`The ${what} could not be shown`, `${folder}: ${problem}`);
+  };
+
   const actions: MenuActions = {
     // The renderer's model picker lists saved and built-in models and offers the folder dialog (openModelDialog).
     openModel: () => sendMenuCommand({ command: 'open-model' }),
     saveModel: () => sendMenuCommand({ command: 'save-model' }),
-    showModelsFolder: () => void (async () => {
-      await fs.mkdir(layout.modelsDir, { recursive: true });
-      const problem = await shell.openPath(layout.modelsDir);
-      if (problem) await showError('The models folder could not be shown', `${layout.modelsDir}: ${problem}`);
-    })(),
+    showModelsFolder: () => void showFolder(layout.modelsDir, 'models folder'),
+    openLogFolder: () => void showFolder(logFolder, 'log folder'),
     exportViewPng: () => void (async () => {
       const window = liveWindow();
       if (!window) return;
@@ -230,14 +260,17 @@ function runApp(): void {
     }
   };
 
-  const openWindow = async (): Promise<void> => {
+  const openWindow = async (): Promise<BrowserWindow> => {
     const saved = await loadWindowState(layout.windowStateFile);
     theme = saved?.theme ?? 'system';
     nativeTheme.themeSource = theme;
-    const placement = fitToDisplays(saved, [screen.getPrimaryDisplay(), ...screen.getAllDisplays()].map((display) => display.workArea));
+    const fitted = fitToDisplays(saved, [screen.getPrimaryDisplay(), ...screen.getAllDisplays()].map((display) => display.workArea));
+    const wayland = isNativeWayland(process.platform, process.env, app.commandLine.getSwitchValue('ozone-platform'));
+    const placement = wayland ? withoutPosition(fitted) : fitted;
     const window = createMainWindow({ preloadPath: layout.preloadPath, placement, isDev });
     mainWindow = window;
-    trackWindowState(window, layout.windowStateFile, () => theme, log);
+    watchPageLoad(window, { log, failure: { logFolder, appVersion: app.getVersion() }, isAppUrl: (url) => url.startsWith(`${APP_ORIGIN}/`) });
+    trackWindowState(window, layout.windowStateFile, () => theme, log, wayland ? (state) => keepSavedPosition(state, saved) : undefined);
     window.on('close', (event) => {
       if (allowClose || !unsaved.hasUnsavedModel) return;
       event.preventDefault();
@@ -259,6 +292,39 @@ function runApp(): void {
       }).then((response) => (response === 0 ? liveWindow()?.webContents.reload() : app.quit()));
     });
     Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isDev, appName: 'LeNet Lab', theme, actions })));
+    return window;
+  };
+
+  /** LENET_LAB_SELF_TEST: the checks of main/self-test.ts on this window and trainer, then exit 0 or 1. */
+  const selfTest = async (window: BrowserWindow, reportPath: string, pageLoaded: Promise<void>): Promise<void> => {
+    const host: SelfTestHost = {
+      call: hostCall,
+      pageLoaded: () => pageLoaded,
+      inspectPage: () => window.webContents.executeJavaScript(
+        '({ url: location.href, labKeys: Object.keys(globalThis.lab ?? {}), requireType: typeof require, processType: typeof process })'),
+      nextTrainerEvent: (match) => new Promise((resolve) => {
+        const listener = (event: NonNullable<ReturnType<typeof parseTrainerEvent>>): void => {
+          const plain = event as unknown as { type: string } & Record<string, unknown>;
+          if (!match(plain)) return;
+          trainerEventListeners.delete(listener);
+          resolve(plain);
+        };
+        trainerEventListeners.add(listener);
+      }),
+      screenshot: async () => (window.isDestroyed() ? null : (await window.webContents.capturePage()).toPNG()),
+      modelsDir: layout.modelsDir,
+      logFile: logFile.file,
+      runtime: {
+        app: app.getVersion(), electron: process.versions.electron, chrome: process.versions.chrome, node: process.versions.node,
+        platform: process.platform, arch: process.arch, packaged: app.isPackaged, resourcesPath: process.resourcesPath,
+        // AppRun adds --no-sandbox where Linux user namespaces are blocked (README, "Installing").
+        chromiumSandbox: !app.commandLine.hasSwitch('no-sandbox'),
+      },
+    };
+    const report = await runSelfTest(host, reportPath);
+    for (const check of report.checks) log(`self-test ${check.ok ? 'ok' : 'FAILED'} ${check.name}: ${check.detail}`);
+    log(`self-test ${report.ok ? 'passed' : 'failed'}; report in ${reportPath}`);
+    app.exit(report.ok ? 0 : 1);
   };
 
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, onBlocked));
@@ -277,10 +343,19 @@ function runApp(): void {
     protocol.handle(APP_SCHEME, createAppProtocolHandler(layout.rendererDir));
     registerInvokeHandlers(ipcMain, { handler, gate: windowSenderGate(liveWindow), onResult });
     client.start();
-    await openWindow();
+    const window = await openWindow();
+    if (selfTestReport) {
+      const pageLoaded = new Promise<void>((resolve, reject) => {
+        window.webContents.once('did-finish-load', () => resolve());
+        window.webContents.on('did-fail-load', (_event, code, description, url, isMainFrame) => {
+          if (isMainFrame && code !== -3) reject(new Error(`${description} (${code}) for ${url}`));
+        });
+      });
+      await selfTest(window, selfTestReport, pageLoaded);
+    }
   }).catch((e: unknown) => {
     log(`could not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    dialog.showErrorBox('LeNet Lab could not start', e instanceof Error ? e.message : String(e));
+    if (!selfTestReport) dialog.showErrorBox('LeNet Lab could not start', e instanceof Error ? e.message : String(e));
     app.exit(1);
   });
 }

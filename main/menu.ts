@@ -28,6 +28,8 @@ export interface MenuActions {
   restartTrainer(): void;
   setTheme(theme: ThemeSource): void;
   about(): void;
+  /** Shows the folder of the log file (main's and the trainer's output), for the teacher or IT. */
+  openLogFolder(): void;
 }
 
 export interface MenuContext {
@@ -102,7 +104,8 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
     ],
   };
 
-  const help: MenuItemConstructorOptions = { role: 'help', submenu: [about] };
+  const openLogFolder: MenuItemConstructorOptions = { label: 'Open Log Folder', click: () => actions.openLogFolder() };
+  const help: MenuItemConstructorOptions = { role: 'help', submenu: [openLogFolder, separator, about] };
 
   return [...appMenu, file, edit, view, train, ...(isMac ? [{ role: 'windowMenu' } satisfies MenuItemConstructorOptions] : []), help];
 }

@@ -56,21 +56,43 @@ export async function openExternalSafely(shell: Pick<Shell, 'openExternal'>, url
   return true;
 }
 
-export type BlockedKind = 'navigation' | 'redirect' | 'new-window' | 'webview' | 'permission';
+export type BlockedKind = 'navigation' | 'redirect' | 'new-window' | 'webview' | 'permission' | 'device' | 'display-capture' | 'download';
 export type BlockedListener = (kind: BlockedKind, detail: string) => void;
 
 /** The part of WebContents the guards use (typed loosely so tests can pass a fake). */
 export type GuardableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;
 
 /**
+ * The app's own page, reloaded: what the crash banner's Reload button (location.reload()) asks for.
+ * Only app://lenet-lab/ or /index.html, with no query and no credentials; a fragment is allowed.
+ */
+export function isAppPageReload(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST && parsed.username === '' && parsed.password === ''
+    && parsed.search === '' && (parsed.pathname === '/' || parsed.pathname === '/index.html');
+}
+
+/**
  * Put on every web contents the app creates (app 'web-contents-created'): no
- * navigation away from the loaded page, no redirects, no new windows, no <webview>.
- * The app is a single page; the renderer never navigates.
+ * navigation away from the app's page, no redirects, no new windows, no <webview>,
+ * no Bluetooth device chooser. The app is a single page; it only ever reloads itself.
  */
 export function hardenWebContents(contents: GuardableContents, onBlocked: BlockedListener = () => {}): void {
   contents.on('will-navigate', (event, url) => {
+    if (isAppPageReload(url)) return;
     event.preventDefault();
     onBlocked('navigation', url);
+  });
+  // Web Bluetooth's chooser: Electron asks the app to pick a device; it picks none.
+  contents.on('select-bluetooth-device', (event, _devices, callback) => {
+    event.preventDefault();
+    onBlocked('device', 'bluetooth');
+    callback('');
   });
   contents.on('will-redirect', (event, url) => {
     event.preventDefault();
@@ -86,9 +108,14 @@ export function hardenWebContents(contents: GuardableContents, onBlocked: Blocke
   });
 }
 
-export type GuardableSession = Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'>;
+export type GuardableSession = Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'
+  | 'setDisplayMediaRequestHandler' | 'setBluetoothPairingHandler' | 'on'>;
 
-/** The app needs no camera, microphone, notifications, HID, serial, USB, clipboard-read…: deny every request and check. */
+/**
+ * The app needs no camera, microphone, notifications, clipboard-read, devices, screen capture or downloads:
+ * deny every permission request and check, and answer each device chooser (HID, serial, USB; Bluetooth is
+ * per web contents, above), screen-capture request and download explicitly, rather than rely on defaults.
+ */
 export function denyAllPermissions(session: GuardableSession, onBlocked: BlockedListener = () => {}): void {
   session.setPermissionRequestHandler((_contents, permission, callback) => {
     onBlocked('permission', permission);
@@ -96,4 +123,32 @@ export function denyAllPermissions(session: GuardableSession, onBlocked: Blocked
   });
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
+  session.on('select-hid-device', (event, _details, callback) => {
+    event.preventDefault();
+    onBlocked('device', 'hid');
+    callback(null);
+  });
+  session.on('select-serial-port', (event, _ports, _contents, callback) => {
+    event.preventDefault();
+    onBlocked('device', 'serial');
+    callback('');
+  });
+  session.on('select-usb-device', (event, _details, callback) => {
+    event.preventDefault();
+    onBlocked('device', 'usb');
+    callback();
+  });
+  session.setBluetoothPairingHandler((_details, callback) => {
+    onBlocked('device', 'bluetooth pairing');
+    callback({ confirmed: false });
+  });
+  // getDisplayMedia: answering with no stream refuses the capture.
+  session.setDisplayMediaRequestHandler((_request, callback) => {
+    onBlocked('display-capture', 'getDisplayMedia');
+    callback({});
+  });
+  session.on('will-download', (event, item) => {
+    event.preventDefault();
+    onBlocked('download', item.getURL().slice(0, 200));
+  });
 }

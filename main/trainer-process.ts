@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ForkOptions } from 'electron';
 import type { FromWorker, SpawnWorker, ToWorker, WorkerPort } from '../hosts/worker-link.js';
+import { pipeLines } from './log-file.js';
 
 export const TRAINER_SERVICE_NAME = 'LeNet Lab trainer';
 
@@ -45,8 +46,9 @@ export function appLayout({ isPackaged, appPath, resourcesPath, userDataPath }: 
 /** engine/backends/wasm-threads.ts's WASM_THREADS_ENV (main stays free of the engine's imports). */
 export const WASM_THREADS_ENV = 'LENET_LAB_WASM_THREADS';
 
-/** Variables the parent must not hand down: they would change how Node runs the worker. */
-const DROPPED_ENV = new Set(['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_EXTRA_CA_CERTS']);
+/** Variables the parent must not hand down: they would change how Node runs the worker (ELECTRON_NO_ASAR
+ *  would make it unable to read its own code from app.asar). */
+const DROPPED_ENV = new Set(['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_EXTRA_CA_CERTS', 'ELECTRON_NO_ASAR']);
 /** LENET_LAB_* settings a user (or a test) may set on the app; the rest are the app's to decide. */
 const USER_SETTINGS = new Set(['LENET_LAB_BACKEND', 'LENET_LAB_MNIST_DIR', WASM_THREADS_ENV]);
 
@@ -72,6 +74,9 @@ export interface UtilityChild {
   on(event: 'error', listener: (type: 'FatalError', location: string, report: string) => void): unknown;
   postMessage(message: any): void;
   kill(): boolean;
+  /** Set with stdio 'pipe': the trainer's output, for the log file. */
+  stdout?: NodeJS.ReadableStream | null;
+  stderr?: NodeJS.ReadableStream | null;
 }
 /** `utilityProcess` from electron, or a fake in tests. */
 export interface UtilityForker {
@@ -83,10 +88,18 @@ export interface UtilityWorkerOptions {
   env: Record<string, string>;
   /** Diagnostics (fatal V8 errors); the crash itself reaches the UI through WorkerClient. */
   log?: (line: string) => void;
+  /** Each line the trainer prints, on stdout or stderr (the log file); unset: its output is inherited. */
+  output?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
 export function spawnUtilityWorker(forker: UtilityForker, options: UtilityWorkerOptions): WorkerPort {
-  const child = forker.fork(options.entry, [], { serviceName: TRAINER_SERVICE_NAME, env: options.env, stdio: 'inherit' });
+  const child = forker.fork(options.entry, [], { serviceName: TRAINER_SERVICE_NAME, env: options.env, stdio: options.output ? 'pipe' : 'inherit' });
+  const output = options.output;
+  if (output) {
+    // Both streams are drained: an unread pipe would block the trainer once its buffer fills.
+    if (child.stdout) pipeLines(child.stdout, (line) => output('stdout', line));
+    if (child.stderr) pipeLines(child.stderr, (line) => output('stderr', line));
+  }
   const exitListeners: ((exitCode: number | null) => void)[] = [];
   let exited = false;
   let exitCode: number | null = null;

@@ -50,14 +50,18 @@ export function windowStateOf(window: BrowserWindow, theme: ThemeSource): Window
   return { bounds: window.getNormalBounds(), maximized: window.isMaximized(), fullScreen: window.isFullScreen(), theme };
 }
 
-/** Save the window's place a moment after it stops moving, and when it closes. */
-export function trackWindowState(window: BrowserWindow, file: string, theme: () => ThemeSource, log: (line: string) => void): () => Promise<void> {
+/**
+ * Save the window's place a moment after it stops moving, and when it closes. `adjust` lets the caller
+ * change what is saved (under Wayland: keep the earlier position, which the window cannot know).
+ */
+export function trackWindowState(window: BrowserWindow, file: string, theme: () => ThemeSource, log: (line: string) => void,
+  adjust: (state: WindowState) => WindowState = (state) => state): () => Promise<void> {
   let timer: NodeJS.Timeout | null = null;
   let last: WindowState | null = null;
   const save = async (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (!window.isDestroyed()) last = windowStateOf(window, theme());
+    if (!window.isDestroyed()) last = adjust(windowStateOf(window, theme()));
     if (!last) return;
     await saveWindowState(file, last).catch((e: unknown) => log(`could not save the window state: ${e instanceof Error ? e.message : String(e)}`));
   };

@@ -4,17 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchToModelInput, type InputNormalisation } from '../../common/preprocess.js';
 import type { DataSplit } from '../data/dataset.js';
 
-/** mulberry32: a small, fast, seedable PRNG so runs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../common/random.js';
 
 /** Fisher–Yates over 0..n-1. */
 export function shuffledIndices(n: number, random: () => number): Uint32Array {

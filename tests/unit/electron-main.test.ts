@@ -3,7 +3,7 @@
 // the taskbar, the menu and the quit prompt are wired. The stand-in records
 // calls and plays the OS's part (dialogs answer, windows close).
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -27,6 +27,7 @@ const fake = vi.hoisted(() => {
     menu: null as unknown,
     permissionHandlers: {} as Record<string, unknown>,
     openedExternal: [] as string[],
+    openedPaths: [] as string[],
     /** Worker answers by channel; a function gets the request. */
     answers: {} as Record<string, unknown>,
     received: [] as { name: string; request: unknown }[],
@@ -54,7 +55,9 @@ const fake = vi.hoisted(() => {
     }
     loadURL(url: string): Promise<void> { this.loadedUrl = url; return Promise.resolve(); }
     isDestroyed(): boolean { return this.destroyed; }
-    show(): void {}
+    visible = false;
+    isVisible(): boolean { return this.visible; }
+    show(): void { this.visible = true; }
     maximize(): void {}
     setFullScreen(): void {}
     isMinimized(): boolean { return false; }
@@ -75,7 +78,11 @@ const fake = vi.hoisted(() => {
       return !prevented;
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PassThrough } = require('node:stream') as typeof import('node:stream');
   class FakeChild extends Emitter {
+    readonly stdout = new PassThrough();
+    readonly stderr = new PassThrough();
     constructor(readonly modulePath: string, readonly options: Record<string, unknown>) {
       super();
       state.workers.push(this);
@@ -93,8 +100,14 @@ const fake = vi.hoisted(() => {
     isPackaged: false,
     enableSandbox: () => calls.push('enableSandbox'),
     setPath: () => {},
-    getPath: (name: string) => (name === 'userData' ? state.userData : path.join(state.userData, name)),
+    getPath: (name: string) => {
+      // main.ts asks for userData at import (the log folder): the temp folder exists by then.
+      if (!state.userData) state.userData = mkdtemp(path.join(os.tmpdir(), 'lenet-main-'));
+      return name === 'userData' ? state.userData : path.join(state.userData, name);
+    },
     getAppPath: () => state.appPath,
+    // X11, whatever the machine running the tests uses: the saved position below is asserted.
+    commandLine: { getSwitchValue: (name: string) => (name === 'ozone-platform' ? 'x11' : ''), hasSwitch: () => false },
     getVersion: () => '0.1.0',
     requestSingleInstanceLock: () => { calls.push('requestSingleInstanceLock'); return true; },
     whenReady: () => new Promise<void>((resolve) => setTimeout(() => { calls.push('ready'); resolve(); }, 5)),
@@ -103,6 +116,10 @@ const fake = vi.hoisted(() => {
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const path = require('node:path') as typeof import('node:path');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const os = require('node:os') as typeof import('node:os');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mkdtemp = (require('node:fs') as typeof import('node:fs')).mkdtempSync;
 
   const electron = {
     app,
@@ -116,6 +133,9 @@ const fake = vi.hoisted(() => {
         setPermissionRequestHandler: (h: unknown) => { state.permissionHandlers.request = h; },
         setPermissionCheckHandler: (h: unknown) => { state.permissionHandlers.check = h; },
         setDevicePermissionHandler: (h: unknown) => { state.permissionHandlers.device = h; },
+        setDisplayMediaRequestHandler: (h: unknown) => { state.permissionHandlers.displayMedia = h; },
+        setBluetoothPairingHandler: (h: unknown) => { state.permissionHandlers.bluetoothPairing = h; },
+        on: (event: string, h: unknown) => { state.permissionHandlers[event] = h; },
       },
     },
     ipcMain: {
@@ -142,7 +162,7 @@ const fake = vi.hoisted(() => {
     },
     shell: {
       openExternal: async (url: string) => { state.openedExternal.push(url); },
-      openPath: async () => '',
+      openPath: async (folder: string) => { state.openedPaths.push(folder); return ''; },
     },
     utilityProcess: { fork: (modulePath: string, _args: string[], options: Record<string, unknown>) => new FakeChild(modulePath, options) },
   };
@@ -170,7 +190,6 @@ const menuItem = (label: string): { click: () => void } => {
 };
 
 beforeAll(async () => {
-  fake.state.userData = mkdtempSync(path.join(os.tmpdir(), 'lenet-main-'));
   fake.state.appPath = '/repo';
   fake.state.answers = {
     info: { appVersion: '0.1.0', transport: 'electron', backend: 'cpu', backendNote: 'test', versions: { 'tfjs-core': '4.22.0' },
@@ -187,6 +206,34 @@ afterAll(async () => {
 });
 
 describe('main process wiring', () => {
+  it('logs main\'s lines and both of the trainer\'s streams to <userData>/logs, and Help opens that folder', async () => {
+    const logFile = path.join(fake.state.userData, 'logs', 'lenet-lab.log');
+    worker().stdout.write('backend: wasm\n');
+    worker().stderr.write('a warning from tfjs\n');
+    await vi.waitFor(() => {
+      const text = readFileSync(logFile, 'utf8');
+      expect(text).toMatch(/\[main\] LeNet Lab 0\.1\.0 starting/);
+      expect(text).toMatch(/\[trainer stdout\] backend: wasm\n/);
+      expect(text).toMatch(/\[trainer stderr\] a warning from tfjs\n/);
+    });
+    menuItem('Open Log Folder').click();
+    await vi.waitFor(() => expect(fake.state.openedPaths).toContain(path.join(fake.state.userData, 'logs')));
+  });
+
+  it('a page that fails to load shows the error page in a visible window, naming the log folder', async () => {
+    const win = window();
+    win.webContents.emit('did-fail-load', {}, -3, 'ERR_ABORTED', 'app://lenet-lab/index.html', true); // replaced by another load: not a failure
+    win.webContents.emit('did-fail-load', {}, -6, 'ERR_FILE_NOT_FOUND', 'https://x.example/frame', false); // a subframe
+    expect(win.loadedUrl).toBe('app://lenet-lab/index.html');
+    win.webContents.emit('did-fail-load', {}, -6, 'ERR_FILE_NOT_FOUND', 'app://lenet-lab/index.html', true);
+    expect(win.loadedUrl).toMatch(/^data:text\/html/);
+    const page = decodeURIComponent(win.loadedUrl.slice(win.loadedUrl.indexOf(',') + 1));
+    expect(page).toContain('ERR_FILE_NOT_FOUND (-6)');
+    expect(page).toContain(path.join(fake.state.userData, 'logs'));
+    await vi.waitFor(() => expect(win.isVisible()).toBe(true));
+    win.loadedUrl = 'app://lenet-lab/index.html'; // the later tests expect the app's page
+  });
+
   it('sandboxes and registers app:// before ready, then serves it', () => {
     const { calls } = fake;
     expect(calls.indexOf('enableSandbox')).toBeLessThan(calls.indexOf('ready'));

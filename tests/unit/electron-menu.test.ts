@@ -10,6 +10,7 @@ import { MenuCommand } from '../../common/contract.js';
 const actions = (): MenuActions => ({
   openModel: vi.fn(), saveModel: vi.fn(), showModelsFolder: vi.fn(), exportViewPng: vi.fn(), exportHistoryCsv: vi.fn(),
   navigate: vi.fn(), startOrPause: vi.fn(), stopTraining: vi.fn(), restartTrainer: vi.fn(), setTheme: vi.fn(), about: vi.fn(),
+  openLogFolder: vi.fn(),
 });
 const context = (over: Partial<MenuContext> = {}): MenuContext =>
   ({ platform: 'linux', isDev: false, appName: 'LeNet Lab', theme: 'system', actions: actions(), ...over });
@@ -35,6 +36,11 @@ describe('buildMenuTemplate', () => {
     expect(new Set(accelerators).size).toBe(accelerators.length);
   });
 
+  it.each(['linux', 'win32', 'darwin'] as const)('Help offers Open Log Folder on %s, in packaged builds too', (platform) => {
+    const help = buildMenuTemplate(context({ platform, isDev: false })).find((item) => item.role === 'help')!;
+    expect((help.submenu as MenuItemConstructorOptions[]).map((item) => item.label ?? item.type)).toEqual(['Open Log Folder', 'separator', 'About LeNet Lab']);
+  });
+
   it('File commands call their actions', () => {
     const ctx = context();
     const template = buildMenuTemplate(ctx);
@@ -48,6 +54,7 @@ describe('buildMenuTemplate', () => {
       ['Stop', 'stopTraining', undefined],
       ['Restart Trainer', 'restartTrainer', undefined],
       ['About LeNet Lab', 'about', undefined],
+      ['Open Log Folder', 'openLogFolder', undefined],
     ];
     for (const [label, action, accelerator] of expectations) {
       const item = byLabel(template, label);

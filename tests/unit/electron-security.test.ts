@@ -4,6 +4,7 @@ import {
   checkSender,
   denyAllPermissions,
   hardenWebContents,
+  isAppPageReload,
   isSafeExternalUrl,
   openExternalSafely,
   type GuardableContents,
@@ -103,16 +104,94 @@ describe('hardenWebContents', () => {
   });
 });
 
+describe('the crash banner\'s Reload and the navigation guard', () => {
+  it('lets the app\'s own page reload itself, and nothing else through', () => {
+    const contents = new FakeContents();
+    const blocked: string[] = [];
+    hardenWebContents(contents as unknown as GuardableContents, (kind, detail) => blocked.push(`${kind} ${detail}`));
+    const navigate = (url: string): boolean => {
+      const event = preventable();
+      contents.emit('will-navigate', event, url);
+      return !event.defaultPrevented;
+    };
+    // location.reload() on app://lenet-lab/index.html (with or without the view in the fragment).
+    for (const url of ['app://lenet-lab/index.html', 'app://lenet-lab/', 'app://lenet-lab/index.html#draw']) expect(navigate(url), url).toBe(true);
+    // Each part of the rule alone: another path, a query, another host, another scheme, credentials.
+    for (const url of ['app://lenet-lab/other.html', 'app://lenet-lab/index.html?x=1', 'app://evil/index.html', 'file:///index.html',
+      'https://lenet-lab/index.html', 'app://user:pw@lenet-lab/index.html', 'app://lenet-lab/assets/index.html', 'not a url']) {
+      expect(navigate(url), url).toBe(false);
+    }
+    expect(isAppPageReload('app://lenet-lab/index.html')).toBe(true);
+    expect(blocked).toHaveLength(8);
+  });
+
+  it('picks no Bluetooth device', () => {
+    const contents = new FakeContents();
+    const blocked: string[] = [];
+    hardenWebContents(contents as unknown as GuardableContents, (kind, detail) => blocked.push(`${kind} ${detail}`));
+    const event = preventable();
+    const callback = vi.fn();
+    contents.emit('select-bluetooth-device', event, [{ deviceId: 'a', deviceName: 'pen' }], callback);
+    expect(event.defaultPrevented).toBe(true);
+    expect(callback).toHaveBeenCalledExactlyOnceWith('');
+    expect(blocked).toEqual(['device bluetooth']);
+  });
+});
+
+class FakeSession extends EventEmitter {
+  request: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
+  check: ((...args: unknown[]) => boolean) | null = null;
+  device: ((...args: unknown[]) => boolean) | null = null;
+  displayMedia: ((request: unknown, callback: (streams: object) => void) => void) | null = null;
+  pairing: ((details: unknown, callback: (response: object) => void) => void) | null = null;
+  setPermissionRequestHandler(handler: FakeSession['request']): void { this.request = handler; }
+  setPermissionCheckHandler(handler: FakeSession['check']): void { this.check = handler; }
+  setDevicePermissionHandler(handler: FakeSession['device']): void { this.device = handler; }
+  setDisplayMediaRequestHandler(handler: FakeSession['displayMedia']): void { this.displayMedia = handler; }
+  setBluetoothPairingHandler(handler: FakeSession['pairing']): void { this.pairing = handler; }
+}
+
+describe('denyAllPermissions: device choosers, screen capture and downloads', () => {
+  it('answers each chooser with no device, each capture with no stream, and cancels each download', () => {
+    const session = new FakeSession();
+    const blocked: string[] = [];
+    denyAllPermissions(session as unknown as GuardableSession, (kind, detail) => blocked.push(`${kind} ${detail}`));
+    const choose = (name: string, args: unknown[]): { prevented: boolean; answer: unknown[] } => {
+      const event = preventable();
+      const callback = vi.fn();
+      session.emit(name, event, ...args, callback);
+      expect(callback, name).toHaveBeenCalledTimes(1);
+      return { prevented: event.defaultPrevented, answer: callback.mock.calls[0]! };
+    };
+    expect(choose('select-hid-device', [{ deviceList: [{ deviceId: 'h' }] }])).toEqual({ prevented: true, answer: [null] });
+    expect(choose('select-serial-port', [[{ portId: 'p' }], {}])).toEqual({ prevented: true, answer: [''] });
+    expect(choose('select-usb-device', [{ deviceList: [{ deviceId: 'u' }] }])).toEqual({ prevented: true, answer: [] });
+
+    const pairing = vi.fn();
+    session.pairing!({ deviceId: 'b', pairingKind: 'confirm' }, pairing);
+    expect(pairing).toHaveBeenCalledExactlyOnceWith({ confirmed: false });
+
+    const capture = vi.fn();
+    session.displayMedia!({ frame: {}, securityOrigin: 'app://lenet-lab' }, capture);
+    expect(capture).toHaveBeenCalledExactlyOnceWith({});
+
+    const download = preventable();
+    session.emit('will-download', download, { getURL: () => 'blob:app://lenet-lab/1' }, {});
+    expect(download.defaultPrevented).toBe(true);
+    expect(blocked).toEqual(['device hid', 'device serial', 'device usb', 'device bluetooth pairing', 'display-capture getDisplayMedia', 'download blob:app://lenet-lab/1']);
+  });
+});
+
 describe('denyAllPermissions', () => {
   it('denies every permission request, check and device', () => {
     let request: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null = null;
     let check: ((...args: unknown[]) => boolean) | null = null;
     let device: ((...args: unknown[]) => boolean) | null = null;
-    const session = {
+    const session = Object.assign(new FakeSession(), {
       setPermissionRequestHandler: (handler: typeof request) => { request = handler; },
       setPermissionCheckHandler: (handler: typeof check) => { check = handler; },
       setDevicePermissionHandler: (handler: typeof device) => { device = handler; },
-    };
+    });
     const blocked: string[] = [];
     denyAllPermissions(session as unknown as GuardableSession, (kind, detail) => blocked.push(`${kind} ${detail}`));
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen']) {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import type { ForkOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
@@ -72,7 +73,7 @@ describe('trainerEnv', () => {
 
   it('sets the worker configuration and drops Node switches', () => {
     const env = trainerEnv(layout, {
-      PATH: '/usr/bin', HOME: '/home/u', NODE_OPTIONS: '--require /tmp/evil.js', ELECTRON_RUN_AS_NODE: '1',
+      PATH: '/usr/bin', HOME: '/home/u', NODE_OPTIONS: '--require /tmp/evil.js', ELECTRON_RUN_AS_NODE: '1', ELECTRON_NO_ASAR: '1',
       LENET_LAB_MODELS_DIR: '/elsewhere', LENET_LAB_TRANSPORT: 'browser', LENET_LAB_BACKEND: 'cpu', UNSET: undefined,
     });
     expect(env).toEqual({
@@ -90,6 +91,30 @@ describe('trainerEnv', () => {
 });
 
 describe('spawnUtilityWorker', () => {
+  it('pipes both of the trainer\'s streams line by line when given an output, and inherits them when not', () => {
+    const forker = new FakeForker();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    forker.fork = (modulePath, _args, options) => {
+      const child = Object.assign(new FakeUtilityProcess(modulePath, options), { stdout, stderr });
+      forker.children.push(child);
+      return child;
+    };
+    const lines: string[] = [];
+    spawnUtilityWorker(forker, { entry: '/w.js', env: {}, output: (stream, line) => lines.push(`${stream}: ${line}`) });
+    expect(forker.children[0]!.options).toMatchObject({ stdio: 'pipe' });
+    stdout.write('backend wasm\nhalf a ');
+    stderr.write('Error: boom\r\n    at x\n');
+    stdout.end('line\n');
+    return new Promise<void>((resolve) => setTimeout(() => {
+      expect(lines).toEqual(['stdout: backend wasm', 'stderr: Error: boom', 'stderr:     at x', 'stdout: half a line']);
+      const inherited = new FakeForker();
+      spawnUtilityWorker(inherited, { entry: '/w.js', env: {} });
+      expect(inherited.children[0]!.options).toMatchObject({ stdio: 'inherit' });
+      resolve();
+    }, 10));
+  });
+
   it('forks the worker entry as a named utility process with the given env', () => {
     const forker = new FakeForker();
     spawnUtilityWorker(forker, { entry: '/app/dist/hosts/worker-entry.js', env: { A: '1' } });

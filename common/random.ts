@@ -1,0 +1,14 @@
+// Seeded pseudo-random numbers, isomorphic: training shuffles and the convolution lab's
+// random kernels repeat exactly from the same seed, in Node and in the renderer.
+
+/** mulberry32: a small, fast, seedable PRNG so runs are reproducible. Numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
