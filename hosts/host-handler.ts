@@ -2,11 +2,16 @@
 // contract, answer host-level channels here, forward the rest to the worker.
 // It never throws: every failure becomes { ok: false, error }.
 import { parseRequest, invokeChannels, type InvokeName, type ModelSummary, type Result } from '../common/contract.js';
+import type { Locale } from '../common/i18n/locales.js';
 import type { WorkerClient } from './worker-link.js';
 
 export interface HostCapabilities {
   /** Native folder picker (Electron). Resolves to a folder path or null when cancelled. */
   pickModelFolder?: () => Promise<string | null>;
+  /** The OS's preferred languages (Electron's app.getPreferredSystemLanguages()); absent: [] (the page asks the browser). */
+  systemLanguages?: () => string[];
+  /** The page switched language: the host's own words follow (Electron's menu). */
+  setLanguage?: (locale: Locale) => void;
 }
 
 export type HostHandler = (name: string, payload: unknown) => Promise<Result<unknown>>;
@@ -25,6 +30,11 @@ export function createHostHandler(client: WorkerClient, capabilities: HostCapabi
         case 'restartTrainer':
           client.restart();
           return { ok: true, value: { phase: 'idle', runId: null } };
+        case 'systemLanguages':
+          return { ok: true, value: invokeChannels.systemLanguages.response.parse((capabilities.systemLanguages?.() ?? []).slice(0, 32)) };
+        case 'setLanguage':
+          capabilities.setLanguage?.((parsed.value as { locale: Locale }).locale);
+          return { ok: true, value: {} };
         case 'openModelDialog': {
           if (!capabilities.pickModelFolder) {
             return { ok: false, error: { code: 'unsupported', message: 'This window has no folder picker; choose a model from the list instead.' } };

@@ -2,7 +2,6 @@
 // note. Pure: the run's figures and the intl object come in, strings go out.
 import type { LabIntl, MessageKey } from '../../../common/i18n/index.js';
 import type { RunPhase } from '../../../common/protocol.js';
-import { formatDuration } from './format.js';
 
 export type DoneReason = 'completed' | 'stopped' | 'diverged';
 
@@ -57,7 +56,7 @@ export function statusLine(phase: RunPhase, hasBatches: boolean, p: StatusFigure
     batch: lab.count(p.batch),
     batches: lab.count(p.batchesPerEpoch),
     speed: lab.count(p.imagesPerSecond),
-    eta: formatDuration(phase === 'idle' ? 0 : p.etaSeconds),
+    eta: lab.clock(phase === 'idle' ? 0 : p.etaSeconds),
     backend,
   });
 }
