@@ -49,6 +49,8 @@ const RESPONSES: { [K in InvokeName]: ResponseOf<K> } = {
   openModelDialog: summary,
   historyCsv: 'epoch,trainLoss\n1,0.5\n',
   restartTrainer: status,
+  systemLanguages: ['zh-CN', 'en-US'],
+  setLanguage: {},
 };
 
 /** Valid requests per channel: the seeds that near-miss payloads are mutated from. */
@@ -72,6 +74,8 @@ const VALID_REQUESTS: { [K in InvokeName]: unknown[] } = {
   openModelDialog: [{}],
   historyCsv: [{}],
   restartTrainer: [{}],
+  systemLanguages: [{}],
+  setLanguage: [{ locale: 'zh-CN' }, { locale: 'en' }],
 };
 
 /** The fake worker: records every request it receives and answers each with its channel's valid response. */

@@ -95,9 +95,12 @@ describe('confusion matrix', () => {
     expect(indicesInCell(result, 2, 0)).toEqual([]);
   });
   it('prints errors as the paper does', () => {
-    expect(formatErrorPercent(0.95)).toBe('0.95%');
-    expect(formatErrorPercent(1)).toBe('1.0%');
-    expect(formatErrorPercent(12)).toBe('12.0%');
+    const en = createLabIntl('en');
+    expect(formatErrorPercent(0.95, en)).toBe('0.95%');
+    expect(formatErrorPercent(0.999, en)).toBe('1.00%');
+    expect(formatErrorPercent(1, en)).toBe('1.0%');
+    expect(formatErrorPercent(12, en)).toBe('12.0%');
+    expect(formatErrorPercent(0.8, createLabIntl('zh-CN'))).toBe('0.80%');
   });
 });
 
