@@ -111,6 +111,20 @@ describe('LeNet Lab in Chinese', () => {
     expect(lab.pageErrors).toEqual([]);
   });
 
+  it('evaluates in Chinese: the confusion matrix, the paper ranking and their words fit', async () => {
+    const { page } = lab;
+    await goTo(page, 'evaluate');
+    await page.getByTestId('eval-limit').selectOption({ index: 1 });
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('confusion-matrix').waitFor({ timeout: 300_000 });
+    expect(await page.locator('main.content').textContent()).toContain('混淆矩阵');
+    expect(await page.locator('main.content').textContent()).toContain('线性分类器');
+    await page.getByTestId('confusion-cell-3-3').click();
+    expect(await overflowing(page)).toEqual([]);
+    await saveScreenshot(page, 'evaluate-result', SHOTS);
+    expect(lab.pageErrors).toEqual([]);
+  });
+
   it('the glossary lists the lesson\'s terms with the English term beside each', async () => {
     const { page } = lab;
     await page.getByTestId('glossary-open').click();
