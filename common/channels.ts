@@ -26,6 +26,8 @@ export const INVOKE_NAMES = [
   'recoveryInfo',
   'restoreRecovery',
   'discardRecovery',
+  'systemLanguages',
+  'setLanguage',
 ] as const;
 export type InvokeName = (typeof INVOKE_NAMES)[number];
 

@@ -11,6 +11,7 @@ import { ModelName } from './model-name.js';
 import { BatchPoint, GradientPoint } from './run-record.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 import { VIEW_NAMES } from './views.js';
+import { LOCALES } from './i18n/locales.js';
 
 const Empty = z.strictObject({});
 const Name = ModelName;
@@ -160,6 +161,10 @@ export const invokeChannels = {
   openModelDialog: { request: Empty, response: ModelSummary.nullable() },
   historyCsv: { request: Empty, response: z.string() },
   restartTrainer: { request: Empty, response: TrainStatus },
+  /** The OS's preferred languages, best first (Electron); browser mode answers [] and the page reads navigator.languages. */
+  systemLanguages: { request: Empty, response: z.array(z.string().max(64)).max(32) },
+  /** The page's language, so the host's own words (the Electron menu, the About box) follow it. */
+  setLanguage: { request: z.strictObject({ locale: z.enum(LOCALES) }), response: Empty },
 } as const satisfies Record<InvokeName, { request: z.ZodType; response: z.ZodType }>;
 export type InvokeChannels = typeof invokeChannels;
 export type RequestOf<K extends InvokeName> = z.input<InvokeChannels[K]['request']>;
@@ -172,6 +177,8 @@ export const MenuCommand = z.discriminatedUnion('command', [
   z.strictObject({ command: z.literal('open-model') }),
   z.strictObject({ command: z.literal('start-or-pause') }),
   z.strictObject({ command: z.literal('about') }),
+  z.strictObject({ command: z.literal('glossary') }),
+  z.strictObject({ command: z.literal('set-language'), locale: z.enum(LOCALES) }),
 ]);
 export type MenuCommand = z.infer<typeof MenuCommand>;
 

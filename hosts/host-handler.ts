@@ -5,11 +5,16 @@
 import { invokeChannels, isInvokeName, parseRequest, type ModelSummary } from '../common/contract.js';
 import { failure, type Result } from '../common/errors.js';
 import { answer } from '../common/link.js';
+import type { Locale } from '../common/i18n/locales.js';
 import type { WorkerClient } from './worker-link.js';
 
 export interface HostCapabilities {
   /** Native folder picker (Electron). Resolves to a folder path or null when cancelled. */
   pickModelFolder?: () => Promise<string | null>;
+  /** The OS's preferred languages (Electron's app.getPreferredSystemLanguages()); absent: [] (the page asks the browser). */
+  systemLanguages?: () => string[];
+  /** The page switched language: the host's own words follow (Electron's menu). */
+  setLanguage?: (locale: Locale) => void;
 }
 
 export type HostHandler = (name: string, payload: unknown) => Promise<Result<unknown>>;
@@ -27,6 +32,11 @@ export function createHostHandler(client: WorkerClient, capabilities: HostCapabi
         case 'restartTrainer':
           client.restart();
           return { ok: true, value: { phase: 'idle', runId: null } };
+        case 'systemLanguages':
+          return { ok: true, value: invokeChannels.systemLanguages.response.parse((capabilities.systemLanguages?.() ?? []).slice(0, 32)) };
+        case 'setLanguage':
+          capabilities.setLanguage?.((parsed.value as { locale: Locale }).locale);
+          return { ok: true, value: {} };
         case 'openModelDialog': {
           if (!capabilities.pickModelFolder) {
             return failure('unsupported', 'This window has no folder picker; choose a model from the list instead.', { channel: name });

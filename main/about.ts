@@ -2,6 +2,7 @@
 // versions. Its one link (the 1998 paper) is the only URL the app ever hands
 // to the OS browser, through openExternalSafely.
 import type { LabInfo } from '../common/contract.js';
+import { createLabIntl, type LabIntl } from '../common/i18n/index.js';
 
 export const PAPER_URL = 'https://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf';
 
@@ -13,9 +14,10 @@ export interface RuntimeVersions {
 }
 
 /** Versions and the active backend, one per line; tfjs packages come from the worker. */
-export function aboutDetail(runtime: RuntimeVersions, info: LabInfo | null, infoError: string | null = null): string {
+export function aboutDetail(runtime: RuntimeVersions, info: LabInfo | null, infoError: string | null = null, lab: LabIntl = createLabIntl('en')): string {
+  const { t } = lab;
   const lines = [
-    `Version ${runtime.app}`,
+    t('aboutBox.version', { version: runtime.app }),
     '',
     `Electron ${runtime.electron}`,
     `Chromium ${runtime.chrome}`,
@@ -26,12 +28,14 @@ export function aboutDetail(runtime: RuntimeVersions, info: LabInfo | null, info
       .filter(([name]) => /tfjs|tensorflow/i.test(name))
       .sort(([a], [b]) => a.localeCompare(b));
     for (const [name, version] of tfjs) lines.push(`${name} ${version}`);
-    lines.push('', `Backend: ${info.backend}${info.backendNote ? ` (${info.backendNote})` : ''}`);
-    lines.push(`Dataset: ${info.dataset.name}, ${info.dataset.trainCount.toLocaleString('en-US')} training and ${info.dataset.testCount.toLocaleString('en-US')} test images`);
-    lines.push(`Models folder: ${info.modelsDir}`);
+    lines.push('', info.backendNote
+      ? t('aboutBox.backendNote', { backend: info.backend, note: info.backendNote })
+      : t('aboutBox.backend', { backend: info.backend }));
+    lines.push(t('aboutBox.dataset', { name: info.dataset.name, train: info.dataset.trainCount, test: info.dataset.testCount }));
+    lines.push(t('aboutBox.modelsFolder', { dir: info.modelsDir }));
   } else {
-    lines.push('', `Backend: unknown (${infoError ?? 'the trainer is not running'})`);
+    lines.push('', t('aboutBox.backendUnknown', { reason: infoError ?? t('aboutBox.noTrainer') }));
   }
-  lines.push('', 'LeNet-5 after Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-Based Learning Applied to Document Recognition", 1998.');
+  lines.push('', t('about.paper'));
   return lines.join('\n');
 }

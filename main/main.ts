@@ -20,6 +20,7 @@ import {
 } from 'electron';
 import type { InvokeName, MenuCommand, RequestOf, ResponseOf, Result } from '../common/contract.js';
 import type { TrainerEvent } from '../common/protocol.js';
+import { createLabIntl, matchLocale, type Locale } from '../common/i18n/index.js';
 import { createHostHandler } from '../hosts/host-handler.js';
 import { WorkerClient, type EmitEvent } from '../hosts/worker-link.js';
 import { aboutDetail, PAPER_URL } from './about.js';
@@ -84,6 +85,15 @@ function runApp(): void {
   });
   let mainWindow: BrowserWindow | null = null;
   let theme: ThemeSource = 'system';
+  // The menu and the About box speak the page's language: the system's until the page says otherwise (setLanguage).
+  const systemLanguages = (): string[] => {
+    try {
+      return app.getPreferredSystemLanguages();
+    } catch {
+      return [app.getLocale()];
+    }
+  };
+  let locale: Locale = matchLocale(systemLanguages());
   let allowClose = false;
   let quitPromptOpen = false;
 
@@ -137,7 +147,16 @@ function runApp(): void {
     const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
     return picked.canceled ? null : (picked.filePaths[0] ?? null);
   };
-  const handler = createHostHandler(client, { pickModelFolder });
+  const handler = createHostHandler(client, {
+    pickModelFolder,
+    systemLanguages,
+    setLanguage: (next) => {
+      if (next === locale) return;
+      locale = next;
+      log(`language: ${locale}`);
+      setMenu();
+    },
+  });
   const onResult = (name: InvokeName, result: Result<unknown>): void => {
     unsaved.onInvokeResult(name, result);
     if (name === 'restartTrainer' && result.ok) applyProgress(progress.onTrainerRestarted());
@@ -221,23 +240,36 @@ function runApp(): void {
     setTheme: (next) => {
       theme = next;
       nativeTheme.themeSource = next;
+      setMenu();
+    },
+    glossary: () => sendMenuCommand({ command: 'glossary' }),
+    // The page switches, remembers the choice and answers with setLanguage, which rebuilds this menu.
+    setLocale: (next) => {
+      locale = next;
+      setMenu();
+      sendMenuCommand({ command: 'set-language', locale: next });
     },
     about: () => void (async () => {
       const info = await hostCall('info', {});
       const runtime = { app: app.getVersion(), electron: process.versions.electron, chrome: process.versions.chrome, node: process.versions.node };
-      const detail = aboutDetail(runtime, info.ok ? info.value : null, info.ok ? null : info.error.message);
+      const lab = createLabIntl(locale);
+      const detail = aboutDetail(runtime, info.ok ? info.value : null, info.ok ? null : info.error.message, lab);
       const response = await messageBox({
         type: 'info',
-        title: 'About LeNet Lab',
+        title: lab.t('about.title'),
         message: 'LeNet Lab',
         detail,
-        buttons: ['OK', 'Read the 1998 Paper (opens your browser)'],
+        buttons: [lab.t('aboutBox.ok'), lab.t('aboutBox.readPaper')],
         defaultId: 0,
         cancelId: 0,
       });
       if (response === 1) await openExternalSafely(shell, PAPER_URL);
     })(),
   };
+
+  function setMenu(): void {
+    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isDev, appName: 'LeNet Lab', theme, locale, actions })));
+  }
 
   const confirmQuit = async (window: BrowserWindow): Promise<void> => {
     if (quitPromptOpen) return;
@@ -290,7 +322,7 @@ function runApp(): void {
         cancelId: 1,
       }).then((response) => (response === 0 ? liveWindow()?.webContents.reload() : app.quit()));
     });
-    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isDev, appName: 'LeNet Lab', theme, actions })));
+    setMenu();
     return window;
   };
 

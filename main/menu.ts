@@ -2,19 +2,19 @@
 // actions to call, so its shape (shortcuts, dev-only items) is tested without
 // Electron. main.ts turns it into a Menu.
 import type { MenuItemConstructorOptions } from 'electron';
-import { createLabIntl } from '../common/i18n/index.js';
+import { createLabIntl, LOCALE_NAMES, LOCALES, type LabIntl, type Locale } from '../common/i18n/index.js';
 import { VIEWS, type ViewName } from '../common/views.js';
 import type { ThemeSource } from './window-state.js';
 
 export type { ViewName };
 
-/** The six views in menu order, with their Ctrl/Cmd+digit shortcut (from the one registry in common/views.ts). */
-const english = createLabIntl('en');
-export const VIEW_MENU_ITEMS: readonly { view: ViewName; label: string; accelerator: string }[] = VIEWS.map((entry) => ({
+/** The six views in menu order, worded in `lab`'s language, with their Ctrl/Cmd+digit shortcut (from common/views.ts). */
+export const viewMenuItems = (lab: LabIntl): { view: ViewName; label: string; accelerator: string }[] => VIEWS.map((entry) => ({
   view: entry.name,
-  label: english.t(entry.menuKey),
+  label: lab.t(entry.menuKey),
   accelerator: entry.accelerator,
 }));
+export const VIEW_MENU_ITEMS: readonly { view: ViewName; label: string; accelerator: string }[] = viewMenuItems(createLabIntl('en'));
 
 export interface MenuActions {
   openModel(): void;
@@ -28,6 +28,10 @@ export interface MenuActions {
   restartTrainer(): void;
   setTheme(theme: ThemeSource): void;
   about(): void;
+  /** Help > Glossary: the page shows the lesson's terms. */
+  glossary(): void;
+  /** View > Language: switch the page and the menu. */
+  setLocale(locale: Locale): void;
   /** Shows the folder of the log file (main's and the trainer's output), for the teacher or IT. */
   openLogFolder(): void;
 }
@@ -38,14 +42,18 @@ export interface MenuContext {
   isDev: boolean;
   appName: string;
   theme: ThemeSource;
+  /** The menu's language (the page's); English when absent. */
+  locale?: Locale;
   actions: MenuActions;
 }
 
 const separator: MenuItemConstructorOptions = { type: 'separator' };
 
-export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: MenuContext): MenuItemConstructorOptions[] {
+export function buildMenuTemplate({ platform, isDev, appName, theme, locale = 'en', actions }: MenuContext): MenuItemConstructorOptions[] {
   const isMac = platform === 'darwin';
-  const about: MenuItemConstructorOptions = { label: `About ${appName}`, click: () => actions.about() };
+  const lab = createLabIntl(locale);
+  const { t } = lab;
+  const about: MenuItemConstructorOptions = { label: t('menu.about', { appName }), click: () => actions.about() };
 
   const appMenu: MenuItemConstructorOptions[] = isMac
     ? [{
@@ -55,14 +63,14 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
     : [];
 
   const file: MenuItemConstructorOptions = {
-    label: '&File',
+    label: t('menu.file'),
     submenu: [
-      { label: 'Open Model…', accelerator: 'CmdOrCtrl+O', click: () => actions.openModel() },
-      { label: 'Save Model…', accelerator: 'CmdOrCtrl+S', click: () => actions.saveModel() },
-      { label: 'Show Models Folder', click: () => actions.showModelsFolder() },
+      { label: t('menu.file.open'), accelerator: 'CmdOrCtrl+O', click: () => actions.openModel() },
+      { label: t('menu.file.save'), accelerator: 'CmdOrCtrl+S', click: () => actions.saveModel() },
+      { label: t('menu.file.showModels'), click: () => actions.showModelsFolder() },
       separator,
-      { label: 'Export View as PNG…', accelerator: 'CmdOrCtrl+Shift+E', click: () => actions.exportViewPng() },
-      { label: 'Export Training History as CSV…', click: () => actions.exportHistoryCsv() },
+      { label: t('menu.file.exportPng'), accelerator: 'CmdOrCtrl+Shift+E', click: () => actions.exportViewPng() },
+      { label: t('menu.file.exportCsv'), click: () => actions.exportHistoryCsv() },
       separator,
       isMac ? { role: 'close' } : { role: 'quit' },
     ],
@@ -70,7 +78,7 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
 
   // Text fields (recipe values, model names) need the standard editing shortcuts, on macOS only through this menu.
   const edit: MenuItemConstructorOptions = {
-    label: '&Edit',
+    label: t('menu.edit'),
     submenu: [{ role: 'undo' }, { role: 'redo' }, separator, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
   };
 
@@ -78,12 +86,20 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
     ({ label, type: 'radio', checked: theme === value, click: () => actions.setTheme(value) });
 
   const view: MenuItemConstructorOptions = {
-    label: '&View',
+    label: t('menu.view'),
     submenu: [
-      ...VIEW_MENU_ITEMS.map(({ view: name, label, accelerator }): MenuItemConstructorOptions =>
+      ...viewMenuItems(lab).map(({ view: name, label, accelerator }): MenuItemConstructorOptions =>
         ({ label, accelerator, click: () => actions.navigate(name) })),
       separator,
-      { label: 'Appearance', submenu: [themeItem('system', 'Follow System'), themeItem('light', 'Light'), themeItem('dark', 'Dark')] },
+      { label: t('menu.view.appearance'), submenu: [
+        themeItem('system', t('menu.view.appearance.system')), themeItem('light', t('menu.view.appearance.light')), themeItem('dark', t('menu.view.appearance.dark')),
+      ] },
+      {
+        label: t('menu.view.language'),
+        // Each language named in itself, so a user lost in a language they cannot read finds their own.
+        submenu: LOCALES.map((value): MenuItemConstructorOptions =>
+          ({ label: LOCALE_NAMES[value], type: 'radio', checked: locale === value, click: () => actions.setLocale(value) })),
+      },
       separator,
       { role: 'resetZoom' },
       { role: 'zoomIn' },
@@ -95,17 +111,18 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
   };
 
   const train: MenuItemConstructorOptions = {
-    label: '&Train',
+    label: t('menu.train'),
     submenu: [
-      { label: 'Start / Pause', accelerator: 'CmdOrCtrl+Enter', click: () => actions.startOrPause() },
-      { label: 'Stop', click: () => actions.stopTraining() },
+      { label: t('menu.train.startPause'), accelerator: 'CmdOrCtrl+Enter', click: () => actions.startOrPause() },
+      { label: t('menu.train.stop'), click: () => actions.stopTraining() },
       separator,
-      { label: 'Restart Trainer', click: () => actions.restartTrainer() },
+      { label: t('menu.train.restart'), click: () => actions.restartTrainer() },
     ],
   };
 
-  const openLogFolder: MenuItemConstructorOptions = { label: 'Open Log Folder', click: () => actions.openLogFolder() };
-  const help: MenuItemConstructorOptions = { role: 'help', submenu: [openLogFolder, separator, about] };
+  const glossary: MenuItemConstructorOptions = { label: t('menu.help.glossary'), click: () => actions.glossary() };
+  const openLogFolder: MenuItemConstructorOptions = { label: t('menu.help.openLog'), click: () => actions.openLogFolder() };
+  const help: MenuItemConstructorOptions = { role: 'help', label: t('menu.help'), submenu: [glossary, separator, openLogFolder, separator, about] };
 
   return [...appMenu, file, edit, view, train, ...(isMac ? [{ role: 'windowMenu' } satisfies MenuItemConstructorOptions] : []), help];
 }

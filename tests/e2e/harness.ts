@@ -46,8 +46,13 @@ function requireBuilt(): void {
   }
 }
 
+export interface LabOptions {
+  /** The browser's language (navigator.languages), which the app follows on a first launch; en-US unless a test says. */
+  locale?: string;
+}
+
 /** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab(): Promise<Lab> {
+export async function startLab({ locale = 'en-US' }: LabOptions = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -71,6 +76,7 @@ export async function startLab(): Promise<Lab> {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: VIEWPORT,
+      locale,
       deviceScaleFactor: 1,
       colorScheme: 'light',
       reducedMotion: 'reduce',
@@ -162,18 +168,19 @@ export function ellipse(cx: number, cy: number, rx: number, ry: number, count = 
   return points;
 }
 
-/** A window-sized PNG of the current view for the README, scrolled to the view's top. */
 /** Closes every toast, so screenshots show the view, not the notifications of the steps before. */
 export async function dismissToasts(page: Page): Promise<void> {
   // Always the first: each click removes a toast, so a list of the buttons taken up front goes stale.
-  const buttons = page.locator('.toasts button[aria-label="Dismiss"]');
+  const buttons = page.getByTestId('toast-dismiss');
   for (let i = 0; i < 20 && (await buttons.count()) > 0; i++) await buttons.first().click({ timeout: 2000 }).catch(() => undefined);
 }
 
-export async function saveScreenshot(page: Page, view: string): Promise<string> {
-  await mkdir(SCREENSHOTS_DIR, { recursive: true });
+/** A window-sized PNG of the current view for the README, scrolled to the view's top (in `folder` under docs/screenshots). */
+export async function saveScreenshot(page: Page, view: string, folder = ''): Promise<string> {
+  const dir = path.join(SCREENSHOTS_DIR, folder);
+  await mkdir(dir, { recursive: true });
   await dismissToasts(page);
-  const file = path.join(SCREENSHOTS_DIR, `${view}.png`);
+  const file = path.join(dir, `${view}.png`);
   await page.mouse.move(0, VIEWPORT.height - 1); // no hover effects or tooltips in the picture
   await page.evaluate(() => {
     window.scrollTo(0, 0);

@@ -107,6 +107,8 @@ const fake = vi.hoisted(() => {
     // X11, whatever the machine running the tests uses: the saved position below is asserted.
     commandLine: { getSwitchValue: (name: string) => (name === 'ozone-platform' ? 'x11' : ''), hasSwitch: () => false },
     getVersion: () => '0.1.0',
+    getPreferredSystemLanguages: () => ['en-US', 'zh-Hans-CN'],
+    getLocale: () => 'en-US',
     requestSingleInstanceLock: () => { calls.push('requestSingleInstanceLock'); return true; },
     whenReady: () => new Promise<void>((resolve) => setTimeout(() => { calls.push('ready'); resolve(); }, 5)),
     quit: () => calls.push('quit'),
@@ -315,6 +317,22 @@ describe('main process wiring', () => {
     expect(window().progress.at(-1)).toEqual([-1, { mode: 'none' }]);
     const status = fake.state.ipcHandlers.get(invokeChannelId('status'))!;
     await expect(status(fromOurFrame(), {})).resolves.toMatchObject({ ok: true });
+  });
+
+  it('gives the page the system languages; the menu follows the page\'s language, and its Language menu switches the page', async () => {
+    const system = fake.state.ipcHandlers.get(invokeChannelId('systemLanguages'))!;
+    await expect(system(fromOurFrame(), {})).resolves.toEqual({ ok: true, value: ['en-US', 'zh-Hans-CN'] });
+    const setLanguage = fake.state.ipcHandlers.get(invokeChannelId('setLanguage'))!;
+    await expect(setLanguage(fromOurFrame(), { locale: 'fr' })).resolves.toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(() => menuItem('打开日志文件夹')).toThrow();
+    await expect(setLanguage(fromOurFrame(), { locale: 'zh-CN' })).resolves.toEqual({ ok: true, value: {} });
+    expect(() => menuItem('打开日志文件夹')).not.toThrow();
+    expect(menuItem('简体中文')).toMatchObject({ type: 'radio', checked: true });
+    menuItem('English').click();
+    expect(window().webContents.sent.at(-1)).toEqual([eventChannelId('menuCommand'), { command: 'set-language', locale: 'en' }]);
+    expect(() => menuItem('Open Log Folder')).not.toThrow();
+    menuItem('Glossary').click();
+    expect(window().webContents.sent.at(-1)).toEqual([eventChannelId('menuCommand'), { command: 'glossary' }]);
   });
 
   it('after a finished run, closing asks; Save saves under a default name and then quits', async () => {

@@ -6,11 +6,12 @@ import { buildMenuTemplate, VIEW_MENU_ITEMS, type MenuActions, type MenuContext 
 import { isSafeExternalUrl } from '../../main/security.js';
 import type { LabInfo } from '../../common/contract.js';
 import { MenuCommand } from '../../common/contract.js';
+import { createLabIntl } from '../../common/i18n/index.js';
 
 const actions = (): MenuActions => ({
   openModel: vi.fn(), saveModel: vi.fn(), showModelsFolder: vi.fn(), exportViewPng: vi.fn(), exportHistoryCsv: vi.fn(),
   navigate: vi.fn(), startOrPause: vi.fn(), stopTraining: vi.fn(), restartTrainer: vi.fn(), setTheme: vi.fn(), about: vi.fn(),
-  openLogFolder: vi.fn(),
+  openLogFolder: vi.fn(), glossary: vi.fn(), setLocale: vi.fn(),
 });
 const context = (over: Partial<MenuContext> = {}): MenuContext =>
   ({ platform: 'linux', isDev: false, appName: 'LeNet Lab', theme: 'system', actions: actions(), ...over });
@@ -30,7 +31,7 @@ describe('buildMenuTemplate', () => {
   it.each(['linux', 'win32', 'darwin'] as const)('has File, Edit, View, Train and Help on %s, with unique shortcuts', (platform) => {
     const template = buildMenuTemplate(context({ platform }));
     const labels = template.map((item) => item.label ?? item.role);
-    expect(labels).toEqual(expect.arrayContaining(['&File', '&Edit', '&View', '&Train', 'help']));
+    expect(labels).toEqual(expect.arrayContaining(['&File', '&Edit', '&View', '&Train', '&Help']));
     if (platform === 'darwin') expect(labels[0]).toBe('LeNet Lab');
     const accelerators = flatten(template).map((item) => item.accelerator).filter(Boolean);
     expect(new Set(accelerators).size).toBe(accelerators.length);
@@ -38,7 +39,7 @@ describe('buildMenuTemplate', () => {
 
   it.each(['linux', 'win32', 'darwin'] as const)('Help offers Open Log Folder on %s, in packaged builds too', (platform) => {
     const help = buildMenuTemplate(context({ platform, isDev: false })).find((item) => item.role === 'help')!;
-    expect((help.submenu as MenuItemConstructorOptions[]).map((item) => item.label ?? item.type)).toEqual(['Open Log Folder', 'separator', 'About LeNet Lab']);
+    expect((help.submenu as MenuItemConstructorOptions[]).map((item) => item.label ?? item.type)).toEqual(['Glossary', 'separator', 'Open Log Folder', 'separator', 'About LeNet Lab']);
   });
 
   it('File commands call their actions', () => {
@@ -107,6 +108,42 @@ describe('buildMenuTemplate', () => {
   });
 });
 
+describe('the menu in Chinese', () => {
+  const zh = (over: Partial<MenuContext> = {}) => buildMenuTemplate(context({ locale: 'zh-CN', ...over }));
+
+  it('words every item it labels in Chinese, keeping the access keys and shortcuts', () => {
+    const template = zh({ platform: 'win32' });
+    expect(template.map((item) => item.label)).toEqual(['文件(&F)', '编辑(&E)', '视图(&V)', '训练(&T)', '帮助(&H)']);
+    const labels = flatten(template).map((item) => item.label).filter((label): label is string => label !== undefined);
+    // Only names stay as they are: the app's, the file formats' and English as named in itself.
+    expect(labels.filter((label) => /[A-Za-z]{3,}/.test(label.replace(/LeNet Lab|PNG|CSV|^English$/g, '')))).toEqual([]);
+    expect(byLabel(template, '打开模型…').accelerator).toBe('CmdOrCtrl+O');
+    expect(byLabel(template, '特征图').accelerator).toBe('CmdOrCtrl+4');
+  });
+
+  it('View > Language lists each language in itself, checks the active one and switches through setLocale', () => {
+    const ctx = context({ locale: 'zh-CN' });
+    const language = byLabel(buildMenuTemplate(ctx), '语言');
+    const items = language.submenu as MenuItemConstructorOptions[];
+    expect(items.map((item) => [item.label, item.checked])).toEqual([['English', false], ['简体中文', true]]);
+    (items[0]!.click as () => void)();
+    expect(ctx.actions.setLocale).toHaveBeenCalledWith('en');
+    expect(byLabel(buildMenuTemplate(context()), 'English').checked).toBe(true);
+  });
+
+  it('Help > Glossary opens the glossary', () => {
+    const ctx = context({ locale: 'zh-CN' });
+    (byLabel(buildMenuTemplate(ctx), '术语表').click as () => void)();
+    expect(ctx.actions.glossary).toHaveBeenCalledTimes(1);
+  });
+
+  it('the menu commands for the glossary and the language are part of the contract', () => {
+    expect(MenuCommand.safeParse({ command: 'glossary' }).success).toBe(true);
+    expect(MenuCommand.safeParse({ command: 'set-language', locale: 'zh-CN' }).success).toBe(true);
+    expect(MenuCommand.safeParse({ command: 'set-language', locale: 'zh-TW' }).success).toBe(false);
+  });
+});
+
 describe('About box', () => {
   const info: LabInfo = {
     appVersion: '0.1.0', transport: 'electron', backend: 'wasm', backendNote: 'tfjs-node is not installed',
@@ -122,6 +159,15 @@ describe('About box', () => {
       expect(text).toContain(line);
     }
     expect(text).not.toContain('zod');
+  });
+
+  it('speaks the active language', () => {
+    const text = aboutDetail(runtime, info, null, createLabIntl('zh-CN'));
+    for (const line of ['版本 0.1.0', 'Electron 39.8.10', '计算后端：wasm（tfjs-node is not installed）', '数据集：MNIST，训练图像 60,000 张，测试图像 10,000 张',
+      '模型文件夹：/u/models']) {
+      expect(text).toContain(line);
+    }
+    expect(aboutDetail(runtime, null, null, createLabIntl('zh-CN'))).toContain('计算后端：未知（训练进程没有运行）');
   });
 
   it('says why the backend is unknown when the trainer does not answer', () => {

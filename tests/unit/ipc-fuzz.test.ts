@@ -58,6 +58,8 @@ const RESPONSES: { [K in InvokeName]: ResponseOf<K> } = {
   recoveryInfo: null,
   restoreRecovery: summary,
   discardRecovery: null,
+  systemLanguages: ['zh-CN', 'en-US'],
+  setLanguage: {},
 };
 
 /** Valid requests per channel: the seeds that near-miss payloads are mutated from. */
@@ -89,6 +91,8 @@ const VALID_REQUESTS: { [K in InvokeName]: unknown[] } = {
   recoveryInfo: [{}],
   restoreRecovery: [{}],
   discardRecovery: [{}],
+  systemLanguages: [{}],
+  setLanguage: [{ locale: 'zh-CN' }, { locale: 'en' }],
 };
 
 /** The fake worker: records every request it receives and answers each with its channel's valid response. */

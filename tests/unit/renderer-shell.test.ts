@@ -110,14 +110,32 @@ describe('startOrPause', () => {
 });
 
 describe('model names', () => {
-  it('accepts 80 characters and refuses 81, an empty name and other characters', () => {
-    expect(modelNameProblem('a'.repeat(80))).toBeNull();
-    expect(modelNameProblem('a'.repeat(81))).toEqual({ key: 'save.problem.too-long', values: { count: 81, max: 80 } });
-    expect(modelNameProblem('   ')).toEqual({ key: 'save.problem.empty', values: {} });
-    expect(modelNameProblem('a/b')).toEqual({ key: 'save.problem.separator', values: {} });
-    expect(modelNameProblem('第一课模型')).toBeNull();
-    expect(modelNameProblem('CON')).toEqual({ key: 'save.problem.reserved', values: { name: 'CON' } });
-    expect(modelNameProblem('lenet5 (2).v1-b')).toBeNull();
+  const key = (name: string) => modelNameProblem(name)?.key ?? null;
+  it('accepts names in any script: 第一课模型, accents, digits of other scripts, spaces, dots, dashes, underscores, brackets', () => {
+    for (const name of ['第一课模型', '我的模型 (2)', 'lenet5 (2).v1-b', 'Ünïcödé_1', 'модель [3]', '٣ نموذج', 'cafe\u0301', '  padded  ']) {
+      expect(modelNameProblem(name), name).toBeNull();
+    }
+  });
+  it('refuses each case at its boundary: 80 characters pass, 81 do not; 200 UTF-8 bytes pass, 201 do not', () => {
+    expect(key('模'.repeat(66))).toBeNull(); // 198 bytes
+    expect(key('模'.repeat(66) + 'ab')).toBeNull(); // 200 bytes
+    expect(modelNameProblem('模'.repeat(66) + 'abc')).toMatchObject({ key: 'save.problem.bytes', values: { max: 200 } });
+    expect(key('a'.repeat(80))).toBeNull();
+    expect(modelNameProblem('a'.repeat(81))).toMatchObject({ key: 'save.problem.long', values: { max: 80, count: 81 } });
+    expect(key('😀'.repeat(40))).toBe('save.problem.characters'); // 80 code points, 160 bytes: refused for the emoji, not the length
+  });
+  it('refuses empty names, paths, .., control characters, symbols, hidden and trailing dots and Windows device names', () => {
+    const cases: [string, string][] = [
+      ['   ', 'save.problem.empty'], ['a/b', 'save.problem.path'], ['a\\b', 'save.problem.path'], ['a..b', 'save.problem.dotdot'],
+      ['a\u0000b', 'save.problem.control'], ['a\tb', 'save.problem.control'], ['a:b', 'save.problem.characters'], ['a*b', 'save.problem.characters'],
+      ['.hidden', 'save.problem.leadingDot'], ['name.', 'save.problem.trailing'], ['CON', 'save.problem.reserved'], ['nul.txt', 'save.problem.reserved'],
+      ['com1', 'save.problem.reserved'], ['LPT9 .tar', 'save.problem.reserved'], ['COM¹', 'save.problem.reserved'],
+    ];
+    for (const [name, expected] of cases) expect(key(name), JSON.stringify(name)).toBe(expected);
+    // Each defence alone: the names next to the refused ones pass.
+    for (const name of ['a.b', 'CONSOLE', 'com0', 'LPT', 'nul_x', 'a. b', 'x.hidden']) expect(key(name), name).toBeNull();
+    expect(modelNameProblem('a:b')).toMatchObject({ key: 'save.problem.characters', values: { char: ':' } });
+    expect(modelNameProblem('prn')).toEqual({ key: 'save.problem.reserved', values: { name: 'prn' } });
   });
   it('suggests the saved name, else the variant and the UTC time', () => {
     const now = new Date(Date.UTC(2026, 0, 2, 3, 4));

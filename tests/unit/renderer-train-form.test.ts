@@ -2,7 +2,10 @@
 // what it accepts must be exactly what the trainer's schema accepts.
 import { describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../common/protocol.js';
-import { parseTypedNumber, validateTrainForm, type TrainFormFields } from '../../renderer/src/lib/train-form-validate.js';
+import { createLabIntl } from '../../common/i18n/index.js';
+import {
+  fieldErrorText, parseTypedNumber, validateTrainForm, type FieldError, type TrainFormFields,
+} from '../../renderer/src/lib/train-form-validate.js';
 
 const valid: TrainFormFields = {
   variant: 'lenet5', optimizer: 'adam', learningRate: '0.001', momentum: '0', batchSize: '64', epochs: '12', lrDecay: '0.8', augmentShift: 2,
@@ -30,26 +33,37 @@ describe('validateTrainForm', () => {
     expect(config).not.toHaveProperty('testLimit');
   });
 
-  it('names each invalid field with a message', () => {
+  const en = createLabIntl('en');
+  const zh = createLabIntl('zh-CN');
+  const say = (error: FieldError | undefined, lab = en) => (error ? fieldErrorText(error, lab.t) : null);
+
+  it('names each invalid field with a message, in either language', () => {
     const { errors, config } = validateTrainForm({
       ...valid, learningRate: '0', momentum: '1', batchSize: '2.5', epochs: 'ten', limit: '0', seed: '-1', datasetKind: 'folder', folder: '',
     });
     expect(config).toBeNull();
-    expect(errors.epochs).toBe('"ten" is not a number');
-    expect(errors.limit).toMatch(/at least 1/);
-    expect(errors.seed).toMatch(/at least 0/);
-    expect(errors.folder).toMatch(/folder/);
-    // The recipe schema runs once every recipe field is a number.
+    expect(say(errors.epochs)).toBe('“ten” is not a number');
+    expect(say(errors.epochs, zh)).toBe('“ten”不是数字');
+    expect(say(errors.limit)).toBe('number of training images must be at least 1');
+    expect(say(errors.seed)).toBe('seed must be at least 0');
+    expect(say(errors.seed, zh)).toBe('随机种子不能小于 0');
+    expect(say(errors.folder)).toMatch(/folder/);
+    // The recipe schema runs once every recipe field is a number; its bounds are worded from the issue, not zod's English.
     const recipe = validateTrainForm({ ...valid, learningRate: '0', momentum: '1', batchSize: '2.5', epochs: '0' }).errors;
-    expect(recipe.learningRate).toMatch(/learning rate must be > 0/);
-    expect(recipe.momentum).toMatch(/momentum must be < 1/);
-    expect(recipe.batchSize).toBe('batch size must be a whole number');
-    expect(recipe.epochs).toMatch(/epochs must be at least 1/);
+    expect(say(recipe.learningRate)).toBe('learning rate must be greater than 0');
+    expect(say(recipe.learningRate, zh)).toBe('学习率必须大于 0');
+    expect(say(recipe.momentum)).toBe('momentum must be less than 1');
+    expect(say(recipe.batchSize)).toBe('batch size must be a whole number');
+    expect(say(recipe.batchSize, zh)).toBe('批大小必须是整数');
+    expect(say(recipe.epochs)).toBe('number of epochs must be at least 1');
+    expect(say(validateTrainForm({ ...valid, seed: String(2 ** 31) }).errors.seed)).toBe('seed must be at most 2,147,483,647');
   });
 
   it('requires every recipe number', () => {
-    expect(validateTrainForm({ ...valid, lrDecay: '' }).errors.lrDecay).toBe('enter the decay');
-    expect(validateTrainForm({ ...valid, lrDecay: '1.5' }).errors.lrDecay).toBe('decay must be at most 1');
+    expect(say(validateTrainForm({ ...valid, lrDecay: '' }).errors.lrDecay)).toBe('enter the decay');
+    expect(say(validateTrainForm({ ...valid, lrDecay: '' }).errors.lrDecay, zh)).toBe('请填写衰减系数');
+    expect(say(validateTrainForm({ ...valid, lrDecay: '1.5' }).errors.lrDecay)).toBe('decay must be at most 1');
+    expect(say(validateTrainForm({ ...valid, lrDecay: '1.5' }).errors.lrDecay, zh)).toBe('衰减系数不能大于 1');
   });
 });
 

@@ -3,10 +3,11 @@
 // prediction's wording. Oracles are literal tables.
 import { describe, expect, it } from 'vitest';
 import { createLabIntl } from '../../common/i18n/index.js';
+import { variantTitle } from '../../renderer/src/lib/variant-text.js';
 import {
   accuracySeries, formatLogAxis, formatPercentAxis, gradientSeries, lossSeries, type HistoryLike,
 } from '../../renderer/src/lib/train-charts.js';
-import { backendText, doneHeading, phaseLabel, statusLine } from '../../renderer/src/lib/train-status.js';
+import { backendText, doneHeading, doneSummary, phaseLabel, statusLine } from '../../renderer/src/lib/train-status.js';
 import {
   cellShade, formatErrorPercent, indicesInCell, maxOffDiagonal, rowTotals, shadeStyle,
 } from '../../renderer/src/lib/confusion.js';
@@ -95,9 +96,12 @@ describe('confusion matrix', () => {
     expect(indicesInCell(result, 2, 0)).toEqual([]);
   });
   it('prints errors as the paper does', () => {
-    expect(formatErrorPercent(0.95)).toBe('0.95%');
-    expect(formatErrorPercent(1)).toBe('1.0%');
-    expect(formatErrorPercent(12)).toBe('12.0%');
+    const en = createLabIntl('en');
+    expect(formatErrorPercent(0.95, en)).toBe('0.95%');
+    expect(formatErrorPercent(0.999, en)).toBe('1.00%');
+    expect(formatErrorPercent(1, en)).toBe('1.0%');
+    expect(formatErrorPercent(12, en)).toBe('12.0%');
+    expect(formatErrorPercent(0.8, createLabIntl('zh-CN'))).toBe('0.80%');
   });
 });
 
@@ -118,5 +122,24 @@ describe('drawing pad', () => {
     expect(probabilityText(0.0995, lab)).toBe('10.0%');
     expect(probabilityText(0.0996, lab)).toBe('10%');
     expect(probabilityText(0.002, lab)).toBe('0.2%');
+  });
+});
+
+describe('the end-of-run sentence', () => {
+  it('is worded from the run\'s figures in the active language, not from the trainer\'s English message', () => {
+    const en = createLabIntl('en');
+    const zh = createLabIntl('zh-CN');
+    const run = { reason: 'completed' as const, epochsCompleted: 1, testAccuracy: 0.688 };
+    expect(doneSummary(run, 0.002, en)).toBe('Trained 1 epoch: test accuracy 68.80%.');
+    expect(doneSummary({ ...run, epochsCompleted: 3 }, 0.002, en)).toBe('Trained 3 epochs: test accuracy 68.80%.');
+    expect(doneSummary(run, 0.002, zh)).toBe('共训练 1 轮，测试准确率 68.80%。');
+    expect(doneSummary({ ...run, reason: 'stopped', epochsCompleted: 0 }, 0.002, zh)).toBe('完整训练 0 轮后停止，测试准确率 68.80%。');
+    expect(doneSummary({ ...run, reason: 'diverged' }, 5, zh)).toContain('请试试比 5 更小的学习率');
+  });
+  it('names the variants in the active language, and an unknown one as it is', () => {
+    const zh = createLabIntl('zh-CN');
+    expect(variantTitle('seed', zh.t)).toBe('课程原版配方');
+    expect(variantTitle('lenet5', createLabIntl('en').t)).toBe('LeNet-5 (1998)');
+    expect(variantTitle('lenet6', zh.t)).toBe('lenet6');
   });
 });

@@ -10,6 +10,8 @@ export { Chart };
 
 export interface ChartTheme {
   text: string;
+  /** The page's font stack (with its CJK fonts), so chart.js measures and draws Chinese labels in a font that has them. */
+  font: string;
   grid: string;
   series: string[];
 }
@@ -17,8 +19,11 @@ export interface ChartTheme {
 export function chartTheme(): ChartTheme {
   const style = getComputedStyle(document.documentElement);
   const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  const font = read('--font', 'sans-serif');
+  Chart.defaults.font.family = font;
   return {
     text: read('--text-muted', '#666'),
+    font,
     grid: read('--chart-grid', 'rgba(128,128,128,0.2)'),
     series: [1, 2, 3, 4, 5, 6, 7, 8].map((i) => read(`--series-${i}`, '#888')),
   };

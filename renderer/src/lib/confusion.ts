@@ -1,6 +1,7 @@
 // The Evaluate view's confusion-matrix maths: row totals, cell shading and which
 // test images fall in a cell. Pure, over the evaluation result.
 import type { EvalResult } from '../../../common/contract.js';
+import type { LabIntl } from '../../../common/i18n/index.js';
 
 export type ConfusionSource = Pick<EvalResult, 'confusion' | 'mistakes' | 'predictions'>;
 
@@ -42,6 +43,6 @@ export function indicesInCell(result: ConfusionSource, row: number, col: number)
 }
 
 /** A test error in percent as the paper prints it: two decimals under 1%, one from 1% up. */
-export function formatErrorPercent(error: number): string {
-  return `${error.toFixed(error < 1 ? 2 : 1)}%`;
+export function formatErrorPercent(error: number, lab: LabIntl): string {
+  return lab.percent(error / 100, error < 1 ? 2 : 1);
 }

@@ -1,20 +1,37 @@
-// The Save dialog's name check and its suggested name. The rule is common/model-name.ts, the one the save
-// itself applies, so the dialog never accepts a name the save then refuses; this only picks the words.
-import { checkModelName, MAX_MODEL_NAME_CHARS } from '../../../common/model-name.js';
-import type { MessageKey } from '../../../common/i18n/index.js';
+// The Save dialog's name check, worded in the user's language before the request is sent, and its suggested
+// name. The rule is common/model-name.ts, the one the save itself applies, so the dialog never accepts a name
+// the save then refuses; this only maps its reasons to messages.
+import { checkModelName, MAX_MODEL_NAME_BYTES, MAX_MODEL_NAME_CHARS, type ModelNameProblem } from '../../../common/model-name.js';
+import type { MessageKey, MessageValues } from '../../../common/i18n/index.js';
 
 export const MODEL_NAME_MAX = MAX_MODEL_NAME_CHARS;
+export const MODEL_NAME_MAX_BYTES = MAX_MODEL_NAME_BYTES;
+
+const PROBLEM_KEYS: Record<ModelNameProblem, MessageKey> = {
+  empty: 'save.problem.empty',
+  'too-long': 'save.problem.long',
+  'too-many-bytes': 'save.problem.bytes',
+  separator: 'save.problem.path',
+  'dot-dot': 'save.problem.dotdot',
+  control: 'save.problem.control',
+  character: 'save.problem.characters',
+  'leading-dot': 'save.problem.leadingDot',
+  'leading-space': 'save.problem.leadingSpace',
+  'trailing-dot-or-space': 'save.problem.trailing',
+  reserved: 'save.problem.reserved',
+};
 
 export interface NameProblem {
   key: MessageKey;
-  values: Record<string, string | number>;
+  values?: MessageValues;
 }
 
-/** What is wrong with a typed name (a message key and its values), or null when it can be saved. */
-export function modelNameProblem(name: string): NameProblem | null {
-  const checked = checkModelName(name.trim());
+/** What is wrong with a typed name (a message key and its values), or null when it can be saved; trimmed as sent. */
+export function modelNameProblem(typed: string): NameProblem | null {
+  const checked = checkModelName(typed.trim());
   if (checked.ok) return null;
-  return { key: `save.problem.${checked.problem}` as MessageKey, values: checked.params };
+  const values = Object.keys(checked.params).length > 0 ? { values: checked.params } : {};
+  return { key: PROBLEM_KEYS[checked.problem], ...values };
 }
 
 /** The model's own name when it is a saved, valid one; else "<variant> YYYY-MM-DD HH.MM" (UTC). */

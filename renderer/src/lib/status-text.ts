@@ -2,7 +2,6 @@
 // worded through the active language (pure: the intl object is passed in).
 import type { LabIntl } from '../../../common/i18n/index.js';
 import type { RunPhase } from '../../../common/protocol.js';
-import { formatDuration } from './format.js';
 
 export interface ProgressLike {
   epoch: number;
@@ -15,7 +14,7 @@ export interface ProgressLike {
 export function trainingProgressText(phase: RunPhase, p: ProgressLike, lab: LabIntl): string {
   if (phase === 'loading') return lab.t('progress.loading');
   if (phase === 'paused') return lab.t('progress.paused', { epoch: p.epoch, epochs: p.epochs });
-  return lab.t('progress.running', { epoch: p.epoch, epochs: p.epochs, percent: lab.percent(p.fraction, 0), eta: formatDuration(p.etaSeconds) });
+  return lab.t('progress.running', { epoch: p.epoch, epochs: p.epochs, percent: lab.percent(p.fraction, 0), eta: lab.clock(p.etaSeconds) });
 }
 
 /** Where the top bar's test accuracy comes from: an evaluation (of all or the first N images) or the model's own figure. */

@@ -2,6 +2,7 @@
 // message per invalid field. The recipe is checked with the engine's Recipe schema,
 // so the form accepts exactly what the trainer accepts.
 import { Recipe, type TrainConfig, type VariantName } from '../../../common/protocol.js';
+import type { MessageKey, MessageValues } from '../../../common/i18n/index.js';
 
 export type RecipeField = 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'epochs' | 'lrDecay' | 'augmentShift';
 export type FormField = RecipeField | 'folder' | 'limit' | 'testLimit' | 'seed';
@@ -25,14 +26,22 @@ export interface TrainFormFields {
   seed: string;
 }
 
+/** What is wrong with a field, as a message key and its values (worded in the active language by the form). */
+export interface FieldError {
+  key: MessageKey;
+  values?: MessageValues;
+}
+
 export interface TrainFormValidation {
-  errors: Partial<Record<FormField, string>>;
+  errors: Partial<Record<FormField, FieldError>>;
   config: TrainConfig | null;
 }
 
-const FIELD_NAMES: Record<RecipeField, string> = {
-  optimizer: 'optimizer', learningRate: 'learning rate', momentum: 'momentum', batchSize: 'batch size', epochs: 'epochs', lrDecay: 'decay',
-  augmentShift: 'random shift',
+/** Each field's name inside a sentence ("learning rate must be > 0"). */
+export const FIELD_NAME_KEYS: Record<FormField, MessageKey> = {
+  optimizer: 'form.field.optimizer', learningRate: 'form.field.learningRate', momentum: 'form.field.momentum', batchSize: 'form.field.batchSize',
+  epochs: 'form.field.epochs', lrDecay: 'form.field.lrDecay', augmentShift: 'form.field.augmentShift', folder: 'form.field.folder',
+  limit: 'form.field.limit', testLimit: 'form.field.testLimit', seed: 'form.field.seed',
 };
 
 /** A typed number ('1e-3', '60,000', ' 64 ') or null when it is not one. */
@@ -43,17 +52,24 @@ export function parseTypedNumber(text: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** Zod's generic messages, said for this form. */
-function friendly(message: string, field: RecipeField): string {
-  if (/expected int\b/i.test(message)) return `${FIELD_NAMES[field]} must be a whole number`;
-  const bound = /expected (?:number|int) to be ([<>]=?)\s*([-\d.e]+)/i.exec(message);
-  if (!bound) return message;
-  const words: Record<string, string> = { '>': 'greater than', '>=': 'at least', '<': 'less than', '<=': 'at most' };
-  return `${FIELD_NAMES[field]} must be ${words[bound[1]!] ?? bound[1]} ${bound[2]}`;
+/** A zod issue on a recipe number, said for this form from the issue's own bounds (not its English message). */
+interface NumberIssue { code: string; message: string; expected?: unknown; format?: unknown; minimum?: unknown; maximum?: unknown; inclusive?: boolean }
+function friendly(issue: NumberIssue, field: RecipeField): FieldError {
+  const name = FIELD_NAME_KEYS[field];
+  if ((issue.code === 'invalid_type' && issue.expected === 'int') || (issue.code === 'invalid_format' && issue.format === 'safeint')) {
+    return { key: 'form.error.whole', values: { field: name } };
+  }
+  if (issue.code === 'too_small' && typeof issue.minimum === 'number') {
+    return { key: 'form.error.bound', values: { field: name, relation: issue.inclusive ? 'gte' : 'gt', bound: issue.minimum } };
+  }
+  if (issue.code === 'too_big' && typeof issue.maximum === 'number') {
+    return { key: 'form.error.bound', values: { field: name, relation: issue.inclusive ? 'lte' : 'lt', bound: issue.maximum } };
+  }
+  return { key: 'form.error.other', values: { field: name, message: issue.message } };
 }
 
 export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
-  const errors: Partial<Record<FormField, string>> = {};
+  const errors: Partial<Record<FormField, FieldError>> = {};
   const numeric: [RecipeField, string][] = [
     ['learningRate', form.learningRate], ['momentum', form.momentum], ['batchSize', form.batchSize],
     ['epochs', form.epochs], ['lrDecay', form.lrDecay],
@@ -61,7 +77,11 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
   const values: Record<string, unknown> = { optimizer: form.optimizer, augmentShift: form.augmentShift };
   for (const [field, text] of numeric) {
     const value = parseTypedNumber(text);
-    if (value === null) errors[field] = text.trim() === '' ? `enter the ${FIELD_NAMES[field]}` : `"${text.trim()}" is not a number`;
+    if (value === null) {
+      errors[field] = text.trim() === ''
+        ? { key: 'form.error.required', values: { field: FIELD_NAME_KEYS[field] } }
+        : { key: 'form.error.notNumber', values: { text: text.trim() } };
+    }
     else values[field] = value;
   }
   let recipe: Recipe | null = null;
@@ -71,24 +91,25 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
     else {
       for (const issue of parsed.error.issues) {
         const field = issue.path[0] as RecipeField | undefined;
-        if (field && !errors[field]) errors[field] = friendly(issue.message, field);
+        if (field && !errors[field]) errors[field] = friendly(issue as NumberIssue, field);
       }
     }
   }
 
-  const whole = (field: 'limit' | 'testLimit' | 'seed', text: string, min: number, max: number, label: string): number | undefined => {
+  const whole = (field: 'limit' | 'testLimit' | 'seed', text: string, min: number, max: number): number | undefined => {
     if (text.trim() === '') return undefined;
     const value = parseTypedNumber(text);
-    if (value === null || !Number.isInteger(value)) errors[field] = `${label} must be a whole number`;
-    else if (value < min) errors[field] = `${label} must be at least ${min}`;
-    else if (value > max) errors[field] = `${label} must be at most ${max.toLocaleString('en-US')}`;
+    const name = FIELD_NAME_KEYS[field];
+    if (value === null || !Number.isInteger(value)) errors[field] = { key: 'form.error.whole', values: { field: name } };
+    else if (value < min) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'gte', bound: min } };
+    else if (value > max) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'lte', bound: max } };
     else return value;
     return undefined;
   };
-  const limit = whole('limit', form.limit, 1, 10_000_000, 'the number of training images');
-  const testLimit = whole('testLimit', form.testLimit, 1, 10_000_000, 'the number of test images');
-  const seed = whole('seed', form.seed, 0, 2 ** 31 - 1, 'the seed');
-  if (form.datasetKind === 'folder' && form.folder.trim() === '') errors.folder = 'enter the folder that holds the IDX files';
+  const limit = whole('limit', form.limit, 1, 10_000_000);
+  const testLimit = whole('testLimit', form.testLimit, 1, 10_000_000);
+  const seed = whole('seed', form.seed, 0, 2 ** 31 - 1);
+  if (form.datasetKind === 'folder' && form.folder.trim() === '') errors.folder = { key: 'form.error.folder' };
 
   if (Object.keys(errors).length > 0 || recipe === null) return { errors, config: null };
   const config: TrainConfig = {
@@ -100,4 +121,11 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
   if (testLimit !== undefined) config.testLimit = testLimit;
   if (seed !== undefined) config.seed = seed;
   return { errors, config };
+}
+
+/** A field's problem in the active language (the field's own name worded too). */
+export function fieldErrorText(error: FieldError, t: (id: MessageKey, values?: MessageValues) => string): string {
+  const values = { ...error.values };
+  if (typeof values.field === 'string') values.field = t(values.field as MessageKey);
+  return t(error.key, values);
 }

@@ -2,7 +2,6 @@
 // note. Pure: the run's figures and the intl object come in, strings go out.
 import type { LabIntl, MessageKey } from '../../../common/i18n/index.js';
 import type { RunPhase } from '../../../common/protocol.js';
-import { formatDuration } from './format.js';
 
 export type DoneReason = 'completed' | 'stopped' | 'diverged';
 
@@ -34,6 +33,16 @@ export function doneHeading(reason: DoneReason, lab: LabIntl): string {
   return lab.t(DONE_HEADING_KEYS[reason]);
 }
 
+/**
+ * The end-of-run sentence from the event's figures (the trainer's own message is English, for logs):
+ * how many epochs ran and the test accuracy, or, when the loss blew up, what to try instead.
+ */
+export function doneSummary(done: { reason: DoneReason; epochsCompleted: number; testAccuracy: number }, learningRate: number | undefined, lab: LabIntl): string {
+  const values = { epochs: done.epochsCompleted, accuracy: lab.percent(done.testAccuracy, 2) };
+  if (done.reason === 'diverged') return lab.t('train.done.summary.diverged', { lr: learningRate === undefined ? '—' : lab.decimal(learningRate, 6) });
+  return lab.t(done.reason === 'stopped' ? 'train.done.summary.stopped' : 'train.done.summary.completed', values);
+}
+
 /** "wasm", or "wasm on 2 cores" when two data-parallel engines train. */
 export function backendText(backend: string | null, engines: number | undefined, lab: LabIntl): string {
   return engines === 2 ? lab.t('train.backendTwoCores', { backend: backend ?? '—' }) : (backend ?? '—');
@@ -57,7 +66,7 @@ export function statusLine(phase: RunPhase, hasBatches: boolean, p: StatusFigure
     batch: lab.count(p.batch),
     batches: lab.count(p.batchesPerEpoch),
     speed: lab.count(p.imagesPerSecond),
-    eta: formatDuration(phase === 'idle' ? 0 : p.etaSeconds),
+    eta: lab.clock(phase === 'idle' ? 0 : p.etaSeconds),
     backend,
   });
 }

@@ -15,7 +15,7 @@ export interface CrashNotice {
   exitCode: number | null;
 }
 
-export type DialogName = 'save' | 'open' | 'about';
+export type DialogName = 'save' | 'open' | 'about' | 'glossary';
 
 const TOAST_SECONDS = { error: 12, info: 5, success: 4 } as const;
 

@@ -3,7 +3,7 @@
 // Fields are strings as typed; lib/train-form-validate.ts checks them.
 import type { TrainConfig, VariantName } from '../../../common/protocol.js';
 import { VARIANTS } from '../../../common/network/variants.js';
-import { parseTypedNumber, validateTrainForm, type FormField } from '../lib/train-form-validate.js';
+import { parseTypedNumber, validateTrainForm, type FieldError, type FormField } from '../lib/train-form-validate.js';
 
 export type { FormField, RecipeField } from '../lib/train-form-validate.js';
 
@@ -63,7 +63,7 @@ export class TrainFormStore {
   }
 
   /** Field → message for every invalid field (empty when the form is valid). */
-  get errors(): Partial<Record<FormField, string>> {
+  get errors(): Partial<Record<FormField, FieldError>> {
     return this.validation.errors;
   }
 
