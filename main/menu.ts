@@ -8,7 +8,7 @@ import type { ThemeSource } from './window-state.js';
 
 export type { ViewName };
 
-/** The six views in menu order, with their Ctrl/Cmd+digit shortcut (from the one registry in common/views.ts). */
+/** The views in menu order, with their Ctrl/Cmd+digit shortcut (from the one registry in common/views.ts). */
 const english = createLabIntl('en');
 export const VIEW_MENU_ITEMS: readonly { view: ViewName; label: string; accelerator: string }[] = VIEWS.map((entry) => ({
   view: entry.name,
