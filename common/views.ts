@@ -4,7 +4,7 @@
 
 import type { MessageKey } from './i18n/index.js';
 
-export const VIEW_NAMES = ['train', 'network', 'filters', 'features', 'draw', 'evaluate'] as const;
+export const VIEW_NAMES = ['train', 'network', 'filters', 'features', 'draw', 'evaluate', 'convolutions'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
 export interface ViewEntry {
@@ -28,6 +28,7 @@ const KEYS: Record<ViewName, Pick<ViewEntry, 'titleKey' | 'hintKey' | 'menuKey'>
   features: { titleKey: 'view.features.title', hintKey: 'view.features.hint', menuKey: 'menu.view.features' },
   draw: { titleKey: 'view.draw.title', hintKey: 'view.draw.hint', menuKey: 'menu.view.draw' },
   evaluate: { titleKey: 'view.evaluate.title', hintKey: 'view.evaluate.hint', menuKey: 'menu.view.evaluate' },
+  convolutions: { titleKey: 'view.convolutions.title', hintKey: 'view.convolutions.hint', menuKey: 'menu.view.convolutions' },
 };
 
 /** The views in sidebar and menu order; the n-th has the shortcut Ctrl/Cmd+n. */

@@ -8,7 +8,7 @@ import type { ThemeSource } from './window-state.js';
 
 export type { ViewName };
 
-/** The six views in menu order, worded in `lab`'s language, with their Ctrl/Cmd+digit shortcut (from common/views.ts). */
+/** The views in menu order, worded in `lab`'s language, with their Ctrl/Cmd+digit shortcut (from common/views.ts). */
 export const viewMenuItems = (lab: LabIntl): { view: ViewName; label: string; accelerator: string }[] => VIEWS.map((entry) => ({
   view: entry.name,
   label: lab.t(entry.menuKey),

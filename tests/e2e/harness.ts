@@ -21,7 +21,7 @@ export const SCREENSHOTS_DIR = path.join(REPO_ROOT, 'docs', 'screenshots');
 export const CHROMIUM = '/usr/bin/chromium';
 export const VIEWPORT = { width: 1280, height: 800 };
 
-export type ViewName = 'train' | 'network' | 'filters' | 'features' | 'draw' | 'evaluate';
+export type ViewName = 'train' | 'network' | 'filters' | 'features' | 'draw' | 'evaluate' | 'convolutions';
 
 export interface Lab {
   server: BrowserServer;

@@ -65,10 +65,10 @@ describe('buildMenuTemplate', () => {
     }
   });
 
-  it('View has the six views on Ctrl/Cmd+1…6, each a valid navigate command', () => {
+  it('View has the seven views on Ctrl/Cmd+1…7, each a valid navigate command', () => {
     const ctx = context();
     const template = buildMenuTemplate(ctx);
-    expect(VIEW_MENU_ITEMS.map((item) => item.accelerator)).toEqual(['1', '2', '3', '4', '5', '6'].map((d) => `CmdOrCtrl+${d}`));
+    expect(VIEW_MENU_ITEMS.map((item) => item.accelerator)).toEqual(['1', '2', '3', '4', '5', '6', '7'].map((d) => `CmdOrCtrl+${d}`));
     for (const { label, view, accelerator } of VIEW_MENU_ITEMS) {
       const item = byLabel(template, label);
       expect(item.accelerator).toBe(accelerator);

@@ -16,15 +16,16 @@ import type { RunPhase } from '../../common/protocol.js';
 const lab = createLabIntl('en');
 
 describe('the view registry', () => {
-  it('lists the six views in order, on Ctrl/Cmd+1…6', () => {
+  it('lists the seven views in order, on Ctrl/Cmd+1…7', () => {
     expect(VIEWS.map((v) => [v.name, v.digit, v.accelerator])).toEqual([
       ['train', '1', 'CmdOrCtrl+1'], ['network', '2', 'CmdOrCtrl+2'], ['filters', '3', 'CmdOrCtrl+3'],
       ['features', '4', 'CmdOrCtrl+4'], ['draw', '5', 'CmdOrCtrl+5'], ['evaluate', '6', 'CmdOrCtrl+6'],
+      ['convolutions', '7', 'CmdOrCtrl+7'],
     ]);
     expect(VIEWS.map((v) => v.name)).toEqual([...VIEW_NAMES]);
   });
   it('gives every view a title, a hint and a menu label, and a navigate command', () => {
-    expect(VIEWS.map((v) => lab.t(v.titleKey))).toEqual(['Train', 'Network', 'Filters', 'Feature maps', 'Draw', 'Evaluate']);
+    expect(VIEWS.map((v) => lab.t(v.titleKey))).toEqual(['Train', 'Network', 'Filters', 'Feature maps', 'Draw', 'Evaluate', 'Convolutions']);
     expect(lab.t(viewEntry('features').menuKey)).toBe('Feature Maps');
     for (const view of VIEWS) {
       expect(lab.t(view.hintKey)).not.toBe(view.hintKey);
@@ -32,11 +33,12 @@ describe('the view registry', () => {
     }
     expect(MenuCommand.safeParse({ command: 'navigate', view: 'settings' }).success).toBe(false);
   });
-  it('maps digits to views, 1 and 6 at the edges', () => {
+  it('maps digits to views, 1 and 7 at the edges', () => {
     expect(viewForDigit('1')).toBe('train');
     expect(viewForDigit('6')).toBe('evaluate');
     expect(viewForDigit('0')).toBeNull();
-    expect(viewForDigit('7')).toBeNull();
+    expect(viewForDigit('7')).toBe('convolutions');
+    expect(viewForDigit('8')).toBeNull();
   });
 });
 
@@ -46,7 +48,8 @@ describe('keyboard shortcuts', () => {
   it('opens a view on Ctrl or Cmd with a digit, and only then', () => {
     expect(shortcutView(press({ ctrlKey: true }))).toBe('train');
     expect(shortcutView(press({ metaKey: true, key: '6' }))).toBe('evaluate');
-    expect(shortcutView(press({ ctrlKey: true, key: '7' }))).toBeNull();
+    expect(shortcutView(press({ ctrlKey: true, key: '7' }))).toBe('convolutions');
+    expect(shortcutView(press({ ctrlKey: true, key: '8' }))).toBeNull();
     expect(shortcutView(press({}))).toBeNull();
     expect(shortcutView(press({ ctrlKey: true, shiftKey: true }))).toBeNull();
     expect(shortcutView(press({ ctrlKey: true, altKey: true }))).toBeNull();

@@ -11,7 +11,7 @@ export interface KeyPress {
   repeat: boolean;
 }
 
-/** Ctrl/Cmd+1…6 → the view it opens; null for any other key. */
+/** Ctrl/Cmd+1…7 → the view it opens; null for any other key. */
 export function shortcutView(press: KeyPress): ViewName | null {
   const modifier = press.ctrlKey || press.metaKey;
   if (!modifier || press.altKey || press.shiftKey) return null;
