@@ -106,6 +106,7 @@ export const MenuCommand = z.discriminatedUnion('command', [
   z.strictObject({ command: z.literal('open-model') }),
   z.strictObject({ command: z.literal('start-or-pause') }),
   z.strictObject({ command: z.literal('about') }),
+  z.strictObject({ command: z.literal('start-lesson') }),
 ]);
 export type MenuCommand = z.infer<typeof MenuCommand>;
 

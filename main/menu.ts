@@ -28,6 +28,8 @@ export interface MenuActions {
   restartTrainer(): void;
   setTheme(theme: ThemeSource): void;
   about(): void;
+  /** Opens the guided lesson in the page (Help → Start the Lesson). */
+  startLesson(): void;
   /** Shows the folder of the log file (main's and the trainer's output), for the teacher or IT. */
   openLogFolder(): void;
 }
@@ -105,7 +107,8 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, actions }: 
   };
 
   const openLogFolder: MenuItemConstructorOptions = { label: 'Open Log Folder', click: () => actions.openLogFolder() };
-  const help: MenuItemConstructorOptions = { role: 'help', submenu: [openLogFolder, separator, about] };
+  const startLesson: MenuItemConstructorOptions = { label: 'Start the Lesson', click: () => actions.startLesson() };
+  const help: MenuItemConstructorOptions = { role: 'help', submenu: [startLesson, separator, openLogFolder, separator, about] };
 
   return [...appMenu, file, edit, view, train, ...(isMac ? [{ role: 'windowMenu' } satisfies MenuItemConstructorOptions] : []), help];
 }
