@@ -46,8 +46,11 @@ function requireBuilt(): void {
   }
 }
 
-/** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab(): Promise<Lab> {
+/**
+ * Starts server, worker and browser, opens the page and waits for the app to show its navigation.
+ * The guided lesson opens by itself on a first launch; other tests start as if it had been seen (`lesson: true` keeps it).
+ */
+export async function startLab({ lesson = false }: { lesson?: boolean } = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -97,6 +100,7 @@ export async function startLab(): Promise<Lab> {
   };
 
   try {
+    if (!lesson) await context.addInitScript(() => localStorage.setItem('lenet-lab.tour', JSON.stringify({ seen: true, step: null })));
     await page.goto(server.url);
     await page.getByTestId('nav-train').waitFor({ state: 'visible', timeout: 30_000 });
   } catch (error) {

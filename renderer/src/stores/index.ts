@@ -50,6 +50,7 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     void model.reload();
   });
   const nav = new NavStore();
+  const trainForm = new TrainFormStore();
   return {
     lab,
     i18n,
@@ -59,10 +60,13 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     model,
     drawing: new DrawingStore(model),
     evaluation: new EvaluationStore(lab, model),
-    trainForm: new TrainFormStore(),
+    trainForm,
     lesson: new LessonStore(nav),
     init: async () => {
       await Promise.all([app.init(), training.init(), model.init()]);
+      // The Train form shows the recipe of the model in use at launch (not always LeNet-5's), unless edited.
+      const variant = training.active ? training.variant : model.summary?.variant;
+      if (variant && variant !== trainForm.variant && !trainForm.edited) trainForm.loadRecipe(variant);
     },
   };
 }
