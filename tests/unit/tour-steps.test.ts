@@ -22,6 +22,8 @@ describe('TOUR_STEPS', () => {
   });
   it('has every message in en.json and the formula in the lesson words', () => {
     for (const step of TOUR_STEPS) for (const key of [step.titleKey, step.bodyKey, step.lookKey]) expect(en, key).toHaveProperty(key);
+    // The table's row names stay visible: the panel covers only the sources column.
+    expect(TOUR_STEPS.find((s) => s.id === 'paper')!.panel).toBe('right');
     expect(en['tour.formula.body']).toContain('Y[i,j] = Σₘ Σₙ W[m,n]·X[i+m, j+n] + b');
   });
 });

@@ -14,6 +14,8 @@ export interface TourStep {
   lookKey: MessageKey;
   /** A variant whose recipe the step offers to load into the Train form. */
   recipe?: string;
+  /** Which side the panel takes when the target spans the screen (default: the side away from the target). */
+  panel?: 'left' | 'right';
 }
 
 export const TOUR_STEPS: readonly TourStep[] = [
@@ -23,7 +25,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
   { id: 'layers', view: 'network', target: 'network-diagram', titleKey: 'tour.layers.title', bodyKey: 'tour.layers.body', lookKey: 'tour.layers.look' },
   { id: 'train', view: 'train', target: 'train-start', titleKey: 'tour.train.title', bodyKey: 'tour.train.body', lookKey: 'tour.train.look' },
   { id: 'stall', view: 'train', target: 'chart-gradients', titleKey: 'tour.stall.title', bodyKey: 'tour.stall.body', lookKey: 'tour.stall.look', recipe: 'seed' },
-  { id: 'paper', view: 'evaluate', target: 'paper-table', titleKey: 'tour.paper.title', bodyKey: 'tour.paper.body', lookKey: 'tour.paper.look' },
+  { id: 'paper', view: 'evaluate', target: 'paper-table', titleKey: 'tour.paper.title', bodyKey: 'tour.paper.body', lookKey: 'tour.paper.look', panel: 'right' },
 ];
 
 /** The steps this build can show: a step whose view is not in the registry is skipped; a recipe whose variant is missing is dropped. */
