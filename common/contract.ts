@@ -179,6 +179,7 @@ export const MenuCommand = z.discriminatedUnion('command', [
   z.strictObject({ command: z.literal('about') }),
   z.strictObject({ command: z.literal('glossary') }),
   z.strictObject({ command: z.literal('set-language'), locale: z.enum(LOCALES) }),
+  z.strictObject({ command: z.literal('start-lesson') }),
 ]);
 export type MenuCommand = z.infer<typeof MenuCommand>;
 

@@ -31,6 +31,19 @@ const KEYS: Record<ViewName, Pick<ViewEntry, 'titleKey' | 'hintKey' | 'menuKey'>
   convolutions: { titleKey: 'view.convolutions.title', hintKey: 'view.convolutions.hint', menuKey: 'menu.view.convolutions' },
 };
 
+/**
+ * The "what to look for" panel App shows above each view: one message and the glossary terms
+ * (ids in common/i18n/glossary.ts) it explains with tooltips. A view without an entry shows no panel.
+ */
+export const LOOK_FOR: Partial<Record<ViewName, { key: MessageKey; terms: readonly string[] }>> = {
+  train: { key: 'lookfor.train', terms: ['lr-decay', 'gradient-norm', 'vanishing-gradient'] },
+  network: { key: 'lookfor.network', terms: ['macs', 'rbf', 'parameter-sharing'] },
+  filters: { key: 'lookfor.filters', terms: ['kernel', 'weights'] },
+  features: { key: 'lookfor.features', terms: ['convolution', 'feature-map', 'softmax'] },
+  draw: { key: 'lookfor.draw', terms: ['confidence', 'softmax'] },
+  evaluate: { key: 'lookfor.evaluate', terms: ['test-set', 'confusion-matrix'] },
+};
+
 /** The views in sidebar and menu order; the n-th has the shortcut Ctrl/Cmd+n. */
 export const VIEWS: readonly ViewEntry[] = VIEW_NAMES.map((name, i) => ({
   name,

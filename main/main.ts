@@ -229,6 +229,7 @@ function runApp(): void {
     })(),
     navigate: (view) => sendMenuCommand({ command: 'navigate', view }),
     startOrPause: () => sendMenuCommand({ command: 'start-or-pause' }),
+    startLesson: () => sendMenuCommand({ command: 'start-lesson' }),
     stopTraining: () => void (async () => {
       const result = await hostCall('stop', {});
       if (!result.ok) await showError('Training could not be stopped', result.error.message);

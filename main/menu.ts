@@ -32,6 +32,8 @@ export interface MenuActions {
   glossary(): void;
   /** View > Language: switch the page and the menu. */
   setLocale(locale: Locale): void;
+  /** Opens the guided lesson in the page (Help → Start the Lesson). */
+  startLesson(): void;
   /** Shows the folder of the log file (main's and the trainer's output), for the teacher or IT. */
   openLogFolder(): void;
 }
@@ -122,7 +124,8 @@ export function buildMenuTemplate({ platform, isDev, appName, theme, locale = 'e
 
   const glossary: MenuItemConstructorOptions = { label: t('menu.help.glossary'), click: () => actions.glossary() };
   const openLogFolder: MenuItemConstructorOptions = { label: t('menu.help.openLog'), click: () => actions.openLogFolder() };
-  const help: MenuItemConstructorOptions = { role: 'help', label: t('menu.help'), submenu: [glossary, separator, openLogFolder, separator, about] };
+  const startLesson: MenuItemConstructorOptions = { label: t('menu.help.startLesson'), click: () => actions.startLesson() };
+  const help: MenuItemConstructorOptions = { role: 'help', label: t('menu.help'), submenu: [startLesson, glossary, separator, openLogFolder, separator, about] };
 
   return [...appMenu, file, edit, view, train, ...(isMac ? [{ role: 'windowMenu' } satisfies MenuItemConstructorOptions] : []), help];
 }

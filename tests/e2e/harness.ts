@@ -49,10 +49,12 @@ function requireBuilt(): void {
 export interface LabOptions {
   /** The browser's language (navigator.languages), which the app follows on a first launch; en-US unless a test says. */
   locale?: string;
+  /** The guided lesson opens by itself on a first launch; other tests start as if it had been seen (`lesson: true` keeps it). */
+  lesson?: boolean;
 }
 
 /** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab({ locale = 'en-US' }: LabOptions = {}): Promise<Lab> {
+export async function startLab({ locale = 'en-US', lesson = false }: LabOptions = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -103,6 +105,7 @@ export async function startLab({ locale = 'en-US' }: LabOptions = {}): Promise<L
   };
 
   try {
+    if (!lesson) await context.addInitScript(() => localStorage.setItem('lenet-lab.tour', JSON.stringify({ seen: true, step: null })));
     await page.goto(server.url);
     await page.getByTestId('nav-train').waitFor({ state: 'visible', timeout: 30_000 });
   } catch (error) {

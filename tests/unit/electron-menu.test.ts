@@ -11,7 +11,7 @@ import { createLabIntl } from '../../common/i18n/index.js';
 const actions = (): MenuActions => ({
   openModel: vi.fn(), saveModel: vi.fn(), showModelsFolder: vi.fn(), exportViewPng: vi.fn(), exportHistoryCsv: vi.fn(),
   navigate: vi.fn(), startOrPause: vi.fn(), stopTraining: vi.fn(), restartTrainer: vi.fn(), setTheme: vi.fn(), about: vi.fn(),
-  openLogFolder: vi.fn(), glossary: vi.fn(), setLocale: vi.fn(),
+  openLogFolder: vi.fn(), glossary: vi.fn(), setLocale: vi.fn(), startLesson: vi.fn(),
 });
 const context = (over: Partial<MenuContext> = {}): MenuContext =>
   ({ platform: 'linux', isDev: false, appName: 'LeNet Lab', theme: 'system', actions: actions(), ...over });
@@ -37,9 +37,9 @@ describe('buildMenuTemplate', () => {
     expect(new Set(accelerators).size).toBe(accelerators.length);
   });
 
-  it.each(['linux', 'win32', 'darwin'] as const)('Help offers Open Log Folder on %s, in packaged builds too', (platform) => {
+  it.each(['linux', 'win32', 'darwin'] as const)('Help offers Start the Lesson and Open Log Folder on %s, in packaged builds too', (platform) => {
     const help = buildMenuTemplate(context({ platform, isDev: false })).find((item) => item.role === 'help')!;
-    expect((help.submenu as MenuItemConstructorOptions[]).map((item) => item.label ?? item.type)).toEqual(['Glossary', 'separator', 'Open Log Folder', 'separator', 'About LeNet Lab']);
+    expect((help.submenu as MenuItemConstructorOptions[]).map((item) => item.label ?? item.type)).toEqual(['Start the Lesson', 'Glossary', 'separator', 'Open Log Folder', 'separator', 'About LeNet Lab']);
   });
 
   it('File commands call their actions', () => {
@@ -56,6 +56,7 @@ describe('buildMenuTemplate', () => {
       ['Restart Trainer', 'restartTrainer', undefined],
       ['About LeNet Lab', 'about', undefined],
       ['Open Log Folder', 'openLogFolder', undefined],
+      ['Start the Lesson', 'startLesson', undefined],
     ];
     for (const [label, action, accelerator] of expectations) {
       const item = byLabel(template, label);
@@ -76,6 +77,11 @@ describe('buildMenuTemplate', () => {
       expect(ctx.actions.navigate).toHaveBeenLastCalledWith(view);
       expect(MenuCommand.safeParse({ command: 'navigate', view }).success).toBe(true);
     }
+  });
+
+  it('Start the Lesson sends a command the contract accepts', () => {
+    expect(MenuCommand.safeParse({ command: 'start-lesson' }).success).toBe(true);
+    expect(MenuCommand.safeParse({ command: 'start-lesson', step: 'cnn' }).success).toBe(false);
   });
 
   it('reload and developer tools exist only in development', () => {

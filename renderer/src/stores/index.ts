@@ -11,6 +11,7 @@
 //   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), beginStroke, undoStroke, clear()
 //   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
 //   evaluation result, running, stale; run(limit?), images(indices, split?)
+//   lesson     the guided tour (open, step; start, next, back, leave) and the closed look-for panels
 import { getContext, setContext } from 'svelte';
 import type { LabApi } from '../../../common/contract.js';
 import { AppStore } from './app.svelte.js';
@@ -21,6 +22,7 @@ import { DrawingStore } from './drawing.svelte.js';
 import { EvaluationStore } from './evaluation.svelte.js';
 import { TrainFormStore } from './train-form.svelte.js';
 import { LocaleStore } from './locale.svelte.js';
+import { LessonStore } from './lesson.svelte.js';
 
 export interface Stores {
   lab: LabApi;
@@ -33,6 +35,7 @@ export interface Stores {
   evaluation: EvaluationStore;
   /** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
   trainForm: TrainFormStore;
+  lesson: LessonStore;
   /** Fetches host info, run status and the current model; App calls it once on mount. */
   init(): Promise<void>;
 }
@@ -46,18 +49,24 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     void training.init();
     void model.reload();
   });
+  const nav = new NavStore();
+  const trainForm = new TrainFormStore();
   return {
     lab,
     i18n,
     app,
-    nav: new NavStore(),
+    nav,
     training,
     model,
     drawing: new DrawingStore(model),
     evaluation: new EvaluationStore(lab, model),
-    trainForm: new TrainFormStore(),
+    trainForm,
+    lesson: new LessonStore(nav),
     init: async () => {
       await Promise.all([app.init(), training.init(), model.init()]);
+      // The Train form shows the recipe of the model in use at launch (not always LeNet-5's), unless edited.
+      const variant = training.active ? training.variant : model.summary?.variant;
+      if (variant && variant !== trainForm.variant && !trainForm.edited) trainForm.loadRecipe(variant);
     },
   };
 }
@@ -92,6 +101,7 @@ export type { DrawingStore } from './drawing.svelte.js';
 export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
 export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte.js';
 export type { LocaleStore } from './locale.svelte.js';
+export type { LessonStore } from './lesson.svelte.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../common/network/predict.js';
 export type { VariantSpec } from '../../../common/network/variants.js';
