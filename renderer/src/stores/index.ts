@@ -21,6 +21,7 @@ import { DrawingStore } from './drawing.svelte.js';
 import { EvaluationStore } from './evaluation.svelte.js';
 import { TrainFormStore } from './train-form.svelte.js';
 import { LocaleStore } from './locale.svelte.js';
+import { confirmDiscard, type DiscardAction } from '../lib/discard-guard.js';
 
 export interface Stores {
   lab: LabApi;
@@ -33,6 +34,8 @@ export interface Stores {
   evaluation: EvaluationStore;
   /** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
   trainForm: TrainFormStore;
+  /** Resolves true when `action` may replace the model: nothing unsaved, or the user saved or discarded it. */
+  confirmDiscard(action: DiscardAction): Promise<boolean>;
   /** Fetches host info, run status and the current model; App calls it once on mount. */
   init(): Promise<void>;
 }
@@ -47,6 +50,15 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     void model.reload();
   });
   return {
+    confirmDiscard: (action) => confirmDiscard(action, {
+      summary: model.summary,
+      phase: training.phase,
+      ask: (asked) => app.askDiscard(asked),
+      save: async () => {
+        await app.saveDialogClosed();
+        return model.summary?.unsaved === false;
+      },
+    }),
     lab,
     i18n,
     app,
