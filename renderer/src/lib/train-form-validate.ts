@@ -35,12 +35,49 @@ const FIELD_NAMES: Record<RecipeField, string> = {
   augmentShift: 'random shift',
 };
 
-/** A typed number ('1e-3', '60,000', ' 64 ') or null when it is not one. */
+/** Full-width (IME) digits and marks → ASCII: '０．０１' → '0.01'. */
+function halfWidth(text: string): string {
+  return text
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0))
+    .replace(/\u3000/g, ' ');
+}
+
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
+ * A typed number, read the way it was meant, or why it cannot be read. A decimal comma is a decimal
+ * mark ('0,01' → 0.01); a comma is never dropped as a thousands separator: '1,000' could mean 1000 or
+ * 1.0, so it is refused with what to type instead, as are '1,000,000', '1.000,5' and '60 000'.
+ */
+export function readTypedNumber(text: string): { value: number } | { problem: string } {
+  const typed = halfWidth(text).trim();
+  if (typed === '') return { problem: 'empty' };
+  if (/\s/.test(typed)) return { problem: `"${typed}": no spaces inside a number (write ${typed.replace(/\s+/g, '')})` };
+  const commas = (typed.match(/,/g) ?? []).length;
+  let plain = typed;
+  if (commas > 0) {
+    if (commas > 1 || typed.includes('.')) return { problem: `"${typed}": write the number without thousands separators, with a dot or one comma as the decimal mark` };
+    if (/^[+-]?[1-9]\d{0,2},\d{3}$/.test(typed)) {
+      const whole = typed.replace(',', '');
+      return { problem: `"${typed}" is ambiguous: write ${whole} for ${Number(whole).toLocaleString('en-US')}, or ${typed.replace(',', '.')} for a decimal` };
+    }
+    plain = typed.replace(',', '.');
+  }
+  if (!PLAIN_NUMBER.test(plain)) return { problem: `"${typed}" is not a number (expected e.g. 0.01, 0,01 or 1e-3)` };
+  const value = Number(plain);
+  return Number.isFinite(value) ? { value } : { problem: `"${typed}" is too large` };
+}
+
+/** A typed number or null when it cannot be read (see readTypedNumber). */
 export function parseTypedNumber(text: string): number | null {
-  const trimmed = text.trim().replace(/[,_\s]/g, '');
-  if (trimmed === '') return null;
-  const value = Number(trimmed);
-  return Number.isFinite(value) ? value : null;
+  const read = readTypedNumber(text);
+  return 'value' in read ? read.value : null;
+}
+
+/** The field's text as the value it is used as ('0,01' → '0.01', '０．５' → '0.5'); unreadable text stays as typed. */
+export function canonicalNumberText(text: string): string {
+  const read = readTypedNumber(text);
+  return 'value' in read ? String(read.value) : text;
 }
 
 /** Zod's generic messages, said for this form. */
@@ -60,9 +97,9 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
   ];
   const values: Record<string, unknown> = { optimizer: form.optimizer, augmentShift: form.augmentShift };
   for (const [field, text] of numeric) {
-    const value = parseTypedNumber(text);
-    if (value === null) errors[field] = text.trim() === '' ? `enter the ${FIELD_NAMES[field]}` : `"${text.trim()}" is not a number`;
-    else values[field] = value;
+    const read = readTypedNumber(text);
+    if ('value' in read) values[field] = read.value;
+    else errors[field] = read.problem === 'empty' ? `enter the ${FIELD_NAMES[field]}` : read.problem;
   }
   let recipe: Recipe | null = null;
   if (Object.keys(errors).length === 0) {
@@ -78,8 +115,10 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
 
   const whole = (field: 'limit' | 'testLimit' | 'seed', text: string, min: number, max: number, label: string): number | undefined => {
     if (text.trim() === '') return undefined;
-    const value = parseTypedNumber(text);
-    if (value === null || !Number.isInteger(value)) errors[field] = `${label} must be a whole number`;
+    const read = readTypedNumber(text);
+    const value = 'value' in read ? read.value : null;
+    if (value === null) errors[field] = 'problem' in read ? read.problem : `${label} must be a whole number`;
+    else if (!Number.isInteger(value)) errors[field] = `${label} must be a whole number`;
     else if (value < min) errors[field] = `${label} must be at least ${min}`;
     else if (value > max) errors[field] = `${label} must be at most ${max.toLocaleString('en-US')}`;
     else return value;
