@@ -47,7 +47,12 @@ function requireBuilt(): void {
 }
 
 /** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab(): Promise<Lab> {
+export interface LabOptions {
+  /** axe-core is injected as a script: the page's CSP must let it in. */
+  bypassCSP?: boolean;
+}
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -74,6 +79,7 @@ export async function startLab(): Promise<Lab> {
       deviceScaleFactor: 1,
       colorScheme: 'light',
       reducedMotion: 'reduce',
+      bypassCSP: options.bypassCSP ?? false,
     });
   } catch (error) {
     await server.close();
