@@ -1,12 +1,10 @@
 // Accessible and projector-ready, measured in the real page: axe-core on every view in light and dark and on
 // the dialogs (no serious or critical violation), the share of text at 11.5 px or more at 1366×768, and no
 // sideways scrolling at 1024×768 or at 1366×768 with 150% zoom (911×512 CSS pixels).
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, goTo, startLab, type Lab, type ViewName } from './harness.js';
+import { axe, goTo, startLab, type Lab, type ViewName } from './harness.js';
 
-const AXE = path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const VIEWS: ViewName[] = ['train', 'network', 'filters', 'features', 'draw', 'evaluate'];
 // Views being rewritten on branch `specs`: what axe still finds there is listed, not hidden (remove when fixed).
 const KNOWN: Partial<Record<ViewName, string[]>> = {
@@ -15,7 +13,6 @@ const KNOWN: Partial<Record<ViewName, string[]>> = {
 };
 const SPECS_VIEWS: ViewName[] = ['network', 'filters', 'features'];
 
-interface Finding { id: string; impact: string; nodes: number; where: string }
 
 let lab: Lab;
 beforeAll(async () => {
@@ -24,20 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.close();
 });
-
-async function axe(page: Page, selector?: string): Promise<Finding[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  return page.evaluate(async (context) => {
-    type Node = { target: string[]; any: { data?: { contrastRatio?: number } }[] };
-    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; nodes: Node[] }[] }> } }).axe;
-    const result = await axe.run(context ?? document, { resultTypes: ['violations'] });
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({
-        id: v.id, impact: v.impact, nodes: v.nodes.length,
-        where: v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')}${n.any[0]?.data?.contrastRatio ? ` ${n.any[0].data.contrastRatio}:1` : ''}`).join(' | '),
-      }));
-  }, selector ?? null);
-}
 
 const settle = (page: Page) => page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 400)));
 

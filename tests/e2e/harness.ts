@@ -197,3 +197,22 @@ export async function textOf(page: Page, testId: string): Promise<string> {
   if ((await element.count()) === 0) return '';
   return ((await element.first().textContent({ timeout: 5_000 })) ?? '').trim();
 }
+
+const AXE = path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+
+export interface AxeFinding { id: string; impact: string; nodes: number; where: string }
+
+/** axe-core's serious and critical violations in the page (or under `selector`); needs startLab({ bypassCSP: true }). */
+export async function axe(page: Page, selector?: string): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  return page.evaluate(async (context) => {
+    type Node = { target: string[]; any: { data?: { contrastRatio?: number } }[] };
+    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; nodes: Node[] }[] }> } }).axe;
+    const result = await axe.run(context ?? document, { resultTypes: ['violations'] });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id, impact: v.impact, nodes: v.nodes.length,
+        where: v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')}${n.any[0]?.data?.contrastRatio ? ` ${n.any[0].data.contrastRatio}:1` : ''}`).join(' | '),
+      }));
+  }, selector ?? null);
+}

@@ -1,10 +1,10 @@
 // Work is never lost: after a short run the model is unsaved; Start asks first, and Cancel keeps it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goTo, startLab, textOf, type Lab } from './harness.js';
+import { axe, goTo, startLab, textOf, type Lab } from './harness.js';
 
 let lab: Lab;
 beforeAll(async () => {
-  lab = await startLab();
+  lab = await startLab({ bypassCSP: true });
 });
 afterAll(async () => {
   await lab?.close();
@@ -28,6 +28,7 @@ describe('an unsaved model', () => {
     const dialog = page.getByTestId('confirm-discard');
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await dialog.textContent()).toContain('is not saved');
+    expect(await axe(page, '[data-testid="confirm-discard"]')).toEqual([]);
     await page.getByTestId('confirm-cancel').click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
 
