@@ -60,7 +60,7 @@ describe('Draw view', () => {
     await page.mouse.down();
     const half = Math.floor(oval.length / 2);
     for (const point of oval.slice(1, half)) await page.mouse.move(...point, { steps: 6 });
-    await expect.poll(() => predicted(page)).toMatch(/^\d$/); // mouse still down
+    await expect.poll(() => predicted(page)).toMatch(/^[\d?]$/); // mouse still down (a half oval may be "not sure")
     for (const point of oval.slice(half)) await page.mouse.move(...point, { steps: 6 });
     await page.mouse.up();
     await expect.poll(() => predicted(page)).toBe('0');
@@ -74,6 +74,19 @@ describe('Draw view', () => {
     expect(await page.getByTestId('features-input-drawing').getAttribute('aria-pressed')).toBe('true');
 
     await goTo(page, 'draw');
+    await clearPad(page);
+    // Clear can be undone, by the button and by Ctrl+Z.
+    await page.getByTestId('draw-undo').click();
+    await expect.poll(() => predicted(page)).toBe('0');
+    await clearPad(page);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => predicted(page)).toBe('0');
+    await clearPad(page);
+
+    // A single dot is too little ink to tell: "not sure", not a confident digit.
+    await drawStroke(page, pad, [[0.5, 0.5], [0.51, 0.5]]);
+    await expect.poll(() => predicted(page)).toBe('?');
+    expect(await textOf(page, 'prediction-confidence')).toContain('not sure / not a digit');
     await clearPad(page);
     expect(lab.pageErrors).toEqual([]);
   });

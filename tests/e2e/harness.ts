@@ -51,10 +51,12 @@ export interface LabOptions {
   locale?: string;
   /** The guided lesson opens by itself on a first launch; other tests start as if it had been seen (`lesson: true` keeps it). */
   lesson?: boolean;
+  /** axe-core is injected as a script: the page's CSP must let it in. */
+  bypassCSP?: boolean;
 }
 
 /** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab({ locale = 'en-US', lesson = false }: LabOptions = {}): Promise<Lab> {
+export async function startLab({ locale = 'en-US', lesson = false, bypassCSP = false }: LabOptions = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -82,6 +84,7 @@ export async function startLab({ locale = 'en-US', lesson = false }: LabOptions 
       deviceScaleFactor: 1,
       colorScheme: 'light',
       reducedMotion: 'reduce',
+      bypassCSP: options.bypassCSP ?? false,
     });
   } catch (error) {
     await server.close();
@@ -200,4 +203,23 @@ export async function textOf(page: Page, testId: string): Promise<string> {
   const element = page.getByTestId(testId);
   if ((await element.count()) === 0) return '';
   return ((await element.first().textContent({ timeout: 5_000 })) ?? '').trim();
+}
+
+const AXE = path.join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+
+export interface AxeFinding { id: string; impact: string; nodes: number; where: string }
+
+/** axe-core's serious and critical violations in the page (or under `selector`); needs startLab({ bypassCSP: true }). */
+export async function axe(page: Page, selector?: string): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  return page.evaluate(async (context) => {
+    type Node = { target: string[]; any: { data?: { contrastRatio?: number } }[] };
+    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; nodes: Node[] }[] }> } }).axe;
+    const result = await axe.run(context ?? document, { resultTypes: ['violations'] });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id, impact: v.impact, nodes: v.nodes.length,
+        where: v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')}${n.any[0]?.data?.contrastRatio ? ` ${n.any[0].data.contrastRatio}:1` : ''}`).join(' | '),
+      }));
+  }, selector ?? null);
 }

@@ -144,6 +144,8 @@ describe('training in the browser', () => {
     const openButton = page.getByTestId(`model-open-${SAVED_NAME}`);
     await openButton.waitFor();
     await openButton.click();
+    // The tiny run's model is unsaved: the lab asks first, and Discard goes on.
+    await page.getByTestId('confirm-discard-model').click();
     await expect.poll(() => textOf(page, 'model-info')).toContain(SAVED_NAME);
     await expect.poll(() => page.getByTestId('model-unsaved').count()).toBe(0);
     await expect.poll(() => c1Kernels(page), { timeout: 15_000 }).toEqual(trainedKernels);

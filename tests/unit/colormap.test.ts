@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  colorFor, divergingColor, formatFixed, legendGradient, luminance, positiveColor, sharedScale, symmetricScale, ZERO_COLOR,
+  colorFor, divergingColor, formatFixed, legendGradient, luminance, positiveColor, sharedScale, symmetricScale, whiteTextOn, ZERO_COLOR,
 } from '../../renderer/src/lib/colormap.js';
 
 const isReddish = ([r, , b]: readonly number[]) => r! > b!;
@@ -108,5 +108,25 @@ describe('formatFixed', () => {
     expect(formatFixed(0)).toBe('0.000');
     expect(formatFixed(12.3456, 2)).toBe('12.35');
     expect(formatFixed(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('whiteTextOn: numbers on coloured cells meet WCAG AA', () => {
+  const contrast = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  it('picks the text colour with at least 4.5:1 on every grey and every colormap colour', () => {
+    const backgrounds: [number, number, number][] = [];
+    for (let v = 0; v <= 255; v++) backgrounds.push([v, v, v]);
+    for (let i = 0; i <= 200; i++) backgrounds.push(divergingColor(-1 + i / 100, 1));
+    for (const rgb of backgrounds) {
+      const l = luminance(rgb);
+      const ratio = whiteTextOn(rgb) ? contrast(1, l) : contrast(0, l);
+      expect(ratio, `rgb(${rgb.join(',')})`).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+  it('switches at a luminance of 0.179: white on the darker side of the boundary, black on the lighter', () => {
+    expect(whiteTextOn([0, 0, 0])).toBe(true);
+    expect(whiteTextOn([255, 255, 255])).toBe(false);
+    expect(luminance([117, 117, 117]) < 0.179).toBe(whiteTextOn([117, 117, 117]));
+    expect(luminance([119, 119, 119]) < 0.179).toBe(whiteTextOn([119, 119, 119]));
   });
 });

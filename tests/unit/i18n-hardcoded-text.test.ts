@@ -23,6 +23,12 @@ const PENDING_EXTRACTION: readonly string[] = [
   'renderer/src/components/VizDotProduct.svelte',
   'renderer/src/components/VizKernelGrid.svelte',
   'renderer/src/components/VizSnapshotTimeline.svelte',
+  'renderer/src/components/features/FeatureInputPicker.svelte',
+  'renderer/src/components/features/FeatureInspector.svelte',
+  'renderer/src/components/features/FeatureLayerRow.svelte',
+  'renderer/src/components/filters/KernelLayerCard.svelte',
+  'renderer/src/components/network/NetworkDetails.svelte',
+  'renderer/src/components/network/NetworkDiagram.svelte',
 ];
 
 /** Words that are the same in every language: proper names, layer names, optimizer names, code identifiers. */

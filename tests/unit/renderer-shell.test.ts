@@ -65,7 +65,7 @@ describe('keyboard shortcuts', () => {
 });
 
 describe('startOrPause', () => {
-  function deps(phase: RunPhase, config: RunControlDeps['trainForm']['config'] = null) {
+  function deps(phase: RunPhase, config: RunControlDeps['trainForm']['config'] = null, keep = false) {
     const error = { code: 'busy' as const, message: 'no' };
     return {
       training: {
@@ -78,8 +78,15 @@ describe('startOrPause', () => {
       app: { fail: vi.fn(), notify: vi.fn() },
       nav: { go: vi.fn() },
       t: (id: MessageKey) => lab.t(id),
+      confirmDiscard: vi.fn(async () => !keep),
     };
   }
+  it('does not start when the user keeps the unsaved model', async () => {
+    const d = deps('idle', { variant: 'lenet5' } as never, true);
+    await startOrPause(d);
+    expect(d.confirmDiscard).toHaveBeenCalledWith('start');
+    expect(d.training.start).not.toHaveBeenCalled();
+  });
   it('pauses a running run and says so when that fails', async () => {
     const d = deps('running');
     await startOrPause(d);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../common/protocol.js';
 import { createLabIntl } from '../../common/i18n/index.js';
 import {
-  fieldErrorText, parseTypedNumber, validateTrainForm, type FieldError, type TrainFormFields,
+  canonicalNumberText, fieldErrorText, parseTypedNumber, validateTrainForm, type FieldError, type TrainFormFields,
 } from '../../renderer/src/lib/train-form-validate.js';
 
 const valid: TrainFormFields = {
@@ -68,8 +68,35 @@ describe('validateTrainForm', () => {
 });
 
 describe('parseTypedNumber', () => {
+  it.each([
+    ['0,01', 0.01], ['0.01', 0.01], ['０．０１', 0.01], ['０，０１', 0.01], ['６４', 64], ['\u30000.5\u3000', 0.5],
+    [',5', 0.5], ['1,5', 1.5], ['12,25', 12.25], ['0,001', 0.001], ['1,0000', 1], ['1000,000', 1000],
+    ['60000', 60000], ['1e-3', 0.001], ['-0,5', -0.5], ['５e-３', 0.005],
+  ])('reads %j as %d', (text, value) => {
+    expect(parseTypedNumber(text)).toBe(value);
+  });
+  it.each([
+    ['60,000', /ambiguous: write 60000 for the whole number, or 60\.000 for a decimal/],
+    ['1,000', /ambiguous/], ['999,999', /ambiguous/],
+    ['1,000,000', /without thousands separators/], ['1.000,5', /without thousands separators/], ['0,0,1', /without thousands/],
+    ['60 000', /no spaces inside a number \(write 60000\)/],
+    ['abc', /“abc” is not a number/], ['0x10', /not a number/], ['Infinity', /not a number/],
+    ['1e999', /too large/],
+  ])('refuses %j and says why', (text, problem) => {
+    expect(parseTypedNumber(text)).toBeNull();
+    const { errors } = validateTrainForm({ ...valid, learningRate: text });
+    expect(fieldErrorText(errors.learningRate!, createLabIntl('en').t)).toMatch(problem);
+  });
+  it('keeps the comma from being dropped: the learning rate 0,01 is 0.01, not 1', () => {
+    expect(validateTrainForm({ ...valid, learningRate: '0,01' }).config?.recipe.learningRate).toBe(0.01);
+    expect(fieldErrorText(validateTrainForm({ ...valid, limit: '6,000' }).errors.limit!, createLabIntl('en').t)).toMatch(/ambiguous/);
+  });
+  it('shows the value used', () => {
+    expect(canonicalNumberText('0,01')).toBe('0.01');
+    expect(canonicalNumberText('０．５')).toBe('0.5');
+    expect(canonicalNumberText('1,000')).toBe('1,000');
+  });
   it('reads what people type', () => {
-    expect(parseTypedNumber('60,000')).toBe(60000);
     expect(parseTypedNumber(' 1e-3 ')).toBe(0.001);
     expect(parseTypedNumber('')).toBeNull();
     expect(parseTypedNumber('abc')).toBeNull();

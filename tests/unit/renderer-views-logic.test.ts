@@ -12,7 +12,7 @@ import {
   cellShade, formatErrorPercent, indicesInCell, maxOffDiagonal, rowTotals, shadeStyle,
 } from '../../renderer/src/lib/confusion.js';
 import { strokeWidth } from '../../renderer/src/lib/pad-strokes.js';
-import { predictionHint, probabilityText } from '../../renderer/src/lib/prediction-text.js';
+import { inkLength, MIN_INK_LENGTH, padReading, predictionHint, probabilityText } from '../../renderer/src/lib/prediction-text.js';
 
 const lab = createLabIntl('en');
 
@@ -141,5 +141,27 @@ describe('the end-of-run sentence', () => {
     expect(variantTitle('seed', zh.t)).toBe('课程原版配方');
     expect(variantTitle('lenet5', createLabIntl('en').t)).toBe('LeNet-5 (1998)');
     expect(variantTitle('lenet6', zh.t)).toBe('lenet6');
+  });
+});
+
+describe('the pad knows when it cannot tell', () => {
+  const probs = (top: number) => Array.from({ length: 10 }, (_, d) => (d === 3 ? top : (1 - top) / 9));
+  const state = (top: number, ink = 200) => ({ hasInk: true, loading: false, ink, prediction: { digit: 3, probabilities: probs(top) } });
+  it('names a digit from 50% up, says "not sure" just below', () => {
+    expect(padReading(state(0.5))).toBe('sure');
+    expect(padReading(state(0.4999))).toBe('unsure');
+    expect(padReading(state(0.1))).toBe('unsure'); // a stalled model
+  });
+  it('too little ink is "not a digit", however sure the network is', () => {
+    expect(padReading(state(0.977, MIN_INK_LENGTH - 0.01))).toBe('tooLittleInk');
+    expect(padReading(state(0.977, MIN_INK_LENGTH))).toBe('sure');
+  });
+  it('words it', () => {
+    expect(predictionHint(state(0.3), lab)).toBe('not sure / not a digit (best guess 3, 30.0%)');
+    expect(predictionHint(state(0.977, 0), lab)).toMatch(/^not sure \/ not a digit: too little ink/);
+  });
+  it('measures ink as the strokes\' length: a dot is 0', () => {
+    expect(inkLength([[{ x: 5, y: 5 }]])).toBe(0);
+    expect(inkLength([[{ x: 0, y: 0 }, { x: 3, y: 4 }], [{ x: 10, y: 10 }, { x: 10, y: 20 }]])).toBe(15);
   });
 });

@@ -113,6 +113,15 @@ export function luminance([r, g, b]: Rgb): number {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
+/**
+ * True when white text reads better than black on `background`. Below a relative luminance of 0.179 white
+ * wins; there both black and white reach at least 4.58:1, so every cell's number meets WCAG AA (4.5:1).
+ */
+export function whiteTextOn(background: Rgb): boolean {
+  return luminance(background) < WHITE_TEXT_BELOW;
+}
+export const WHITE_TEXT_BELOW = 0.179;
+
 // ---------------------------------------------------------------- numbers on legends and read-outs
 
 const MINUS = '\u2212';

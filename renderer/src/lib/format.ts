@@ -53,9 +53,14 @@ export function distinctTickLabels(values: readonly number[], format: (value: nu
   const distinct = (labels: string[]) => new Set(labels).size === labels.length;
   const first = values.map(format);
   if (distinct(first)) return first;
-  for (let significant = 3; significant <= 8; significant++) {
+  for (let significant = 3; significant <= MAX_TICK_DIGITS; significant++) {
     const labels = values.map((v) => formatValue(v, significant));
     if (distinct(labels)) return labels;
   }
-  return values.map((v) => String(v));
+  // Never a 16-digit label: a repeated label is left blank instead.
+  const labels = values.map((v) => formatValue(v, MAX_TICK_DIGITS));
+  return labels.map((label, i) => (labels.indexOf(label) === i ? label : ''));
 }
+
+/** Tick labels carry at most this many significant digits. */
+export const MAX_TICK_DIGITS = 4;

@@ -18,10 +18,12 @@ export interface RunControlDeps {
   };
   nav: { go(view: 'train'): void };
   t(id: MessageKey): string;
+  /** Asks before a new run replaces an unsaved model; false = the user kept it. */
+  confirmDiscard(action: 'start'): Promise<boolean>;
 }
 
 /** Starts a run with the Train form, or pauses / resumes the current one; 'loading' and 'stopping' do nothing. */
-export async function startOrPause({ training, trainForm, app, nav, t }: RunControlDeps): Promise<void> {
+export async function startOrPause({ training, trainForm, app, nav, t, confirmDiscard }: RunControlDeps): Promise<void> {
   switch (training.phase) {
     case 'running': {
       const error = await training.pause();
@@ -40,6 +42,7 @@ export async function startOrPause({ training, trainForm, app, nav, t }: RunCont
         app.notify('error', t('train.error.checkRecipe'), t('train.error.checkRecipeDetail'));
         return;
       }
+      if (!(await confirmDiscard('start')) || training.phase !== 'idle') return;
       const result = await training.start(config);
       if (!result.ok) app.fail(t('train.error.start'), result.error);
       return;

@@ -65,3 +65,68 @@ export function formatLogAxis(value: number): string {
 
 /** A loss with two significant digits. */
 export const formatLoss = (value: number): string => formatValue(value, 2);
+
+/** The loss axis spans at least one power of ten, the gradient axis at least two. */
+export const LOSS_MIN_RATIO = 10;
+export const GRADIENT_MIN_RATIO = 100;
+
+/**
+ * The y axis bounds for `values`, widened about their middle to at least `minSpan` (linear: max − min;
+ * logarithmic: max / min), so a flat curve (the seed run's loss, 2.302585 throughout) draws as a flat line
+ * rather than noise blown up to fill the chart. null when there is nothing finite (positive, on a log axis) to show.
+ */
+export function axisBounds(values: readonly number[], scale: 'linear' | 'logarithmic', minSpan: number): { min: number; max: number } | null {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v) || (scale === 'logarithmic' && v <= 0)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min > max) return null;
+  if (scale === 'logarithmic') {
+    if (max / min >= minSpan) return { min, max };
+    const middle = Math.sqrt(min * max);
+    const half = Math.sqrt(minSpan);
+    return { min: middle / half, max: middle * half };
+  }
+  if (max - min >= minSpan) return { min, max };
+  const middle = (min + max) / 2;
+  return { min: middle - minSpan / 2, max: middle + minSpan / 2 };
+}
+
+export type GradientVerdict =
+  | { kind: 'none' }
+  | { kind: 'allNearZero'; largest: number }
+  | { kind: 'vanishing'; first: string; last: string; ratio: number }
+  | { kind: 'healthy'; decades: number };
+
+/** Below this norm a layer's weights barely move at the usual learning rates. */
+export const NEAR_ZERO_NORM = 1e-3;
+/** The first layer's norm this many times below the last layer's: a vanishing gradient. */
+export const VANISHING_RATIO = 100;
+
+/**
+ * What the gradient chart shows for the run on screen, from each layer's latest norms (the median of its last
+ * five records, so one odd batch does not decide): no data, every layer near zero, the first layer far below
+ * the last (vanishing), or all within a few powers of ten.
+ */
+export function gradientVerdict(h: Pick<HistoryLike, 'gradients' | 'gradientLayers'>): GradientVerdict {
+  const layers = h.gradientLayers.length;
+  const recent = h.gradients.slice(-5);
+  if (layers < 2 || recent.length === 0) return { kind: 'none' };
+  const latest = h.gradientLayers.map((_, i) => {
+    const norms = recent.map((g) => g.norms[i]!).filter((n) => Number.isFinite(n)).sort((a, b) => a - b);
+    return norms.length === 0 ? NaN : norms[Math.floor(norms.length / 2)]!;
+  });
+  if (latest.some((n) => Number.isNaN(n))) return { kind: 'none' };
+  const largest = Math.max(...latest);
+  if (largest < NEAR_ZERO_NORM) return { kind: 'allNearZero', largest };
+  const first = latest[0]!;
+  const last = latest[layers - 1]!;
+  if (first * VANISHING_RATIO <= last) {
+    return { kind: 'vanishing', first: h.gradientLayers[0]!, last: h.gradientLayers[layers - 1]!, ratio: first > 0 ? last / first : Infinity };
+  }
+  const smallest = Math.min(...latest);
+  return { kind: 'healthy', decades: smallest > 0 ? Math.round(Math.log10(largest / smallest)) : Infinity };
+}

@@ -44,12 +44,66 @@ export const FIELD_NAME_KEYS: Record<FormField, MessageKey> = {
   limit: 'form.field.limit', testLimit: 'form.field.testLimit', seed: 'form.field.seed',
 };
 
-/** A typed number ('1e-3', '60,000', ' 64 ') or null when it is not one. */
+/** Full-width (IME) digits and marks → ASCII: '０．０１' → '0.01'. */
+function halfWidth(text: string): string {
+  return text
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0))
+    .replace(/\u3000/g, ' ');
+}
+
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
+ * A typed number, read the way it was meant, or why it cannot be read. A decimal comma is a decimal
+ * mark ('0,01' → 0.01); a comma is never dropped as a thousands separator: '1,000' could mean 1000 or
+ * 1.0, so it is refused with what to type instead, as are '1,000,000', '1.000,5' and '60 000'.
+ */
+export type NumberProblem =
+  | { problem: 'empty' }
+  | { problem: 'spaces'; text: string; fixed: string }
+  | { problem: 'separators'; text: string }
+  | { problem: 'ambiguous'; text: string; whole: string; decimal: string }
+  | { problem: 'notNumber'; text: string }
+  | { problem: 'tooLarge'; text: string };
+
+export function readTypedNumber(text: string): { value: number } | NumberProblem {
+  const typed = halfWidth(text).trim();
+  if (typed === '') return { problem: 'empty' };
+  if (/\s/.test(typed)) return { problem: 'spaces', text: typed, fixed: typed.replace(/\s+/g, '') };
+  const commas = (typed.match(/,/g) ?? []).length;
+  let plain = typed;
+  if (commas > 0) {
+    if (commas > 1 || typed.includes('.')) return { problem: 'separators', text: typed };
+    if (/^[+-]?[1-9]\d{0,2},\d{3}$/.test(typed)) return { problem: 'ambiguous', text: typed, whole: typed.replace(',', ''), decimal: typed.replace(',', '.') };
+    plain = typed.replace(',', '.');
+  }
+  if (!PLAIN_NUMBER.test(plain)) return { problem: 'notNumber', text: typed };
+  const value = Number(plain);
+  return Number.isFinite(value) ? { value } : { problem: 'tooLarge', text: typed };
+}
+
+/** Why a typed number cannot be read, as a message key and its values. */
+function numberError(read: NumberProblem, field: FormField): FieldError {
+  switch (read.problem) {
+    case 'empty': return { key: 'form.error.required', values: { field: FIELD_NAME_KEYS[field] } };
+    case 'spaces': return { key: 'form.number.spaces', values: { text: read.text, fixed: read.fixed } };
+    case 'separators': return { key: 'form.number.separators', values: { text: read.text } };
+    case 'ambiguous': return { key: 'form.number.ambiguous', values: { text: read.text, whole: read.whole, decimal: read.decimal } };
+    case 'notNumber': return { key: 'form.error.notNumber', values: { text: read.text } };
+    case 'tooLarge': return { key: 'form.number.tooLarge', values: { text: read.text } };
+  }
+}
+
+/** A typed number or null when it cannot be read (see readTypedNumber). */
 export function parseTypedNumber(text: string): number | null {
-  const trimmed = text.trim().replace(/[,_\s]/g, '');
-  if (trimmed === '') return null;
-  const value = Number(trimmed);
-  return Number.isFinite(value) ? value : null;
+  const read = readTypedNumber(text);
+  return 'value' in read ? read.value : null;
+}
+
+/** The field's text as the value it is used as ('0,01' → '0.01', '０．５' → '0.5'); unreadable text stays as typed. */
+export function canonicalNumberText(text: string): string {
+  const read = readTypedNumber(text);
+  return 'value' in read ? String(read.value) : text;
 }
 
 /** A zod issue on a recipe number, said for this form from the issue's own bounds (not its English message). */
@@ -76,13 +130,9 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
   ];
   const values: Record<string, unknown> = { optimizer: form.optimizer, augmentShift: form.augmentShift };
   for (const [field, text] of numeric) {
-    const value = parseTypedNumber(text);
-    if (value === null) {
-      errors[field] = text.trim() === ''
-        ? { key: 'form.error.required', values: { field: FIELD_NAME_KEYS[field] } }
-        : { key: 'form.error.notNumber', values: { text: text.trim() } };
-    }
-    else values[field] = value;
+    const read = readTypedNumber(text);
+    if ('value' in read) values[field] = read.value;
+    else errors[field] = numberError(read, field);
   }
   let recipe: Recipe | null = null;
   if (Object.keys(errors).length === 0) {
@@ -98,12 +148,13 @@ export function validateTrainForm(form: TrainFormFields): TrainFormValidation {
 
   const whole = (field: 'limit' | 'testLimit' | 'seed', text: string, min: number, max: number): number | undefined => {
     if (text.trim() === '') return undefined;
-    const value = parseTypedNumber(text);
+    const read = readTypedNumber(text);
     const name = FIELD_NAME_KEYS[field];
-    if (value === null || !Number.isInteger(value)) errors[field] = { key: 'form.error.whole', values: { field: name } };
-    else if (value < min) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'gte', bound: min } };
-    else if (value > max) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'lte', bound: max } };
-    else return value;
+    if (!('value' in read)) errors[field] = numberError(read, field);
+    else if (!Number.isInteger(read.value)) errors[field] = { key: 'form.error.whole', values: { field: name } };
+    else if (read.value < min) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'gte', bound: min } };
+    else if (read.value > max) errors[field] = { key: 'form.error.bound', values: { field: name, relation: 'lte', bound: max } };
+    else return read.value;
     return undefined;
   };
   const limit = whole('limit', form.limit, 1, 10_000_000);

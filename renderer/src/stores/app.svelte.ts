@@ -2,6 +2,7 @@
 // failed requests, the trainer-crash banner, and the dialogs menu commands open.
 import type { LabApi, LabError, LabInfo, Result } from '../../../common/contract.js';
 import type { LocaleStore } from './locale.svelte.js';
+import type { DiscardAction, DiscardChoice } from '../lib/discard-guard.js';
 
 export interface Toast {
   id: number;
@@ -28,6 +29,10 @@ export class AppStore {
   /** The dialog on screen (one at a time), or null. */
   dialog = $state<DialogName | null>(null);
   restarting = $state(false);
+  /** The action waiting on the "unsaved model" question, or null. */
+  discardQuestion = $state<DiscardAction | null>(null);
+  private answerDiscardQuestion: ((choice: DiscardChoice) => void) | null = null;
+  private afterSaveDialog: (() => void) | null = null;
   private nextToastId = 1;
   private restartListeners = new Set<() => void>();
 
@@ -47,8 +52,36 @@ export class AppStore {
     this.dialog = name;
   }
 
-  closeDialog(): void {
+  /** Closes `name` (if it is still the one on screen: a dialog that replaced it stays). */
+  closeDialog(name: DialogName | null = this.dialog): void {
+    if (name !== this.dialog) return;
+    const closed = this.dialog;
     this.dialog = null;
+    if (closed === 'save' && this.afterSaveDialog) {
+      const after = this.afterSaveDialog;
+      this.afterSaveDialog = null;
+      after();
+    }
+  }
+
+  /** Asks whether to save, discard or keep the unsaved model before `action`. */
+  askDiscard(action: DiscardAction): Promise<DiscardChoice> {
+    this.answerDiscardQuestion?.('cancel');
+    this.discardQuestion = action;
+    return new Promise((resolve) => (this.answerDiscardQuestion = resolve));
+  }
+
+  answerDiscard(choice: DiscardChoice): void {
+    const answer = this.answerDiscardQuestion;
+    this.answerDiscardQuestion = null;
+    this.discardQuestion = null;
+    answer?.(choice);
+  }
+
+  /** Opens the save dialog; resolves once it closes (saved or not). */
+  saveDialogClosed(): Promise<void> {
+    this.showDialog('save');
+    return new Promise((resolve) => (this.afterSaveDialog = resolve));
   }
 
   /** Browser mode: the WebSocket to the host closed. */

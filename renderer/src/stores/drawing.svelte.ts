@@ -4,6 +4,7 @@ import { untrack } from 'svelte';
 import { preprocessDrawing } from '../../../common/preprocess.js';
 import type { Prediction } from '../../../common/network/predict.js';
 import type { ModelStore } from './model.svelte.js';
+import { inkLength } from '../lib/prediction-text.js';
 
 export interface StrokePoint {
   x: number;
@@ -22,6 +23,10 @@ export class DrawingStore {
   pixels28 = $state.raw<Float32Array | null>(null);
   prediction = $state.raw<Prediction | null>(null);
   hasInk = $derived(this.pixels28 !== null);
+  /** The strokes' total length in pad pixels, as of the last analysis (a dot is 0). */
+  ink = $state(0);
+  /** The strokes Clear removed, until something new is drawn: Undo brings them back. */
+  cleared = $state.raw<Stroke[] | null>(null);
 
   constructor(private readonly model: ModelStore) {
     $effect.root(() => {
@@ -36,6 +41,7 @@ export class DrawingStore {
   setGray(gray: ArrayLike<number>, width: number, height: number): void {
     const { pixels, hasInk } = preprocessDrawing({ data: gray, width, height });
     this.pixels28 = hasInk ? pixels : null;
+    this.ink = inkLength(this.strokes);
     this.classify();
   }
 
@@ -45,6 +51,7 @@ export class DrawingStore {
 
   /** A new stroke starts (the pad keeps appending its points to the same array). */
   beginStroke(stroke: Stroke): void {
+    this.cleared = null;
     this.strokes.push(stroke);
     this.strokeCount = this.strokes.length;
   }
@@ -57,7 +64,17 @@ export class DrawingStore {
     return true;
   }
 
+  /** Brings back the strokes Clear removed; false when there is nothing to bring back. */
+  undoClear(): boolean {
+    if (!this.cleared || this.strokes.length > 0) return false;
+    this.strokes = this.cleared;
+    this.cleared = null;
+    this.strokeCount = this.strokes.length;
+    return true;
+  }
+
   clear(): void {
+    if (this.strokes.length > 0) this.cleared = this.strokes;
     this.strokes = [];
     this.strokeCount = 0;
     this.pixels28 = null;

@@ -23,6 +23,7 @@ import { EvaluationStore } from './evaluation.svelte.js';
 import { TrainFormStore } from './train-form.svelte.js';
 import { LocaleStore } from './locale.svelte.js';
 import { LessonStore } from './lesson.svelte.js';
+import { confirmDiscard, type DiscardAction } from '../lib/discard-guard.js';
 
 export interface Stores {
   lab: LabApi;
@@ -36,6 +37,8 @@ export interface Stores {
   /** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
   trainForm: TrainFormStore;
   lesson: LessonStore;
+  /** Resolves true when `action` may replace the model: nothing unsaved, or the user saved or discarded it. */
+  confirmDiscard(action: DiscardAction): Promise<boolean>;
   /** Fetches host info, run status and the current model; App calls it once on mount. */
   init(): Promise<void>;
 }
@@ -52,6 +55,15 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
   const nav = new NavStore();
   const trainForm = new TrainFormStore();
   return {
+    confirmDiscard: (action) => confirmDiscard(action, {
+      summary: model.summary,
+      phase: training.phase,
+      ask: (asked) => app.askDiscard(asked),
+      save: async () => {
+        await app.saveDialogClosed();
+        return model.summary?.unsaved === false;
+      },
+    }),
     lab,
     i18n,
     app,

@@ -10,8 +10,11 @@ export class NavStore {
   /** A layer id (e.g. 'C3') the target view should scroll to / highlight; null = none. */
   focusLayer = $state<string | null>(null);
   featureInput = $state.raw<FeatureInput>({ kind: 'test', index: 0 });
+  /** The view that opened Feature maps on its input (showFeatures), or null when the user went there directly. */
+  featureFrom = $state<ViewName | null>(null);
 
   go(view: ViewName, layer: string | null = null): void {
+    if (view !== 'features') this.featureFrom = null;
     this.view = view;
     this.focusLayer = layer;
   }
@@ -19,6 +22,7 @@ export class NavStore {
   /** Open the Feature maps view on a given input. */
   showFeatures(input: FeatureInput, layer: string | null = null): void {
     this.featureInput = input;
+    this.featureFrom = this.view;
     this.go('features', layer);
   }
 }
