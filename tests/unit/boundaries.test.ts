@@ -96,10 +96,19 @@ describe('the request schemas (common/protocol.ts, common/contract.ts)', () => {
     expect([open('d'), open('d'.repeat(4096)), open(''), open('d'.repeat(4097))]).toEqual([true, true, false, false]);
   });
 
-  it('a model name: 1 to 80 characters after trimming', () => {
+  it('a model name: 1 to 80 characters and 200 UTF-8 bytes, any script, never trimmed', () => {
     const save = (name: string) => parseRequest('saveModel', { name }).ok;
     expect([save('a'), save('a'.repeat(80)), save(''), save('a'.repeat(81)), save('   '), save(` ${'a'.repeat(80)} `)])
-      .toEqual([true, true, false, false, false, true]);
+      .toEqual([true, true, false, false, false, false]);
+    expect([save(' a'), save('a '), save('a.'), save('.a'), save('a..b'), save('a/b'), save('a\\b'), save('a\u0007b')])
+      .toEqual([false, false, false, false, false, false, false, false]);
+    expect([save('mañana'), save('模型 1'), save('-flag'), save('[x] (y)_z.v2'), save('模'.repeat(66)), save('模'.repeat(67))])
+      .toEqual([true, true, true, true, true, false]);
+    expect([save('CON'), save('aux.txt'), save('Lpt1 .tar.gz'), save('CONSOLE'), save('a:b'), save('a?b')])
+      .toEqual([false, false, false, true, false, false]);
+    // The NFC form is what the host passes on: e + combining acute becomes é.
+    expect(parseRequest('saveModel', { name: 'cafe\u0301' })).toEqual({ ok: true, value: { name: 'caf\u00e9' } });
+    expect(parseRequest('saveModel', { name: '  padded  ' }).ok).toBe(false);
   });
 
   it('samples: 1 to 1000 indices, each 0 to 10,000,000', () => {

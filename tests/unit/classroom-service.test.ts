@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabService, recoveryDir } from '../../hosts/lab-service.js';
 import { wireToFloat32 } from '../../common/network/wire.js';
+import { parseRequest } from '../../common/contract.js';
 
 let root: string;
 let service: Awaited<ReturnType<typeof createLabService>>;
@@ -16,8 +17,10 @@ async function call(name: string, request: unknown = {}): Promise<any> {
   if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
   return result.value;
 }
+// As every host does (hosts/host-handler.ts): the request is parsed against the contract before the service sees it.
 async function refusal(name: string, request: unknown): Promise<{ code: string; message: string }> {
-  const result = await service.handle(name as never, request);
+  const parsed = parseRequest(name as never, request);
+  const result = parsed.ok ? await service.handle(name as never, parsed.value) : parsed;
   expect(result.ok, name).toBe(false);
   return (result as { ok: false; error: { code: string; message: string } }).error;
 }

@@ -32,18 +32,52 @@ function datasetOk(d: unknown): boolean {
   return false;
 }
 
-/** A model name: 1 to 80 characters once trimmed, a letter, digit, _ or ( first, then those, spaces, dots, dashes, brackets. */
+/**
+ * A model name (common/model-name.ts's documented rule): at most 1024 UTF-16 units as sent; then, in NFC, 1 to 80
+ * characters and at most 200 UTF-8 bytes, only letters, marks and digits of any script, spaces, dots, dashes,
+ * underscores and brackets; no "..", not starting with a dot or a space, not ending with a dot or a space, and
+ * not a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, COM¹²³, LPT¹²³), in any case, alone or before
+ * spaces and an extension. No trimming.
+ */
+const RESERVED = new Set(['CON', 'PRN', 'AUX', 'NUL',
+  ...['1', '2', '3', '4', '5', '6', '7', '8', '9', '¹', '²', '³'].flatMap((d) => [`COM${d}`, `LPT${d}`])]);
 function nameOk(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const name = v.trim();
-  return name.length >= 1 && name.length <= 80 && /^[A-Za-z0-9_(][A-Za-z0-9_ .()-]*$/.test(name);
+  if (typeof v !== 'string' || v.length > 1024) return false;
+  const name = v.normalize('NFC');
+  const chars = Array.from(name);
+  if (chars.length < 1 || chars.length > 80) return false;
+  if (Buffer.byteLength(name, 'utf8') > 200) return false;
+  for (const ch of chars) {
+    const ok = /\p{L}|\p{M}|\p{N}/u.test(ch) || ch === ' ' || ch === '.' || ch === '_' || ch === '-'
+      || ch === '(' || ch === ')' || ch === '[' || ch === ']';
+    if (!ok) return false;
+  }
+  if (name.includes('..')) return false;
+  if (name[0] === '.' || name[0] === ' ') return false;
+  const last = name[name.length - 1];
+  if (last === '.' || last === ' ') return false;
+  let stem = name.split('.')[0]!;
+  while (stem.endsWith(' ')) stem = stem.slice(0, -1);
+  if (RESERVED.has(stem.toUpperCase())) return false;
+  return true;
 }
+
+/** Which model: nothing (the open one) or a saved model's folder of 1 to 4096 characters. */
+const whichModel = (r: Json): boolean => onlyKeys(r, ['dir']) && optional(r.dir, (v) => isText(v, 1, 4096));
 
 const empty = (r: Json): boolean => onlyKeys(r, []);
 
 const CHANNELS: Record<string, (r: Json) => boolean> = {
   info: empty, pause: empty, resume: empty, stop: empty, status: empty, currentModel: empty, listModels: empty,
   openModelDialog: empty, historyCsv: empty, restartTrainer: empty,
+  recoveryInfo: empty, restoreRecovery: empty, discardRecovery: empty, systemLanguages: empty,
+  setLanguage: (r) => onlyKeys(r, ['locale']) && (r.locale === 'en' || r.locale === 'zh-CN'),
+  modelHistory: whichModel, modelSnapshots: whichModel, exportModel: whichModel,
+  importModel: (r) => onlyKeys(r, ['base64', 'fileName', 'name'])
+    && isText(r.base64, 1, 1_000_000)
+    && optional(r.fileName, (v) => isText(v, 0, 260))
+    && optional(r.name, nameOk),
+  exportCsv: (r) => onlyKeys(r, ['kind']) && ['epochs', 'batches', 'confusion', 'mistakes'].includes(r.kind as string),
   train: (r) => onlyKeys(r, ['variant', 'recipe', 'dataset', 'limit', 'testLimit', 'seed'])
     && VARIANTS.includes(r.variant as string)
     && optional(r.recipe, recipeOk)

@@ -73,7 +73,16 @@ describe('parseRequest', () => {
     const refused = parseRequest('saveModel', { name: '../x' });
     expect(refused).toMatchObject({
       ok: false,
-      error: { code: 'invalid-request', params: { channel: 'saveModel', field: 'name', issue: 'invalid_format' } },
+      error: {
+        code: 'invalid-request',
+        params: { channel: 'saveModel', field: 'name', issue: 'custom' },
+        message: 'saveModel: name: a name cannot hold / or \\ (it would be a path, not a name)',
+      },
+    });
+    expect(Object.keys((refused as { error: object }).error).sort()).toEqual(['code', 'message', 'params']);
+    expect(parseRequest('saveModel', { name: 5 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', params: { channel: 'saveModel', field: 'name', issue: 'invalid_type' } },
     });
     expect(parseRequest('evaluate', { limit: 0 })).toMatchObject({
       ok: false,
@@ -110,5 +119,19 @@ describe('parseEvent', () => {
     });
     expect(parseEvent('toString', {})).toEqual({ ok: false, name: 'toString', why: 'unknown event' });
     expect(parseEvent(7, {})).toMatchObject({ ok: false, why: 'unknown event' });
+  });
+
+  it('menu commands: a literal list of what the menu may send', () => {
+    const menu = (payload: unknown) => parseEvent('menuCommand', payload).ok;
+    expect([
+      menu({ command: 'navigate', view: 'filters' }), menu({ command: 'save-model' }), menu({ command: 'open-model' }),
+      menu({ command: 'start-or-pause' }), menu({ command: 'about' }), menu({ command: 'glossary' }),
+      menu({ command: 'set-language', locale: 'zh-CN' }), menu({ command: 'set-language', locale: 'en' }), menu({ command: 'start-lesson' }),
+    ]).toEqual([true, true, true, true, true, true, true, true, true]);
+    expect([
+      menu({ command: 'navigate', view: 'settings' }), menu({ command: 'navigate' }), menu({ command: 'set-language' }),
+      menu({ command: 'set-language', locale: 'fr' }), menu({ command: 'glossary', term: 'x' }), menu({ command: 'start-lesson', extra: 1 }),
+      menu({ command: 'quit' }), menu({}), menu(null),
+    ]).toEqual([false, false, false, false, false, false, false, false, false]);
   });
 });

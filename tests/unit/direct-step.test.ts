@@ -130,8 +130,9 @@ describe('a whole run', () => {
     expect(direct.result.done.reason).toBe('completed');
     const a = losses(tape), b = losses(direct);
     expect(b.length).toBe(a.length);
-    // It learns (the seed recipe stalls by design; its loss stays near log 10).
-    if (variant !== 'seed') expect(mean(b.slice(-5))).toBeLessThan(0.6 * mean(b.slice(0, 5)));
+    // It learns (the seed recipe stalls by design; its loss stays near log 10). The one-layer linear classifier learns
+    // slower in these 20 batches (about 2.28 → 1.68, the tape's losses exactly), so its bound is 0.8.
+    if (variant !== 'seed') expect(mean(b.slice(-5))).toBeLessThan((variant === 'linear' ? 0.8 : 0.6) * mean(b.slice(0, 5)));
     b.forEach((loss, i) => expect(Math.abs(loss - a[i]!)).toBeLessThan(2e-3 * Math.max(1, a[i]!)));
     expect(Math.abs(direct.result.done.testAccuracy - tape.result.done.testAccuracy)).toBeLessThanOrEqual(0.01);
     let worst = 0;

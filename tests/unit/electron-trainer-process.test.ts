@@ -145,7 +145,12 @@ describe('spawnUtilityWorker', () => {
     forker.children[0]!.reply({ kind: 'event', name: 'trainerEvent', payload: { type: 'state', runId: 'r', phase: 'running' } });
     forker.children[0]!.emit('exit', 139); // SIGSEGV in a native kernel mid-run, say
     await expect(pending).resolves.toMatchObject({ ok: false, error: { code: 'crashed' } });
-    expect(events.slice(1)).toEqual([['trainerCrashed', expect.objectContaining({ exitCode: 139 })]]);
+    // The crash ends the run for every window, with its reason, then reports the crash itself.
+    expect(events.slice(1)).toEqual([
+      ['trainerEvent', { type: 'error', runId: 'r', message: 'The trainer process stopped unexpectedly (exit code 139), which ended this run.' }],
+      ['trainerEvent', { type: 'state', runId: 'r', phase: 'idle' }],
+      ['trainerCrashed', expect.objectContaining({ exitCode: 139 })],
+    ]);
     expect(client.running).toBe(false);
     await expect(client.invoke('status', {})).resolves.toMatchObject({ ok: false, error: { code: 'crashed' } });
 
@@ -155,7 +160,7 @@ describe('spawnUtilityWorker', () => {
     const status = client.invoke('status', {});
     fresh.reply({ kind: 'result', id: fresh.posted[0]!.id, result: { ok: true, value: { phase: 'idle', runId: null } } });
     await expect(status).resolves.toMatchObject({ ok: true });
-    expect(events).toHaveLength(2); // the restart itself is not a crash
+    expect(events).toHaveLength(4); // the restart itself is not a crash (and no run was active to end)
   });
 
   it('a trainer that dies before its first word is replaced at once on wasm, then cpu, and its requests go again', async () => {

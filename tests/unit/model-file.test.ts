@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import { UserError } from '../../common/errors.js';
-import { BRIDGE_MAX_FRAME_BYTES, MAX_UPLOAD_BASE64_CHARS, parseRequest } from '../../common/contract.js';
+import { MAX_UPLOAD_BASE64_CHARS, parseRequest } from '../../common/contract.js';
+import { BRIDGE_MAX_FRAME_BYTES } from '../../common/ws-frames.js';
 import { importModelFile, unpackModelFile } from '../../engine/io/model-file.js';
 import { loadModel } from '../../engine/io/model-store.js';
 

@@ -66,7 +66,7 @@ describe('model names', () => {
   });
 
   it.each(refused)('refuses %j: %s', (raw, reason) => {
-    expect(checkModelName(raw)).toEqual({ ok: false, reason });
-    expect(parseRequest('saveModel', { name: raw })).toEqual({ ok: false, error: { code: 'invalid-request', message: `saveModel: name: ${reason}` } });
+    expect(checkModelName(raw)).toMatchObject({ ok: false, reason });
+    expect(parseRequest('saveModel', { name: raw })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: `saveModel: name: ${reason}` } });
   });
 });

@@ -82,6 +82,9 @@ const CUSTOM_LAYERS: Record<VariantName, string[]> = {
   lenet5: ['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D', 'RbfOutput'],
   seed: ['GaussianRbf'],
   modern: [],
+  linear: [],
+  lenet1: ['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D'],
+  lenet4: ['ScaledTanh', 'TrainableSubsampling'],
 };
 
 describe('save and load', () => {

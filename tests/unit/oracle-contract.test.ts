@@ -75,14 +75,52 @@ const TABLE: [channel: string, payload: unknown, accepted: boolean][] = [
   ['evaluate', {}, true], ['evaluate', { limit: 1 }, true], ['evaluate', { limit: 0 }, false], ['evaluate', { limit: 10_000_001 }, false],
   // saveModel
   ['saveModel', { name: 'my model (v2).final' }, true], ['saveModel', { name: A80 }, true], ['saveModel', { name: `${A80}a` }, false],
-  ['saveModel', { name: `  ${A80}  ` }, true], ['saveModel', { name: '' }, false], ['saveModel', { name: '   ' }, false],
+  ['saveModel', { name: `  ${A80}  ` }, false], ['saveModel', { name: ' a' }, false], ['saveModel', { name: 'a ' }, false],
+  ['saveModel', { name: '' }, false], ['saveModel', { name: '   ' }, false],
   ['saveModel', { name: '../escape' }, false], ['saveModel', { name: '..\\escape' }, false], ['saveModel', { name: 'a/b' }, false],
-  ['saveModel', { name: 'a\\b' }, false], ['saveModel', { name: '.hidden' }, false], ['saveModel', { name: '-flag' }, false],
-  ['saveModel', { name: '(1) copy' }, true], ['saveModel', { name: 'mañana' }, false], ['saveModel', { name: 'a:b' }, false],
-  ['saveModel', { name: 5 }, false],
+  ['saveModel', { name: 'a\\b' }, false], ['saveModel', { name: '.hidden' }, false], ['saveModel', { name: '-flag' }, true],
+  ['saveModel', { name: '(1) copy' }, true], ['saveModel', { name: '[v2] run_3' }, true], ['saveModel', { name: 'mañana' }, true],
+  ['saveModel', { name: 'a:b' }, false], ['saveModel', { name: 'a*b' }, false], ['saveModel', { name: 'a"b' }, false],
+  ['saveModel', { name: 'a..b' }, false], ['saveModel', { name: 'a.b.c' }, true], ['saveModel', { name: 'model.' }, false],
+  ['saveModel', { name: 'a\u0000b' }, false], ['saveModel', { name: 'a\tb' }, false], ['saveModel', { name: 'a\nb' }, false],
+  ['saveModel', { name: '手写数字 模型' }, true], ['saveModel', { name: 'модель-1' }, true], ['saveModel', { name: 'نموذج' }, true],
+  ['saveModel', { name: 'cafe\u0301' }, true], ['saveModel', { name: '٣' }, true], ['saveModel', { name: 'a😀' }, false],
+  ['saveModel', { name: '模'.repeat(66) }, true], ['saveModel', { name: '模'.repeat(67) }, false],
+  ['saveModel', { name: 'CON' }, false], ['saveModel', { name: 'con' }, false], ['saveModel', { name: 'nul.txt' }, false],
+  ['saveModel', { name: 'COM1 .tar.gz' }, false], ['saveModel', { name: 'lpt9' }, false], ['saveModel', { name: 'COM¹' }, false],
+  ['saveModel', { name: 'console' }, true], ['saveModel', { name: 'COM0' }, true], ['saveModel', { name: 'my CON' }, true],
+  ['saveModel', { name: 'x'.repeat(1025) }, false],
+  ['saveModel', { name: 5 }, false], ['saveModel', {}, false], ['saveModel', { name: 'm', extra: 1 }, false],
   // openModel
   ['openModel', { dir: '/m' }, true], ['openModel', { dir: 'd'.repeat(4096) }, true], ['openModel', { dir: 'd'.repeat(4097) }, false],
   ['openModel', { dir: '' }, false], ['openModel', {}, false],
+  // modelHistory, modelSnapshots, exportModel: no dir (the open model) or a folder
+  ['modelHistory', {}, true], ['modelHistory', undefined, true], ['modelHistory', { dir: '/m' }, true],
+  ['modelHistory', { dir: '' }, false], ['modelHistory', { dir: 'd'.repeat(4097) }, false], ['modelHistory', { dir: 5 }, false],
+  ['modelHistory', { name: 'm' }, false], ['modelSnapshots', {}, true], ['modelSnapshots', { dir: 'd'.repeat(4096) }, true],
+  ['modelSnapshots', { dir: '' }, false], ['modelSnapshots', { extra: 1 }, false],
+  ['exportModel', {}, true], ['exportModel', { dir: '/m' }, true], ['exportModel', { dir: null }, false], ['exportModel', { dir: '' }, false],
+  // importModel
+  ['importModel', { base64: 'AAAA' }, true], ['importModel', { base64: '' }, false], ['importModel', {}, false],
+  ['importModel', { base64: 'A'.repeat(1_000_000) }, true], ['importModel', { base64: 'A'.repeat(1_000_001) }, false],
+  ['importModel', { base64: 'AAAA', fileName: 'm.lenetlab' }, true], ['importModel', { base64: 'AAAA', fileName: '' }, true],
+  ['importModel', { base64: 'AAAA', fileName: 'f'.repeat(260) }, true], ['importModel', { base64: 'AAAA', fileName: 'f'.repeat(261) }, false],
+  ['importModel', { base64: 'AAAA', name: 'copy (2)' }, true], ['importModel', { base64: 'AAAA', name: '模型' }, true],
+  ['importModel', { base64: 'AAAA', name: '../x' }, false], ['importModel', { base64: 'AAAA', name: 'PRN' }, false],
+  ['importModel', { base64: 'AAAA', name: '' }, false], ['importModel', { base64: 'AAAA', dir: '/m' }, false],
+  ['importModel', { base64: 5 }, false],
+  // exportCsv
+  ['exportCsv', { kind: 'epochs' }, true], ['exportCsv', { kind: 'batches' }, true], ['exportCsv', { kind: 'confusion' }, true],
+  ['exportCsv', { kind: 'mistakes' }, true], ['exportCsv', { kind: 'gradients' }, false], ['exportCsv', { kind: 'Epochs' }, false],
+  ['exportCsv', {}, false], ['exportCsv', { kind: 'epochs', extra: 1 }, false],
+  // recovery slot and system languages: empty requests
+  ['recoveryInfo', {}, true], ['recoveryInfo', { dir: '/m' }, false], ['restoreRecovery', undefined, true],
+  ['restoreRecovery', { name: 'x' }, false], ['discardRecovery', {}, true], ['discardRecovery', [], false],
+  ['systemLanguages', {}, true], ['systemLanguages', { locale: 'en' }, false],
+  // setLanguage
+  ['setLanguage', { locale: 'en' }, true], ['setLanguage', { locale: 'zh-CN' }, true], ['setLanguage', { locale: 'zh' }, false],
+  ['setLanguage', { locale: 'EN' }, false], ['setLanguage', { locale: 'fr' }, false], ['setLanguage', {}, false],
+  ['setLanguage', { locale: 'en', extra: 1 }, false],
   // unknown channels
   ['nope', {}, false], ['__proto__', {}, false], ['toString', {}, false], ['constructor', {}, false],
 ];
@@ -107,11 +145,18 @@ describe('the contract, fuzzed against the hand-written oracle', () => {
       evaluate: [{ limit: 10 }],
       saveModel: [{ name: 'model' }],
       openModel: [{ dir: '/m' }],
+      modelHistory: [{}, { dir: '/m' }],
+      modelSnapshots: [{}, { dir: '/m' }],
+      exportModel: [{}, { dir: '/m' }],
+      importModel: [{ base64: 'AAAA' }, { base64: 'AAAA', fileName: 'm.lenetlab', name: 'mañana (2)' }],
+      exportCsv: [{ kind: 'epochs' }, { kind: 'mistakes' }],
+      setLanguage: [{ locale: 'en' }, { locale: 'zh-CN' }],
     };
     const keys = ['variant', 'recipe', 'batchSize', 'epochs', 'learningRate', 'momentum', 'lrDecay', 'augmentShift', 'optimizer',
-      'limit', 'testLimit', 'seed', 'dataset', 'split', 'indices', 'name', 'dir', 'extra'];
+      'limit', 'testLimit', 'seed', 'dataset', 'split', 'indices', 'name', 'dir', 'extra', 'base64', 'fileName', 'kind', 'locale'];
     const edgeValues = fc.constantFrom(0, -0, 1, -1, 0.5, 2, 3, 199, 200, 201, 999.9, 1000, 1000.5, 4095, 4096, 4097, 9_999_999, 10_000_000,
       10_000_001, 2 ** 31 - 1, 2 ** 31, NaN, Infinity, '', ' ', 'a'.repeat(81), 'a'.repeat(80), 'sgd', 'adam', 'lenet5', 'test',
+      'en', 'zh-CN', 'fr', 'epochs', 'confusion', 'CON', 'nul.txt', 'mañana', '模型', '.hidden', 'a/b', 'model.', ' model', 'a..b',
       null, true, [], [0], {}, { kind: 'mnist' }, { kind: 'folder', dir: 'x' });
     return fc.record({
       seed: fc.constantFrom(...(seeds[name] ?? [{}])),
@@ -134,6 +179,7 @@ describe('the contract, fuzzed against the hand-written oracle', () => {
       if (expected) accepted++;
       expect(await forwarded(name, payload)).toBe(expected);
     }), { numRuns: 300 });
-    if (['train', 'samples', 'evaluate', 'saveModel', 'openModel'].includes(name)) expect(accepted).toBeGreaterThan(0);
+    if (['train', 'samples', 'evaluate', 'saveModel', 'openModel', 'modelHistory', 'modelSnapshots', 'exportModel', 'importModel',
+      'exportCsv', 'setLanguage'].includes(name)) expect(accepted).toBeGreaterThan(0);
   });
 });

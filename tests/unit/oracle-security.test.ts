@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { BRIDGE_PATH } from '../../common/contract.js';
+import { BRIDGE_PATH } from '../../common/ws-frames.js';
 import { startBrowserServer, type BrowserServer } from '../../hosts/browser-server.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
 import { isUserError } from '../../common/errors.js';
