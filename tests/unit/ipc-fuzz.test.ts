@@ -23,6 +23,11 @@ import {
 import { contractAccepts } from './contract-oracle.js';
 
 const RUNS_PER_CHANNEL = 500;
+/**
+ * One seed per run, printed on failure; CI pins it (LENET_LAB_FUZZ_SEED) so a red build is reproducible. A rare
+ * disagreement on `samples`/`train` seen under load after the big merge is still being chased (see the issue note).
+ */
+const FUZZ_SEED = process.env.LENET_LAB_FUZZ_SEED ? Number(process.env.LENET_LAB_FUZZ_SEED) : 20261206;
 
 const summary: ModelSummary = {
   name: 'lenet5 2025-01-01 10-00', dir: '/models/lenet5', variant: 'lenet5', dataset: 'MNIST', backend: 'cpu',
@@ -225,11 +230,11 @@ describe.each(INVOKE_NAMES)('IPC channel %s under fuzzing', (name) => {
           expect(received.length).toBe(before); // nothing reached the worker
         } else {
           accepted++;
-          expect(r.ok).toBe(true);
+          expect(r.ok, JSON.stringify(r).slice(0, 300)).toBe(true);
           if (r.ok) expect(invokeChannels[name].response.safeParse(r.value).success).toBe(true);
         }
       }),
-      { numRuns: RUNS_PER_CHANNEL },
+      { numRuns: RUNS_PER_CHANNEL, seed: FUZZ_SEED },
     );
     // What the worker got is exactly what the contract allows.
     for (const message of received) {
@@ -263,7 +268,7 @@ describe.each(INVOKE_NAMES)('IPC channel %s under fuzzing', (name) => {
           expect(received.length).toBe(before);
         }
       }),
-      { numRuns: RUNS_PER_CHANNEL },
+      { numRuns: RUNS_PER_CHANNEL, seed: FUZZ_SEED },
     );
   });
 });
@@ -277,7 +282,7 @@ describe('unknown channels', () => {
         const result = await handler(name, payload);
         expect(result).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
       }),
-      { numRuns: RUNS_PER_CHANNEL },
+      { numRuns: RUNS_PER_CHANNEL, seed: FUZZ_SEED },
     );
     expect(received).toEqual([]);
   });
