@@ -96,6 +96,15 @@ function holdsMarker(dir: string): boolean {
   }
 }
 
+/** Whether a folder holds nothing but (at most) a marker, complete or cut short: removing it loses no data. */
+function holdsNoData(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).every((entry) => entry === SAVE_MARKER);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether nobody writes that side folder any more: made on this machine by a process that is gone. */
 const isStale = (side: SideFolder): boolean =>
   side.host === HOST_TAG && (side.pid === process.pid || !pidIsAlive(side.pid));
@@ -127,7 +136,7 @@ export function recoverInterruptedSaves(parent: string, isAppFolder: (dir: strin
       // An old copy is only removed while the target is there.
       ...(fs.existsSync(target) ? olds.filter(isStale) : []),
       ...group.filter((s) => s.kind === 'tmp' && isStale(s)
-        && (holdsMarker(path.join(root, s.name)) || isAppFolder(path.join(root, s.name)))),
+        && (holdsMarker(path.join(root, s.name)) || isAppFolder(path.join(root, s.name)) || holdsNoData(path.join(root, s.name)))),
     ];
     for (const side of removable) {
       try {

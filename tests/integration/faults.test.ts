@@ -110,7 +110,7 @@ describe('faults', () => {
 describe('hardening round 2 (through the real worker)', () => {
   it('train answers with the error when the run cannot start, and nothing runs', async () => {
     const missing = await handle('train', { variant: 'modern', dataset: { kind: 'folder', dir: path.join(tmp, 'no-such-data') } });
-    expect(missing).toEqual({ ok: false, error: { code: 'not-found', message: `${path.join(tmp, 'no-such-data')}: dataset folder not found` } });
+    expect(missing).toEqual({ ok: false, error: { code: 'not-found', message: `${path.join(tmp, 'no-such-data')}: dataset folder not found`, params: {} } });
     const tooBig = await handle('train', { variant: 'modern', limit: 10, recipe: { batchSize: 64 } });
     expect(tooBig).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringMatching(/larger than the 10 training images/) } });
     expect(await ok('status')).toEqual({ phase: 'idle', runId: null });
