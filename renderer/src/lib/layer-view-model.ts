@@ -132,7 +132,9 @@ function paramsFormulaOf(layer: NetworkLayer, inMaps: number, inputs: number): M
 
 function explanationOf(vm: LayerViewModel, spec: VariantSpec): Msg {
   const { layer, below } = vm;
+  // The layer below by its paper name (S2), or worded as the input image in the user's language.
   const belowName = below?.name ?? '';
+  const fromInput = below === null || below.kind === 'input' ? 'yes' : 'no';
   switch (layer.kind) {
     case 'input':
       return msg(spec.input.pad > 0 ? 'layer.explain.inputPadded' : 'layer.explain.input', {
@@ -140,13 +142,13 @@ function explanationOf(vm: LayerViewModel, spec: VariantSpec): Msg {
       });
     case 'conv':
       return msg('layer.explain.conv', {
-        maps: vm.maps, kernel: `${layer.kernel}×${layer.kernel}`, inMaps: vm.inMaps, below: belowName, table: layer.connections ? 'yes' : 'no',
+        maps: vm.maps, kernel: `${layer.kernel}×${layer.kernel}`, inMaps: vm.inMaps, below: belowName, fromInput, table: layer.connections ? 'yes' : 'no',
       });
     case 'pool': {
       const block = `${layer.size}×${layer.size}`;
       return layer.pooling === 'trainable'
-        ? msg('layer.explain.poolTrainable', { block, below: belowName })
-        : msg('layer.explain.pool', { block, below: belowName, pooling: layer.pooling === 'max' ? 'max' : 'average' });
+        ? msg('layer.explain.poolTrainable', { block, below: belowName, fromInput })
+        : msg('layer.explain.pool', { block, below: belowName, fromInput, pooling: layer.pooling === 'max' ? 'max' : 'average' });
     }
     case 'dense':
       return below?.kind === 'input'
