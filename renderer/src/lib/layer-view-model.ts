@@ -206,6 +206,12 @@ export function headlineOf(vm: LayerViewModel): Msg {
   return msg(vm.index === 1 ? 'layer.headline.featureMaps' : 'layer.headline.fMaps', { id: vm.id });
 }
 
+/** The name shown for a layer: INPUT and OUTPUT in the user's language, the paper's ids (C1, S2…) as they are. */
+export function displayNameOf(vm: LayerViewModel): Msg {
+  if (vm.kind === 'input') return msg('layer.name.input');
+  return vm.layer.isOutput ? msg('layer.name.output') : msg('layer.verbatim', { text: vm.name });
+}
+
 /** The first convolution that reads several maps: where a connection table (or its absence) shows. */
 export function mixingConvolution(vms: readonly LayerViewModel[]): LayerViewModel | null {
   return vms.find((vm) => vm.kind === 'conv' && vm.inMaps > 1 && vm.isMap) ?? null;
