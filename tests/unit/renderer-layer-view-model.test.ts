@@ -3,46 +3,62 @@
 import { describe, expect, it } from 'vitest';
 import { LENET5_C3_CONNECTIONS, LENET1_C3_CONNECTIONS } from '../../common/network/layers.js';
 import { VARIANTS } from '../../common/network/variants.js';
-import { headlineOf, layerViewModels, mixingConvolution } from '../../renderer/src/lib/layer-view-model.js';
+import { headlineOf, layerViewModels, mixingConvolution, type Msg } from '../../renderer/src/lib/layer-view-model.js';
+import { createLabIntl } from '../../common/i18n/index.js';
 import { tablePhrases } from '../../renderer/src/lib/connection-table.js';
 import { linkNorms, normRange, unitKernel } from '../../renderer/src/lib/kernel-stats.js';
 import { diagramWidth, layoutBlocks, PX, projectionsOf, textScaleFor } from '../../renderer/src/lib/network-layout.js';
 import { activationViews, dependenciesOf, explain, mapsPerRow, strongestProbe } from '../../renderer/src/lib/feature-probe.js';
 import { activationFormulaOf, slopeText } from '../../renderer/src/lib/draw-tensor.js';
 
+const english = createLabIntl('en');
+const chinese = createLabIntl('zh-CN');
+/** The view models hold message keys; the English wording is what the diagram always showed. */
+const say = (m: Msg): string => english.t(m.key, m.values);
+
 describe('layer view models', () => {
   it('word lenet5\'s layers as the diagram always has', () => {
     const vms = layerViewModels(VARIANTS.lenet5);
-    expect(vms.map((v) => v.title)).toEqual([
+    expect(vms.map((v) => say(v.title))).toEqual([
       'Input 32×32', 'C1 convolution 6@5×5', 'S2 trainable subsampling 2×2', 'C3 convolution 16@5×5, partial connections',
       'S4 trainable subsampling 2×2', 'C5 convolution 120@5×5', 'F6 full 84', 'Output RBF 10 (fixed 7×12 bitmaps)',
     ]);
     expect(vms.map((v) => v.name)).toEqual(['INPUT', 'C1', 'S2', 'C3', 'S4', 'C5', 'F6', 'OUTPUT']);
     expect(vms.map((v) => v.sizeText)).toEqual(['32×32', '6@28×28', '6@14×14', '16@10×10', '16@5×5', '120', '84', '10']);
-    expect(vms[1]!.activationLabel).toBe('scaled tanh 1.7159·tanh(2a/3)');
-    expect(vms.map((v) => v.activationShort)).toEqual(['', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'RBF distance']);
-    expect(vms.map((v) => v.connectionKind)).toEqual(['', 'Convolutions', 'Subsampling', 'Convolutions', 'Subsampling', 'Convolutions', 'Full connection', 'Gaussian connections']);
-    expect(vms[3]!.paramsFormula).toBe('60 map pairs × 25 weights + 16 biases');
-    expect(vms[5]!.paramsFormula).toBe('5×5×16×120 weights + 120 biases');
-    expect(vms[7]!.paramsFormula).toBe('10 × 84 fixed ±1 bitmap values (not trained)');
-    expect(vms.map(headlineOf)).toEqual(['INPUT', 'C1: feature maps', 'S2: f. maps', 'C3: f. maps', 'S4: f. maps', 'C5: layer', 'F6: layer', 'OUTPUT']);
+    expect(say(vms[1]!.activationLabel)).toBe('scaled tanh 1.7159·tanh(2a/3)');
+    expect(vms.map((v) => say(v.activationShort))).toEqual(['', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'scaled tanh', 'RBF distance']);
+    expect(vms.map((v) => say(v.connectionKind))).toEqual(['', 'Convolutions', 'Subsampling', 'Convolutions', 'Subsampling', 'Convolutions', 'Full connection', 'Gaussian connections']);
+    expect(say(vms[3]!.paramsFormula)).toBe('60 map pairs × 25 weights + 16 biases');
+    expect(say(vms[5]!.paramsFormula)).toBe('5×5×16×120 weights + 120 biases');
+    expect(say(vms[7]!.paramsFormula)).toBe('10 × 84 fixed ±1 bitmap values (not trained)');
+    expect(vms.map((v) => say(headlineOf(v)))).toEqual(['INPUT', 'C1: feature maps', 'S2: f. maps', 'C3: f. maps', 'S4: f. maps', 'C5: layer', 'F6: layer', 'OUTPUT']);
     expect(vms[3]!.connections).toBe(LENET5_C3_CONNECTIONS);
-    expect(vms[3]!.explanation).toMatch(/over S2 \(only the maps the table connects\)/);
+    expect(say(vms[3]!.explanation)).toMatch(/over S2 \(only the maps the table connects\)/);
+  });
+
+  it('word the titles in Chinese from the same spec fields, keeping layer names and formulas', () => {
+    const vms = layerViewModels(VARIANTS.lenet5);
+    expect(chinese.t(vms[3]!.title.key, vms[3]!.title.values)).toBe('C3 卷积层 16@5×5，部分连接');
+    expect(chinese.t(vms[2]!.title.key, vms[2]!.title.values)).toBe('S2 可训练下采样 2×2');
+    expect(chinese.t(vms[7]!.title.key, vms[7]!.title.values)).toBe('输出层 RBF 10（固定的 7×12 位图）');
+    const modern = layerViewModels(VARIANTS.modern);
+    expect(chinese.t(modern[2]!.title.key, modern[2]!.title.values)).toBe('S2 最大池化 2×2');
+    expect(chinese.t(modern[1]!.activationLabel.key, modern[1]!.activationLabel.values)).toBe('relu');
   });
 
   it('word the lesson\'s and the modern variant from their specs', () => {
     const seed = layerViewModels(VARIANTS.seed);
-    expect(seed.map((v) => v.title).slice(2, 4)).toEqual(['S2 average pooling 2×2', 'C3 convolution 16@5×5, full']);
-    expect(seed.at(-1)!.title).toBe('Output Gaussian RBF 10 (learnable centres, σ = 1)');
-    expect(seed.at(-1)!.activationLabel).toBe('exp(−‖x−c‖²/2σ²)');
-    expect(seed[2]!.activationShort).toBe('mean of 4');
+    expect(seed.map((v) => say(v.title)).slice(2, 4)).toEqual(['S2 average pooling 2×2', 'C3 convolution 16@5×5, full']);
+    expect(say(seed.at(-1)!.title)).toBe('Output Gaussian RBF 10 (learnable centres, σ = 1)');
+    expect(say(seed.at(-1)!.activationLabel)).toBe('exp(−‖x−c‖²/2σ²)');
+    expect(say(seed[2]!.activationShort)).toBe('mean of 4');
     const modern = layerViewModels(VARIANTS.modern);
-    expect(modern[2]!.title).toBe('S2 max pooling 2×2');
-    expect(modern[2]!.activationShort).toBe('max of 4');
-    expect(modern[2]!.connectionKind).toBe('Max pooling');
-    expect(modern.at(-1)!.title).toBe('Output full 10 (logits)');
-    expect(modern.at(-1)!.activationLabel).toBe('none (softmax in the loss)');
-    expect(modern[1]!.activationLabel).toBe('relu');
+    expect(say(modern[2]!.title)).toBe('S2 max pooling 2×2');
+    expect(say(modern[2]!.activationShort)).toBe('max of 4');
+    expect(say(modern[2]!.connectionKind)).toBe('Max pooling');
+    expect(say(modern.at(-1)!.title)).toBe('Output full 10 (logits)');
+    expect(say(modern.at(-1)!.activationLabel)).toBe('none (softmax in the loss)');
+    expect(say(modern[1]!.activationLabel)).toBe('relu');
   });
 
   it('find the convolution whose connection table the Network view shows', () => {
@@ -62,12 +78,12 @@ describe('layer view models', () => {
 
 describe('connection tables in words', () => {
   it('group LeNet-5\'s C3 as the paper does', () => {
-    expect(tablePhrases(LENET5_C3_CONNECTIONS, 'S2')).toEqual([
+    expect(tablePhrases(LENET5_C3_CONNECTIONS, 'S2').map(say)).toEqual([
       '0–5 read 3 neighbouring S2 maps', '6–11 read 4', '12–14 read 4 non-neighbouring ones', '15 reads all 6',
     ]);
   });
   it('group LeNet-1\'s pairs', () => {
-    expect(tablePhrases(LENET1_C3_CONNECTIONS)).toEqual([
+    expect(tablePhrases(LENET1_C3_CONNECTIONS).map(say)).toEqual([
       '0–3 read 2 neighbouring maps', '4–5 read 2 non-neighbouring ones', '6–9 read 2', '10–11 read 2 non-neighbouring ones',
     ]);
   });

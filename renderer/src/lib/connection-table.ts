@@ -1,6 +1,7 @@
 // Words for a connection table (which input maps each output map reads), grouped the way the 1998
 // paper describes LeNet-5's C3: "maps 0–5 read 3 neighbouring S2 maps, 6–11 read 4, ...". Pure.
 import type { ConnectionTable } from '../../../common/network/specs.js';
+import type { Msg } from './layer-view-model.js';
 
 type Pattern = 'neighbouring' | 'non-neighbouring' | 'all';
 
@@ -19,11 +20,11 @@ function patternOf(reads: readonly number[], inputs: number): Pattern {
 const range = (from: number, to: number): string => (from === to ? `${from}` : `${from}–${to}`);
 
 /**
- * Consecutive output maps that read the same number of maps in the same pattern, worded one phrase each:
+ * Consecutive output maps that read the same number of maps in the same pattern, one message each, in English:
  * ['0–5 read 3 neighbouring S2 maps', '6–11 read 4', '12–14 read 4 non-neighbouring ones', '15 reads all 6'].
  * `inputName` qualifies the first phrase ('S2 maps'); without it, just 'maps'.
  */
-export function tablePhrases(table: ConnectionTable, inputName?: string): string[] {
+export function tablePhrases(table: ConnectionTable, inputName?: string): Msg[] {
   const inputs = table.length;
   const outputs = table[0]?.length ?? 0;
   const groups: { from: number; to: number; count: number; pattern: Pattern }[] = [];
@@ -34,16 +35,12 @@ export function tablePhrases(table: ConnectionTable, inputName?: string): string
     if (last && last.count === reads.length && last.pattern === pattern) last.to = o;
     else groups.push({ from: o, to: o, count: reads.length, pattern });
   }
-  const maps = inputName ? `${inputName} maps` : 'maps';
   let neighboursNamed = false;
   return groups.map((g) => {
-    const verb = g.from === g.to ? 'reads' : 'read';
-    const head = `${range(g.from, g.to)} ${verb}`;
-    if (g.pattern === 'all') return `${head} all ${g.count}`;
-    if (g.pattern === 'non-neighbouring') return `${head} ${g.count} non-neighbouring ones`;
-    if (neighboursNamed) return `${head} ${g.count}`;
-    neighboursNamed = true;
-    return `${head} ${g.count} neighbouring ${maps}`;
+    const pattern = g.pattern === 'all' ? 'all' : g.pattern === 'non-neighbouring' ? 'apart'
+      : neighboursNamed ? 'more' : inputName ? 'firstNamed' : 'first';
+    if (g.pattern === 'neighbouring') neighboursNamed = true;
+    return { key: 'layer.table.phrase', values: { range: range(g.from, g.to), single: g.from === g.to ? 'yes' : 'no', count: g.count, pattern, input: inputName ?? '' } };
   });
 }
 

@@ -2,6 +2,7 @@
 // views all read their names, sizes, labels and explanations from here. Pure: no DOM, no stores.
 import type { ActivationSpec, ConnectionTable, NetworkLayer } from '../../../common/network/specs.js';
 import type { VariantSpec } from '../../../common/network/variants.js';
+import type { MessageKey, MessageValues } from '../../../common/i18n/index.js';
 import { activationFormulaOf, slopeText, type Stage } from './draw-tensor.js';
 
 export interface LayerViewModel {
@@ -12,7 +13,7 @@ export interface LayerViewModel {
   /** 'INPUT', 'OUTPUT' or the paper's id ('C1', 'S2', ...). */
   name: string;
   /** One line: 'C1 convolution 6@5×5', 'S2 trainable subsampling 2×2', 'Output full 10 (logits)'. */
-  title: string;
+  title: Msg;
   /** '32×32', '6@28×28', '120'. */
   sizeText: string;
   /** Spatial maps (more than 1×1) rather than a vector of units. */
@@ -29,26 +30,34 @@ export interface LayerViewModel {
   /** Which input maps each output map reads; null = every pair. */
   connections: ConnectionTable | null;
   /** The activation as a label: 'scaled tanh 1.7159·tanh(2a/3)', 'relu', 'none (softmax in the loss)'. */
-  activationLabel: string;
+  activationLabel: Msg;
   /** Under the diagram: 'scaled tanh', 'max of 4', 'RBF distance'. */
-  activationShort: string;
+  activationShort: Msg;
   /** The squashing function the layer applies after its sum, or null for pools and RBF outputs without one. */
   activation: ActivationSpec | null;
   /** The kind of connection from the layer below, as Fig. 2 of the paper words it. */
-  connectionKind: string;
+  connectionKind: Msg;
   /** How the parameters add up: '5×5×1×6 weights + 6 biases'. */
-  paramsFormula: string;
+  paramsFormula: Msg;
   /** What the layer computes, in a sentence or two. */
-  explanation: string;
+  explanation: Msg;
 }
 
 const unitsOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
 
-export function activationLabel(activation: ActivationSpec, isOutput: boolean): string {
+/** A sentence in the user's language: its message key and the values it words; the component calls t(). */
+export interface Msg {
+  key: MessageKey;
+  values?: MessageValues;
+}
+
+const msg = (key: MessageKey, values?: MessageValues): Msg => (values ? { key, values } : { key });
+
+export function activationLabel(activation: ActivationSpec, isOutput: boolean): Msg {
   switch (activation.id) {
-    case 'scaled-tanh': return `scaled tanh ${activation.amplitude}·tanh(${slopeText(activation.slope)})`;
-    case 'none': return isOutput ? 'none (softmax in the loss)' : 'none';
-    default: return activation.id;
+    case 'scaled-tanh': return msg('layer.activation.scaledTanh', { formula: `${activation.amplitude}·tanh(${slopeText(activation.slope)})` });
+    case 'none': return msg(isOutput ? 'layer.activation.noneSoftmax' : 'layer.activation.none');
+    default: return msg('layer.verbatim', { text: activation.id });
   }
 }
 
@@ -56,96 +65,97 @@ function layerActivation(layer: NetworkLayer): ActivationSpec | null {
   return layer.kind === 'conv' || layer.kind === 'pool' || layer.kind === 'dense' ? layer.activation : null;
 }
 
-function labelOf(layer: NetworkLayer): string {
-  if (layer.kind === 'input') return 'none';
-  if (layer.kind === 'rbf') return layer.rbf.kind === 'fixed-bitmaps' ? 'squared distance to each digit bitmap' : 'exp(−‖x−c‖²/2σ²)';
+function labelOf(layer: NetworkLayer): Msg {
+  if (layer.kind === 'input') return msg('layer.activation.none');
+  if (layer.kind === 'rbf') return layer.rbf.kind === 'fixed-bitmaps' ? msg('layer.activation.bitmapDistance') : msg('layer.verbatim', { text: 'exp(−‖x−c‖²/2σ²)' });
   return activationLabel(layer.activation, layer.isOutput);
 }
 
-function shortOf(layer: NetworkLayer): string {
+function shortOf(layer: NetworkLayer): Msg {
   switch (layer.kind) {
-    case 'input': return '';
-    case 'rbf': return layer.rbf.kind === 'fixed-bitmaps' ? 'RBF distance' : 'Gaussian RBF';
+    case 'input': return msg('layer.verbatim', { text: '' });
+    case 'rbf': return msg(layer.rbf.kind === 'fixed-bitmaps' ? 'layer.short.rbfDistance' : 'layer.short.gaussianRbf');
     case 'pool':
-      if (layer.activation.id === 'none') return `${layer.pooling === 'max' ? 'max' : 'mean'} of ${layer.size * layer.size}`;
+      if (layer.activation.id === 'none') return msg(layer.pooling === 'max' ? 'layer.short.maxOf' : 'layer.short.meanOf', { count: layer.size * layer.size });
       break;
     default:
       break;
   }
   const activation = layer.activation;
-  if (activation.id === 'scaled-tanh') return 'scaled tanh';
-  return activation.id === 'none' ? 'linear' : activation.id;
+  if (activation.id === 'scaled-tanh') return msg('layer.short.scaledTanh');
+  return activation.id === 'none' ? msg('layer.short.linear') : msg('layer.verbatim', { text: activation.id });
 }
 
-function titleOf(layer: NetworkLayer, inMaps: number): string {
-  const name = layer.isOutput ? 'Output' : layer.id;
+function titleOf(layer: NetworkLayer, inMaps: number): Msg {
+  const name = layer.id;
+  const output = layer.isOutput ? 'yes' : 'no';
   switch (layer.kind) {
-    case 'input': return `Input ${layer.size}×${layer.size}`;
+    case 'input': return msg('layer.title.input', { size: `${layer.size}×${layer.size}` });
     case 'conv': {
       const spatial = layer.outShape.length === 3 && layer.outShape[0] > 1;
-      const links = layer.connections ? ', partial connections' : inMaps > 1 && spatial ? ', full' : '';
-      return `${name} convolution ${layer.maps}@${layer.kernel}×${layer.kernel}${links}`;
+      const links = layer.connections ? 'partial' : inMaps > 1 && spatial ? 'full' : 'none';
+      return msg('layer.title.conv', { name, output, maps: layer.maps, kernel: `${layer.kernel}×${layer.kernel}`, links });
     }
-    case 'pool': {
-      const how = layer.pooling === 'trainable' ? 'trainable subsampling' : `${layer.pooling} pooling`;
-      return `${name} ${how} ${layer.size}×${layer.size}`;
-    }
-    case 'dense': return layer.isOutput && layer.activation.id === 'none' ? `${name} full ${layer.units} (logits)` : `${name} full ${layer.units}`;
+    case 'pool': return msg('layer.title.pool', { name, output, pooling: layer.pooling, size: `${layer.size}×${layer.size}` });
+    case 'dense': return msg('layer.title.dense', { name, output, units: layer.units, logits: layer.isOutput && layer.activation.id === 'none' ? 'yes' : 'no' });
     case 'rbf':
       return layer.rbf.kind === 'fixed-bitmaps'
-        ? `${name} RBF ${layer.units} (fixed 7×12 bitmaps)`
-        : `${name} Gaussian RBF ${layer.units} (learnable centres, σ = ${layer.rbf.sigma})`;
+        ? msg('layer.title.rbfFixed', { name, output, units: layer.units })
+        : msg('layer.title.rbfGaussian', { name, output, units: layer.units, sigma: layer.rbf.sigma });
   }
 }
 
-function connectionKindOf(layer: NetworkLayer): string {
+function connectionKindOf(layer: NetworkLayer): Msg {
   switch (layer.kind) {
-    case 'conv': return 'Convolutions';
-    case 'pool': return layer.pooling === 'max' ? 'Max pooling' : layer.pooling === 'average' ? 'Average pooling' : 'Subsampling';
-    case 'dense': return 'Full connection';
-    case 'rbf': return 'Gaussian connections';
-    case 'input': return '';
+    case 'conv': return msg('layer.connection.conv');
+    case 'pool': return msg(layer.pooling === 'max' ? 'layer.connection.max' : layer.pooling === 'average' ? 'layer.connection.average' : 'layer.connection.subsampling');
+    case 'dense': return msg('layer.connection.full');
+    case 'rbf': return msg('layer.connection.gaussian');
+    case 'input': return msg('layer.verbatim', { text: '' });
   }
 }
 
-function paramsFormulaOf(layer: NetworkLayer, inMaps: number, inputs: number): string {
+function paramsFormulaOf(layer: NetworkLayer, inMaps: number, inputs: number): Msg {
   switch (layer.kind) {
     case 'conv': {
       const k = layer.kernel;
-      if (!layer.connections) return `${k}×${k}×${inMaps}×${layer.maps} weights + ${layer.maps} biases`;
-      return `${(layer.params - layer.maps) / (k * k)} map pairs × ${k * k} weights + ${layer.maps} biases`;
+      if (!layer.connections) return msg('layer.params.conv', { shape: `${k}×${k}×${inMaps}×${layer.maps}`, biases: layer.maps });
+      return msg('layer.params.convTable', { pairs: (layer.params - layer.maps) / (k * k), weights: k * k, biases: layer.maps });
     }
-    case 'pool': return layer.params > 0 ? `a coefficient and a bias per map: 2 × ${inMaps}` : 'no weights';
-    case 'dense': return `${inputs}×${layer.units} weights + ${layer.units} biases`;
+    case 'pool': return layer.params > 0 ? msg('layer.params.poolTrainable', { maps: inMaps }) : msg('layer.params.none');
+    case 'dense': return msg('layer.params.dense', { shape: `${inputs}×${layer.units}`, biases: layer.units });
     case 'rbf':
-      return layer.rbf.kind === 'fixed-bitmaps' ? `${layer.units} × ${inputs} fixed ±1 bitmap values (not trained)` : `${layer.units} centres × ${inputs}`;
-    case 'input': return 'the image itself';
+      return layer.rbf.kind === 'fixed-bitmaps' ? msg('layer.params.rbfFixed', { units: layer.units, inputs }) : msg('layer.params.rbfGaussian', { units: layer.units, inputs });
+    case 'input': return msg('layer.params.input');
   }
 }
 
-function explanationOf(vm: LayerViewModel, spec: VariantSpec): string {
+function explanationOf(vm: LayerViewModel, spec: VariantSpec): Msg {
   const { layer, below } = vm;
-  const belowName = below?.name ?? 'the input';
+  // The layer below by its paper name (S2), or worded as the input image in the user's language.
+  const belowName = below?.name ?? '';
+  const fromInput = below === null || below.kind === 'input' ? 'yes' : 'no';
   switch (layer.kind) {
     case 'input':
-      return `A ${layer.size}×${layer.size} image: the 28×28 MNIST digit ${spec.input.pad > 0 ? `centred with a ${spec.input.pad}-pixel border` : 'as it is'}, `
-        + `background ${spec.input.background} and ink ${spec.input.ink}.`;
+      return msg(spec.input.pad > 0 ? 'layer.explain.inputPadded' : 'layer.explain.input', {
+        size: `${layer.size}×${layer.size}`, pad: spec.input.pad, background: spec.input.background, ink: spec.input.ink,
+      });
     case 'conv':
-      return `Each of the ${vm.maps} maps slides its own ${layer.kernel}×${layer.kernel} kernel${vm.inMaps > 1 ? 's' : ''} over `
-        + `${belowName}${layer.connections ? ' (only the maps the table connects)' : ''}: `
-        + 'every pixel is f(Σ W·X + b). The same weights are used at every position, so a map detects one feature wherever it is.';
+      return msg('layer.explain.conv', {
+        maps: vm.maps, kernel: `${layer.kernel}×${layer.kernel}`, inMaps: vm.inMaps, below: belowName, fromInput, table: layer.connections ? 'yes' : 'no',
+      });
     case 'pool': {
       const block = `${layer.size}×${layer.size}`;
       return layer.pooling === 'trainable'
-        ? `Each ${block} block of a ${belowName} map is summed, multiplied by a trainable coefficient, a bias is added, then the squashing function: the map shrinks to half its size and small shifts matter less.`
-        : `Each ${block} block of a ${belowName} map becomes one value (${layer.pooling === 'max' ? 'its maximum' : 'its average'}): the map shrinks to half its size and small shifts matter less.`;
+        ? msg('layer.explain.poolTrainable', { block, below: belowName, fromInput })
+        : msg('layer.explain.pool', { block, below: belowName, fromInput, pooling: layer.pooling === 'max' ? 'max' : 'average' });
     }
     case 'dense':
-      return `Every unit is connected to all ${below?.units ?? ''} units of ${below?.kind === 'input' ? 'the input image' : belowName}: f(Σ w·x + b).`;
+      return below?.kind === 'input'
+        ? msg('layer.explain.denseFromInput', { units: below.units })
+        : msg('layer.explain.dense', { units: below?.units ?? 0, below: belowName });
     case 'rbf':
-      return layer.rbf.kind === 'fixed-bitmaps'
-        ? 'Each output unit measures the squared distance between F6 and a fixed 7×12 bitmap of its digit. The smallest distance wins.'
-        : 'Each output unit is exp(−‖x − c‖²/2σ²) with a learnable centre c; the largest wins.';
+      return msg(layer.rbf.kind === 'fixed-bitmaps' ? 'layer.explain.rbfFixed' : 'layer.explain.rbfGaussian');
   }
 }
 
@@ -176,7 +186,7 @@ export function layerViewModels(spec: VariantSpec): LayerViewModel[] {
       activation: layerActivation(layer),
       connectionKind: connectionKindOf(layer),
       paramsFormula: paramsFormulaOf(layer, inMaps, unitsOf(layer.inShape)),
-      explanation: '',
+      explanation: msg('layer.verbatim', { text: '' }),
     };
     vm.explanation = explanationOf(vm, spec);
     out.push(vm);
@@ -190,10 +200,16 @@ export function formulaOf(vm: LayerViewModel): string {
 }
 
 /** The paper's headline over a layer in Fig. 2: "C1: feature maps", "S2: f. maps", "C5: layer". */
-export function headlineOf(vm: LayerViewModel): string {
-  if (vm.kind === 'input' || vm.layer.isOutput) return vm.name;
-  if (!vm.isMap) return `${vm.id}: layer`;
-  return vm.index === 1 ? `${vm.id}: feature maps` : `${vm.id}: f. maps`;
+export function headlineOf(vm: LayerViewModel): Msg {
+  if (vm.kind === 'input' || vm.layer.isOutput) return msg(vm.kind === 'input' ? 'layer.name.input' : 'layer.name.output');
+  if (!vm.isMap) return msg('layer.headline.layer', { id: vm.id });
+  return msg(vm.index === 1 ? 'layer.headline.featureMaps' : 'layer.headline.fMaps', { id: vm.id });
+}
+
+/** The name shown for a layer: INPUT and OUTPUT in the user's language, the paper's ids (C1, S2…) as they are. */
+export function displayNameOf(vm: LayerViewModel): Msg {
+  if (vm.kind === 'input') return msg('layer.name.input');
+  return vm.layer.isOutput ? msg('layer.name.output') : msg('layer.verbatim', { text: vm.name });
 }
 
 /** The first convolution that reads several maps: where a connection table (or its absence) shows. */

@@ -1,7 +1,7 @@
 // The Network view's picture, laid out like Fig. 2 of LeCun et al. 1998: stacked feature-map planes to
 // scale, vectors as bars, and the kernel window of each layer projecting onto one unit of the next.
 // Pure geometry in SVG units.
-import { headlineOf, type LayerViewModel } from './layer-view-model.js';
+import type { LayerViewModel } from './layer-view-model.js';
 
 /** SVG px per pixel of a feature map: every plane is drawn to the same scale, as in the paper. */
 export const PX = 3.6;
@@ -72,9 +72,10 @@ export function textScaleFor(width: number, cardWidth: number): number {
   return Math.min(1.3, Math.max(1, width / drawn));
 }
 
-/** The clickable width of a layer: its drawing, or its (scaled-up) headline if that is wider. */
-export function hitWidthOf(b: Block, textScale: number): number {
-  return Math.max(b.w + 28, headlineOf(b.vm).length * 7.2 * textScale + 20);
+/** The clickable width of a layer: its drawing, or its (scaled-up) headline if that is wider (a CJK glyph is two columns). */
+export function hitWidthOf(b: Block, textScale: number, headline: string): number {
+  const columns = [...headline].reduce((sum, ch) => sum + (/[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1), 0);
+  return Math.max(b.w + 28, columns * 7.2 * textScale + 20);
 }
 
 /** Plane k of a stack (k = 0 is the front plane, bottom-left; planes behind step up and right). */
