@@ -84,7 +84,7 @@ export async function startLab({ locale = 'en-US', lesson = false, bypassCSP = f
       deviceScaleFactor: 1,
       colorScheme: 'light',
       reducedMotion: 'reduce',
-      bypassCSP: options.bypassCSP ?? false,
+      bypassCSP,
     });
   } catch (error) {
     await server.close();
