@@ -26,6 +26,7 @@ export const INVOKE_NAMES = [
   'recoveryInfo',
   'restoreRecovery',
   'discardRecovery',
+  'saveFile',
   'systemLanguages',
   'setLanguage',
 ] as const;

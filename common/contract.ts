@@ -121,6 +121,29 @@ export const ExportedFile = z.strictObject({ fileName: z.string(), mimeType: z.s
 export const CsvKind = z.enum(['epochs', 'batches', 'confusion', 'mistakes']);
 export const CsvFile = z.strictObject({ fileName: z.string(), text: z.string() });
 
+/** What a window may save to disk, and the one extension each kind gets. */
+export const SaveFileKind = z.enum(['png', 'csv', 'lenetlab']);
+export type SaveFileKind = z.infer<typeof SaveFileKind>;
+export const SAVE_FILE_EXTENSIONS: Record<SaveFileKind, string> = { png: '.png', csv: '.csv', lenetlab: '.lenetlab' };
+/**
+ * The largest file a window may save in one request, as base64 characters: 64 Mi characters = 48 MiB, far
+ * above a panel picture at twice the screen's size (a few MB) or a .lenetlab (MAX_MODEL_FILE_BYTES ≈ 17 MiB).
+ */
+export const MAX_SAVE_BASE64_CHARS = 64 * 1024 * 1024;
+/** Standard padded base64. One flat character class: a grouped pattern overflows the stack on 64 Mi characters. */
+const isPaddedBase64 = (text: string): boolean => text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+/** A suggested file name: a plain name (no folder, no control characters) with its kind's extension. */
+export const MAX_SUGGESTED_NAME_CHARS = 200;
+export const SaveFileRequest = z.strictObject({
+  kind: SaveFileKind,
+  suggestedName: z.string().min(1).max(MAX_SUGGESTED_NAME_CHARS).regex(/^[^/\\\u0000-\u001f\u007f]+$/, 'a plain file name, without folders or control characters'),
+  base64: z.string().min(4).max(MAX_SAVE_BASE64_CHARS).refine(isPaddedBase64, 'padded base64'),
+}).refine((request) => request.suggestedName.toLowerCase().endsWith(SAVE_FILE_EXTENSIONS[request.kind]) && request.suggestedName.length > SAVE_FILE_EXTENSIONS[request.kind].length,
+  { path: ['suggestedName'], message: 'the name must end with the extension of its kind' });
+export type SaveFileRequest = z.infer<typeof SaveFileRequest>;
+/** saved: false when the user cancelled the save dialog; fileName is the name written (no folder). */
+export const SavedFile = z.strictObject({ saved: z.boolean(), fileName: z.string().nullable() });
+
 const classroomChannels = {
   /** Training history of a saved model (dir) or of the open model. */
   modelHistory: { request: WhichModel, response: ModelHistory },
@@ -140,6 +163,11 @@ const classroomChannels = {
   /** Opens the recovered run as the current, unsaved model (the slot stays until discarded or replaced). */
   restoreRecovery: { request: Empty, response: ModelSummary },
   discardRecovery: { request: Empty, response: z.null() },
+  /**
+   * Saves a file the page made (a panel PNG, a CSV, a .lenetlab) where the user picks. Electron: main's save
+   * dialog and an atomic write. Browser mode: the page's own download (the bridge answers, never the host).
+   */
+  saveFile: { request: SaveFileRequest, response: SavedFile },
 } as const;
 
 /** invoke channels: name → request and response schema. */

@@ -2,7 +2,7 @@
 // contract (the only place a request is parsed), answer host-level channels
 // here, forward the rest, already parsed, to the worker.
 // It never throws: every failure becomes { ok: false, error: { code, params } }.
-import { invokeChannels, isInvokeName, parseRequest, type ModelSummary } from '../common/contract.js';
+import { invokeChannels, isInvokeName, parseRequest, type ModelSummary, type ResponseOf, type SaveFileRequest } from '../common/contract.js';
 import { failure, type Result } from '../common/errors.js';
 import { answer } from '../common/link.js';
 import type { Locale } from '../common/i18n/locales.js';
@@ -15,6 +15,8 @@ export interface HostCapabilities {
   systemLanguages?: () => string[];
   /** The page switched language: the host's own words follow (Electron's menu). */
   setLanguage?: (locale: Locale) => void;
+  /** Native save dialog and an atomic write (Electron). Absent: browser mode, where the page downloads the file itself. */
+  saveFile?: (request: SaveFileRequest) => Promise<Result<ResponseOf<'saveFile'>>>;
 }
 
 export type HostHandler = (name: string, payload: unknown) => Promise<Result<unknown>>;
@@ -37,6 +39,9 @@ export function createHostHandler(client: WorkerClient, capabilities: HostCapabi
         case 'setLanguage':
           capabilities.setLanguage?.((parsed.value as { locale: Locale }).locale);
           return { ok: true, value: {} };
+        case 'saveFile':
+          if (!capabilities.saveFile) return failure('unsupported', 'This host has no save dialog; the page downloads the file itself.', { channel: name });
+          return capabilities.saveFile(parsed.value as SaveFileRequest);
         case 'openModelDialog': {
           if (!capabilities.pickModelFolder) {
             return failure('unsupported', 'This window has no folder picker; choose a model from the list instead.', { channel: name });

@@ -11,7 +11,7 @@ export function exportFileName(kind: ExportKind, now: Date): string {
 }
 
 /** The save dialog may hand back a name without the extension (Linux): add it. */
-export function withExtension(filePath: string, extension: '.png' | '.csv'): string {
+export function withExtension(filePath: string, extension: string): string {
   return path.extname(filePath).toLowerCase() === extension ? filePath : `${filePath}${extension}`;
 }
 

@@ -34,10 +34,11 @@ import { buildMenuTemplate, type MenuActions } from './menu.js';
 import { denyAllPermissions, hardenWebContents, openExternalSafely, type BlockedListener } from './security.js';
 import { runSelfTest, selfTestReportPath, type SelfTestHost } from './self-test.js';
 import { appLayout, trainerEnv, utilityWorkerSpawner } from './trainer-process.js';
+import { createFileSaver } from './save-file.js';
 import {
   defaultModelName,
-  QUIT_PROMPT,
   quitChoice,
+  quitPrompt,
   TaskbarProgress,
   UnsavedModelTracker,
   type ProgressUpdate,
@@ -136,10 +137,12 @@ function runApp(): void {
     { onDroppedEvent: (name, why) => log(`dropped a malformed ${name} event: ${why}`) },
   );
 
+  /** main's own words (dialogs, the quit prompt) follow the page's language, as the menu does. */
+  const words = () => createLabIntl(locale);
   const pickModelFolder = async (): Promise<string | null> => {
     const options: OpenDialogOptions = {
-      title: 'Open a LeNet Lab model',
-      buttonLabel: 'Open Model',
+      title: words().t('main.open.title'),
+      buttonLabel: words().t('main.open.button'),
       defaultPath: layout.modelsDir,
       properties: ['openDirectory'],
     };
@@ -147,8 +150,18 @@ function runApp(): void {
     const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
     return picked.canceled ? null : (picked.filePaths[0] ?? null);
   };
+  const saveFileFromPage = createFileSaver({
+    showSaveDialog: async (options) => {
+      const window = liveWindow();
+      return window ? dialog.showSaveDialog(window, options) : dialog.showSaveDialog(options);
+    },
+    writeFile: (target, bytes) => writeFileAtomic(target, bytes),
+    folderFor: (kind) => app.getPath(kind === 'png' ? 'pictures' : 'documents'),
+    lab: words,
+  });
   const handler = createHostHandler(client, {
     pickModelFolder,
+    saveFile: saveFileFromPage,
     systemLanguages,
     setLanguage: (next) => {
       if (next === locale) return;
@@ -172,14 +185,14 @@ function runApp(): void {
     const window = liveWindow();
     return (window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options)).response;
   };
-  const showError = (message: string, detail: string): Promise<number> => messageBox({ type: 'error', message, detail, buttons: ['OK'] });
+  const showError = (message: string, detail: string): Promise<number> => messageBox({ type: 'error', message, detail, buttons: [words().t('aboutBox.ok')] });
   const confirmDiscard = async (action: string): Promise<boolean> => {
     if (!unsaved.hasUnsavedModel) return true;
     const response = await messageBox({
       type: 'warning',
-      message: `${action} and discard the trained model?`,
-      detail: 'The model trained in this session has not been saved.',
-      buttons: [action, 'Cancel'],
+      message: words().t('main.discard.message', { action }),
+      detail: words().t('main.discard.detail'),
+      buttons: [action, words().t('common.cancel')],
       defaultId: 1,
       cancelId: 1,
     });
@@ -199,43 +212,43 @@ function runApp(): void {
     try {
       await writeFileAtomic(target, data);
     } catch (e) {
-      await showError('The file could not be written', `${target}: ${e instanceof Error ? e.message : String(e)}. Nothing was changed; choose another folder.`);
+      await showError(words().t('main.write.failed'), words().t('main.write.failedDetail', { path: target, detail: e instanceof Error ? e.message : String(e) }));
     }
   };
 
   const showFolder = async (folder: string, what: string): Promise<void> => {
     await fs.mkdir(folder, { recursive: true });
     const problem = await shell.openPath(folder);
-    if (problem) await showError(`The ${what} could not be shown`, `${folder}: ${problem}`);
+    if (problem) await showError(what, `${folder}: ${problem}`);
   };
 
   const actions: MenuActions = {
     // The renderer's model picker lists saved and built-in models and offers the folder dialog (openModelDialog).
     openModel: () => sendMenuCommand({ command: 'open-model' }),
     saveModel: () => sendMenuCommand({ command: 'save-model' }),
-    showModelsFolder: () => void showFolder(layout.modelsDir, 'models folder'),
-    openLogFolder: () => void showFolder(logFolder, 'log folder'),
+    showModelsFolder: () => void showFolder(layout.modelsDir, words().t('main.folder.models')),
+    openLogFolder: () => void showFolder(logFolder, words().t('main.folder.log')),
     exportViewPng: () => void (async () => {
       const window = liveWindow();
       if (!window) return;
       const image = await window.webContents.capturePage();
-      await saveFile('Export View as PNG', exportFileName('view', new Date()), { name: 'PNG image', extension: '.png' }, image.toPNG());
+      await saveFile(words().t('menu.file.exportPng'), exportFileName('view', new Date()), { name: words().t('main.save.filter.png'), extension: '.png' }, image.toPNG());
     })(),
     exportHistoryCsv: () => void (async () => {
       const csv = await hostCall('historyCsv', {});
-      if (!csv.ok) return void (await showError('The training history could not be exported', csv.error.message));
-      if (!csvHasRows(csv.value)) return void (await messageBox({ type: 'info', message: 'There is no training history yet.', detail: 'Train a model, or open one that was trained in LeNet Lab, then export again.', buttons: ['OK'] }));
-      await saveFile('Export Training History as CSV', exportFileName('history', new Date()), { name: 'CSV table', extension: '.csv' }, csv.value);
+      if (!csv.ok) return void (await showError(words().t('main.history.failed'), csv.error.message));
+      if (!csvHasRows(csv.value)) return void (await messageBox({ type: 'info', message: words().t('main.history.none'), detail: words().t('main.history.noneDetail'), buttons: [words().t('aboutBox.ok')] }));
+      await saveFile(words().t('menu.file.exportCsv'), exportFileName('history', new Date()), { name: words().t('main.save.filter.csv'), extension: '.csv' }, csv.value);
     })(),
     navigate: (view) => sendMenuCommand({ command: 'navigate', view }),
     startOrPause: () => sendMenuCommand({ command: 'start-or-pause' }),
     startLesson: () => sendMenuCommand({ command: 'start-lesson' }),
     stopTraining: () => void (async () => {
       const result = await hostCall('stop', {});
-      if (!result.ok) await showError('Training could not be stopped', result.error.message);
+      if (!result.ok) await showError(words().t('main.stop.failed'), result.error.message);
     })(),
     restartTrainer: () => void (async () => {
-      if (!(await confirmDiscard('Restart the trainer'))) return;
+      if (!(await confirmDiscard(words().t('menu.train.restart')))) return;
       await hostCall('restartTrainer', {});
     })(),
     setTheme: (next) => {
@@ -276,12 +289,12 @@ function runApp(): void {
     if (quitPromptOpen) return;
     quitPromptOpen = true;
     try {
-      const choice = quitChoice((await dialog.showMessageBox(window, QUIT_PROMPT)).response);
+      const choice = quitChoice((await dialog.showMessageBox(window, quitPrompt(words()))).response);
       if (choice === 'cancel') return;
       if (choice === 'save') {
         const saved = await hostCall('saveModel', { name: defaultModelName(unsaved.unsavedVariant, new Date()) });
         if (!saved.ok) {
-          await showError('The model could not be saved, so LeNet Lab is still open', saved.error.message);
+          await showError(words().t('main.quit.saveFailed'), saved.error.message);
           return;
         }
       }
@@ -316,9 +329,9 @@ function runApp(): void {
       if (details.reason === 'clean-exit') return;
       void messageBox({
         type: 'error',
-        message: 'The LeNet Lab window stopped working.',
-        detail: `Reason: ${details.reason}. The trainer and its model are unaffected; reload the window to go on.`,
-        buttons: ['Reload', 'Quit'],
+        message: words().t('main.gone.message'),
+        detail: words().t('main.gone.detail', { reason: details.reason }),
+        buttons: [words().t('main.gone.reload'), words().t('main.quit.quit')],
         defaultId: 0,
         cancelId: 1,
       }).then((response) => (response === 0 ? liveWindow()?.webContents.reload() : app.quit()));
@@ -387,7 +400,7 @@ function runApp(): void {
     }
   }).catch((e: unknown) => {
     log(`could not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    if (!selfTestReport) dialog.showErrorBox('LeNet Lab could not start', e instanceof Error ? e.message : String(e));
+    if (!selfTestReport) dialog.showErrorBox(words().t('main.startFailed'), e instanceof Error ? e.message : String(e));
     app.exit(1);
   });
 }

@@ -3,6 +3,7 @@
 // with the worker's events and the results of the renderer's requests.
 import type { InvokeName, Result } from '../common/contract.js';
 import type { TrainerEvent, VariantName } from '../common/protocol.js';
+import { createLabIntl, type LabIntl } from '../common/i18n/index.js';
 
 export type ProgressMode = 'none' | 'normal' | 'indeterminate' | 'error' | 'paused';
 /** Arguments for BrowserWindow.setProgressBar: fraction in [0, 1], or −1 to remove the bar. */
@@ -115,14 +116,16 @@ export class UnsavedModelTracker {
   }
 }
 
-export const QUIT_PROMPT = {
+/** The quit question, in the menu's language; the button order is quitChoice's. */
+export const quitPrompt = (lab: LabIntl) => ({
   type: 'warning' as const,
-  message: 'Quit without saving the trained model?',
-  detail: 'The model trained in this session has not been saved. Save it to your models folder to open it again later.',
-  buttons: ['Save', 'Quit', 'Cancel'],
+  message: lab.t('main.quit.message'),
+  detail: lab.t('main.quit.detail'),
+  buttons: [lab.t('main.quit.save'), lab.t('main.quit.quit'), lab.t('common.cancel')],
   defaultId: 0,
   cancelId: 2,
-};
+});
+export const QUIT_PROMPT = quitPrompt(createLabIntl('en'));
 export type QuitChoice = 'save' | 'quit' | 'cancel';
 export const quitChoice = (buttonIndex: number): QuitChoice => (buttonIndex === 0 ? 'save' : buttonIndex === 1 ? 'quit' : 'cancel');
 

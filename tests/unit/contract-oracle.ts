@@ -67,6 +67,32 @@ const whichModel = (r: Json): boolean => onlyKeys(r, ['dir']) && optional(r.dir,
 
 const empty = (r: Json): boolean => onlyKeys(r, []);
 
+/** Standard base64 with padding: groups of four from A–Z a–z 0–9 + /, and at most two '=' at the very end. */
+function base64Ok(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length < 4 || v.length > 64 * 1024 * 1024 || v.length % 4 !== 0) return false;
+  const pad = v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < v.length - pad; i++) {
+    const c = v.charCodeAt(i);
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A file the page asks main to save: png, csv or lenetlab; a 1–200 character plain name ending in that extension. */
+function saveFileOk(r: Json): boolean {
+  const extension = ({ png: '.png', csv: '.csv', lenetlab: '.lenetlab' } as Record<string, string>)[r.kind as string];
+  if (!onlyKeys(r, ['kind', 'suggestedName', 'base64']) || extension === undefined || !base64Ok(r.base64)) return false;
+  const name = r.suggestedName;
+  if (!isText(name, 1, 200)) return false;
+  const text = name as string;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c === 127 || text[i] === '/' || text[i] === '\\') return false;
+  }
+  return text.length > extension.length && text.toLowerCase().endsWith(extension);
+}
+
 const CHANNELS: Record<string, (r: Json) => boolean> = {
   info: empty, pause: empty, resume: empty, stop: empty, status: empty, currentModel: empty, listModels: empty,
   openModelDialog: empty, historyCsv: empty, restartTrainer: empty,
@@ -77,6 +103,7 @@ const CHANNELS: Record<string, (r: Json) => boolean> = {
     && isText(r.base64, 1, 1_000_000)
     && optional(r.fileName, (v) => isText(v, 0, 260))
     && optional(r.name, nameOk),
+  saveFile: saveFileOk,
   exportCsv: (r) => onlyKeys(r, ['kind']) && ['epochs', 'batches', 'confusion', 'mistakes'].includes(r.kind as string),
   train: (r) => onlyKeys(r, ['variant', 'recipe', 'dataset', 'limit', 'testLimit', 'seed'])
     && VARIANTS.includes(r.variant as string)

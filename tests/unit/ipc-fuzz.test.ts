@@ -63,6 +63,7 @@ const RESPONSES: { [K in InvokeName]: ResponseOf<K> } = {
   recoveryInfo: null,
   restoreRecovery: summary,
   discardRecovery: null,
+  saveFile: { saved: true, fileName: 'loss.png' },
   systemLanguages: ['zh-CN', 'en-US'],
   setLanguage: {},
 };
@@ -96,6 +97,7 @@ const VALID_REQUESTS: { [K in InvokeName]: unknown[] } = {
   recoveryInfo: [{}],
   restoreRecovery: [{}],
   discardRecovery: [{}],
+  saveFile: [{ kind: 'png', suggestedName: 'loss chart.png', base64: 'iVBORw0KGgo=' }, { kind: 'csv', suggestedName: 'm-batches.csv', base64: 'QQ==' }],
   systemLanguages: [{}],
   setLanguage: [{ locale: 'zh-CN' }, { locale: 'en' }],
 };
@@ -203,7 +205,10 @@ function harness() {
   const received: ToWorker[] = [];
   const client = new WorkerClient(fakeWorkerSpawner(received), () => {});
   client.start();
-  const handler = createHostHandler(client, { pickModelFolder: async () => '/home/student/models/picked' });
+  const handler = createHostHandler(client, {
+    pickModelFolder: async () => '/home/student/models/picked',
+    saveFile: async (request) => ({ ok: true, value: { saved: true, fileName: request.suggestedName } }),
+  });
   return { received, handler };
 }
 
