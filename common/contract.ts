@@ -132,11 +132,13 @@ export const SAVE_FILE_EXTENSIONS: Record<SaveFileKind, string> = { png: '.png',
 export const MAX_SAVE_BASE64_CHARS = 64 * 1024 * 1024;
 /** Standard padded base64. One flat character class: a grouped pattern overflows the stack on 64 Mi characters. */
 const isPaddedBase64 = (text: string): boolean => text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+/** No folder separators and no control characters (C0 and DEL). */
+const isPlainFileName = (text: string): boolean => [...text].every((ch) => ch !== '/' && ch !== '\\' && ch.charCodeAt(0) >= 32 && ch.charCodeAt(0) !== 127);
 /** A suggested file name: a plain name (no folder, no control characters) with its kind's extension. */
 export const MAX_SUGGESTED_NAME_CHARS = 200;
 export const SaveFileRequest = z.strictObject({
   kind: SaveFileKind,
-  suggestedName: z.string().min(1).max(MAX_SUGGESTED_NAME_CHARS).regex(/^[^/\\\u0000-\u001f\u007f]+$/, 'a plain file name, without folders or control characters'),
+  suggestedName: z.string().min(1).max(MAX_SUGGESTED_NAME_CHARS).refine(isPlainFileName, 'a plain file name, without folders or control characters'),
   base64: z.string().min(4).max(MAX_SAVE_BASE64_CHARS).refine(isPaddedBase64, 'padded base64'),
 }).refine((request) => request.suggestedName.toLowerCase().endsWith(SAVE_FILE_EXTENSIONS[request.kind]) && request.suggestedName.length > SAVE_FILE_EXTENSIONS[request.kind].length,
   { path: ['suggestedName'], message: 'the name must end with the extension of its kind' });
