@@ -12,6 +12,7 @@ import { BatchPoint, GradientPoint } from './run-record.js';
 import { BackendName, DatasetRef, RunPhase, TrainConfig, TrainerEvent, VariantName, WireTensor } from './protocol.js';
 import { VIEW_NAMES } from './views.js';
 import { LOCALES } from './i18n/locales.js';
+import { MAX_SAVE_BASE64_CHARS, MAX_SUGGESTED_NAME_CHARS, MAX_UPLOAD_BASE64_CHARS, SAVE_FILE_EXTENSIONS, SAVE_FILE_KINDS } from './file-kinds.js';
 
 const Empty = z.strictObject({});
 const Name = ModelName;
@@ -83,12 +84,8 @@ export const TrainStatus = z.strictObject({ phase: RunPhase, runId: z.string().n
 /** Which model: a saved model's folder, or (no dir) the model open now. */
 const WhichModel = z.strictObject({ dir: Dir.optional() });
 
-/**
- * The largest .lenetlab a page may upload in one request, as base64 characters: the whole request frame must
- * stay under BRIDGE_MAX_FRAME_BYTES (1 MiB). 1,000,000 characters = 750,000 bytes, about three times a
- * model with its full history and timeline (≈300–500 KB). Larger files import with the CLI.
- */
-export const MAX_UPLOAD_BASE64_CHARS = 1_000_000;
+/** The upload and save limits (common/file-kinds.ts: no zod there, so the renderer can use them). */
+export { MAX_SAVE_BASE64_CHARS, MAX_SUGGESTED_NAME_CHARS, MAX_UPLOAD_BASE64_CHARS, SAVE_FILE_EXTENSIONS } from './file-kinds.js';
 
 export const EpochPoint = z.strictObject({
   epoch: z.number(), epochs: z.number(), trainLoss: z.number(), trainAccuracy: z.number(), testLoss: z.number(),
@@ -121,21 +118,14 @@ export const ExportedFile = z.strictObject({ fileName: z.string(), mimeType: z.s
 export const CsvKind = z.enum(['epochs', 'batches', 'confusion', 'mistakes']);
 export const CsvFile = z.strictObject({ fileName: z.string(), text: z.string() });
 
-/** What a window may save to disk, and the one extension each kind gets. */
-export const SaveFileKind = z.enum(['png', 'csv', 'lenetlab']);
+/** What a window may save to disk; each kind has one extension (SAVE_FILE_EXTENSIONS). */
+export const SaveFileKind = z.enum(SAVE_FILE_KINDS);
 export type SaveFileKind = z.infer<typeof SaveFileKind>;
-export const SAVE_FILE_EXTENSIONS: Record<SaveFileKind, string> = { png: '.png', csv: '.csv', lenetlab: '.lenetlab' };
-/**
- * The largest file a window may save in one request, as base64 characters: 64 Mi characters = 48 MiB, far
- * above a panel picture at twice the screen's size (a few MB) or a .lenetlab (MAX_MODEL_FILE_BYTES ≈ 17 MiB).
- */
-export const MAX_SAVE_BASE64_CHARS = 64 * 1024 * 1024;
-/** Standard padded base64. One flat character class: a grouped pattern overflows the stack on 64 Mi characters. */
-const isPaddedBase64 = (text: string): boolean => text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 /** No folder separators and no control characters (C0 and DEL). */
 const isPlainFileName = (text: string): boolean => [...text].every((ch) => ch !== '/' && ch !== '\\' && ch.charCodeAt(0) >= 32 && ch.charCodeAt(0) !== 127);
+/** Standard padded base64. One flat character class: a grouped pattern overflows the stack on 64 Mi characters. */
+const isPaddedBase64 = (text: string): boolean => text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 /** A suggested file name: a plain name (no folder, no control characters) with its kind's extension. */
-export const MAX_SUGGESTED_NAME_CHARS = 200;
 export const SaveFileRequest = z.strictObject({
   kind: SaveFileKind,
   suggestedName: z.string().min(1).max(MAX_SUGGESTED_NAME_CHARS).refine(isPlainFileName, 'a plain file name, without folders or control characters'),

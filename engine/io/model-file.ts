@@ -134,7 +134,7 @@ export async function importModelFile(bytes: Uint8Array, what: string, modelsDir
       // Case-blind, so the folder copies to a Windows or macOS PC without clashing.
       const taken = fs.existsSync(modelsDir) && fs.readdirSync(modelsDir).some((entry) => entry.toLowerCase() === wanted.name.toLowerCase());
       if (taken) {
-        throw new UserError('busy', `a model named "${wanted.name}" is already in ${modelsDir}; import it under another name`);
+        throw new UserError('busy', `a model named "${wanted.name}" is already in ${modelsDir}; import it under another name`, { reason: 'name-taken', name: wanted.name });
       }
       const saved: ModelMeta = { ...meta, name: wanted.name };
       fs.mkdirSync(modelsDir, { recursive: true });

@@ -9,6 +9,7 @@ import type { LabApi } from '../../../common/contract.js';
 import { labError } from '../../../common/errors.js';
 import { LinkClient, type Port, type RequestFrame, type ServerFrame } from '../../../common/link.js';
 import { BRIDGE_PATH, type BridgeFrame, type BridgeRequestFrame } from '../../../common/ws-frames.js';
+import { downloadSaveFile } from '../lib/download.js';
 
 type Listener = (payload: unknown) => void;
 
@@ -89,6 +90,8 @@ export function createWsBridge(url: string): WsBridge {
 
   const api: Record<string, unknown> = {};
   for (const name of INVOKE_NAMES) api[name] = (request: unknown) => link.invoke(name, request ?? {});
+  // Saving is the browser's own download: the bytes never go to the host and back.
+  api.saveFile = downloadSaveFile;
   for (const name of EVENT_NAMES) {
     api[eventListenerName(name)] = (listener: Listener) => {
       listeners.get(name)!.add(listener);

@@ -3,7 +3,7 @@
 import type { RunPhase } from '../../../common/protocol.js';
 
 /** The actions that replace the page's model. */
-export type DiscardAction = 'start' | 'open' | 'new' | 'variant';
+export type DiscardAction = 'start' | 'open' | 'new' | 'variant' | 'import' | 'restore';
 export type DiscardChoice = 'save' | 'discard' | 'cancel';
 
 export interface ModelState {
