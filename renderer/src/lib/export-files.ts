@@ -13,7 +13,7 @@ const UNSAFE = /[<>:"/\\|?*\u0000-\u001f\u007f]/gu; // eslint-disable-line no-co
 
 /** A name any OS accepts: unsafe characters become "-", spaces collapse, no leading or trailing dots or spaces. */
 export function safeFileStem(text: string): string {
-  const cleaned = text.normalize('NFC').replace(UNSAFE, '-').replace(/\s+/gu, ' ').replace(/^[ .]+|[ .]+$/gu, '');
+  const cleaned = text.normalize('NFC').replace(/\s+/gu, ' ').replace(UNSAFE, '-').replace(/^[ .]+|[ .]+$/gu, '');
   const capped = [...cleaned].slice(0, MAX_STEM_CHARS).join('').replace(/[ .]+$/u, '');
   return capped || 'lenet-lab';
 }

@@ -77,21 +77,29 @@ function drawText(context: CanvasRenderingContext2D, node: Text, panel: DOMRect,
   context.textBaseline = 'middle';
   const range = document.createRange();
   range.selectNodeContents(node);
-  const lines = [...range.getClientRects()].filter((r) => r.width > 0);
   const vertical = style.writingMode.startsWith('vertical');
   const pieces: { text: string; rect: DOMRect }[] = [];
-  if (lines.length <= 1 || vertical) {
+  if ([...range.getClientRects()].filter((r) => r.width > 0).length <= 1 || vertical) {
     const rect = range.getBoundingClientRect();
     if (rect.width > 0) pieces.push({ text, rect });
   } else {
-    // Wrapped text: each word at its own place.
-    const words = node.data.matchAll(/\S+/g);
-    for (const word of words) {
-      range.setStart(node, word.index);
-      range.setEnd(node, word.index + word[0].length);
+    // Wrapped text (with or without spaces, as Chinese is): each line is the run of characters that share a top.
+    let line: { text: string; rect: DOMRect } | null = null;
+    let offset = 0;
+    for (const ch of node.data) {
+      range.setStart(node, offset);
+      range.setEnd(node, offset + ch.length);
+      offset += ch.length;
       const rect = range.getBoundingClientRect();
-      if (rect.width > 0) pieces.push({ text: word[0], rect });
+      if (rect.width === 0 && rect.height === 0) continue;
+      if (line && Math.abs(rect.top - line.rect.top) < rect.height / 2) line.text += ch;
+      else {
+        if (line) pieces.push(line);
+        line = { text: ch, rect };
+      }
     }
+    if (line) pieces.push(line);
+    for (const piece of pieces) piece.text = piece.text.replace(/\s+/g, ' ').trim();
   }
   for (const piece of pieces) {
     const box = placeInContent(piece.rect, panel, layout.content);

@@ -3,7 +3,10 @@
 
 export interface Rgba { r: number; g: number; b: number; a: number }
 
-/** Parses the colours getComputedStyle returns: "rgb(r, g, b)", "rgba(r, g, b, a)", "rgb(r g b / a)", #rgb, #rrggbb. */
+/**
+ * Parses the colours getComputedStyle returns: "rgb(r, g, b)", "rgba(r, g, b, a)", "rgb(r g b / a)", #rgb, #rrggbb,
+ * and "color(srgb r g b / a)" (what color-mix() computes to, channels 0–1).
+ */
 export function parseCssColor(text: string): Rgba | null {
   const value = text.trim().toLowerCase();
   if (value === 'transparent') return { r: 0, g: 0, b: 0, a: 0 };
@@ -12,6 +15,13 @@ export function parseCssColor(text: string): Rgba | null {
     const digits = hex[1]!.length === 3 ? [...hex[1]!].map((d) => d + d) : hex[1]!.match(/../g)!;
     const [r, g, b] = digits.map((d) => parseInt(d, 16)) as [number, number, number];
     return { r, g, b, a: 1 };
+  }
+  const srgb = /^color\(srgb\s+([^)]*)\)$/.exec(value);
+  if (srgb) {
+    const parts = srgb[1]!.split(/[\s/]+/).filter(Boolean).map(Number);
+    if ((parts.length !== 3 && parts.length !== 4) || !parts.every(Number.isFinite)) return null;
+    const [r, g, b, a = 1] = parts as [number, number, number, number?];
+    return { r: r * 255, g: g * 255, b: b * 255, a: Math.min(1, Math.max(0, a)) };
   }
   const fn = /^rgba?\(([^)]*)\)$/.exec(value);
   if (!fn) return null;
@@ -24,8 +34,8 @@ export function parseCssColor(text: string): Rgba | null {
   return { r, g, b, a: Math.min(1, Math.max(0, a)) };
 }
 
-/** True when the colour paints something (not transparent, not unparseable). */
-export const paints = (text: string): boolean => (parseCssColor(text)?.a ?? 0) > 0;
+/** True when the colour paints something: not transparent. A colour this cannot parse (oklch…) is drawn as given. */
+export const paints = (text: string): boolean => text.trim() !== '' && (parseCssColor(text)?.a ?? 1) > 0;
 
 /**
  * The picture's background: the first fully opaque colour from the panel outwards (a card's surface, then the
