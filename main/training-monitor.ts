@@ -108,6 +108,11 @@ export class UnsavedModelTracker {
     if (name === 'saveModel' || name === 'openModel') this.unsaved = false;
     if (name === 'openModelDialog' && result.value !== null) this.unsaved = false;
     if (name === 'restartTrainer') this.unsaved = false; // the new trainer starts without the old model
+    if (name === 'restoreRecovery') {
+      // The recovered run is open again, unsaved: quitting asks, as after the run itself.
+      this.unsaved = true;
+      this.variant = (result.value as { variant: VariantName }).variant;
+    }
   }
 
   /** The trainer process died and took its model with it: there is nothing left to save. */

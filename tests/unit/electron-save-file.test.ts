@@ -90,3 +90,27 @@ describe("main's quit prompt", () => {
     expect(quitPrompt(createLabIntl('en')).buttons).toEqual(['Save', 'Quit', 'Cancel']);
   });
 });
+
+describe('the unsaved-model tracker and the recovery slot', () => {
+  it('a restored run is unsaved again: quitting asks, and the default name carries its variant', async () => {
+    const { UnsavedModelTracker } = await import('../../main/training-monitor.js');
+    const tracker = new UnsavedModelTracker();
+    tracker.onInvokeResult('restoreRecovery', { ok: false, error: { code: 'not-found', params: {}, message: 'no slot' } });
+    expect(tracker.hasUnsavedModel).toBe(false);
+    tracker.onInvokeResult('restoreRecovery', { ok: true, value: { variant: 'seed', unsaved: true } });
+    expect([tracker.hasUnsavedModel, tracker.unsavedVariant]).toEqual([true, 'seed']);
+    tracker.onInvokeResult('importModel', { ok: true, value: { variant: 'modern' } }); // imports do not open
+    expect(tracker.hasUnsavedModel).toBe(true);
+    tracker.onInvokeResult('saveModel', { ok: true, value: {} });
+    expect(tracker.hasUnsavedModel).toBe(false);
+  });
+});
+
+describe('saveFile in a host without a save dialog (browser mode)', () => {
+  it('is refused as unsupported: the page downloads the file itself', async () => {
+    const { createHostHandler } = await import('../../hosts/host-handler.js');
+    const handler = createHostHandler({ invoke: async () => ({ ok: true, value: null }) } as never);
+    expect(await handler('saveFile', { kind: 'png', suggestedName: 'a.png', base64: 'AAAA' })).toMatchObject({ ok: false, error: { code: 'unsupported' } });
+    expect(await handler('saveFile', { kind: 'png', suggestedName: 'a.png', base64: 'AAA' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+});
