@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import type { Download, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axe, dismissToasts, goTo, startLab, textOf, type Lab } from './harness.js';
+import { axe, dismissToasts, drawStroke, goTo, startLab, textOf, type Lab } from './harness.js';
 
 let lab: Lab;
 beforeAll(async () => {
@@ -90,6 +90,7 @@ describe('exports in browser mode (zh-CN)', () => {
     await goTo(page, 'features');
     await expectPanelPng(page, page.locator('[data-testid^="png-features-"]').nth(1), /feature maps /);
     await goTo(page, 'draw');
+    await drawStroke(page, page.getByTestId('draw-canvas'), [[0.3, 0.2], [0.7, 0.2], [0.45, 0.85]]);
     await expectPanelPng(page, page.getByTestId('png-draw'), /drawing /);
 
     // Evaluate: the confusion matrix (a table of cells) as a picture and as CSV, and the mistakes.

@@ -125,6 +125,7 @@ async function drawTree(context: CanvasRenderingContext2D, root: HTMLElement, pa
     if (isHidden(style, rect) && !(style.display === 'contents')) return;
     const box = placeInContent(rect, panel, layout.content);
     if (element instanceof HTMLCanvasElement) {
+      drawBox(context, style, box); // the pad's paper is its CSS background
       // Small canvases shown large (kernels, feature maps) keep their square pixels.
       context.imageSmoothingEnabled = !(style.imageRendering === 'pixelated' || element.width < rect.width);
       if (element.width > 0 && element.height > 0) context.drawImage(element, box.x, box.y, box.width, box.height);
