@@ -12,6 +12,7 @@
 //   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
 //   evaluation result, running, stale; run(limit?), images(indices, split?)
 //   timeline   the Filters timeline of the open model: source ('run' | 'model'), snapshots, note, owner; refresh()
+//   compare    the earlier runs overlaid on the Train view's charts: candidates, chosen, runs, current; toggle(id)
 //   lesson     the guided tour (open, step; start, next, back, leave) and the closed look-for panels
 import { getContext, setContext } from 'svelte';
 import type { LabApi } from '../../../common/contract.js';
@@ -25,6 +26,7 @@ import { TrainFormStore } from './train-form.svelte.js';
 import { LocaleStore } from './locale.svelte.js';
 import { LessonStore } from './lesson.svelte.js';
 import { TimelineStore } from './timeline.svelte.js';
+import { CompareStore } from './compare.svelte.js';
 import { confirmDiscard, type DiscardAction } from '../lib/discard-guard.js';
 
 export interface Stores {
@@ -41,6 +43,8 @@ export interface Stores {
   lesson: LessonStore;
   /** The Filters timeline: the snapshots of the model that is open. */
   timeline: TimelineStore;
+  /** Compare runs: earlier runs overlaid on the Train view's charts. */
+  compare: CompareStore;
   /** Resolves true when `action` may replace the model: nothing unsaved, or the user saved or discarded it. */
   confirmDiscard(action: DiscardAction): Promise<boolean>;
   /** Fetches host info, run status and the current model; App calls it once on mount. */
@@ -79,6 +83,7 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     trainForm,
     lesson: new LessonStore(nav),
     timeline: new TimelineStore(lab, model, training),
+    compare: new CompareStore(lab, training, model),
     init: async () => {
       await Promise.all([app.init(), training.init(), model.init()]);
       // The Train form shows the recipe of the model in use at launch (not always LeNet-5's), unless edited.
@@ -120,6 +125,7 @@ export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte
 export type { LocaleStore } from './locale.svelte.js';
 export type { LessonStore } from './lesson.svelte.js';
 export type { TimelineStore } from './timeline.svelte.js';
+export type { CompareStore, CompareCandidate } from './compare.svelte.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../common/network/predict.js';
 export type { VariantSpec } from '../../../common/network/variants.js';
