@@ -7,6 +7,7 @@ import type { MessageKey, MessageValues } from '../../../common/i18n/index.js';
 import type { VariantName } from '../../../common/protocol.js';
 import type { ChartPoint, ChartSeries } from './train-charts.js';
 import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from './smoothing.js';
+import { variantTitle } from './variant-text.js';
 
 /** At most this many earlier runs besides the current one. */
 export const MAX_COMPARED = 3;
@@ -190,3 +191,10 @@ export function runLabel(run: RunHistory, t: Translate, variant: (name: string) 
   if (!run.name) return t('compare.sessionRun', { variant: values.variant, time: run.finishedAt ? time(run.finishedAt) : '' });
   return t('compare.run', values);
 }
+
+/** "14:05" in the user's language: when a session run finished. */
+export const clockTime = (at: Date, locale: string): string => at.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+
+/** runLabel with the variants' titles and the clock of `locale`: what the legend, captions and picker call a run. */
+export const runLabeller = (t: Translate, locale: string) => (run: RunHistory): string =>
+  runLabel(run, t, (name) => variantTitle(name, t as (id: MessageKey) => string), (at) => clockTime(at, locale));
