@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  batchesPerEpochOf, compareAccuracySeries, compareGradientSeries, compareLossSeries, compareVerdict, downsample, epochPosition, finalLoss,
+  batchesPerEpochOf, compareAccuracySeries, compareCandidates, compareGradientSeries, compareLossSeries, compareVerdict, downsample, epochPosition, finalLoss,
   fromModelHistory, MAX_COMPARED, MAX_POINTS_PER_RUN, RUN_STYLES, runLabel, runStyle, toggleChosen, type RunHistory,
 } from '../../renderer/src/lib/compare-runs.js';
 import { axisBounds, LOSS_MIN_RATIO } from '../../renderer/src/lib/train-charts.js';
@@ -159,5 +159,30 @@ describe('runLabel', () => {
     expect(runLabel({ ...base, id: 'current', name: '' }, t as never, (v) => v, () => '')).toBe('compare.currentUnnamed{"name":"","variant":"seed"}');
     expect(runLabel({ ...base, id: 'session:r1', name: '', finishedAt: new Date(0) }, t as never, (v) => v, () => '10:00')).toBe('compare.sessionRun{"variant":"seed","time":"10:00"}');
     expect(runLabel({ ...base, id: 'saved:/m', name: 'm' }, t as never, (v) => v, () => '')).toBe('compare.run{"name":"m","variant":"seed"}');
+  });
+});
+
+describe('compareCandidates', () => {
+  const seed = { ...run('session:r1', 'seed', 1, 2, () => 2.302585, [0.1135]), name: '' };
+  const modern = { ...run('session:r2', 'modern', 1, 2, () => 0.1, [0.97]), name: 'cmp-modern' };
+  const summary = (name: string, dir: string, builtin = false) => ({
+    name, dir, variant: 'lenet5' as const, dataset: 'MNIST', backend: 'wasm' as const, testAccuracy: 0.99, savedAt: '', builtin, unsaved: false,
+  });
+  const saved = [summary('lenet5', '/assets/lenet5', true), summary('cmp-modern', '/m/cmp-modern'), summary('other', '/m/other')];
+
+  it('session runs newest first, then saved models; the current run is never offered', () => {
+    const list = compareCandidates([{ runId: 'r1', run: seed }, { runId: 'r2', run: modern, savedDir: '/m/cmp-modern' }], saved, { runId: 'r2', dir: '/m/cmp-modern' });
+    expect(list.map((c) => c.id)).toEqual(['session:r1', 'saved:/assets/lenet5', 'saved:/m/other']);
+    expect(list[0]).toMatchObject({ name: '', variant: 'seed', testAccuracy: 0.1135, builtin: false });
+    expect(list[1]).toMatchObject({ name: 'lenet5', builtin: true, testAccuracy: 0.99 });
+  });
+  it('a saved session run is listed once, as the session run with its name', () => {
+    const list = compareCandidates([{ runId: 'r1', run: seed }, { runId: 'r2', run: modern, savedDir: '/m/cmp-modern' }], saved, { runId: 'r3' });
+    expect(list.map((c) => c.id)).toEqual(['session:r2', 'session:r1', 'saved:/assets/lenet5', 'saved:/m/other']);
+    expect(list[0]!.name).toBe('cmp-modern');
+  });
+  it('a run with no finished epoch has no accuracy to show', () => {
+    const list = compareCandidates([{ runId: 'r1', run: { ...seed, epochs: [] } }], [], { runId: null });
+    expect(list[0]!.testAccuracy).toBeNull();
   });
 });

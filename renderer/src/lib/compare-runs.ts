@@ -2,7 +2,7 @@
 // charts. Runs differ in batch size and length, so every series is placed on one comparable x axis, the
 // epoch (batch b of epoch e sits at e − 1 + b / batches per epoch). Each run has its own colour AND dash
 // AND marker, so the lines stay apart in greyscale on a projector. Pure: tested without a chart.
-import type { ModelHistory } from '../../../common/contract.js';
+import type { ModelHistory, ModelSummary } from '../../../common/contract.js';
 import type { MessageKey, MessageValues } from '../../../common/i18n/index.js';
 import type { VariantName } from '../../../common/protocol.js';
 import type { ChartPoint, ChartSeries } from './train-charts.js';
@@ -198,3 +198,37 @@ export const clockTime = (at: Date, locale: string): string => at.toLocaleTimeSt
 /** runLabel with the variants' titles and the clock of `locale`: what the legend, captions and picker call a run. */
 export const runLabeller = (t: Translate, locale: string) => (run: RunHistory): string =>
   runLabel(run, t, (name) => variantTitle(name, t as (id: MessageKey) => string), (at) => clockTime(at, locale));
+
+export interface CompareCandidate {
+  id: string;
+  /** The model's name; '' for a session run never saved. */
+  name: string;
+  variant: VariantName;
+  /** Best test accuracy known (0..1), or null. */
+  testAccuracy: number | null;
+  builtin: boolean;
+  /** A session run: when it finished. */
+  finishedAt?: Date;
+}
+
+/** A run finished earlier in this page; savedDir once it was saved under a name. */
+export interface SessionRun { runId: string; run: RunHistory; savedDir?: string }
+
+/**
+ * The runs the user may overlay: this session's finished runs, newest first, then the saved models. The
+ * current run is never offered (it is always shown), nor a saved model that is a session run listed already.
+ */
+export function compareCandidates(session: readonly SessionRun[], saved: readonly ModelSummary[], current: { runId: string | null; dir?: string }): CompareCandidate[] {
+  const listed = new Set<string>();
+  const runs: CompareCandidate[] = [];
+  for (const s of session) {
+    if (s.savedDir) listed.add(s.savedDir);
+    if (s.runId === current.runId) continue;
+    const best = bestAccuracy(s.run);
+    runs.push({ id: s.run.id, name: s.run.name, variant: s.run.variant, testAccuracy: Number.isFinite(best) ? best : null, builtin: false, finishedAt: s.run.finishedAt });
+  }
+  const models = saved
+    .filter((m) => !listed.has(m.dir) && m.dir !== current.dir)
+    .map((m): CompareCandidate => ({ id: `saved:${m.dir}`, name: m.name, variant: m.variant, testAccuracy: m.testAccuracy, builtin: m.builtin }));
+  return [...runs.reverse(), ...models];
+}

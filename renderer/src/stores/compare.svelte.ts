@@ -2,23 +2,11 @@
 // saved models (their history is kept with them) and the runs finished earlier in this session; at most
 // three are chosen. Saved histories are fetched once and kept.
 import type { LabApi, ModelSummary } from '../../../common/contract.js';
-import { fromModelHistory, toggleChosen, type RunHistory } from '../lib/compare-runs.js';
+import {
+  compareCandidates, fromModelHistory, toggleChosen, type CompareCandidate, type RunHistory, type SessionRun,
+} from '../lib/compare-runs.js';
 import type { ModelStore } from './model.svelte.js';
 import type { TrainingStore } from './training.svelte.js';
-
-export interface CompareCandidate {
-  id: string;
-  /** The model's name; '' for a session run never saved. */
-  name: string;
-  variant: RunHistory['variant'];
-  /** Best test accuracy known (0..1), or null. */
-  testAccuracy: number | null;
-  builtin: boolean;
-  /** A session run: when it finished. */
-  finishedAt?: Date;
-}
-
-interface SessionRun { runId: string; finishedAt: Date; run: RunHistory; savedDir?: string }
 
 /** The training store's run, as a run to compare. */
 function runOfTraining(training: TrainingStore, id: string, name: string): RunHistory | null {
@@ -45,7 +33,7 @@ export class CompareStore {
       if (event.type === 'done') queueMicrotask(() => this.keepFinishedRun(event.runId));
     });
     lab.onModelChanged((summary) => {
-      // The page's run saved under a name: its session entry takes the name, and the saved copy is not listed twice.
+      // The page's run saved under a name: its session entry takes the name and stands for the saved copy.
       if (this.model.origin !== 'run' || summary.unsaved || summary.dir === '') return;
       const runId = this.training.runId;
       this.sessionRuns = this.sessionRuns.map((s) => (s.runId === runId ? { ...s, run: { ...s.run, name: summary.name }, savedDir: summary.dir } : s));
@@ -55,30 +43,19 @@ export class CompareStore {
   private keepFinishedRun(runId: string): void {
     const run = runOfTraining(this.training, `session:${runId}`, '');
     if (!run || this.sessionRuns.some((s) => s.runId === runId)) return;
-    const finishedAt = new Date();
-    this.sessionRuns = [...this.sessionRuns, { runId, finishedAt, run: { ...run, finishedAt } }];
+    this.sessionRuns = [...this.sessionRuns, { runId, run: { ...run, finishedAt: new Date() } }];
   }
 
   /** The current run: the page's run (live, or its last one). */
   current = $derived.by((): RunHistory | null =>
     runOfTraining(this.training, 'current', this.model.origin === 'run' ? (this.model.summary?.name ?? '') : ''));
 
-  /** Earlier runs that may be chosen: this session's (not the current one, not saved since), then the saved models. */
-  candidates = $derived.by((): CompareCandidate[] => {
-    const session: CompareCandidate[] = [];
-    for (const s of this.sessionRuns) {
-      // The current run is always shown; a saved run is listed as its saved model.
-      if (s.runId === this.training.runId || s.savedDir) continue;
-      const best = s.run.epochs.reduce((m, e) => Math.max(m, Number.isFinite(e.testAccuracy) ? e.testAccuracy : 0), 0);
-      session.push({ id: s.run.id, name: s.run.name, variant: s.run.variant, testAccuracy: s.run.epochs.length ? best : null, builtin: false, finishedAt: s.finishedAt });
-    }
+  /** Earlier runs that may be chosen: this session's, then the saved models (lib/compare-runs.ts). */
+  candidates = $derived.by((): CompareCandidate[] => compareCandidates(this.sessionRuns, this.saved, {
+    runId: this.training.runId,
     // The current run once saved is the current run, not an earlier one.
-    const currentDir = this.model.origin === 'run' ? this.model.summary?.dir : undefined;
-    const saved = this.saved
-      .filter((m) => m.dir !== currentDir)
-      .map((m): CompareCandidate => ({ id: `saved:${m.dir}`, name: m.name, variant: m.variant, testAccuracy: m.testAccuracy, builtin: m.builtin }));
-    return [...session.reverse(), ...saved];
-  });
+    dir: this.model.origin === 'run' ? this.model.summary?.dir : undefined,
+  }));
 
   /** The chosen runs whose histories are here, in the order chosen. */
   runs = $derived.by((): RunHistory[] => this.chosen.flatMap((id) => {

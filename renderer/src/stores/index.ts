@@ -125,7 +125,8 @@ export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte
 export type { LocaleStore } from './locale.svelte.js';
 export type { LessonStore } from './lesson.svelte.js';
 export type { TimelineStore } from './timeline.svelte.js';
-export type { CompareStore, CompareCandidate } from './compare.svelte.js';
+export type { CompareStore } from './compare.svelte.js';
+export type { CompareCandidate } from '../lib/compare-runs.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../common/network/predict.js';
 export type { VariantSpec } from '../../../common/network/variants.js';
