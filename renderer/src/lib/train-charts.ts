@@ -14,6 +14,10 @@ export interface ChartSeries {
   points: ChartPoint[];
   /** line: bold line; faint: thin translucent line (raw values); points: markers joined by a dashed line. */
   style: 'line' | 'faint' | 'points';
+  /** Line dash (default: solid lines, dashed 'points'); compared runs each have their own. */
+  dash?: number[];
+  /** Marker shape of 'points' (default: circle). */
+  marker?: 'circle' | 'rect' | 'triangle' | 'crossRot';
 }
 
 export interface HistoryLike {

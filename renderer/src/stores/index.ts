@@ -11,6 +11,8 @@
 //   drawing    pixels28, prediction, hasInk, strokes, brushSize; setGray(gray, w, h), beginStroke, undoStroke, clear()
 //   trainForm  the Train view's fields; errors, config (a TrainConfig or null), loadRecipe(variant)
 //   evaluation result, running, stale; run(limit?), images(indices, split?)
+//   timeline   the Filters timeline of the open model: source ('run' | 'model'), snapshots, note, owner; refresh()
+//   compare    the earlier runs overlaid on the Train view's charts: candidates, chosen, runs, current; toggle(id)
 //   lesson     the guided tour (open, step; start, next, back, leave) and the closed look-for panels
 import { getContext, setContext } from 'svelte';
 import type { LabApi } from '../../../common/contract.js';
@@ -23,6 +25,8 @@ import { EvaluationStore } from './evaluation.svelte.js';
 import { TrainFormStore } from './train-form.svelte.js';
 import { LocaleStore } from './locale.svelte.js';
 import { LessonStore } from './lesson.svelte.js';
+import { TimelineStore } from './timeline.svelte.js';
+import { CompareStore } from './compare.svelte.js';
 import { confirmDiscard, type DiscardAction } from '../lib/discard-guard.js';
 
 export interface Stores {
@@ -37,6 +41,10 @@ export interface Stores {
   /** The Train view's form (also read by the Space shortcut and the menu's Start/Pause). */
   trainForm: TrainFormStore;
   lesson: LessonStore;
+  /** The Filters timeline: the snapshots of the model that is open. */
+  timeline: TimelineStore;
+  /** Compare runs: earlier runs overlaid on the Train view's charts. */
+  compare: CompareStore;
   /** Resolves true when `action` may replace the model: nothing unsaved, or the user saved or discarded it. */
   confirmDiscard(action: DiscardAction): Promise<boolean>;
   /** Fetches host info, run status and the current model; App calls it once on mount. */
@@ -74,6 +82,8 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     evaluation: new EvaluationStore(lab, model),
     trainForm,
     lesson: new LessonStore(nav),
+    timeline: new TimelineStore(lab, model, training),
+    compare: new CompareStore(lab, training, model),
     init: async () => {
       await Promise.all([app.init(), training.init(), model.init()]);
       // The Train form shows the recipe of the model in use at launch (not always LeNet-5's), unless edited.
@@ -114,6 +124,9 @@ export { EvaluationStore, type DigitSample } from './evaluation.svelte.js';
 export type { TrainFormStore, FormField, RecipeField } from './train-form.svelte.js';
 export type { LocaleStore } from './locale.svelte.js';
 export type { LessonStore } from './lesson.svelte.js';
+export type { TimelineStore } from './timeline.svelte.js';
+export type { CompareStore } from './compare.svelte.js';
+export type { CompareCandidate } from '../lib/compare-runs.js';
 export type { TensorData } from '../lib/wire-tensor.js';
 export type { Prediction, Activation } from '../../../common/network/predict.js';
 export type { VariantSpec } from '../../../common/network/variants.js';

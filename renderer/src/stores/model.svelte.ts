@@ -27,6 +27,13 @@ export class ModelStore {
   error = $state<string | null>(null);
   /** Milliseconds the last predict() took (shown as a hint; inference is local). */
   lastPredictMs = $state(0);
+  /**
+   * Where the open model came from: 'run' = the run trained in this page (its live history and snapshots are
+   * the training store's), 'opened' = a model opened, restored or loaded at launch.
+   */
+  origin = $state<'run' | 'opened'>('opened');
+  /** Bumps each time another model is opened: what belongs to the open model (its timeline) is fetched again. */
+  openSeq = $state(0);
 
   private tfModel: tfl.LayersModel | null = null;
   private predictor: Predictor | null = null;
@@ -42,10 +49,14 @@ export class ModelStore {
       this.summary = summary;
       const sameModel = this.saving > 0 || (before !== null && before.dir === summary.dir && before.variant === summary.variant);
       // While training, live weight events keep the page in sync; otherwise fetch the new weights.
-      if (!sameModel && !this.training.active) void this.reload();
+      if (!sameModel && !this.training.active) {
+        this.markOpened();
+        void this.reload();
+      }
     });
     lab.onTrainerEvent((event) => {
       if (event.type === 'started') {
+        this.origin = 'run';
         // The run trains a new model, unnamed (the worker names it when the run ends; the top bar says "new model"). Keep the old weights on screen
         // until the run's first 'weights' event rebuilds the page's model for its variant.
         this.summary = {
@@ -90,7 +101,13 @@ export class ModelStore {
   /** Another model was opened in the worker (Open dialog): show its summary now, then fetch its weights. */
   opened(summary: ModelSummary): Promise<void> {
     this.summary = summary;
+    this.markOpened();
     return this.reload();
+  }
+
+  private markOpened(): void {
+    this.origin = 'opened';
+    this.openSeq++;
   }
 
   /** Fetch the worker's current model and its weights. */
