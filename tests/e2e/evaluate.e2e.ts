@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSETS_DIR, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
+import { ASSETS_DIR, axe, canvasPixels, goTo, saveScreenshot, startLab, textOf, type Lab } from './harness.js';
 
 const PRETRAINED = path.join(ASSETS_DIR, 'models', 'modern');
 let lab: Lab;
@@ -16,7 +16,7 @@ function requirePretrained(): void {
 }
 
 beforeAll(async () => {
-  lab = await startLab();
+  lab = await startLab({ bypassCSP: true });
 });
 afterAll(async () => {
   await lab?.close();
@@ -64,6 +64,41 @@ describe('Evaluate view', () => {
     await page.getByTestId('confusion-cell-3-3').click();
     await expect.poll(() => images.count(), { timeout: 30_000 }).toBeGreaterThan(0);
 
+    // With its results shown (matrix, mistakes, cell images), the view has nothing serious for axe, light or dark.
+    const found: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const f of await axe(page)) found.push(`${scheme}: ${f.id} × ${f.nodes}: ${f.where}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(found).toEqual([]);
+
+    expect(lab.pageErrors).toEqual([]);
+  });
+
+  it('a mistake opens its feature maps, which say which test image they show; Back returns and never leaves the app', async () => {
+    const { page } = lab;
+    const mistake = page.getByTestId('mistakes').locator('button.mistake').first();
+    const title = (await mistake.getAttribute('title')) ?? '';
+    const index = /#(\d+)/.exec(title)?.[1];
+    expect(index, title).toBeDefined();
+    await mistake.click();
+    await expect.poll(() => page.locator('main.content').getAttribute('data-view')).toBe('features');
+    const note = page.getByTestId('features-source');
+    await expect.poll(() => note.textContent()).toContain(`test image #${index}, opened from Evaluate`);
+    // The view's heading has focus, as after any view change.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('features-title');
+
+    // The note's button goes back to Evaluate, with its results still there.
+    await note.getByRole('button', { name: 'Back to Evaluate' }).click();
+    await expect.poll(() => page.locator('main.content').getAttribute('data-view')).toBe('evaluate');
+    expect(await page.getByTestId('confusion-matrix').count()).toBe(1);
+    expect(await note.count()).toBe(0);
+
+    // The browser's Back, pressed more often than there are views behind, stays in the app.
+    for (let i = 0; i < 6; i++) await page.goBack({ timeout: 5_000 }).catch(() => null);
+    expect(new URL(page.url()).origin).toBe(new URL(lab.server.url).origin);
+    await page.getByTestId('nav-evaluate').waitFor({ state: 'visible' });
     expect(lab.pageErrors).toEqual([]);
   });
 });

@@ -29,6 +29,9 @@ describe('an unsaved model', () => {
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await dialog.textContent()).toContain('is not saved');
     expect(await axe(page, '[data-testid="confirm-discard"]')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axe(page, '[data-testid="confirm-discard"]')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.getByTestId('confirm-cancel').click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
 

@@ -87,7 +87,7 @@ describe('confusion matrix', () => {
     expect(cellShade(1, 2, 3, 7, 3)).toEqual({ tone: 'danger', percent: 90 });
     expect(cellShade(1, 2, 0, 7, 3)).toBeNull();
     expect(shadeStyle(null)).toBe('');
-    expect(shadeStyle({ tone: 'danger', percent: 12 })).toBe('background: color-mix(in srgb, var(--danger) 12%, var(--surface));');
+    expect(shadeStyle({ tone: 'danger', percent: 12 })).toBe('--shade: color-mix(in srgb, var(--danger) 12%, var(--surface)); background: var(--shade);');
   });
   it('lists a mistake cell from the mistakes and a diagonal cell from the right predictions', () => {
     expect(indicesInCell(result, 1, 2)).toEqual([3]);

@@ -26,9 +26,12 @@ export function cellShade(row: number, col: number, count: number, rowTotal: num
   return { tone: 'danger', percent: Math.round(12 + 78 * Math.sqrt(count / maxOff)) };
 }
 
-/** The CSS background of a shade ('' for none). */
+/**
+ * The CSS of a shade ('' for none): the colour in `--shade` and as the background. The count on it is black or
+ * white, whichever reaches AA on that colour in either theme (`.cell.shaded` in ConfusionMatrix.svelte).
+ */
 export function shadeStyle(shade: ReturnType<typeof cellShade>): string {
-  return shade ? `background: color-mix(in srgb, var(--${shade.tone}) ${shade.percent}%, var(--surface));` : '';
+  return shade ? `--shade: color-mix(in srgb, var(--${shade.tone}) ${shade.percent}%, var(--surface)); background: var(--shade);` : '';
 }
 
 /** Test-image indices whose true label is `row` and predicted class is `col`, in index order for the diagonal. */

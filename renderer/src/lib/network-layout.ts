@@ -72,10 +72,10 @@ export function textScaleFor(width: number, cardWidth: number): number {
   return Math.min(1.3, Math.max(1, width / drawn));
 }
 
-/** The clickable width of a layer: its drawing, or its (scaled-up) headline if that is wider (a CJK glyph is two columns). */
+/** The clickable width of a layer: its drawing, or its (scaled-up) 13 px headline if that is wider (a CJK glyph is two columns). */
 export function hitWidthOf(b: Block, textScale: number, headline: string): number {
   const columns = [...headline].reduce((sum, ch) => sum + (/[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1), 0);
-  return Math.max(b.w + 28, columns * 7.2 * textScale + 20);
+  return Math.max(b.w + 28, columns * 8.2 * textScale + 20);
 }
 
 /** Plane k of a stack (k = 0 is the front plane, bottom-left; planes behind step up and right). */
