@@ -65,6 +65,264 @@ function borderMedian(data: ArrayLike<number>, width: number, height: number): n
   return 255;
 }
 
+/** Cells of the paper grid are about this many pixels (at least), about 16 across the shorter side. */
+const PAPER_CELL_MIN = 8;
+const PAPER_CELLS_ACROSS = 16;
+/** The paper level of a cell: the quantile with this share of its pixels on the ink side, so strokes that cover
+ *  up to this share of a cell do not darken it. */
+const PAPER_QUANTILE = 0.8;
+/** Degree of the paper surface: 4 follows a lens's vignetting (≈ 1 − k·r⁴) and a soft shadow. */
+const PAPER_DEGREE = 4;
+/** Cells this far on the ink side of the surface (a share of the contrast) are ink, at the end of the fit. */
+const PAPER_INLIER_DEPTH = INK_NOISE_THRESHOLD / 2;
+/** A surface within this share of the contrast of the border's median everywhere is evenly lit paper: it reads as
+ *  that one level, exactly as a clean canvas always has. Unevenness this small cannot lift paper to ink. */
+const FLAT_DEPTH = INK_NOISE_THRESHOLD / 2;
+
+/** `stride`: cells of 16 pixels or more are sampled at every other pixel of every other row (their quantiles do
+ *  not need every pixel, and the pad's 280×280 canvas stays cheap). */
+interface PaperGrid { nx: number; ny: number; degree: number; terms: number; stride: number }
+
+/**
+ * Each cell's paper level (`level`) and most inky value (`inkiest`), measured as offsets from `surface` (null:
+ * from 0), so that inside a cell a lit gradient does not bias the quantile toward its bright side.
+ */
+function cellLevels(
+  data: ArrayLike<number>, width: number, height: number, grid: PaperGrid, darkInk: boolean,
+  surface: Float64Array | null, level: Float64Array, inkiest: Float64Array,
+): void {
+  const { nx, ny, stride } = grid;
+  // One histogram per cell of the band: of values 0…255, or of offsets −255…255 from the surface.
+  const bins = surface ? 511 : 256, zero = surface ? 255 : 0;
+  const histograms = new Uint32Array(nx * bins);
+  const samples = new Uint32Array(nx);
+  const row = new Float64Array(width);
+  for (let cy = 0; cy < ny; cy++) {
+    const y0 = Math.floor((cy * height) / ny), y1 = Math.floor(((cy + 1) * height) / ny);
+    histograms.fill(0);
+    samples.fill(0);
+    for (let y = y0; y < y1; y += stride) {
+      if (surface) paperRow(surface, grid.degree, y, width, height, row);
+      for (let cx = 0; cx < nx; cx++) {
+        const hist = cx * bins + zero;
+        const x1 = Math.floor(((cx + 1) * width) / nx);
+        for (let x = Math.floor((cx * width) / nx); x < x1; x += stride) {
+          const offset = Math.round((Number(data[y * width + x]) || 0) - row[x]!);
+          histograms[hist + (offset > 255 ? 255 : offset < -zero ? -zero : offset)]!++;
+          samples[cx]!++;
+        }
+      }
+    }
+    for (let cx = 0; cx < nx; cx++) {
+      const x0 = Math.floor((cx * width) / nx), x1 = Math.floor(((cx + 1) * width) / nx);
+      const centre = surface ? evaluatePaper(surface, grid.degree, centred(x0 + x1 - 1, width), centred(y0 + y1 - 1, height)) : 0;
+      // Walk from the ink side: PAPER_QUANTILE of the cell lies at or beyond its paper level on the ink side.
+      const inkSide = Math.ceil(PAPER_QUANTILE * samples[cx]!);
+      const k = cy * nx + cx;
+      let seen = 0;
+      inkiest[k] = NaN;
+      for (let step = 0; step < bins; step++) {
+        const bin = darkInk ? step : bins - 1 - step;
+        const n = histograms[cx * bins + bin]!;
+        if (n === 0) continue;
+        if (Number.isNaN(inkiest[k]!)) inkiest[k] = centre + bin - zero;
+        seen += n;
+        if (seen >= inkSide) { level[k] = centre + bin - zero; break; }
+      }
+    }
+  }
+}
+
+/**
+ * Fits the paper's level under uneven light (vignetting, a shadow): a polynomial in (u, v) ∈ [−1, 1]² of degree
+ * ≤ 4, fitted by least squares to each grid cell's paper level, refitted without the cells that read as ink (a
+ * bold stroke filling a cell) with a threshold that halves each round, from half the deepest ink's contrast down to
+ * PAPER_INLIER_DEPTH, until the set settles; then once more with each cell's level re-measured against the surface.
+ * Cells at the edges and corners are fitted like any other, so a dark corner is paper while a stroke along the
+ * edge, filling only part of its cells, stays ink. Returns the coefficients (`paperTerms` order), or null when the
+ * paper is evenly lit.
+ */
+function fitPaperSurface(data: ArrayLike<number>, width: number, height: number, flat: number, darkInk: boolean): Float64Array | null {
+  const cell = Math.max(PAPER_CELL_MIN, Math.round(Math.min(width, height) / PAPER_CELLS_ACROSS));
+  const nx = Math.floor(width / cell), ny = Math.floor(height / cell);
+  let degree = Math.min(PAPER_DEGREE, nx - 1, ny - 1);
+  while (degree >= 1 && nx * ny < 2 * termCount(degree)) degree--;
+  if (degree < 1) return null;
+  const grid: PaperGrid = { nx, ny, degree, terms: termCount(degree), stride: cell >= 16 ? 2 : 1 };
+  const { terms } = grid;
+  const cells = nx * ny;
+  const level = new Float64Array(cells);
+  const inkiest = new Float64Array(cells);
+  const basis = new Float64Array(cells * terms);
+  for (let cy = 0; cy < ny; cy++) {
+    const v = centred(Math.floor((cy * height) / ny) + Math.floor(((cy + 1) * height) / ny) - 1, height);
+    for (let cx = 0; cx < nx; cx++) {
+      paperTerms(centred(Math.floor((cx * width) / nx) + Math.floor(((cx + 1) * width) / nx) - 1, width), v, degree, basis, (cy * nx + cx) * terms);
+    }
+  }
+  if (evenAtAGlance(data, width, height, grid, flat, darkInk)) return null;
+  cellLevels(data, width, height, grid, darkInk, null, level, inkiest);
+
+  const inlier = new Uint8Array(cells).fill(1);
+  const fitted = new Float64Array(cells);
+  const fit = (): Float64Array | null => {
+    const coeffs = leastSquares(basis, level, inlier, terms);
+    if (coeffs) for (let k = 0; k < cells; k++) fitted[k] = evaluateTerms(coeffs, basis, k * terms);
+    return coeffs;
+  };
+  let coeffs = fit();
+  if (!coeffs) return null;
+  let deepest = 0;
+  for (let k = 0; k < cells; k++) deepest = Math.max(deepest, inkDepth(fitted[k]!, inkiest[k]!, darkInk));
+  let threshold = deepest / 2;
+  for (let round = 0; round < 12; round++) {
+    threshold = Math.max(PAPER_INLIER_DEPTH, threshold);
+    let changed = false;
+    for (let k = 0; k < cells; k++) {
+      const keep = inkDepth(fitted[k]!, level[k]!, darkInk) <= threshold ? 1 : 0;
+      if (keep !== inlier[k]) { inlier[k] = keep; changed = true; }
+    }
+    if (!changed && threshold === PAPER_INLIER_DEPTH) break;
+    if (changed) coeffs = fit();
+    if (!coeffs) return null;
+    threshold /= 2;
+  }
+  if (isFlat(coeffs, grid, fitted, flat, darkInk)) return null;
+  cellLevels(data, width, height, grid, darkInk, coeffs, level, inkiest);
+  return fit();
+}
+
+/**
+ * Evenly lit paper at a glance, without a fit (the common case, a clean canvas): every cell's paper level is within
+ * FLAT_DEPTH of the border's median, or the cell is plainly ink (its level deeper than half the deepest ink). Counts
+ * stand in for the cells' quantiles: a cell's level is within the band when fewer than its ink-side share of
+ * samples lie beyond the band on the ink side and that many lie beyond or within it.
+ */
+function evenAtAGlance(data: ArrayLike<number>, width: number, height: number, grid: PaperGrid, flat: number, darkInk: boolean): boolean {
+  const { nx, ny, stride } = grid;
+  const sign = darkInk ? 1 : -1;
+  const contrast = darkInk ? Math.max(1, flat) : Math.max(1, 255 - flat);
+  // Depth of ink = sign·(flat − v) / contrast; the band is |depth| ≤ FLAT_DEPTH.
+  let deepest = 0;
+  for (let y = 0; y < height; y += stride) {
+    for (let x = 0; x < width; x += stride) deepest = Math.max(deepest, sign * (flat - (Number(data[y * width + x]) || 0)));
+  }
+  const band = FLAT_DEPTH * contrast, plain = deepest / 2;
+  const beyond = new Uint32Array(nx), within = new Uint32Array(nx), deep = new Uint32Array(nx), samples = new Uint32Array(nx);
+  for (let cy = 0; cy < ny; cy++) {
+    const y0 = Math.floor((cy * height) / ny), y1 = Math.floor(((cy + 1) * height) / ny);
+    beyond.fill(0); within.fill(0); deep.fill(0); samples.fill(0);
+    for (let y = y0; y < y1; y += stride) {
+      for (let cx = 0; cx < nx; cx++) {
+        const x1 = Math.floor(((cx + 1) * width) / nx);
+        for (let x = Math.floor((cx * width) / nx); x < x1; x += stride) {
+          const depth = sign * (flat - (Number(data[y * width + x]) || 0));
+          if (depth > band) beyond[cx]!++;
+          else if (depth >= -band) within[cx]!++;
+          if (depth > plain) deep[cx]!++;
+          samples[cx]!++;
+        }
+      }
+    }
+    for (let cx = 0; cx < nx; cx++) {
+      const inkSide = Math.ceil(PAPER_QUANTILE * samples[cx]!);
+      const inBand = beyond[cx]! < inkSide && beyond[cx]! + within[cx]! >= inkSide;
+      if (!inBand && deep[cx]! < inkSide) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether the surface stays within FLAT_DEPTH of the flat level at every cell and at the image's corners. */
+function isFlat(coeffs: Float64Array, grid: PaperGrid, fitted: Float64Array, flat: number, darkInk: boolean): boolean {
+  const within = (f: number): boolean => Math.abs(inkDepth(flat, f, darkInk)) <= FLAT_DEPTH;
+  for (let k = 0; k < fitted.length; k++) if (!within(fitted[k]!)) return false;
+  for (const [u, v] of [[-1, -1], [1, -1], [-1, 1], [1, 1]] as const) if (!within(evaluatePaper(coeffs, grid.degree, u, v))) return false;
+  return true;
+}
+
+function evaluateTerms(coeffs: Float64Array, basis: Float64Array, at: number): number {
+  let f = 0;
+  for (let t = 0; t < coeffs.length; t++) f += coeffs[t]! * basis[at + t]!;
+  return f;
+}
+function evaluatePaper(coeffs: Float64Array, degree: number, u: number, v: number): number {
+  const terms = new Float64Array(coeffs.length);
+  paperTerms(u, v, degree, terms, 0);
+  return evaluateTerms(coeffs, terms, 0);
+}
+
+const termCount = (degree: number): number => ((degree + 1) * (degree + 2)) / 2;
+/** A pixel coordinate (given doubled, 2·x, so cell centres stay whole) mapped to [−1, 1] across the image. */
+const centred = (twice: number, size: number): number => (size > 1 ? (twice - (size - 1)) / (size - 1) : 0);
+/** The terms uⁱ·vʲ (i + j ≤ degree), ordered by i then j, written at `out[at…]`. */
+function paperTerms(u: number, v: number, degree: number, out: Float64Array, at: number): void {
+  let ui = 1;
+  for (let i = 0; i <= degree; i++) {
+    let vj = 1;
+    for (let j = 0; j <= degree - i; j++) { out[at++] = ui * vj; vj *= v; }
+    ui *= u;
+  }
+}
+/** How far `value` lies on the ink side of the paper level `paper`, as a share of the paper-to-full-ink contrast. */
+function inkDepth(paper: number, value: number, darkInk: boolean): number {
+  return darkInk ? (paper - value) / Math.max(1, paper) : (value - paper) / Math.max(1, 255 - paper);
+}
+
+/** Least squares over the rows marked in `use` (normal equations, Gaussian elimination with partial pivoting). */
+function leastSquares(basis: Float64Array, values: Float64Array, use: Uint8Array, terms: number): Float64Array | null {
+  const a = new Float64Array(terms * (terms + 1)); // [AᵀA | Aᵀb], row-major
+  let rows = 0;
+  for (let k = 0; k < values.length; k++) {
+    if (!use[k]) continue;
+    rows++;
+    const at = k * terms;
+    for (let r = 0; r < terms; r++) {
+      const br = basis[at + r]!;
+      for (let c = r; c < terms; c++) a[r * (terms + 1) + c]! += br * basis[at + c]!;
+      a[r * (terms + 1) + terms]! += br * values[k]!;
+    }
+  }
+  if (rows < terms) return null;
+  const w = terms + 1;
+  for (let r = 1; r < terms; r++) for (let c = 0; c < r; c++) a[r * w + c] = a[c * w + r]!; // AᵀA is symmetric
+  for (let col = 0; col < terms; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < terms; r++) if (Math.abs(a[r * w + col]!) > Math.abs(a[pivot * w + col]!)) pivot = r;
+    if (!(Math.abs(a[pivot * w + col]!) > 1e-9 * rows)) return null; // the kept cells cannot pin the surface down
+    if (pivot !== col) for (let c = 0; c < w; c++) { const t = a[col * w + c]!; a[col * w + c] = a[pivot * w + c]!; a[pivot * w + c] = t; }
+    for (let r = col + 1; r < terms; r++) {
+      const factor = a[r * w + col]! / a[col * w + col]!;
+      for (let c = col; c < w; c++) a[r * w + c]! -= factor * a[col * w + c]!;
+    }
+  }
+  const x = new Float64Array(terms);
+  for (let r = terms - 1; r >= 0; r--) {
+    let sum = a[r * w + terms]!;
+    for (let c = r + 1; c < terms; c++) sum -= a[r * w + c]! * x[c]!;
+    x[r] = sum / a[r * w + r]!;
+  }
+  return x;
+}
+
+/** The paper surface along row `y` into `out` (Horner in u, with each power's coefficient a polynomial in v). */
+function paperRow(coeffs: Float64Array, degree: number, y: number, width: number, height: number, out: Float64Array): void {
+  const v = centred(2 * y, height);
+  const inU = new Float64Array(degree + 1);
+  let t = 0;
+  for (let i = 0; i <= degree; i++) {
+    let vj = 1, sum = 0;
+    for (let j = 0; j <= degree - i; j++) { sum += coeffs[t++]! * vj; vj *= v; }
+    inU[i] = sum;
+  }
+  for (let x = 0; x < width; x++) {
+    const u = centred(2 * x, width);
+    let f = inU[degree]!;
+    for (let i = degree - 1; i >= 0; i--) f = f * u + inU[i]!;
+    out[x] = f;
+  }
+}
+
 /** For each output index: the first source index and the weights of consecutive source pixels. */
 interface ResampleTaps { start: number; weights: number[] }
 
@@ -117,16 +375,21 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
   if (count === 0) return { pixels, hasInk: false };
 
   // Ink intensity 0..1 relative to the background, whichever way round the image is.
-  const background = borderMedian(data, width, height);
-  const darkInk = background >= 128;
-  const contrast = darkInk ? background : 255 - background;
+  // The background is one level, the border's median, unless the paper is lit unevenly: then a smooth surface.
+  const flat = borderMedian(data, width, height);
+  const darkInk = flat >= 128;
+  const surface = fitPaperSurface(data, width, height, flat, darkInk);
+  const degree = surface ? Math.round((Math.sqrt(8 * surface.length + 1) - 3) / 2) : 0;
+  const paper = new Float64Array(width).fill(flat);
   const ink = new Float32Array(count);
   let x0 = width, x1 = -1, y0 = height, y1 = -1;
   for (let y = 0; y < height; y++) {
+    if (surface) paperRow(surface, degree, y, width, height, paper);
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       const v = Number(data[i]) || 0;
-      const t = (darkInk ? background - v : v - background) / contrast;
+      const background = paper[x]!;
+      const t = (darkInk ? background - v : v - background) / (darkInk ? Math.max(1, background) : Math.max(1, 255 - background));
       if (!(t >= INK_NOISE_THRESHOLD)) continue;
       ink[i] = t > 1 ? 1 : t;
       if (x < x0) x0 = x;

@@ -76,10 +76,8 @@ describe('strokes through each corner and along each border', () => {
   });
 });
 
-// KNOWN LIMIT (it.fails): the background is one level, the border's median, so the darkened corners of a
-// photo count as ink and the digit is shrunk into a frame of them. A local background estimate (a closing
-// with a window a quarter of the image) fixes the inside of a photo but misjudges the corners themselves, where
-// the window is cut off; see TESTING.md. These fail today and pass once the corners are read as paper.
+// The paper's level is a smooth surface fitted to the paper (common/preprocess.ts, fitPaperSurface): dark corners
+// are paper, so the digit keeps its size, while a stroke along the edge is still ink (the tests above).
 describe('photos with dark corners', () => {
   const W = 200, H = 160;
   const seven: Shape = (x, y) => {
@@ -98,13 +96,13 @@ describe('photos with dark corners', () => {
   const flat = run(photo(() => 1)).pixels;
   const radius = (x: number, y: number): number => Math.hypot((x - (W - 1) / 2) / ((W - 1) / 2), (y - (H - 1) / 2) / ((H - 1) / 2)) / Math.SQRT2;
 
-  it.fails.each([0.3, 0.5, 0.6])('vignetting that darkens the corners by %s reads as the flat-lit digit', (strength) => {
+  it.each([0.3, 0.5, 0.6])('vignetting that darkens the corners by %s reads as the flat-lit digit', (strength) => {
     const result = run(photo((x, y) => 1 - strength * radius(x, y) ** 4));
     expect(result.hasInk).toBe(true);
     expect(meanAbsDiff(result.pixels, flat)).toBeLessThan(0.01);
   });
 
-  it.fails('a soft shadow over one corner reads as the flat-lit digit', () => {
+  it('a soft shadow over one corner reads as the flat-lit digit', () => {
     for (const [cx, cy] of [[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]]) {
       const shadow = (x: number, y: number): number => 1 - 0.45 * Math.max(0, 1 - Math.hypot(x - cx!, y - cy!) / 90);
       expect(meanAbsDiff(run(photo(shadow)).pixels, flat), `shadow at ${cx},${cy}`).toBeLessThan(0.01);
@@ -148,7 +146,7 @@ describe('thin faint pencil strokes', () => {
     }
   });
 
-  it.fails('are not lost on a photo with dark corners', () => {
+  it('are not lost on a photo with dark corners', () => {
     const middle = run(pencil(seven(3))).pixels;
     const vignetted = pencil(seven(3));
     for (let y = 0; y < H; y++) {
