@@ -74,14 +74,35 @@ const PAPER_QUANTILE = 0.8;
 /** Degree of the paper surface: 4 follows a lens's vignetting (≈ 1 − k·r⁴) and a soft shadow. */
 const PAPER_DEGREE = 4;
 /** Cells this far on the ink side of the surface (a share of the contrast) are ink, at the end of the fit. */
-const PAPER_INLIER_DEPTH = INK_NOISE_THRESHOLD / 2;
+const PAPER_INLIER_DEPTH = INK_NOISE_THRESHOLD;
 /** A surface within this share of the contrast of the border's median everywhere is evenly lit paper: it reads as
  *  that one level, exactly as a clean canvas always has. Unevenness this small cannot lift paper to ink. */
 const FLAT_DEPTH = INK_NOISE_THRESHOLD / 2;
 
 /** `stride`: cells of 16 pixels or more are sampled at every other pixel of every other row (their quantiles do
  *  not need every pixel, and the pad's 280×280 canvas stays cheap). */
-interface PaperGrid { nx: number; ny: number; degree: number; terms: number; stride: number }
+interface PaperGrid {
+  nx: number; ny: number; degree: number; terms: number; stride: number;
+  /** Each cell's first and past-the-end column (and row): windows around points spread evenly from edge to edge. */
+  cols: Int32Array; rows: Int32Array;
+}
+
+/**
+ * Cells as windows around `count` points spread evenly from the first pixel to the last, clipped by the image:
+ * the outermost cells sit on the edges and corners themselves, so the fit is pinned there rather than extrapolated
+ * (a polynomial extrapolated half a cell to a dark corner overshoots).
+ */
+function cellWindows(size: number, count: number): Int32Array {
+  const spacing = (size - 1) / (count - 1);
+  const half = Math.max(0, Math.floor((spacing - 1) / 2)); // 2·half + 1 ≤ spacing: windows never overlap
+  const windows = new Int32Array(2 * count);
+  for (let i = 0; i < count; i++) {
+    const centre = Math.round(i * spacing);
+    windows[2 * i] = Math.max(0, centre - half);
+    windows[2 * i + 1] = Math.min(size, centre + half + 1);
+  }
+  return windows;
+}
 
 /**
  * Each cell's paper level (`level`) and most inky value (`inkiest`), measured as offsets from `surface` (null:
@@ -98,15 +119,15 @@ function cellLevels(
   const samples = new Uint32Array(nx);
   const row = new Float64Array(width);
   for (let cy = 0; cy < ny; cy++) {
-    const y0 = Math.floor((cy * height) / ny), y1 = Math.floor(((cy + 1) * height) / ny);
+    const y0 = grid.rows[2 * cy]!, y1 = grid.rows[2 * cy + 1]!;
     histograms.fill(0);
     samples.fill(0);
     for (let y = y0; y < y1; y += stride) {
       if (surface) paperRow(surface, grid.degree, y, width, height, row);
       for (let cx = 0; cx < nx; cx++) {
         const hist = cx * bins + zero;
-        const x1 = Math.floor(((cx + 1) * width) / nx);
-        for (let x = Math.floor((cx * width) / nx); x < x1; x += stride) {
+        const x1 = grid.cols[2 * cx + 1]!;
+        for (let x = grid.cols[2 * cx]!; x < x1; x += stride) {
           const offset = Math.round((Number(data[y * width + x]) || 0) - row[x]!);
           histograms[hist + (offset > 255 ? 255 : offset < -zero ? -zero : offset)]!++;
           samples[cx]!++;
@@ -114,7 +135,7 @@ function cellLevels(
       }
     }
     for (let cx = 0; cx < nx; cx++) {
-      const x0 = Math.floor((cx * width) / nx), x1 = Math.floor(((cx + 1) * width) / nx);
+      const x0 = grid.cols[2 * cx]!, x1 = grid.cols[2 * cx + 1]!;
       const centre = surface ? evaluatePaper(surface, grid.degree, centred(x0 + x1 - 1, width), centred(y0 + y1 - 1, height)) : 0;
       // Walk from the ink side: PAPER_QUANTILE of the cell lies at or beyond its paper level on the ink side.
       const inkSide = Math.ceil(PAPER_QUANTILE * samples[cx]!);
@@ -139,25 +160,26 @@ function cellLevels(
  * bold stroke filling a cell) with a threshold that halves each round, from half the deepest ink's contrast down to
  * PAPER_INLIER_DEPTH, until the set settles; then once more with each cell's level re-measured against the surface.
  * Cells at the edges and corners are fitted like any other, so a dark corner is paper while a stroke along the
- * edge, filling only part of its cells, stays ink. Returns the coefficients (`paperTerms` order), or null when the
- * paper is evenly lit.
+ * edge, filling only part of its cells, stays ink. Null when the paper is evenly lit.
  */
-function fitPaperSurface(data: ArrayLike<number>, width: number, height: number, flat: number, darkInk: boolean): Float64Array | null {
+function fitPaperSurface(data: ArrayLike<number>, width: number, height: number, flat: number, darkInk: boolean): PaperSurface | null {
   const cell = Math.max(PAPER_CELL_MIN, Math.round(Math.min(width, height) / PAPER_CELLS_ACROSS));
-  const nx = Math.floor(width / cell), ny = Math.floor(height / cell);
+  const nx = Math.round((width - 1) / cell) + 1, ny = Math.round((height - 1) / cell) + 1;
   let degree = Math.min(PAPER_DEGREE, nx - 1, ny - 1);
   while (degree >= 1 && nx * ny < 2 * termCount(degree)) degree--;
   if (degree < 1) return null;
-  const grid: PaperGrid = { nx, ny, degree, terms: termCount(degree), stride: cell >= 16 ? 2 : 1 };
+  const grid: PaperGrid = {
+    nx, ny, degree, terms: termCount(degree), stride: cell >= 16 ? 2 : 1, cols: cellWindows(width, nx), rows: cellWindows(height, ny),
+  };
   const { terms } = grid;
   const cells = nx * ny;
   const level = new Float64Array(cells);
   const inkiest = new Float64Array(cells);
   const basis = new Float64Array(cells * terms);
   for (let cy = 0; cy < ny; cy++) {
-    const v = centred(Math.floor((cy * height) / ny) + Math.floor(((cy + 1) * height) / ny) - 1, height);
+    const v = centred(grid.rows[2 * cy]! + grid.rows[2 * cy + 1]! - 1, height);
     for (let cx = 0; cx < nx; cx++) {
-      paperTerms(centred(Math.floor((cx * width) / nx) + Math.floor(((cx + 1) * width) / nx) - 1, width), v, degree, basis, (cy * nx + cx) * terms);
+      paperTerms(centred(grid.cols[2 * cx]! + grid.cols[2 * cx + 1]! - 1, width), v, degree, basis, (cy * nx + cx) * terms);
     }
   }
   if (evenAtAGlance(data, width, height, grid, flat, darkInk)) return null;
@@ -189,8 +211,15 @@ function fitPaperSurface(data: ArrayLike<number>, width: number, height: number,
   }
   if (isFlat(coeffs, grid, fitted, flat, darkInk)) return null;
   cellLevels(data, width, height, grid, darkInk, coeffs, level, inkiest);
-  return fit();
+  coeffs = fit();
+  if (!coeffs) return null;
+  let brightest = 0;
+  for (let k = 0; k < cells; k++) if (inlier[k]) brightest = Math.max(brightest, fitted[k]!);
+  return { coeffs, degree, brightest };
 }
+
+/** The fitted paper: coefficients in `paperTerms` order, and its brightest level over the kept cells. */
+interface PaperSurface { coeffs: Float64Array; degree: number; brightest: number }
 
 /**
  * Evenly lit paper at a glance, without a fit (the common case, a clean canvas): every cell's paper level is within
@@ -210,12 +239,12 @@ function evenAtAGlance(data: ArrayLike<number>, width: number, height: number, g
   const band = FLAT_DEPTH * contrast, plain = deepest / 2;
   const beyond = new Uint32Array(nx), within = new Uint32Array(nx), deep = new Uint32Array(nx), samples = new Uint32Array(nx);
   for (let cy = 0; cy < ny; cy++) {
-    const y0 = Math.floor((cy * height) / ny), y1 = Math.floor(((cy + 1) * height) / ny);
+    const y0 = grid.rows[2 * cy]!, y1 = grid.rows[2 * cy + 1]!;
     beyond.fill(0); within.fill(0); deep.fill(0); samples.fill(0);
     for (let y = y0; y < y1; y += stride) {
       for (let cx = 0; cx < nx; cx++) {
-        const x1 = Math.floor(((cx + 1) * width) / nx);
-        for (let x = Math.floor((cx * width) / nx); x < x1; x += stride) {
+        const x1 = grid.cols[2 * cx + 1]!;
+        for (let x = grid.cols[2 * cx]!; x < x1; x += stride) {
           const depth = sign * (flat - (Number(data[y * width + x]) || 0));
           if (depth > band) beyond[cx]!++;
           else if (depth >= -band) within[cx]!++;
@@ -255,14 +284,19 @@ function evaluatePaper(coeffs: Float64Array, degree: number, u: number, v: numbe
 const termCount = (degree: number): number => ((degree + 1) * (degree + 2)) / 2;
 /** A pixel coordinate (given doubled, 2·x, so cell centres stay whole) mapped to [−1, 1] across the image. */
 const centred = (twice: number, size: number): number => (size > 1 ? (twice - (size - 1)) / (size - 1) : 0);
-/** The terms uⁱ·vʲ (i + j ≤ degree), ordered by i then j, written at `out[at…]`. */
+/** The terms Tᵢ(u)·Tⱼ(v) (i + j ≤ degree), ordered by i then j, written at `out[at…]`. */
 function paperTerms(u: number, v: number, degree: number, out: Float64Array, at: number): void {
-  let ui = 1;
   for (let i = 0; i <= degree; i++) {
-    let vj = 1;
-    for (let j = 0; j <= degree - i; j++) { out[at++] = ui * vj; vj *= v; }
-    ui *= u;
+    const ti = chebyshev(i, u);
+    for (let j = 0; j <= degree - i; j++) out[at++] = ti * chebyshev(j, v);
   }
+}
+/** Chebyshev polynomial Tₙ(x): bounded by 1 on [−1, 1], so the fit's equations stay well conditioned. */
+function chebyshev(n: number, x: number): number {
+  let previous = 1, current = x;
+  if (n === 0) return 1;
+  for (let k = 1; k < n; k++) { const next = 2 * x * current - previous; previous = current; current = next; }
+  return current;
 }
 /** How far `value` lies on the ink side of the paper level `paper`, as a share of the paper-to-full-ink contrast. */
 function inkDepth(paper: number, value: number, darkInk: boolean): number {
@@ -311,14 +345,20 @@ function paperRow(coeffs: Float64Array, degree: number, y: number, width: number
   const inU = new Float64Array(degree + 1);
   let t = 0;
   for (let i = 0; i <= degree; i++) {
-    let vj = 1, sum = 0;
-    for (let j = 0; j <= degree - i; j++) { sum += coeffs[t++]! * vj; vj *= v; }
+    let sum = 0;
+    for (let j = 0; j <= degree - i; j++) sum += coeffs[t++]! * chebyshev(j, v);
     inU[i] = sum;
   }
   for (let x = 0; x < width; x++) {
     const u = centred(2 * x, width);
-    let f = inU[degree]!;
-    for (let i = degree - 1; i >= 0; i--) f = f * u + inU[i]!;
+    // Σ inU[i]·Tᵢ(u), the Tᵢ by their recurrence.
+    let previous = 1, current = u, f = inU[0]! + (degree > 0 ? inU[1]! * u : 0);
+    for (let i = 2; i <= degree; i++) {
+      const next = 2 * u * current - previous;
+      previous = current;
+      current = next;
+      f += inU[i]! * next;
+    }
     out[x] = f;
   }
 }
@@ -379,17 +419,20 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
   const flat = borderMedian(data, width, height);
   const darkInk = flat >= 128;
   const surface = fitPaperSurface(data, width, height, flat, darkInk);
-  const degree = surface ? Math.round((Math.sqrt(8 * surface.length + 1) - 3) / 2) : 0;
+  // Full ink is black for dark ink; for chalk on a board it is white dimmed by the light where the board is dim
+  // (the board's level over its brightest level), else a dim corner's chalk would read as faint ink.
+  const chalkScale = surface && !darkInk && surface.brightest >= 32 ? (255 - surface.brightest) / surface.brightest : 0;
   const paper = new Float64Array(width).fill(flat);
   const ink = new Float32Array(count);
   let x0 = width, x1 = -1, y0 = height, y1 = -1;
   for (let y = 0; y < height; y++) {
-    if (surface) paperRow(surface, degree, y, width, height, paper);
+    if (surface) paperRow(surface.coeffs, surface.degree, y, width, height, paper);
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       const v = Number(data[i]) || 0;
       const background = paper[x]!;
-      const t = (darkInk ? background - v : v - background) / (darkInk ? Math.max(1, background) : Math.max(1, 255 - background));
+      const contrast = darkInk ? background : chalkScale > 0 ? chalkScale * background : 255 - background;
+      const t = (darkInk ? background - v : v - background) / Math.max(1, contrast);
       if (!(t >= INK_NOISE_THRESHOLD)) continue;
       ink[i] = t > 1 ? 1 : t;
       if (x < x0) x0 = x;
