@@ -215,11 +215,60 @@ function fitPaperSurface(data: ArrayLike<number>, width: number, height: number,
   if (!coeffs) return null;
   let brightest = 0;
   for (let k = 0; k < cells; k++) if (inlier[k]) brightest = Math.max(brightest, fitted[k]!);
-  return { coeffs, degree, brightest };
+  // What the polynomial misses (a shadow's sharp edge or apex), cell by cell: each kept cell's residual; an ink
+  // cell borrows the mean of its kept neighbours' (none: 0).
+  const residual = new Float64Array(cells);
+  for (let k = 0; k < cells; k++) if (inlier[k]) residual[k] = level[k]! - fitted[k]!;
+  for (let cy = 0; cy < ny; cy++) {
+    for (let cx = 0; cx < nx; cx++) {
+      if (inlier[cy * nx + cx]) continue;
+      let sum = 0, n = 0;
+      for (let y = Math.max(0, cy - 1); y <= Math.min(ny - 1, cy + 1); y++) {
+        for (let x = Math.max(0, cx - 1); x <= Math.min(nx - 1, cx + 1); x++) if (inlier[y * nx + x]) { sum += residual[y * nx + x]!; n++; }
+      }
+      residual[cy * nx + cx] = n > 0 ? sum / n : 0;
+    }
+  }
+  return { coeffs, degree, brightest, residual, columns: nx, across: lerpTable(grid.cols, width), down: lerpTable(grid.rows, height) };
 }
 
-/** The fitted paper: coefficients in `paperTerms` order, and its brightest level over the kept cells. */
-interface PaperSurface { coeffs: Float64Array; degree: number; brightest: number }
+/**
+ * The fitted paper: the polynomial (coefficients in `paperTerms` order), its brightest level over the kept cells,
+ * and the cells' residuals, added bilinearly between cell centres (`across`, `down`: each pixel's cell and weight).
+ */
+interface PaperSurface {
+  coeffs: Float64Array; degree: number; brightest: number; residual: Float64Array; columns: number;
+  across: { cell: Int32Array; weight: Float64Array }; down: { cell: Int32Array; weight: Float64Array };
+}
+
+/** For each pixel along an axis: the cell whose centre is at or before it (clamped) and the weight of the next. */
+function lerpTable(windows: Int32Array, size: number): { cell: Int32Array; weight: Float64Array } {
+  const count = windows.length / 2;
+  const centre = (i: number): number => (windows[2 * i]! + windows[2 * i + 1]! - 1) / 2;
+  const cell = new Int32Array(size), weight = new Float64Array(size);
+  let i = 0;
+  for (let p = 0; p < size; p++) {
+    while (i < count - 2 && centre(i + 1) <= p) i++;
+    cell[p] = i;
+    weight[p] = Math.min(1, Math.max(0, (p - centre(i)) / (centre(i + 1) - centre(i))));
+  }
+  return { cell, weight };
+}
+
+/** The paper's level along row `y`: the polynomial plus the cells' residuals. */
+function surfaceRow(surface: PaperSurface, y: number, width: number, height: number, out: Float64Array): void {
+  paperRow(surface.coeffs, surface.degree, y, width, height, out);
+  const { residual, across, down } = surface;
+  const nx = surface.columns;
+  const j = down.cell[y]!, wy = down.weight[y]!;
+  for (let x = 0; x < width; x++) {
+    const i = across.cell[x]!, wx = across.weight[x]!;
+    const top = residual[j * nx + i]! + wx * (residual[j * nx + i + 1]! - residual[j * nx + i]!);
+    const bottom = residual[(j + 1) * nx + i]! + wx * (residual[(j + 1) * nx + i + 1]! - residual[(j + 1) * nx + i]!);
+    out[x] = out[x]! + top + wy * (bottom - top);
+  }
+}
+
 
 /**
  * Evenly lit paper at a glance, without a fit (the common case, a clean canvas): every cell's paper level is within
@@ -426,7 +475,7 @@ export function preprocessDrawing(img: GrayImage): PreprocessedDrawing {
   const ink = new Float32Array(count);
   let x0 = width, x1 = -1, y0 = height, y1 = -1;
   for (let y = 0; y < height; y++) {
-    if (surface) paperRow(surface.coeffs, surface.degree, y, width, height, paper);
+    if (surface) surfaceRow(surface, y, width, height, paper);
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       const v = Number(data[i]) || 0;
