@@ -75,6 +75,9 @@ const PAPER_QUANTILE = 0.8;
 const PAPER_DEGREE = 4;
 /** Cells this far on the ink side of the surface (a share of the contrast) are ink, at the end of the fit. */
 const PAPER_INLIER_DEPTH = INK_NOISE_THRESHOLD;
+/** At a glance, a cell whose brightest 5% (darkest, for chalk) lie at the border's level is paper: a bold stroke
+ *  covering up to 95% of a cell leaves it clean, while a shadow or a dark corner moves the whole cell. */
+const GLANCE_QUANTILE = 0.95;
 /** A surface within this share of the contrast of the border's median everywhere is evenly lit paper: it reads as
  *  that one level, exactly as a clean canvas always has. Unevenness this small cannot lift paper to ink. */
 const FLAT_DEPTH = INK_NOISE_THRESHOLD / 2;
@@ -271,10 +274,10 @@ function surfaceRow(surface: PaperSurface, y: number, width: number, height: num
 
 
 /**
- * Evenly lit paper at a glance, without a fit (the common case, a clean canvas): every cell's paper level is within
- * FLAT_DEPTH of the border's median, or the cell is plainly ink (its level deeper than half the deepest ink). Counts
- * stand in for the cells' quantiles: a cell's level is within the band when fewer than its ink-side share of
- * samples lie beyond the band on the ink side and that many lie beyond or within it.
+ * Evenly lit paper at a glance, without a fit (the common case, a clean canvas): in every cell the paper-side 5%
+ * lies within FLAT_DEPTH of the border's median, or the cell is plainly ink (its paper level deeper than half the
+ * deepest ink). Counts stand in for the quantiles: the paper-side 5% lies in the band when fewer than 95% of the
+ * samples lie beyond it on the ink side and fewer than 5% beyond it on the paper side.
  */
 function evenAtAGlance(data: ArrayLike<number>, width: number, height: number, grid: PaperGrid, flat: number, darkInk: boolean): boolean {
   const { nx, ny, stride } = grid;
@@ -303,9 +306,8 @@ function evenAtAGlance(data: ArrayLike<number>, width: number, height: number, g
       }
     }
     for (let cx = 0; cx < nx; cx++) {
-      const inkSide = Math.ceil(PAPER_QUANTILE * samples[cx]!);
-      const inBand = beyond[cx]! < inkSide && beyond[cx]! + within[cx]! >= inkSide;
-      if (!inBand && deep[cx]! < inkSide) return false;
+      const inBand = beyond[cx]! < Math.ceil(GLANCE_QUANTILE * samples[cx]!) && samples[cx]! - beyond[cx]! - within[cx]! < Math.ceil((1 - GLANCE_QUANTILE) * samples[cx]!);
+      if (!inBand && deep[cx]! < Math.ceil(PAPER_QUANTILE * samples[cx]!)) return false;
     }
   }
   return true;
