@@ -29,8 +29,10 @@ async function train(page: Page, variant: 'seed' | 'modern', seed: number): Prom
   await page.getByTestId('limit-input').fill('640');
   await page.getByTestId('test-limit-input').fill('500');
   await page.getByTestId('seed-input').fill(String(seed));
-  await page.getByTestId('train-start').click();
   const done = page.getByTestId('train-done');
+  await page.getByTestId('train-start').click();
+  // The previous run's "finished" note stays until this run has started: wait for it to go (or the run to show).
+  await expect.poll(async () => (await done.count()) === 0 || page.getByTestId('train-stop').isEnabled(), { timeout: 60_000 }).toBe(true);
   const failed = page.getByTestId('train-error');
   await expect.poll(async () => ((await failed.count()) > 0 ? `failed: ${await textOf(page, 'train-error')}` : (await done.count()) > 0 ? 'done' : 'running'),
     { timeout: RUN_TIMEOUT, interval: 500 }).toBe('done');
