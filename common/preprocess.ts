@@ -229,7 +229,10 @@ function fitPaperSurface(data: ArrayLike<number>, width: number, height: number,
       for (let y = Math.max(0, cy - 1); y <= Math.min(ny - 1, cy + 1); y++) {
         for (let x = Math.max(0, cx - 1); x <= Math.min(nx - 1, cx + 1); x++) if (inlier[y * nx + x]) { sum += residual[y * nx + x]!; n++; }
       }
-      residual[cy * nx + cx] = n > 0 ? sum / n : 0;
+      const borrowed = n > 0 ? sum / n : 0;
+      // A cell its neighbours' residual explains is paper after all (a shadow's apex the polynomial missed).
+      const own = level[cy * nx + cx]! - fitted[cy * nx + cx]!;
+      residual[cy * nx + cx] = inkDepth(fitted[cy * nx + cx]! + borrowed, level[cy * nx + cx]!, darkInk) <= PAPER_INLIER_DEPTH ? own : borrowed;
     }
   }
   return { coeffs, degree, brightest, residual, columns: nx, across: lerpTable(grid.cols, width), down: lerpTable(grid.rows, height) };

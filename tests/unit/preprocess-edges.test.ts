@@ -154,8 +154,8 @@ describe('photos with dark corners', () => {
   });
 
   it('a soft shadow over one corner, or from the middle of one edge, reads as the flat-lit digit', () => {
-    for (const [where, { at: [cx, cy] }] of Object.entries(PLACES)) {
-      for (const depth of where.includes('-') ? [0.45, 0.6] : [0.45]) {
+    for (const { at: [cx, cy] } of Object.values(PLACES)) {
+      for (const depth of [0.45, 0.6]) {
         const pixels = run(photo(shadowAt(cx, cy, depth))).pixels;
         expect(meanAbsDiff(pixels, flat), `shadow ${depth} at ${cx},${cy}`).toBeLessThan(0.01);
         expect(answers(pixels), `shadow ${depth} at ${cx},${cy}`).toEqual(answers(flat));
