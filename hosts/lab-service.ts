@@ -122,8 +122,10 @@ export async function createLabService(options: LabServiceOptions) {
     if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.', { what: 'model' });
     return current;
   };
+  // Until a run ends, `current` is still the model from before it: saving, opening or exporting then would act
+  // on a model the page no longer shows (a save during start-up once wrote the old model under the new name).
   const requireIdle = (what: string): void => {
-    if (trainer && trainer.phase === 'running') throw new UserError('busy', `Cannot ${what} while training runs: pause or stop it first.`, { action: what, reason: 'training' });
+    if (starting || (trainer && trainer.phase !== 'idle')) throw new UserError('busy', `Cannot ${what} while a training run is going: stop it first.`, { action: what, reason: 'training' });
   };
 
   // The drawing pad must work on first launch: open the shipped modern model.
@@ -166,7 +168,12 @@ export async function createLabService(options: LabServiceOptions) {
       const meta: ModelMeta = { ...runMeta, run: recorder.record() };
       // Current first, so a Save pressed at once saves this run; the slot is written after.
       replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
-      recoverySave = saveRecovery(model, meta).finally(() => (recoverySave = null));
+      // After the slot's previous write: two runs ending close together must both be kept, the later last.
+      const write = (recoverySave ?? Promise.resolve()).then(() => saveRecovery(model, meta));
+      recoverySave = write;
+      void write.finally(() => {
+        if (recoverySave === write) recoverySave = null;
+      });
     }).finally(() => {
       trainer = null;
       trainingVariant = null;

@@ -122,6 +122,26 @@ describe('classroom channels', () => {
     expect(await call('recoveryInfo')).toBeNull();
   }, 180_000);
 
+  it('two runs ending close together: the slot keeps the later one, not a refusal of its write', async () => {
+    const runTo = async (variant: string, seed: number) => {
+      const { runId } = await call('train', { variant, limit: 64, testLimit: 20, seed, recipe: { epochs: 1, batchSize: 32 } });
+      const deadline = Date.now() + 120_000;
+      while (!events.some((e) => e.name === 'trainerEvent' && e.payload.type === 'done' && e.payload.runId === runId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      // The run is over once the host has taken its model (the trainer is released just after `done`).
+      while ((await service.handle('status', {})).ok && (await call('status')).phase !== 'idle' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    await runTo('modern', 6);
+    await runTo('seed', 7); // started while the first run's slot write may still be going
+    const deadline = Date.now() + 60_000;
+    let slot = await call('recoveryInfo');
+    while (slot?.variant !== 'seed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      slot = await call('recoveryInfo');
+    }
+    expect(slot).toMatchObject({ variant: 'seed', unsaved: true });
+    expect(await call('discardRecovery')).toBeNull();
+  }, 180_000);
+
   it('a hostile upload is refused with a clear error and the models folder is unchanged', async () => {
     const before = fs.readdirSync(path.join(root, 'models')).sort();
     expect(await refusal('importModel', { base64: 'not base64!' })).toMatchObject({ code: 'invalid-request' });

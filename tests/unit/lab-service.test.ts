@@ -47,7 +47,12 @@ describe('the lab service', () => {
     const runId = (started as { value: { runId: string } }).value.runId;
     expect(await call('status')).toEqual({ ok: true, value: { phase: 'loading', runId } });
     expect(await call('train', SMALL)).toMatchObject({ ok: false, error: { code: 'busy' } });
+    // The model held now is the one from before the run: saving or exporting it under the run's name is refused.
+    expect(await call('saveModel', { name: 'during-start-up' })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(fs.existsSync(path.join(modelsDir, 'during-start-up'))).toBe(false);
+    expect(await call('exportModel', {})).toMatchObject({ ok: false, error: { code: 'busy' } });
     expect(await call('stop')).toEqual({ ok: true, value: { phase: 'stopping', runId } });
+    expect(await call('saveModel', { name: 'while-stopping' })).toMatchObject({ ok: false, error: { code: 'busy' } });
     await until('the stopped run to end', () => doneOf(runId) !== undefined);
     expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
     expect(trainerEvents().filter((e) => e.runId === runId && (e.type === 'epoch' || e.type === 'batch'))).toEqual([]);
@@ -61,6 +66,8 @@ describe('the lab service', () => {
     const during = await call('currentModel');
     expect(during).toMatchObject({ ok: true, value: { summary: { name: 'training…', unsaved: true } } });
     expect(await call('pause')).toMatchObject({ ok: true, value: { phase: 'paused', runId } });
+    expect(await call('saveModel', { name: 'while-paused' })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(fs.existsSync(path.join(modelsDir, 'while-paused'))).toBe(false);
     expect(await call('resume')).toMatchObject({ ok: true, value: { phase: 'running', runId } });
     const busy = await call('evaluate', { limit: 10 });
     if (!busy.ok) expect(busy.error.code).toBe('busy'); // unless the tiny run already finished
