@@ -21,8 +21,8 @@ import {
 } from './conv-loops.js';
 import type { ConvGeometry } from './conv-loops.js';
 import {
-  TANH_SERIES_LIMIT, createSimdLoops, createSingleChannelConv, singleChannelConvFits, type SimdLoops, type SingleChannelConv,
-  type SingleChannelConvShape,
+  TANH_SERIES_LIMIT, createMultiChannelFilterGrad, createSimdLoops, createSingleChannelConv, multiChannelFilterGradFits,
+  singleChannelConvFits, useRelaxedSimd, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
 } from './wasm-simd.js';
 import { KernelSet } from './kernel-set.js';
 
@@ -119,14 +119,45 @@ function singleChannelFor(backend: BackendWasm, g: ConvGeometry): SingleChannelC
   const module = backend.wasm as unknown as WasmModuleMemory;
   let byShape = singleChannelByModule.get(module);
   if (!byShape) singleChannelByModule.set(module, (byShape = new Map()));
-  const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}`;
+  const fused = useRelaxedSimd();
+  const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}:${fused}`;
   let loops = byShape.get(key);
   if (loops === undefined) {
     const memory = memoryOf(module);
-    loops = memory ? createSingleChannelConv(memory, shape) : null;
+    loops = memory ? createSingleChannelConv(memory, shape, fused) : null;
     byShape.set(key, loops);
   }
   return loops;
+}
+
+type FilterGradLoop = (x: number, dy: number, dW: number, batch: number) => void;
+const multiChannelByModule = new WeakMap<object, Map<string, FilterGradLoop | null>>();
+
+/**
+ * The several-input-channel filter-gradient loop for this geometry (assembled once per shape and wasm
+ * module), or null when the geometry is not its: stride 1, no padding or dilation, output channels a
+ * multiple of 4 up to 16.
+ */
+function multiChannelFilterGradFor(backend: BackendWasm, g: ConvGeometry): FilterGradLoop | null {
+  if (!simdFor(backend)) return null;
+  if (g.inChannels < 2 || g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1 ||
+    g.padTop !== 0 || g.padLeft !== 0 || g.outHeight !== g.inHeight - g.filterHeight + 1 || g.outWidth !== g.inWidth - g.filterWidth + 1) return null;
+  const shape: MultiChannelConvShape = {
+    inHeight: g.inHeight, inWidth: g.inWidth, inChannels: g.inChannels, filterHeight: g.filterHeight, filterWidth: g.filterWidth, outChannels: g.outChannels,
+  };
+  if (!multiChannelFilterGradFits(shape)) return null;
+  const module = backend.wasm as unknown as WasmModuleMemory;
+  let byShape = multiChannelByModule.get(module);
+  if (!byShape) multiChannelByModule.set(module, (byShape = new Map()));
+  const fused = useRelaxedSimd();
+  const key = `${shape.inHeight}x${shape.inWidth}x${shape.inChannels}:${shape.filterHeight}x${shape.filterWidth}:${shape.outChannels}:${fused}`;
+  let loop = byShape.get(key);
+  if (loop === undefined) {
+    const memory = memoryOf(module);
+    loop = memory ? createMultiChannelFilterGrad(memory, shape, fused) : null;
+    byShape.set(key, loop);
+  }
+  return loop;
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */
@@ -323,8 +354,8 @@ function filterGradByIm2col(backend: BackendWasm, x: TensorInfo, dy: TensorInfo,
   return dW;
 }
 
-/** Which route dW takes; 'auto' picks the faster one for the shape. Exposed for tests. */
-export type FilterGradRoute = 'auto' | 'im2col' | 'convolution';
+/** Which route dW takes; 'auto' picks the faster one for the shape ('loops': LeNet Lab's own SIMD loops only). Exposed for tests. */
+export type FilterGradRoute = 'auto' | 'loops' | 'im2col' | 'convolution';
 let filterGradRoute: FilterGradRoute = 'auto';
 export function setFilterGradRoute(route: FilterGradRoute): void {
   filterGradRoute = route;
@@ -346,10 +377,13 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const g = geometryOf(info);
   const filterShape = info.filterShape;
   let dW: TensorInfo | null = null;
-  const singleChannel = filterGradRoute === 'auto' ? singleChannelFor(backend, g) : null;
-  if (singleChannel) {
+  const ownLoops = filterGradRoute === 'auto' || filterGradRoute === 'loops';
+  const singleChannel = ownLoops ? singleChannelFor(backend, g) : null;
+  const multiChannel = ownLoops && !singleChannel ? multiChannelFilterGradFor(backend, g) : null;
+  if (singleChannel || multiChannel) {
     dW = allocate(backend, [...filterShape]);
-    singleChannel.filterGrad(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
+    if (singleChannel) singleChannel.filterGrad(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
+    else multiChannel!(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
   }
   const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
   // XNNPACK's own patch gathering wins with several input channels (C3: ≈ 20% inside a training
