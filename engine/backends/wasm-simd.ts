@@ -632,6 +632,109 @@ export function createMultiChannelFilterGrad(memory: WebAssembly.Memory, shape: 
   }
 }
 
+// ---- small matrix products (C5 and the dense layers) ------------------------------
+
+/**
+ * A product c[M, N] = a[M, K] · b[K, N] (+ bias[N], then ReLU), specialised for its sizes. b and c are
+ * row-major; a's element (r, k) is at a + r·aRow + k·aCol bytes, so a transposed a costs nothing.
+ */
+export interface GemmShape {
+  m: number; k: number; n: number;
+  /** Bytes between a's rows and between its columns: 4k and 4 for a plain a, 4 and 4m for a transposed one. */
+  aRow: number; aCol: number;
+  bias: boolean;
+  relu: boolean;
+}
+
+/** Largest sizes the product takes (registers hold 4 rows × 8 columns; bigger products suit XNNPACK's packed kernels). */
+export const GEMM_MAX_SIDE = 4096;
+
+export function gemmFits(s: GemmShape): boolean {
+  return s.m >= 1 && s.k >= 1 && s.n >= 4 && s.n % 4 === 0 && Math.max(s.m, s.k, s.n) <= GEMM_MAX_SIDE;
+}
+
+const F32X4_PMAX = 0xeb;
+
+/**
+ * gemm(a, b, c, bias): blocks of 4 rows × 8 columns (then 4 columns, then single rows) keep their sums in
+ * registers over the whole of K, each step reading one row of b (two vectors) and one float of a per row.
+ * XNNPACK's product repacks b on every call (the weights change each step), which at LeNet's sizes costs
+ * as much as the arithmetic.
+ */
+function gemmFn(s: GemmShape, fused: boolean): Fn {
+  const f = new Fn('gemm', [I32, I32, I32, I32]);
+  const [a, b, c, bias] = [0, 1, 2, 3];
+  const { m: M, k: K, n: N, aRow, aCol } = s;
+  const kk = f.local(I32), kLimit = f.constant(K), j = f.local(I32), row = f.local(I32);
+  const pa = f.local(I32), pb = f.local(I32), aRowStart = f.local(I32), cRow = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const bv = [f.local(V128), f.local(V128)], av = f.local(V128), zero = f.local(V128);
+  f.f32(0).simd(F32X4_SPLAT).set(zero);
+  /** The block of `rows` rows × 4·`vectors` columns at row pointer aRowStart, column byte j, output row cRow. */
+  const block = (rows: number, vectors: number): void => {
+    for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+      if (s.bias) f.get(bias).get(j).op(I32_ADD).v128Load(16 * v).set(acc[r * 2 + v]!);
+      else f.get(zero).set(acc[r * 2 + v]!);
+    }
+    f.get(aRowStart).set(pa);
+    f.get(b).get(j).op(I32_ADD).set(pb);
+    f.count(kk, kLimit, () => {
+      for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]!);
+      for (let r = 0; r < rows; r++) {
+        f.get(pa).f32Load(r * aRow).simd(F32X4_SPLAT).set(av);
+        for (let v = 0; v < vectors; v++) f.madd(acc[r * 2 + v]!, av, bv[v]!, fused);
+      }
+      f.bump(pa, aCol).bump(pb, N * 4);
+    });
+    for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+      f.get(cRow).get(j).op(I32_ADD).get(acc[r * 2 + v]!);
+      if (s.relu) f.get(zero).simd(F32X4_PMAX);
+      f.v128Store(r * N * 4 + 16 * v);
+    }
+  };
+  /** Every column of the rows at aRowStart / cRow, `rows` at a time. */
+  const columns = (rows: number): void => {
+    f.i32(0).set(j);
+    const wide = Math.floor(N / 8);
+    if (wide > 0) {
+      const jLimit = f.constant(wide * 32);
+      f.whileLoop(() => { f.get(j).get(jLimit).op(I32_LT_U); }, () => { block(rows, 2); f.bump(j, 32); });
+    }
+    if (N % 8 === 4) block(rows, 1);
+  };
+  const quads = Math.floor(M / 4);
+  f.get(a).set(aRowStart).get(c).set(cRow);
+  if (quads > 0) {
+    const quadLimit = f.constant(quads);
+    f.count(row, quadLimit, () => {
+      columns(4);
+      f.bump(aRowStart, 4 * aRow).bump(cRow, 4 * N * 4);
+    });
+  }
+  if (M % 4 > 0) {
+    const restLimit = f.constant(M % 4);
+    f.count(row, restLimit, () => {
+      columns(1);
+      f.bump(aRowStart, aRow).bump(cRow, N * 4);
+    });
+  }
+  return f;
+}
+
+/** The product for `shape` on `memory`: (a, b, c, bias) as byte offsets (bias ignored without one); null where it does not fit or SIMD is missing. */
+export function createGemm(memory: WebAssembly.Memory, shape: GemmShape, fused = useRelaxedSimd()):
+  ((a: number, b: number, c: number, bias: number) => void) | null {
+  if (!gemmFits(shape)) return null;
+  try {
+    const module = new WebAssembly.Module(assemble([gemmFn(shape, fused && relaxedSimdSupported())], memory));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
+    const run = exports['gemm']!;
+    return (a, b, c, bias) => { run(a, b, c, bias); };
+  } catch {
+    return null;
+  }
+}
+
 // ---- the instance ------------------------------------------------------------------
 
 export interface SimdLoops {

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import { registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
@@ -448,12 +448,44 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: BatchMat
     { name: 'both transposed, rank 3 batch 1', a: [1, 7, 5], b: [1, 3, 7], transposeA: true, transposeB: true },
     { name: 'batch 3 (the backend\'s own path)', a: [3, 4, 6], b: [3, 6, 5], transposeA: false, transposeB: false },
     { name: 'batch 3 transposed (the backend\'s own path)', a: [3, 6, 4], b: [3, 5, 6], transposeA: true, transposeB: true },
+    { name: 'C5 as a product, dW: [B,400]ᵀ·[B,120]', a: [1, B, 400], b: [1, B, 120], transposeA: true, transposeB: false },
+    { name: 'C5 as a product, dx: [B,120]·[400,120]ᵀ', a: [1, B, 120], b: [1, 400, 120], transposeA: false, transposeB: true },
+    { name: '7 rows (a block of 4 and 3 single rows), 12 columns (8 and 4)', a: [7, 3], b: [3, 12], transposeA: false, transposeB: false },
+    { name: 'one row, 4 columns (the fewest our product takes), K = 1', a: [1, 1], b: [1, 4], transposeA: false, transposeB: false },
+    { name: '10 columns (not a multiple of 4: XNNPACK), transposed a', a: [B, 5], b: [B, 10], transposeA: true, transposeB: false },
+  ];
+  for (const c of cases) {
+    for (const ours of target === 'wasm' ? [true, false] : [true]) {
+      it(`${c.name}${ours ? '' : ' (XNNPACK only)'}`, async () => {
+        const inputs = { a: { values: random(size(c.a), 11), shape: c.a }, b: { values: random(size(c.b), 12), shape: c.b } };
+        const attrs = { transposeA: c.transposeA, transposeB: c.transposeB } as unknown as NamedAttrMap;
+        setOwnMatMulEnabled(ours);
+        try {
+          expectClose(await runRegistered(target, 'BatchMatMul', inputs, attrs), await runCpuReference('BatchMatMul', inputs, attrs));
+        } finally {
+          setOwnMatMulEnabled(true);
+        }
+      });
+    }
+  }
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: _FusedMatMul matches the cpu reference`, () => {
+  const cases: { name: string; a: number[]; b: number[]; bias: boolean; activation: string }[] = [
+    { name: 'C5 as a product with bias and ReLU [1,B,400]·[1,400,120]', a: [1, B, 400], b: [1, 400, 120], bias: true, activation: 'relu' },
+    { name: 'dense with bias, linear, 5 rows, 84 columns', a: [1, 5, 120], b: [1, 120, 84], bias: true, activation: 'linear' },
+    { name: 'no bias, ReLU, one row', a: [1, 1, 16], b: [1, 16, 8], bias: false, activation: 'relu' },
+    { name: 'sigmoid (XNNPACK)', a: [1, B, 120], b: [1, 120, 84], bias: true, activation: 'sigmoid' },
+    { name: '10 columns (XNNPACK)', a: [1, B, 84], b: [1, 84, 10], bias: true, activation: 'linear' },
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const inputs = { a: { values: random(size(c.a), 11), shape: c.a }, b: { values: random(size(c.b), 12), shape: c.b } };
-      const attrs = { transposeA: c.transposeA, transposeB: c.transposeB } as unknown as NamedAttrMap;
-      expectClose(await runRegistered(target, 'BatchMatMul', inputs, attrs), await runCpuReference('BatchMatMul', inputs, attrs));
+      const n = c.b[c.b.length - 1]!;
+      // Values around zero, so that ReLU clips about half of them.
+      const inputs: Record<string, Input> = { a: { values: random(size(c.a), 51), shape: c.a }, b: { values: random(size(c.b), 52), shape: c.b } };
+      if (c.bias) inputs['bias'] = { values: random(n, 53), shape: [n] };
+      const attrs = { transposeA: false, transposeB: false, activation: c.activation } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, '_FusedMatMul', inputs, attrs), await runCpuReference('_FusedMatMul', inputs, attrs));
     });
   }
 });
