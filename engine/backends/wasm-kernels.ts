@@ -21,8 +21,8 @@ import {
 } from './conv-loops.js';
 import type { ConvGeometry } from './conv-loops.js';
 import {
-  TANH_SERIES_LIMIT, createSimdLoops, createSingleChannelConv, singleChannelConvFits, type SimdLoops, type SingleChannelConv,
-  type SingleChannelConvShape,
+  TANH_SERIES_LIMIT, createGemm, createMultiChannelFilterGrad, createSimdLoops, createSingleChannelConv, gemmFits, multiChannelFilterGradFits,
+  singleChannelConvFits, useRelaxedSimd, type GemmShape, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
 } from './wasm-simd.js';
 import { KernelSet } from './kernel-set.js';
 
@@ -119,14 +119,91 @@ function singleChannelFor(backend: BackendWasm, g: ConvGeometry): SingleChannelC
   const module = backend.wasm as unknown as WasmModuleMemory;
   let byShape = singleChannelByModule.get(module);
   if (!byShape) singleChannelByModule.set(module, (byShape = new Map()));
-  const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}`;
+  const fused = useRelaxedSimd();
+  const key = `${shape.inHeight}x${shape.inWidth}:${shape.filterHeight}x${shape.filterWidth}:${shape.channels}:${fused}`;
   let loops = byShape.get(key);
   if (loops === undefined) {
     const memory = memoryOf(module);
-    loops = memory ? createSingleChannelConv(memory, shape) : null;
+    loops = memory ? createSingleChannelConv(memory, shape, fused) : null;
     byShape.set(key, loops);
   }
   return loops;
+}
+
+type FilterGradLoop = (x: number, dy: number, dW: number, batch: number) => void;
+const multiChannelByModule = new WeakMap<object, Map<string, FilterGradLoop | null>>();
+
+/**
+ * The several-input-channel filter-gradient loop for this geometry (assembled once per shape and wasm
+ * module), or null when the geometry is not its: stride 1, no padding or dilation, output channels a
+ * multiple of 4 up to 16.
+ */
+function multiChannelFilterGradFor(backend: BackendWasm, g: ConvGeometry): FilterGradLoop | null {
+  if (!simdFor(backend)) return null;
+  if (g.inChannels < 2 || g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1 ||
+    g.padTop !== 0 || g.padLeft !== 0 || g.outHeight !== g.inHeight - g.filterHeight + 1 || g.outWidth !== g.inWidth - g.filterWidth + 1) return null;
+  const shape: MultiChannelConvShape = {
+    inHeight: g.inHeight, inWidth: g.inWidth, inChannels: g.inChannels, filterHeight: g.filterHeight, filterWidth: g.filterWidth, outChannels: g.outChannels,
+  };
+  if (!multiChannelFilterGradFits(shape)) return null;
+  const module = backend.wasm as unknown as WasmModuleMemory;
+  let byShape = multiChannelByModule.get(module);
+  if (!byShape) multiChannelByModule.set(module, (byShape = new Map()));
+  const fused = useRelaxedSimd();
+  const key = `${shape.inHeight}x${shape.inWidth}x${shape.inChannels}:${shape.filterHeight}x${shape.filterWidth}:${shape.outChannels}:${fused}`;
+  let loop = byShape.get(key);
+  if (loop === undefined) {
+    const memory = memoryOf(module);
+    loop = memory ? createMultiChannelFilterGrad(memory, shape, fused) : null;
+    byShape.set(key, loop);
+  }
+  return loop;
+}
+
+type GemmLoop = (a: number, b: number, c: number, bias: number) => void;
+const gemmByModule = new WeakMap<object, Map<string, GemmLoop | null>>();
+/** Shapes of products assembled per wasm module, at most (a run uses a handful; past this, XNNPACK). */
+const GEMM_SHAPES = 64;
+
+/** Our product for this shape (assembled once per shape and wasm module), or null where XNNPACK takes it. */
+function gemmFor(backend: BackendWasm, shape: GemmShape): GemmLoop | null {
+  if (!simdFor(backend) || !gemmFits(shape)) return null;
+  const module = backend.wasm as unknown as WasmModuleMemory;
+  let byShape = gemmByModule.get(module);
+  if (!byShape) gemmByModule.set(module, (byShape = new Map()));
+  const fused = useRelaxedSimd();
+  const key = `${shape.m}:${shape.k}:${shape.n}:${shape.aRow}:${shape.aCol}:${shape.bias}:${shape.relu}:${fused}`;
+  let loop = byShape.get(key);
+  if (loop === undefined) {
+    if (byShape.size >= GEMM_SHAPES) return null;
+    const memory = memoryOf(module);
+    loop = memory ? createGemm(memory, shape, fused) : null;
+    byShape.set(key, loop);
+  }
+  return loop;
+}
+
+/**
+ * out[M,N] = a · b[K,N] + bias through our product where it takes the shape, else null. a is a[M,K], or
+ * a[K,M] read transposed.
+ */
+function ownMatMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number,
+  options: { transposeA?: boolean; bias?: TensorInfo; relu?: boolean } = {}): TensorInfo | null {
+  if (!gemmRouteEnabled) return null;
+  const transposeA = options.transposeA ?? false;
+  const loop = gemmFor(backend, {
+    m, k, n, aRow: transposeA ? 4 : 4 * k, aCol: transposeA ? 4 * m : 4, bias: options.bias !== undefined, relu: options.relu ?? false,
+  });
+  if (!loop) return null;
+  const out = allocate(backend, [m, n]);
+  loop(address(backend, a), address(backend, b), address(backend, out), options.bias ? address(backend, options.bias) : 0);
+  return out;
+}
+
+let gemmRouteEnabled = true;
+/** Tests turn our product off to compare it with XNNPACK's on the same kernels. */
+export function setOwnMatMulEnabled(enabled: boolean): void {
+  gemmRouteEnabled = enabled;
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */
@@ -252,6 +329,8 @@ function im2colTransposedOnHeap(backend: BackendWasm, x: TensorInfo, g: ConvGeom
  * as its weights). The result is a new heap tensor owned by the caller.
  */
 function matMul(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): TensorInfo {
+  const ours = ownMatMul(backend, a, b, m, k, n);
+  if (ours) return ours;
   return own('BatchMatMul')({
     inputs: { a: asShape(a, [1, m, k]), b: asShape(b, [1, k, n]) },
     attrs: { transposeA: false, transposeB: false },
@@ -323,8 +402,8 @@ function filterGradByIm2col(backend: BackendWasm, x: TensorInfo, dy: TensorInfo,
   return dW;
 }
 
-/** Which route dW takes; 'auto' picks the faster one for the shape. Exposed for tests. */
-export type FilterGradRoute = 'auto' | 'im2col' | 'convolution';
+/** Which route dW takes; 'auto' picks the faster one for the shape ('loops': LeNet Lab's own SIMD loops only). Exposed for tests. */
+export type FilterGradRoute = 'auto' | 'loops' | 'im2col' | 'convolution';
 let filterGradRoute: FilterGradRoute = 'auto';
 export function setFilterGradRoute(route: FilterGradRoute): void {
   filterGradRoute = route;
@@ -346,10 +425,13 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   const g = geometryOf(info);
   const filterShape = info.filterShape;
   let dW: TensorInfo | null = null;
-  const singleChannel = filterGradRoute === 'auto' ? singleChannelFor(backend, g) : null;
-  if (singleChannel) {
+  const ownLoops = filterGradRoute === 'auto' || filterGradRoute === 'loops';
+  const singleChannel = ownLoops ? singleChannelFor(backend, g) : null;
+  const multiChannel = ownLoops && !singleChannel ? multiChannelFilterGradFor(backend, g) : null;
+  if (singleChannel || multiChannel) {
     dW = allocate(backend, [...filterShape]);
-    singleChannel.filterGrad(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
+    if (singleChannel) singleChannel.filterGrad(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
+    else multiChannel!(address(backend, x), address(backend, dy), address(backend, dW), g.batch);
   }
   const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
   // XNNPACK's own patch gathering wins with several input channels (C3: ≈ 20% inside a training
@@ -535,8 +617,7 @@ const batchMatMul: KernelFunc = (args) => {
   const rankA = a.shape.length, rankB = b.shape.length;
   const batchA = a.shape.slice(0, -2).reduce((s, d) => s * d, 1);
   const batchB = b.shape.slice(0, -2).reduce((s, d) => s * d, 1);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || batchA !== 1 || batchB !== 1 || rankA < 2 || rankB < 2 ||
-    (!transposeA && !transposeB)) {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || batchA !== 1 || batchB !== 1 || rankA < 2 || rankB < 2) {
     return own('BatchMatMul')(args);
   }
   const m = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
@@ -544,21 +625,51 @@ const batchMatMul: KernelFunc = (args) => {
   const kB = transposeB ? b.shape[rankB - 1]! : b.shape[rankB - 2]!;
   const n = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
   if (k !== kB || m === 0 || n === 0 || k === 0) return own('BatchMatMul')(args);
-  let plainA = a, plainB = b;
-  if (transposeA) {
-    plainA = allocate(backend, [m, k]);
-    transposeOnHeap(backend, a, k, m, plainA);
-  }
+  const outerDims = rankA >= rankB ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+  // Our product reads a transposed a in place; a transposed b is copied into plain layout first.
+  let plainB = b;
   if (transposeB) {
     plainB = allocate(backend, [k, n]);
     transposeOnHeap(backend, b, n, k, plainB);
   }
+  const ours = ownMatMul(backend, a, plainB, m, k, n, { transposeA });
+  if (ours || (!transposeA && !transposeB)) {
+    const out = ours ?? matMul(backend, a, plainB, m, k, n);
+    if (transposeB) release(backend, plainB);
+    out.shape = [...outerDims, m, n];
+    return out;
+  }
+  let plainA = a;
+  if (transposeA) {
+    plainA = allocate(backend, [m, k]);
+    transposeOnHeap(backend, a, k, m, plainA);
+  }
   const out = matMul(backend, plainA, plainB, m, k, n);
   if (transposeA) release(backend, plainA);
   if (transposeB) release(backend, plainB);
-  const outerDims = rankA >= rankB ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   out.shape = [...outerDims, m, n];
   return out;
+};
+
+/**
+ * The dense layers' fused product (x·W + bias, then a linear or ReLU activation) through our product
+ * where it takes the shape; anything else (transposes, batches, other activations) goes to XNNPACK.
+ */
+const fusedMatMul: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const a = args.inputs['a'] as TensorInfo, b = args.inputs['b'] as TensorInfo;
+  const bias = args.inputs['bias'] as TensorInfo | undefined;
+  const activation = attr<string>(args.attrs, 'activation') ?? 'linear';
+  const rankA = a.shape.length, rankB = b.shape.length;
+  const m = a.shape[rankA - 2]!, k = a.shape[rankA - 1]!, n = b.shape[rankB - 1]!;
+  const plain = !attr<boolean>(args.attrs, 'transposeA') && !attr<boolean>(args.attrs, 'transposeB') && !args.inputs['preluActivationWeights'] &&
+    a.dtype === 'float32' && b.dtype === 'float32' && rankA >= 2 && rankB >= 2 && b.shape[rankB - 2] === k &&
+    a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1) &&
+    (activation === 'linear' || activation === 'relu') && (!bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === n));
+  const ours = plain ? ownMatMul(backend, a, b, m, k, n, { ...(bias ? { bias } : {}), relu: activation === 'relu' }) : null;
+  if (!ours) return own('_FusedMatMul')(args);
+  ours.shape = [...(rankA >= rankB ? a.shape : b.shape).slice(0, -2), m, n];
+  return ours;
 };
 
 // ---- bias add, bias gradient, identity ---------------------------------------------
@@ -703,6 +814,7 @@ const WASM_KERNELS = new KernelSet('wasm', {
   MaxPoolGrad: maxPoolGradKernel,
   AvgPoolGrad: avgPoolGradKernel,
   BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
   Tanh: tanhKernel,
   Add: addKernel,
   Sum: sumKernel,

@@ -9,6 +9,8 @@
 // the tensors' heap offsets. Every function is checked against the JS loops and the
 // cpu backend by tests/unit/kernels.test.ts.
 
+import v8 from 'node:v8';
+
 // ---- a minimal WebAssembly encoder -------------------------------------------------
 
 const I32 = 0x7f;
@@ -68,6 +70,14 @@ class Fn {
   i32(v: number): this { return this.op(0x41, ...sleb(v | 0)); }
   f32(v: number): this { return this.op(0x43, ...new Uint8Array(new Float32Array([v]).buffer)); }
   simd(op: number): this { return this.op(0xfd, ...uleb(op)); }
+  /**
+   * acc = acc + a·b (v128 locals): relaxed SIMD's fused multiply-add where `fused` (one rounding, one
+   * instruction on FMA hardware), else a multiply and an add.
+   */
+  madd(acc: number, a: number, b: number, fused: boolean): this {
+    if (fused) return this.get(a).get(b).get(acc).simd(F32X4_RELAXED_MADD).set(acc);
+    return this.get(acc).get(a).get(b).simd(F32X4_MUL).simd(F32X4_ADD).set(acc);
+  }
   // memarg: alignment exponent, offset
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
@@ -140,6 +150,60 @@ const SELECT = 0x1b;
 const F32X4_SPLAT = 0x13, F32X4_EQ = 0x41, F32X4_NE = 0x42, F32X4_GT = 0x44;
 const V128_NOT = 0x4d, V128_AND = 0x4e, V128_ANDNOT = 0x4f, V128_OR = 0x50;
 const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
+
+// ---- relaxed SIMD --------------------------------------------------------------------
+
+const F32X4_RELAXED_MADD = 0x105;
+
+/** (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))) */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, V128, V128, V128, 0x01, V128,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, ...uleb(F32X4_RELAXED_MADD), 0x0b,
+]);
+
+let relaxedSupport: boolean | undefined;
+
+function compiles(bytes: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    new WebAssembly.Module(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether this runtime compiles relaxed SIMD. Electron's V8 does; Node 20 only behind
+ * --experimental-wasm-relaxed-simd, which V8 still honours when set before the first module that uses
+ * it is compiled, so it is set here (it changes nothing else). Checked once per thread.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport !== undefined) return relaxedSupport;
+  relaxedSupport = compiles(RELAXED_PROBE);
+  if (!relaxedSupport && typeof v8.setFlagsFromString === 'function') {
+    try {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      relaxedSupport = compiles(RELAXED_PROBE);
+    } catch {
+      relaxedSupport = false;
+    }
+  }
+  return relaxedSupport === true;
+}
+
+let relaxedWanted = true;
+/** Tests turn fused multiply-add off to check the plain SIMD loops on the same runtime. Takes effect for loops assembled afterwards. */
+export function setRelaxedSimdEnabled(enabled: boolean): void {
+  relaxedWanted = enabled;
+}
+
+/** Whether loops assembled now use fused multiply-add. */
+export function useRelaxedSimd(): boolean {
+  return relaxedWanted && relaxedSimdSupported();
+}
+
 
 /** The element operations of the strided loops. */
 export type StridedOp = 'copy' | 'add' | 'mul' | 'scale' | 'addScaled';
@@ -383,12 +447,12 @@ function singleChannelFn(name: string, s: SingleChannelConvShape) {
  * Per output row and channel, the row's vectors accumulate in registers
  * over the filter taps (the loads' offsets are constants), then scatter into the NHWC output.
  */
-function singleChannelForwardFn(s: SingleChannelConvShape): Fn {
+function singleChannelForwardFn(s: SingleChannelConvShape, fused: boolean): Fn {
   const { f, W, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s);
   const [x, w, y, batch] = [0, 1, 2, 3];
   const xImage = f.local(I32), xRow = f.local(I32), wRow = f.local(I32), yRow = f.local(I32), yChannel = f.local(I32);
   const acc = Array.from({ length: V }, () => f.local(V128));
-  const wv = f.local(V128);
+  const wv = f.local(V128), xv = f.local(V128);
   f.get(x).set(xImage).get(y).set(yRow);
   f.count(n, batch, () => {
     f.count(oy, limits.oh, () => {
@@ -400,7 +464,7 @@ function singleChannelForwardFn(s: SingleChannelConvShape): Fn {
           for (let kx = 0; kx < FW; kx++) {
             f.get(wRow).f32Load(kx * C * 4).simd(F32X4_SPLAT).set(wv);
             acc.forEach((a, v) => {
-              f.get(a).get(xRow).v128Load((4 * v + kx) * 4).get(wv).simd(F32X4_MUL).simd(F32X4_ADD).set(a);
+              f.get(xRow).v128Load((4 * v + kx) * 4).set(xv).madd(a, xv, wv, fused);
             });
           }
           f.bump(xRow, W * 4).bump(wRow, FW * C * 4);
@@ -422,12 +486,12 @@ function singleChannelForwardFn(s: SingleChannelConvShape): Fn {
  * dy[n, oy, ox, c]. Per (c, ky) one accumulator per filter column stays in a register through the
  * whole batch; four neighbouring outputs' dy (a stride of `channels` apart) are gathered into a vector.
  */
-function singleChannelFilterGradFn(s: SingleChannelConvShape): Fn {
+function singleChannelFilterGradFn(s: SingleChannelConvShape, fused: boolean): Fn {
   const { f, W, FH, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_filter_grad', s);
   const [x, dy, dW, batch] = [0, 1, 2, 3];
   const xRow = f.local(I32), dyRow = f.local(I32), out = f.local(I32);
   const acc = Array.from({ length: FW }, () => f.local(V128));
-  const d = f.local(V128);
+  const d = f.local(V128), xv = f.local(V128);
   f.count(c, limits.c, () => {
     f.count(ky, limits.fh, () => {
       for (const a of acc) f.f32(0).simd(F32X4_SPLAT).set(a);
@@ -439,7 +503,7 @@ function singleChannelFilterGradFn(s: SingleChannelConvShape): Fn {
             f.get(dyRow).f32Load(4 * v * C * 4).simd(F32X4_SPLAT).set(d);
             for (let lane = 1; lane < 4; lane++) f.get(d).get(dyRow).f32Load((4 * v + lane) * C * 4).simd(F32X4_REPLACE_LANE).op(lane).set(d);
             acc.forEach((a, kx) => {
-              f.get(a).get(xRow).v128Load((4 * v + kx) * 4).get(d).simd(F32X4_MUL).simd(F32X4_ADD).set(a);
+              f.get(xRow).v128Load((4 * v + kx) * 4).set(xv).madd(a, xv, d, fused);
             });
           }
           f.bump(xRow, W * 4).bump(dyRow, OW * C * 4);
@@ -469,16 +533,203 @@ export interface SingleChannelConv {
 }
 
 /** The single-channel loops for `shape` on `memory`, or null where the shape does not fit them or SIMD is missing. */
-export function createSingleChannelConv(memory: WebAssembly.Memory, shape: SingleChannelConvShape): SingleChannelConv | null {
+export function createSingleChannelConv(memory: WebAssembly.Memory, shape: SingleChannelConvShape, fused = useRelaxedSimd()): SingleChannelConv | null {
   if (!singleChannelConvFits(shape)) return null;
   try {
-    const module = new WebAssembly.Module(assemble([singleChannelForwardFn(shape), singleChannelFilterGradFn(shape)], memory));
+    const madd = fused && relaxedSimdSupported();
+    const module = new WebAssembly.Module(assemble([singleChannelForwardFn(shape, madd), singleChannelFilterGradFn(shape, madd)], memory));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const forward = exports['conv1_forward']!, filterGrad = exports['conv1_filter_grad']!;
     return {
       forward: (x, w, y, batch) => { if (batch > 0) forward(x, w, y, batch); },
       filterGrad: (x, dy, dW, batch) => { filterGrad(x, dy, dW, batch); },
     };
+  } catch {
+    return null;
+  }
+}
+
+// ---- filter gradients with several input channels (C3) ---------------------------
+
+/**
+ * The shape the several-channel filter gradient is specialised for: stride 1, no padding, no dilation,
+ * NHWC, output channels a multiple of 4 (at most 16: one register per 4 of them).
+ */
+export interface MultiChannelConvShape {
+  inHeight: number; inWidth: number; inChannels: number;
+  filterHeight: number; filterWidth: number;
+  outChannels: number;
+}
+
+/** Accumulator registers the blocked loop keeps live (x86-64 has 16 vector registers; the rest hold dy and a tap). */
+const MULTI_CHANNEL_ACCUMULATORS = 12;
+
+export function multiChannelFilterGradFits(s: MultiChannelConvShape): boolean {
+  return s.inChannels >= 1 && s.outChannels >= 4 && s.outChannels % 4 === 0 && s.outChannels <= 16 &&
+    s.filterHeight >= 1 && s.filterWidth >= 1 && s.inHeight >= s.filterHeight && s.inWidth >= s.filterWidth;
+}
+
+/**
+ * conv_filter_grad(x, dy, dW, batch): dW[ky, kx, i, o] = Σ over n, oy, ox of x[n, oy+ky, ox+kx, i] ·
+ * dy[n, oy, ox, o]. For one filter row ky, the taps (kx, i) all sit at constant offsets from the input
+ * pixel (n, oy+ky, ox): a block of taps keeps its dW rows in registers (taps × outChannels/4 vectors)
+ * through the whole batch, reading each output pixel's dy once per block. XNNPACK's route needs x and
+ * dy permuted and repacks dy as a filter on every call.
+ */
+function multiChannelFilterGradFn(s: MultiChannelConvShape, fused: boolean): Fn {
+  const f = new Fn('conv_filter_grad', [I32, I32, I32, I32]);
+  const [x, dy, dW, batch] = [0, 1, 2, 3];
+  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
+  const OH = H - FH + 1, OW = W - FW + 1, V = CO / 4;
+  const taps = FW * CI;
+  const perBlock = Math.max(1, Math.floor(MULTI_CHANNEL_ACCUMULATORS / V));
+  const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), ky = f.local(I32);
+  const limits = { oh: f.constant(OH), ow: f.constant(OW), fh: f.constant(FH) };
+  const xRow = f.local(I32), xp = f.local(I32), dp = f.local(I32), out = f.local(I32);
+  const acc = Array.from({ length: perBlock * V }, () => f.local(V128));
+  const d = Array.from({ length: V }, () => f.local(V128));
+  const a = f.local(V128);
+  f.count(ky, limits.fh, () => {
+    f.get(x).get(ky).i32(W * CI * 4).op(I32_MUL).op(I32_ADD).set(xRow);
+    f.get(dW).get(ky).i32(taps * CO * 4).op(I32_MUL).op(I32_ADD).set(out);
+    for (let first = 0; first < taps; first += perBlock) {
+      const block = Math.min(perBlock, taps - first);
+      for (let r = 0; r < block * V; r++) f.f32(0).simd(F32X4_SPLAT).set(acc[r]!);
+      f.get(xRow).set(xp).get(dy).set(dp);
+      f.count(n, batch, () => {
+        f.count(oy, limits.oh, () => {
+          f.count(ox, limits.ow, () => {
+            for (let v = 0; v < V; v++) f.get(dp).v128Load(16 * v).set(d[v]!);
+            for (let t = 0; t < block; t++) {
+              f.get(xp).f32Load((first + t) * 4).simd(F32X4_SPLAT).set(a);
+              for (let v = 0; v < V; v++) f.madd(acc[t * V + v]!, a, d[v]!, fused);
+            }
+            f.bump(xp, CI * 4).bump(dp, CO * 4);
+          });
+          f.bump(xp, (W - OW) * CI * 4);
+        });
+        f.bump(xp, (H - OH) * W * CI * 4);
+      });
+      for (let t = 0; t < block; t++) {
+        for (let v = 0; v < V; v++) f.get(out).get(acc[t * V + v]!).v128Store(((first + t) * CO + 4 * v) * 4);
+      }
+    }
+  });
+  return f;
+}
+
+/** The several-channel filter gradient for `shape` on `memory`: (x, dy, dW, batch) as byte offsets; null where it does not fit or SIMD is missing. */
+export function createMultiChannelFilterGrad(memory: WebAssembly.Memory, shape: MultiChannelConvShape, fused = useRelaxedSimd()):
+  ((x: number, dy: number, dW: number, batch: number) => void) | null {
+  if (!multiChannelFilterGradFits(shape)) return null;
+  try {
+    const module = new WebAssembly.Module(assemble([multiChannelFilterGradFn(shape, fused && relaxedSimdSupported())], memory));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
+    const run = exports['conv_filter_grad']!;
+    return (x, dy, dW, batch) => { run(x, dy, dW, batch); };
+  } catch {
+    return null;
+  }
+}
+
+// ---- small matrix products (C5 and the dense layers) ------------------------------
+
+/**
+ * A product c[M, N] = a[M, K] · b[K, N] (+ bias[N], then ReLU), specialised for its sizes. b and c are
+ * row-major; a's element (r, k) is at a + r·aRow + k·aCol bytes, so a transposed a costs nothing.
+ */
+export interface GemmShape {
+  m: number; k: number; n: number;
+  /** Bytes between a's rows and between its columns: 4k and 4 for a plain a, 4 and 4m for a transposed one. */
+  aRow: number; aCol: number;
+  bias: boolean;
+  relu: boolean;
+}
+
+/** Largest sizes the product takes (registers hold 4 rows × 8 columns; bigger products suit XNNPACK's packed kernels). */
+export const GEMM_MAX_SIDE = 4096;
+
+export function gemmFits(s: GemmShape): boolean {
+  return s.m >= 1 && s.k >= 1 && s.n >= 4 && s.n % 4 === 0 && Math.max(s.m, s.k, s.n) <= GEMM_MAX_SIDE;
+}
+
+const F32X4_PMAX = 0xeb;
+
+/**
+ * gemm(a, b, c, bias): blocks of 4 rows × 8 columns (then 4 columns, then single rows) keep their sums in
+ * registers over the whole of K, each step reading one row of b (two vectors) and one float of a per row.
+ * XNNPACK's product repacks b on every call (the weights change each step), which at LeNet's sizes costs
+ * as much as the arithmetic.
+ */
+function gemmFn(s: GemmShape, fused: boolean): Fn {
+  const f = new Fn('gemm', [I32, I32, I32, I32]);
+  const [a, b, c, bias] = [0, 1, 2, 3];
+  const { m: M, k: K, n: N, aRow, aCol } = s;
+  const kk = f.local(I32), kLimit = f.constant(K), j = f.local(I32), row = f.local(I32);
+  const pa = f.local(I32), pb = f.local(I32), aRowStart = f.local(I32), cRow = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const bv = [f.local(V128), f.local(V128)], av = f.local(V128), zero = f.local(V128);
+  f.f32(0).simd(F32X4_SPLAT).set(zero);
+  /** The block of `rows` rows × 4·`vectors` columns at row pointer aRowStart, column byte j, output row cRow. */
+  const block = (rows: number, vectors: number): void => {
+    for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+      if (s.bias) f.get(bias).get(j).op(I32_ADD).v128Load(16 * v).set(acc[r * 2 + v]!);
+      else f.get(zero).set(acc[r * 2 + v]!);
+    }
+    f.get(aRowStart).set(pa);
+    f.get(b).get(j).op(I32_ADD).set(pb);
+    f.count(kk, kLimit, () => {
+      for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]!);
+      for (let r = 0; r < rows; r++) {
+        f.get(pa).f32Load(r * aRow).simd(F32X4_SPLAT).set(av);
+        for (let v = 0; v < vectors; v++) f.madd(acc[r * 2 + v]!, av, bv[v]!, fused);
+      }
+      f.bump(pa, aCol).bump(pb, N * 4);
+    });
+    for (let r = 0; r < rows; r++) for (let v = 0; v < vectors; v++) {
+      f.get(cRow).get(j).op(I32_ADD).get(acc[r * 2 + v]!);
+      if (s.relu) f.get(zero).simd(F32X4_PMAX);
+      f.v128Store(r * N * 4 + 16 * v);
+    }
+  };
+  /** Every column of the rows at aRowStart / cRow, `rows` at a time. */
+  const columns = (rows: number): void => {
+    f.i32(0).set(j);
+    const wide = Math.floor(N / 8);
+    if (wide > 0) {
+      const jLimit = f.constant(wide * 32);
+      f.whileLoop(() => { f.get(j).get(jLimit).op(I32_LT_U); }, () => { block(rows, 2); f.bump(j, 32); });
+    }
+    if (N % 8 === 4) block(rows, 1);
+  };
+  const quads = Math.floor(M / 4);
+  f.get(a).set(aRowStart).get(c).set(cRow);
+  if (quads > 0) {
+    const quadLimit = f.constant(quads);
+    f.count(row, quadLimit, () => {
+      columns(4);
+      f.bump(aRowStart, 4 * aRow).bump(cRow, 4 * N * 4);
+    });
+  }
+  if (M % 4 > 0) {
+    const restLimit = f.constant(M % 4);
+    f.count(row, restLimit, () => {
+      columns(1);
+      f.bump(aRowStart, aRow).bump(cRow, N * 4);
+    });
+  }
+  return f;
+}
+
+/** The product for `shape` on `memory`: (a, b, c, bias) as byte offsets (bias ignored without one); null where it does not fit or SIMD is missing. */
+export function createGemm(memory: WebAssembly.Memory, shape: GemmShape, fused = useRelaxedSimd()):
+  ((a: number, b: number, c: number, bias: number) => void) | null {
+  if (!gemmFits(shape)) return null;
+  try {
+    const module = new WebAssembly.Module(assemble([gemmFn(shape, fused && relaxedSimdSupported())], memory));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
+    const run = exports['gemm']!;
+    return (a, b, c, bias) => { run(a, b, c, bias); };
   } catch {
     return null;
   }

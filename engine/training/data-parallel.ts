@@ -3,15 +3,16 @@
 // Rank 0 is the training loop's own thread and model; rank 1 is one worker thread with a copy.
 // A step: rank 0 writes rank 1's half of the batch into the control block and wakes it; each rank
 // computes the gradients of its half into its slot; both meet at a barrier; each averages the two
-// slots (weighted by the halves' sizes, the same arithmetic in the same order) and applies the same
-// update, so the copies stay bit-identical and the step equals one engine's step on the whole batch
-// up to float rounding. Nothing passes through an event loop on the way: a step costs no message.
+// slots (weighted by the halves' sizes, the same arithmetic in the same order); each updates its half
+// of the parameters and publishes it through shared memory, and after a second barrier each copies
+// in the other's half. The copies stay bit-identical and the step equals one engine's step on the whole
+// batch up to float rounding. Nothing passes through an event loop on the way: a step costs no message.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
 import type { Recipe } from '../../common/protocol.js';
 import type { VariantSpec } from '../../common/network/variants.js';
-import { BatchGradients, ModelUpdater, type StepKind } from './step.js';
+import { BatchGradients, ModelUpdater, type StepKind, type WeightShare } from './step.js';
 
 export const RANKS = 2;
 
@@ -27,7 +28,9 @@ export const Control = {
   Failed: 4,
   /** Per rank: the last sequence it reached the barrier with. */
   Barrier: 5,
-  Size: 8,
+  /** Per rank: the last sequence whose share of the new weights it published. */
+  Exchange: 7,
+  Size: 9,
 } as const;
 
 /** What rank 0 asks of rank 1: a step, its weights (to compare), or the end of the run. */
@@ -60,6 +63,8 @@ export interface SharedBuffers {
   numbers: SharedArrayBuffer;
   /** float32: rank 1's weights, on request (to check both copies agree). */
   weights: SharedArrayBuffer;
+  /** float32: each step's new weights, each rank writing its share. */
+  updated: SharedArrayBuffer;
   failure: SharedArrayBuffer;
 }
 
@@ -77,6 +82,7 @@ export function createSharedBuffers(split: DataSplit, count: number, parameters:
     control: new SharedArrayBuffer(Control.Size * 4),
     numbers: new SharedArrayBuffer((Numbers.Draws + 2 * batchSize) * 8),
     weights: new SharedArrayBuffer(parameters * 4),
+    updated: new SharedArrayBuffer(parameters * 4),
     failure: new SharedArrayBuffer(1024),
   };
 }
@@ -97,6 +103,9 @@ export class DataParallelRank {
   private readonly header: Float64Array;
   private readonly mean: Float32Array;
   private readonly other: number;
+  private readonly updated: Float32Array;
+  /** This rank's share of the parameters (rank 0 the first half, rank 1 the rest; split at a multiple of 4). */
+  private readonly share: [number, number];
 
   constructor(readonly rank: number, model: tfl.LayersModel, spec: VariantSpec, recipe: Recipe,
     split: DataSplit, numClasses: number, readonly shared: SharedBuffers, kind: StepKind) {
@@ -110,6 +119,9 @@ export class DataParallelRank {
     this.order = new Uint32Array(shared.order);
     this.mean = new Float32Array(p);
     this.other = 1 - rank;
+    this.updated = new Float32Array(shared.updated);
+    const middle = (p >> 3) << 2;
+    this.share = rank === 0 ? [0, middle] : [middle, p];
   }
 
   private slotOf(rank: number, sequence: number): number {
@@ -134,7 +146,10 @@ export class DataParallelRank {
     this.header[this.headerAt(this.rank, sequence, Header.Correct)] = correct;
   }
 
-  /** Both halves' mean gradient, applied by this rank's optimizer; the whole batch's loss and correct count. */
+  /**
+   * Both halves' mean gradient over this rank's share of the parameters, applied by its optimizer; the
+   * other share from the other rank; the whole batch's loss and correct count.
+   */
   combine(sequence: number, wantNorms: boolean): HalfOutcome {
     const halves = [0, 1]
       .map((r) => ({ loss: this.header[this.headerAt(r, sequence, Header.Loss)]!, n: this.header[this.headerAt(r, sequence, Header.Count)]!, slot: this.slots[this.slotOf(r, sequence)]! }))
@@ -144,27 +159,43 @@ export class DataParallelRank {
     const correct = [0, 1].reduce((sum, r) => sum + this.header[this.headerAt(r, sequence, Header.Correct)]!, 0);
     const first = halves[0]!.slot, firstWeight = halves[0]!.n / total;
     const second = halves[1]?.slot, secondWeight = (halves[1]?.n ?? 0) / total;
-    const mean = this.mean, p = mean.length;
+    const mean = this.mean;
+    const [from, to] = this.share;
+    // The norms need every parameter's gradient; the update only this rank's share.
+    const start = wantNorms ? 0 : from, end = wantNorms ? mean.length : to;
     // Plain locals in the loop: reading through objects here cost ~1.5 ms per step.
-    if (second) for (let j = 0; j < p; j++) mean[j] = first[j]! * firstWeight + second[j]! * secondWeight;
-    else mean.set(first);
-    const { fault, norms } = this.updater.update(loss, mean, wantNorms);
+    if (second) for (let j = start; j < end; j++) mean[j] = first[j]! * firstWeight + second[j]! * secondWeight;
+    else mean.set(first.subarray(start, end), start);
+    const share: WeightShare = { from, to, exchange: (weights) => this.exchange(sequence, weights) };
+    const { fault, norms } = this.updater.update(loss, mean, wantNorms, share);
     return { loss, correct, fault, ...(norms ? { norms } : {}) };
   }
 
-  /** Marks this rank as at `sequence` and waits for the other; throws if the other rank failed. */
-  arrive(sequence: number): void {
+  /** Publishes this rank's share of the new weights, waits for the other's, and copies it in. */
+  private exchange(sequence: number, weights: Float32Array): void {
+    const [from, to] = this.share;
+    this.updated.set(weights.subarray(from, to), from);
+    this.arrive(sequence, Control.Exchange);
+    if (from > 0) weights.set(this.updated.subarray(0, from));
+    if (to < weights.length) weights.set(this.updated.subarray(to), to);
+  }
+
+  /**
+   * Marks this rank as at `sequence` and waits for the other; throws if the other rank failed. `barrier`:
+   * the step's first meeting (gradients ready) or its second (new weights published).
+   */
+  arrive(sequence: number, barrier: typeof Control.Barrier | typeof Control.Exchange = Control.Barrier): void {
     const c = this.control;
-    Atomics.store(c, Control.Barrier + this.rank, sequence);
-    Atomics.notify(c, Control.Barrier + this.rank);
+    Atomics.store(c, barrier + this.rank, sequence);
+    Atomics.notify(c, barrier + this.rank);
     const deadline = performance.now() + SILENCE_MS;
     for (;;) {
-      const seen = Atomics.load(c, Control.Barrier + this.other);
+      const seen = Atomics.load(c, barrier + this.other);
       if (seen >= sequence) return;
       if (Atomics.load(c, Control.Failed) !== 0) throw new Error(`training thread ${this.other}: ${this.failureMessage()}`);
       // A thread that died without a word (its exit event cannot reach a thread blocked here).
       if (performance.now() > deadline) throw new Error(`training thread ${this.other} stopped answering (no step for ${SILENCE_MS / 1000} s)`);
-      Atomics.wait(c, Control.Barrier + this.other, seen, POLL_MS);
+      Atomics.wait(c, barrier + this.other, seen, POLL_MS);
     }
   }
 
@@ -176,6 +207,7 @@ export class DataParallelRank {
     view.set(bytes);
     Atomics.store(this.control, Control.Failed, 1);
     Atomics.notify(this.control, Control.Barrier + this.rank);
+    Atomics.notify(this.control, Control.Exchange + this.rank);
     Atomics.notify(this.control, Control.Sequence);
   }
 

@@ -177,14 +177,24 @@ class ConvOp implements Op {
   private filter!: TensorInfo;
 
   constructor(private readonly kernel: Parameter, private readonly bias: Parameter | null, private readonly config: ConvConfig,
-    private readonly mask: Float32Array | null, private readonly fused: boolean) {}
+    private readonly mask: Float32Array | null, private readonly fused: boolean, private readonly matMul: boolean) {}
 
   private attrs(): NamedAttrMap {
     return { strides: this.config.strides, pad: this.config.padding, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined as unknown as string };
   }
 
+  /**
+   * Whether this convolution's window covers its whole input (C5 on 5×5 maps): then it is a matrix
+   * product of the flattened images [n, h·w·c] with the filter [h·w·c, maps] (both layouts flatten alike).
+   */
+  private asProduct(x: TensorInfo): boolean {
+    const [kh, kw] = this.kernel.variable.shape as [number, number, number, number];
+    return this.matMul && !this.mask && this.config.padding === 'valid' && x.shape[1] === kh && x.shape[2] === kw;
+  }
+
   forward(s: Scope, x: TensorInfo): TensorInfo {
     this.x = x;
+    if (this.asProduct(x)) return this.forwardAsProduct(s, x);
     let filter = valueOf(this.kernel.variable);
     if (this.mask) {
       const masked = s.upload(s.k.view(filter), [...filter.shape]);
@@ -208,8 +218,23 @@ class ConvOp implements Op {
     return y;
   }
 
+  private forwardAsProduct(s: Scope, x: TensorInfo): TensorInfo {
+    const [kh, kw, ci, co] = this.kernel.variable.shape as [number, number, number, number];
+    const n = x.shape[0]!, k = kh * kw * ci;
+    this.filter = valueOf(this.kernel.variable);
+    const activation = this.config.activation;
+    // Our wasm product fuses a bias and ReLU; a sigmoid follows as its own kernel.
+    const inputs: Record<string, TensorInfo> = { a: reshaped(x, [1, n, k]), b: reshaped(this.filter, [1, k, co]) };
+    if (this.bias) inputs['bias'] = valueOf(this.bias.variable);
+    let y = s.run('_FusedMatMul', inputs, { transposeA: false, transposeB: false, activation: activation === 'sigmoid' ? 'linear' : activation });
+    if (activation === 'sigmoid') y = s.run('Sigmoid', { x: y });
+    this.y = reshaped(y, [n, 1, 1, co]);
+    return this.y;
+  }
+
   backward(s: Scope, dy: TensorInfo, needInput: boolean, grads: Float32Array): TensorInfo | null {
     activationGradInPlace(this.config.activation, s.k.view(this.y), s.k.view(dy));
+    if (this.asProduct(this.x)) return this.backwardAsProduct(s, dy, needInput, grads);
     if (this.bias) store(s, this.bias, s.run('Sum', { x: dy }, { axis: [0, 1, 2], keepDims: false }), grads);
     const filterShape = [...this.filter.shape];
     const dW = s.run('Conv2DBackpropFilter', { x: this.x, dy }, { ...this.attrs(), filterShape });
@@ -218,6 +243,17 @@ class ConvOp implements Op {
     store(s, this.kernel, dW, grads);
     if (!needInput) return null;
     return s.run('Conv2DBackpropInput', { dy, filter: this.filter }, { ...this.attrs(), inputShape: [...this.x.shape] });
+  }
+
+  private backwardAsProduct(s: Scope, dy: TensorInfo, needInput: boolean, grads: Float32Array): TensorInfo | null {
+    const [kh, kw, ci, co] = this.kernel.variable.shape as [number, number, number, number];
+    const n = this.x.shape[0]!, k = kh * kw * ci;
+    const dz = reshaped(dy, [1, n, co]);
+    if (this.bias) store(s, this.bias, s.run('Sum', { x: reshaped(dy, [n, co]) }, { axis: [0], keepDims: false }), grads);
+    store(s, this.kernel, s.run('BatchMatMul', { a: reshaped(this.x, [1, n, k]), b: dz }, { transposeA: true, transposeB: false }), grads);
+    if (!needInput) return null;
+    const dx = s.run('BatchMatMul', { a: dz, b: reshaped(this.filter, [1, k, co]) }, { transposeA: false, transposeB: true });
+    return reshaped(dx, [...this.x.shape]);
   }
 }
 
@@ -471,7 +507,8 @@ function opFor(layer: LayerReading, parameter: (v: tf.Variable) => Parameter, k:
       if (!act || !kernel || !plainConv()) return undefined;
       const bias = weights.get('bias');
       return new ConvOp(parameter(kernel), bias ? parameter(bias) : null,
-        { strides: pair(config['strides']), padding: config['padding'] as 'valid' | 'same', activation: act }, null, k.has('FusedConv2D'));
+        { strides: pair(config['strides']), padding: config['padding'] as 'valid' | 'same', activation: act }, null, k.has('FusedConv2D'),
+        k.has('_FusedMatMul'));
     }
     case 'MaskedConv2D': {
       const kernel = weights.get('kernel'), bias = weights.get('bias');
@@ -480,7 +517,7 @@ function opFor(layer: LayerReading, parameter: (v: tf.Variable) => Parameter, k:
       const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
       const mask = new Float32Array(kh * kw * ci * co);
       for (let t = 0; t < kh * kw; t++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) mask[(t * ci + i) * co + o] = connections[i]![o]!;
-      return new ConvOp(parameter(kernel), parameter(bias), { strides: [1, 1], padding: 'valid', activation: 'linear' }, mask, k.has('FusedConv2D'));
+      return new ConvOp(parameter(kernel), parameter(bias), { strides: [1, 1], padding: 'valid', activation: 'linear' }, mask, k.has('FusedConv2D'), false);
     }
     case 'Dense': {
       const act = activation();

@@ -7,8 +7,11 @@ import type { Recipe } from '../../common/protocol.js';
 
 export interface FlatOptimizer {
   learningRate: number;
-  /** Moves `weights` one step against `grads` (same length, same layout), in place. */
-  apply(weights: Float32Array, grads: Float32Array): void;
+  /**
+   * Moves `weights` one step against `grads` (same length, same layout), in place; only elements
+   * [from, to) when given (data-parallel ranks each update their share; it still counts as one step).
+   */
+  apply(weights: Float32Array, grads: Float32Array, from?: number, to?: number): void;
 }
 
 /** tf.train.adam's defaults; ε is the float32 backends' epsilon, which tf.train.adam uses when given none. */
@@ -26,13 +29,13 @@ export class FlatAdam implements FlatOptimizer {
     this.v = new Float32Array(size);
   }
 
-  apply(weights: Float32Array, grads: Float32Array): void {
+  apply(weights: Float32Array, grads: Float32Array, from = 0, to = weights.length): void {
     this.steps++;
     const { m, v, beta1, beta2, epsilon } = this;
     const keep1 = 1 - beta1, keep2 = 1 - beta2;
     const correct1 = 1 / (1 - beta1 ** this.steps), correct2 = 1 / (1 - beta2 ** this.steps);
     const rate = this.learningRate;
-    for (let i = 0, n = weights.length; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const g = grads[i]!;
       const mi = beta1 * m[i]! + keep1 * g;
       const vi = beta2 * v[i]! + keep2 * g * g;
@@ -51,13 +54,13 @@ export class FlatMomentum implements FlatOptimizer {
     this.accumulation = new Float32Array(momentum > 0 ? size : 0);
   }
 
-  apply(weights: Float32Array, grads: Float32Array): void {
+  apply(weights: Float32Array, grads: Float32Array, from = 0, to = weights.length): void {
     const rate = this.learningRate, momentum = this.momentum, a = this.accumulation;
     if (momentum === 0) {
-      for (let i = 0, n = weights.length; i < n; i++) weights[i] = weights[i]! - rate * grads[i]!;
+      for (let i = from; i < to; i++) weights[i] = weights[i]! - rate * grads[i]!;
       return;
     }
-    for (let i = 0, n = weights.length; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const ai = momentum * a[i]! + grads[i]!;
       a[i] = ai;
       weights[i] = weights[i]! - rate * ai;

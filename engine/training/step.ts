@@ -81,6 +81,14 @@ export interface StepOutcome {
 
 export type Augment = { maxShift: number; random: () => number } | undefined;
 
+/** One rank's share of a data-parallel update: parameters [from, to), and how the others' shares arrive. */
+export interface WeightShare {
+  from: number;
+  to: number;
+  /** Publishes weights [from, to) and copies in every other parameter, once every rank has published. */
+  exchange(weights: Float32Array): void;
+}
+
 /**
  * What turns a batch's gradients into the next weights: the divergence check, the snapshot of the last
  * good weights (restored on divergence), the gradient norms and the optimizer update. It works on flat
@@ -136,8 +144,13 @@ export class ModelUpdater {
     return this.gradients;
   }
 
-  /** Checks `loss`, then applies the flat gradients `grads` unless training diverged. */
-  update(loss: number, grads: Float32Array, wantNorms: boolean): { fault: string | null; norms?: number[] } {
+  /**
+   * Checks `loss`, then applies the flat gradients `grads` unless training diverged. With `share`, this
+   * updater computes only parameters [from, to) (only those of `grads` need be set, all of them for the
+   * norms), and `share.exchange` fills in the rest of the new weights (another rank's share) before they
+   * are written to the variables.
+   */
+  update(loss: number, grads: Float32Array, wantNorms: boolean, share?: WeightShare): { fault: string | null; norms?: number[] } {
     const { fault, healthy } = this.watch.check(loss);
     if (fault) {
       this.writeWeights(this.lastGood);
@@ -147,7 +160,8 @@ export class ModelUpdater {
     this.readChangedWeights();
     if (healthy) this.lastGood.set(this.weights);
     const norms = wantNorms ? this.norms(grads) : undefined;
-    this.optimizer.apply(this.weights, grads);
+    this.optimizer.apply(this.weights, grads, share?.from ?? 0, share?.to ?? this.size);
+    share?.exchange(this.weights);
     this.writeWeights(this.weights);
     return { fault: null, ...(norms ? { norms } : {}) };
   }

@@ -9,7 +9,7 @@ import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../common/protocol.js';
 import { busyParallelThreads, endParallelThreads, liveParallelThreads, parallelWorkerUrl, warmParallelEngine } from '../../engine/training/parallel-trainer.js';
-import { DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
+import { Control, DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import type { Io } from '../../cli/commands.js';
@@ -164,6 +164,8 @@ describe('parallel Trainer (workers: 2)', () => {
     const [first, second] = models.map((m, r) => new DataParallelRank(r, m, spec, recipe, mnist.train, 10, shared));
     second!.fail('out of memory in a kernel');
     expect(() => first!.arrive(1)).toThrow('training thread 1: out of memory in a kernel');
+    // Also at the step's second meeting, where each waits for the other's share of the new weights.
+    expect(() => first!.arrive(1, Control.Exchange)).toThrow('training thread 1: out of memory in a kernel');
     models.forEach((m) => m.dispose());
   });
 

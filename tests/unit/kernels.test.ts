@@ -7,11 +7,13 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { registerWasmTrainingKernels, setFilterGradRoute, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import { registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
-import { createSingleChannelConv, singleChannelConvFits } from '../../engine/backends/wasm-simd.js';
+import {
+  createMultiChannelFilterGrad, createSingleChannelConv, multiChannelFilterGradFits, relaxedSimdSupported, setRelaxedSimdEnabled, singleChannelConvFits,
+} from '../../engine/backends/wasm-simd.js';
 import { VARIANTS, lossFor } from '../../common/network/variants.js';
 import { VARIANT_NAMES } from '../../common/protocol.js';
 import { mkdtempSync } from 'node:fs';
@@ -109,6 +111,11 @@ const CONV_CASES: ConvCase[] = [
   { name: 'LeNet C5 [B,5,5,16]*[5,5,16,120] valid', x: [B, 5, 5, 16], filter: [5, 5, 16, 120], strides: 1, pad: 'valid' },
   { name: 'C1 with batch 1', x: [1, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
   { name: 'C5 with batch 1', x: [1, 5, 5, 16], filter: [5, 5, 16, 120], strides: 1, pad: 'valid' },
+  { name: 'C3 with batch 1', x: [1, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: 'valid' },
+  { name: 'several channels, 4 maps (fewest the filter-gradient loops take), non-square filter', x: [2, 6, 7, 5], filter: [3, 2, 5, 4], strides: 1, pad: 'valid' },
+  { name: 'several channels, 12 maps (three registers per tap)', x: [3, 12, 12, 4], filter: [5, 5, 4, 12], strides: 1, pad: 'valid' },
+  { name: 'several channels, 20 maps (past the filter-gradient loops)', x: [2, 6, 6, 3], filter: [3, 3, 3, 20], strides: 1, pad: 'valid' },
+  { name: 'several channels, 6 maps (not a multiple of 4)', x: [2, 6, 6, 3], filter: [3, 3, 3, 6], strides: 1, pad: 'valid' },
   { name: "28×28 input, 'same' padding (C1 on unpadded digits)", x: [3, 28, 28, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'same' },
   { name: "stride 2, 'same', odd sizes", x: [3, 9, 11, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
   { name: 'stride 2, valid, trailing rows unused', x: [2, 10, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' },
@@ -155,7 +162,8 @@ beforeAll(async () => {
 
 for (const backend of ['wasm', 'wasm-js', 'cpu'] as const) {
   describe(`${backend}: Conv2DBackpropFilter matches the cpu reference`, () => {
-    const routes = backend !== 'cpu' ? (['auto', 'im2col', 'convolution'] as const) : (['auto'] as const);
+    const routes = backend === 'wasm' ? (['auto', 'loops', 'im2col', 'convolution'] as const)
+      : backend === 'wasm-js' ? (['auto', 'im2col', 'convolution'] as const) : (['auto'] as const);
     for (const c of CONV_CASES) {
       for (const route of routes) {
         it(`${c.name}${route === 'auto' ? '' : ` (${route} route)`}`, async () => {
@@ -255,6 +263,25 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Conv2DBa
   }
 });
 
+describe('wasm without fused multiply-add: the plain SIMD loops behind the registered kernels', () => {
+  // The other wasm tests run with relaxed SIMD where the runtime has it; browsers without it get these loops.
+  for (const c of CONV_CASES.filter((k) => k.name.startsWith('LeNet C1') || k.name.startsWith('LeNet C3'))) {
+    it(`${c.name}: Conv2D and Conv2DBackpropFilter`, async () => {
+      setRelaxedSimdEnabled(false);
+      try {
+        const inputs = { x: { values: random(size(c.x), 41), shape: c.x }, filter: { values: random(size(c.filter), 42), shape: c.filter } };
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } as unknown as NamedAttrMap;
+        expectClose(await runRegistered('wasm', 'Conv2D', inputs, attrs), await runCpuReference('Conv2D', inputs, attrs));
+        const gradInputs = { x: inputs.x, dy: { values: random(size(convOutShape(c)), 43), shape: convOutShape(c) } };
+        const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as NamedAttrMap;
+        expectClose(await runRegistered('wasm', 'Conv2DBackpropFilter', gradInputs, gradAttrs), await runCpuReference('Conv2DBackpropFilter', gradInputs, gradAttrs));
+      } finally {
+        setRelaxedSimdEnabled(true);
+      }
+    });
+  }
+});
+
 describe('the single-channel SIMD loops on their own memory', () => {
   // Plain loops over the same layout: x [n, H, W], w [FH, FW, C], y [n, OH, OW, C].
   function reference(x: Float32Array, w: Float32Array, dy: Float32Array, n: number, H: number, W: number, FH: number, FW: number, C: number) {
@@ -271,13 +298,13 @@ describe('the single-channel SIMD loops on their own memory', () => {
     return { y, dW };
   }
 
-  for (const [n, H, W, FH, FW, C] of [[3, 32, 32, 5, 5, 6], [1, 7, 11, 3, 4, 1], [2, 5, 36, 2, 5, 9], [0, 6, 6, 3, 3, 2]] as const) {
-    it(`batch ${n}, ${H}×${W} input, ${FH}×${FW} filter, ${C} maps: forward and filter gradient`, () => {
+  for (const [n, H, W, FH, FW, C] of [[3, 32, 32, 5, 5, 6], [1, 7, 11, 3, 4, 1], [2, 5, 36, 2, 5, 9], [0, 6, 6, 3, 3, 2]] as const) for (const fused of [false, true]) {
+    it(`batch ${n}, ${H}×${W} input, ${FH}×${FW} filter, ${C} maps: forward and filter gradient (${fused ? 'fused multiply-add' : 'plain SIMD'})`, () => {
       const shape = { inHeight: H, inWidth: W, filterHeight: FH, filterWidth: FW, channels: C };
       expect(singleChannelConvFits(shape)).toBe(true);
       const OH = H - FH + 1, OW = W - FW + 1;
       const memory = new WebAssembly.Memory({ initial: 8 });
-      const loops = createSingleChannelConv(memory, shape)!;
+      const loops = createSingleChannelConv(memory, shape, fused)!;
       expect(loops).not.toBeNull();
       const x = random(n * H * W, 21), w = random(FH * FW * C, 22), dy = random(n * OH * OW * C, 23);
       // Byte offsets, with a guard value after each output.
@@ -305,6 +332,62 @@ describe('the single-channel SIMD loops on their own memory', () => {
     expect(fits(40, 5)).toBe(false); // 36: 9 vectors
     expect(fits(16, 9)).toBe(false); // 9 filter columns
     expect(fits(4, 5)).toBe(false); // no output
+  });
+
+  it('relaxed SIMD (fused multiply-add) compiles on this runtime', () => {
+    // Node 20 needs the V8 flag that relaxedSimdSupported() sets; newer runtimes have it by default.
+    expect(relaxedSimdSupported()).toBe(true);
+  });
+});
+
+describe('the several-channel filter-gradient SIMD loop on its own memory', () => {
+  // A plain loop over the same layout: x [n, H, W, CI], dy [n, OH, OW, CO], dW [FH, FW, CI, CO].
+  function reference(x: Float32Array, dy: Float32Array, n: number, H: number, W: number, CI: number, FH: number, FW: number, CO: number) {
+    const OH = H - FH + 1, OW = W - FW + 1;
+    const dW = new Float32Array(FH * FW * CI * CO);
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++)
+      for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) for (let i = 0; i < CI; i++) for (let o = 0; o < CO; o++) {
+        dW[((ky * FW + kx) * CI + i) * CO + o] += x[((b * H + oy + ky) * W + ox + kx) * CI + i]! * dy[((b * OH + oy) * OW + ox) * CO + o]!;
+      }
+    return dW;
+  }
+
+  // LeNet's C3; 4 maps with a non-square filter; 12 maps (a block of 4 taps); 8 maps with 7 taps (a short last block); batch 0.
+  for (const [n, H, W, CI, FH, FW, CO] of [[3, 14, 14, 6, 5, 5, 16], [2, 6, 7, 5, 3, 2, 4], [2, 9, 8, 4, 5, 5, 12], [1, 5, 9, 7, 2, 1, 8], [0, 6, 6, 2, 3, 3, 4]] as const) {
+    for (const fused of [false, true]) {
+      it(`batch ${n}, ${H}×${W}×${CI} input, ${FH}×${FW} filter, ${CO} maps (${fused ? 'fused multiply-add' : 'plain SIMD'})`, () => {
+        const shape = { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO };
+        expect(multiChannelFilterGradFits(shape)).toBe(true);
+        const OH = H - FH + 1, OW = W - FW + 1;
+        const memory = new WebAssembly.Memory({ initial: 8 });
+        const loop = createMultiChannelFilterGrad(memory, shape, fused)!;
+        expect(loop).not.toBeNull();
+        const x = random(n * H * W * CI, 31), dy = random(n * OH * OW * CO, 32);
+        const xAt = 64, dyAt = xAt + 4 * x.length + 64, dWAt = dyAt + 4 * dy.length + 64;
+        const heap = new Float32Array(memory.buffer);
+        heap.fill(7);
+        heap.set(x, xAt / 4); heap.set(dy, dyAt / 4);
+        loop(xAt, dyAt, dWAt, n);
+        const expected = reference(x, dy, n, H, W, CI, FH, FW, CO);
+        const dW = heap.slice(dWAt / 4, dWAt / 4 + expected.length);
+        expected.forEach((v, i) => expect(Math.abs(dW[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
+        expect(heap[dWAt / 4 + expected.length]).toBe(7);
+        expect(heap[dWAt / 4 - 1]).toBe(7);
+      });
+    }
+  }
+
+  it('takes 4 to 16 output maps in fours, and a window inside the input', () => {
+    const fits = (outChannels: number, inWidth = 14) =>
+      multiChannelFilterGradFits({ inHeight: 14, inWidth, inChannels: 6, filterHeight: 5, filterWidth: 5, outChannels });
+    expect(fits(4)).toBe(true);
+    expect(fits(16)).toBe(true);
+    expect(fits(0)).toBe(false);
+    expect(fits(2)).toBe(false);
+    expect(fits(6)).toBe(false);
+    expect(fits(20)).toBe(false);
+    expect(fits(16, 5)).toBe(true); // one output column
+    expect(fits(16, 4)).toBe(false); // no output
   });
 });
 
@@ -365,12 +448,44 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: BatchMat
     { name: 'both transposed, rank 3 batch 1', a: [1, 7, 5], b: [1, 3, 7], transposeA: true, transposeB: true },
     { name: 'batch 3 (the backend\'s own path)', a: [3, 4, 6], b: [3, 6, 5], transposeA: false, transposeB: false },
     { name: 'batch 3 transposed (the backend\'s own path)', a: [3, 6, 4], b: [3, 5, 6], transposeA: true, transposeB: true },
+    { name: 'C5 as a product, dW: [B,400]ᵀ·[B,120]', a: [1, B, 400], b: [1, B, 120], transposeA: true, transposeB: false },
+    { name: 'C5 as a product, dx: [B,120]·[400,120]ᵀ', a: [1, B, 120], b: [1, 400, 120], transposeA: false, transposeB: true },
+    { name: '7 rows (a block of 4 and 3 single rows), 12 columns (8 and 4)', a: [7, 3], b: [3, 12], transposeA: false, transposeB: false },
+    { name: 'one row, 4 columns (the fewest our product takes), K = 1', a: [1, 1], b: [1, 4], transposeA: false, transposeB: false },
+    { name: '10 columns (not a multiple of 4: XNNPACK), transposed a', a: [B, 5], b: [B, 10], transposeA: true, transposeB: false },
+  ];
+  for (const c of cases) {
+    for (const ours of target === 'wasm' ? [true, false] : [true]) {
+      it(`${c.name}${ours ? '' : ' (XNNPACK only)'}`, async () => {
+        const inputs = { a: { values: random(size(c.a), 11), shape: c.a }, b: { values: random(size(c.b), 12), shape: c.b } };
+        const attrs = { transposeA: c.transposeA, transposeB: c.transposeB } as unknown as NamedAttrMap;
+        setOwnMatMulEnabled(ours);
+        try {
+          expectClose(await runRegistered(target, 'BatchMatMul', inputs, attrs), await runCpuReference('BatchMatMul', inputs, attrs));
+        } finally {
+          setOwnMatMulEnabled(true);
+        }
+      });
+    }
+  }
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: _FusedMatMul matches the cpu reference`, () => {
+  const cases: { name: string; a: number[]; b: number[]; bias: boolean; activation: string }[] = [
+    { name: 'C5 as a product with bias and ReLU [1,B,400]·[1,400,120]', a: [1, B, 400], b: [1, 400, 120], bias: true, activation: 'relu' },
+    { name: 'dense with bias, linear, 5 rows, 84 columns', a: [1, 5, 120], b: [1, 120, 84], bias: true, activation: 'linear' },
+    { name: 'no bias, ReLU, one row', a: [1, 1, 16], b: [1, 16, 8], bias: false, activation: 'relu' },
+    { name: 'sigmoid (XNNPACK)', a: [1, B, 120], b: [1, 120, 84], bias: true, activation: 'sigmoid' },
+    { name: '10 columns (XNNPACK)', a: [1, B, 84], b: [1, 84, 10], bias: true, activation: 'linear' },
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const inputs = { a: { values: random(size(c.a), 11), shape: c.a }, b: { values: random(size(c.b), 12), shape: c.b } };
-      const attrs = { transposeA: c.transposeA, transposeB: c.transposeB } as unknown as NamedAttrMap;
-      expectClose(await runRegistered(target, 'BatchMatMul', inputs, attrs), await runCpuReference('BatchMatMul', inputs, attrs));
+      const n = c.b[c.b.length - 1]!;
+      // Values around zero, so that ReLU clips about half of them.
+      const inputs: Record<string, Input> = { a: { values: random(size(c.a), 51), shape: c.a }, b: { values: random(size(c.b), 52), shape: c.b } };
+      if (c.bias) inputs['bias'] = { values: random(n, 53), shape: [n] };
+      const attrs = { transposeA: false, transposeB: false, activation: c.activation } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, '_FusedMatMul', inputs, attrs), await runCpuReference('_FusedMatMul', inputs, attrs));
     });
   }
 });

@@ -86,6 +86,29 @@ describe('flat optimizers match tf.train', () => {
     expectClose(actual, expected, start);
   });
 
+  for (const [name, make] of [
+    ['Adam', () => new FlatAdam(0.002, total)],
+    ['SGD with momentum', () => new FlatMomentum(0.01, 0.9, total)],
+    ['plain SGD', () => new FlatMomentum(0.05, 0, total)],
+  ] as const) {
+    it(`${name} applied in two shares (as the two ranks do, each with its own optimizer) equals applying it whole, bit for bit`, () => {
+      const whole = make(), firstRank = make(), secondRank = make();
+      const start = values(total, 5);
+      const a = start.slice(), b = start.slice();
+      const middle = 12; // not a variable boundary
+      for (let step = 0; step < 4; step++) {
+        const grads = values(total, 200 + step);
+        whole.apply(a, grads);
+        firstRank.apply(b, grads, 0, middle);
+        const copy = b.slice();
+        secondRank.apply(copy, grads, middle, total);
+        b.set(copy.subarray(middle), middle);
+      }
+      expect(a).toEqual(b);
+      expect(a).not.toEqual(start);
+    });
+  }
+
   it('createOptimizer follows the recipe', () => {
     expect(createOptimizer({ optimizer: 'adam', learningRate: 1e-3, momentum: 0 }, 4)).toBeInstanceOf(FlatAdam);
     const sgd = createOptimizer({ optimizer: 'sgd', learningRate: 0.5, momentum: 0 }, 2);
