@@ -29,7 +29,7 @@ export const TARGETS = {
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('model-store', 'boundaries', 'oracle-durability'),
+    tests: unit('model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
   },
   training: {
     mutate: ['engine/training/**/*.ts', '!engine/training/parallel-worker.ts'],
@@ -41,7 +41,7 @@ export const TARGETS = {
   },
   cli: {
     mutate: ['cli/**/*.ts'],
-    tests: unit('cli', 'hostile-input', 'training-controls', 'boundaries'),
+    tests: unit('cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
   },
   common: {
     mutate: ['common/**/*.ts'],
