@@ -26,7 +26,7 @@ const unit = (...names) => names.map((n) => `tests/unit/${n}.test.ts`);
 export const TARGETS = {
   data: {
     mutate: ['engine/data/**/*.ts'],
-    tests: unit('idx', 'idx-files', 'image-file', 'boundaries', 'batches'),
+    tests: unit('idx', 'idx-files', 'data-refusals', 'image-file', 'boundaries', 'batches'),
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
