@@ -294,6 +294,18 @@ describe('dataset folders and limits', () => {
     expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file', `${dir}: training images are 2×2 but test images are 3×3; expected the same size`]);
   });
 
+  it('labels: 9 accepted, 10 refused (with its index and the range)', () => {
+    const withLabels = (name: string, values: number[]) => {
+      const files = four();
+      files['t10k-labels-idx1-ubyte'] = Buffer.concat([u32(0x801, 2), Buffer.from(values)]);
+      return folder(name, files);
+    };
+    expect(loadDataset({ kind: 'folder', dir: withLabels('label9', [0, 9]) }).test.labels).toEqual(Uint8Array.from([0, 9]));
+    const dir = withLabels('label10', [9, 10]);
+    expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file',
+      `${path.join(dir, 't10k-labels-idx1-ubyte')}: label 10 at index 1 is out of range; expected 0..9`]);
+  });
+
   it('limits: 1 and the whole count accepted, more than the count gives the whole split; 0, -1 and 1.5 refused', () => {
     const dir = folder('limits', four(images(3), images(2)));
     const counts = (trainLimit?: number, testLimit?: number) => {
