@@ -97,7 +97,7 @@ for (const name of names) {
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
     tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: true,
-    ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results'],
+    ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results', '.stryker-tmp'],
     thresholds: { high: 80, low: 60, break: null },
   });
   const results = await stryker.runMutationTest();
