@@ -289,9 +289,26 @@ describe('dataset folders and limits', () => {
     expect(outcome(() => loadDataset({ kind: 'folder', dir: missing }))).toEqual(['not-found', `${missing}: dataset folder not found`]);
   });
 
-  it('training and test images of different sizes', () => {
-    const dir = folder('sizes', four(images(3, 2), images(2, 3)));
-    expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file', `${dir}: training images are 2×2 but test images are 3×3; expected the same size`]);
+  it('training and test images of different sizes: rows alone, columns alone, both', () => {
+    const sized = (n: number, rows: number, cols: number) => Buffer.concat([u32(0x803, n, rows, cols), Buffer.alloc(n * rows * cols, 9)]);
+    for (const [name, train, test] of [['rows', [3, 2], [2, 2]], ['cols', [2, 2], [2, 3]], ['both', [2, 2], [3, 3]]] as const) {
+      const dir = folder(`sizes-${name}`, four(sized(3, train[0], train[1]), sized(2, test[0], test[1])));
+      expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file',
+        `${dir}: training images are ${train[0]}×${train[1]} but test images are ${test[0]}×${test[1]}; expected the same size`]);
+    }
+  });
+
+  it('passes its IDX options to the reader: a gzip cap one byte under a file is refused, the exact size read', () => {
+    const files = four();
+    const testImages = files['t10k-images-idx3-ubyte'];
+    const gzFiles: Record<string, Buffer> = { ...files, 't10k-images-idx3-ubyte.gz': zlib.gzipSync(testImages) };
+    delete gzFiles['t10k-images-idx3-ubyte'];
+    const dir = folder('gz-cap', gzFiles);
+    expect(loadDataset({ kind: 'folder', dir }, { idx: { maxDecompressedBytes: testImages.length } }).test.count).toBe(2);
+    clearDatasetCache();
+    const [code, message] = outcome(() => loadDataset({ kind: 'folder', dir }, { idx: { maxDecompressedBytes: testImages.length - 1 } }));
+    expect(code).toBe('bad-file');
+    expect(message).toContain(`more than the ${testImages.length - 1}-byte limit for decompressed gzip data`);
   });
 
   it('labels: 9 accepted, 10 refused (with its index and the range)', () => {
