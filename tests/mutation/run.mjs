@@ -30,7 +30,7 @@ export const TARGETS = {
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
+    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
   },
   training: {
     mutate: ['engine/training/**/*.ts', '!engine/training/parallel-worker.ts'],
