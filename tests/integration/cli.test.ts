@@ -148,6 +148,16 @@ describe('lenet-lab CLI', () => {
     expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
   });
 
+  it('export and import work as fresh processes (they load a model before any other command set up a backend)', async () => {
+    const bin = path.resolve('bin/lenet-lab.js');
+    const file = path.join(tmp, 'fresh.lenetlab');
+    const exported = await promisify(execFile)(process.execPath, [bin, 'export', '--model', 'assets/models/linear', '--out', file, '--json']);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ file, name: 'linear', variant: 'linear' });
+    const models = path.join(tmp, 'fresh-models');
+    const imported = await promisify(execFile)(process.execPath, [bin, 'import', file, '--models', models, '--json']);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ dir: path.join(models, 'linear'), variant: 'linear' });
+  });
+
   it('the installed bin exits 2 without a stack trace', async () => {
     const bin = path.resolve('bin/lenet-lab.js');
     expect(fs.existsSync(path.resolve('dist/cli/lenet-lab.js')), 'run `npm run build` first').toBe(true);

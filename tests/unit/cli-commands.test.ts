@@ -8,7 +8,8 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { explainGradients, VANISHING_NORM, VANISHING_RATIO, type Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
-import { loadDataset } from '../../engine/data/dataset.js';
+import { loadDataset, MNIST_DIR_ENV } from '../../engine/data/dataset.js';
+import { readModelMeta } from '../../engine/io/model-store.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-cli-commands-'));
 const shipped = path.resolve('assets/models/modern');
@@ -158,6 +159,23 @@ describe('lenet-lab info', () => {
   });
 });
 
+describe('lenet-lab info without MNIST', () => {
+  it('says MNIST is unavailable and why, in text and JSON, and still lists the rest', async () => {
+    const missing = path.join(tmp, 'no-mnist-here');
+    process.env[MNIST_DIR_ENV] = missing;
+    try {
+      const text = await run('info');
+      expect(text.code).toBe(0);
+      expect(text.out).toContain(`MNIST: unavailable: ${missing}: dataset folder not found`);
+      expect(text.out).toContain('variants:');
+      const json = JSON.parse((await run('info', '--json')).out[0]!);
+      expect(json.mnist).toEqual({ error: `${missing}: dataset folder not found` });
+    } finally {
+      delete process.env[MNIST_DIR_ENV];
+    }
+  });
+});
+
 describe('lenet-lab train', () => {
   const tiny = ['--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1', '--seed', '4'];
 
@@ -194,6 +212,111 @@ describe('lenet-lab train', () => {
     expect(lines[2]).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm', epochs: 1, model: out });
     expect(r.err).not.toMatch(/^epoch 1\/1/m);
     expect(fs.existsSync(path.join(out, 'weights.bin'))).toBe(true);
+  });
+});
+
+describe('lenet-lab train, more', () => {
+  it('--data: the model records the folder, made absolute, as its dataset', async () => {
+    const { dir } = idxFolder('train-five', 5);
+    const out = path.join(tmp, 'on-five');
+    const r = await run('train', '--variant', 'linear', '--data', path.relative(process.cwd(), dir), '--batch', '5', '--epochs', '1', '--workers', '1', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('training linear (Linear classifier (1998)) on train-five: 5 images, 1 epoch,');
+    expect(readModelMeta(out)).toMatchObject({ dataset: 'train-five', datasetSource: { kind: 'folder', dir } });
+  });
+
+  it('the lesson\'s network, whose gradients vanish, is explained after the run', async () => {
+    const r = await run('train', '--variant', 'seed', '--limit', '64', '--test-limit', '20', '--batch', '32', '--epochs', '1', '--workers', '1', '--out', path.join(tmp, 'seed'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/\n\nWhy: The gradient reaching \S+ is \S+ × the one at \S+, and the largest is \S+: almost nothing flows back\./);
+  });
+
+  it('at a terminal, progress bars go to stderr (epoch, batch, loss) and are cleared; the epoch lines still come through the log', async () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const wasTTY = process.stderr.isTTY;
+    process.stderr.isTTY = true; // cli-progress draws only on a terminal
+    process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    let err = '';
+    let code: number;
+    try {
+      code = await runCli(['train', '--variant', 'linear', '--limit', '64', '--test-limit', '20', '--batch', '32', '--epochs', '1', '--workers', '1', '--out', path.join(tmp, 'bars')],
+        { out: () => {}, log: (t) => (err += t), interactive: true });
+    } finally {
+      process.stderr.write = write;
+      process.stderr.isTTY = wasTTY;
+    }
+    expect(code, err).toBe(0);
+    expect(written.join('')).toMatch(/epoch 1\/1 \|.*\| batch [12]\/2 · loss \d+\.\d{3} · acc \d+\.\d\d% · \d+ img\/s · ETA/);
+    expect(err).toMatch(/^epoch 1\/1: train loss/m);
+  });
+});
+
+describe('lenet-lab conv, as text', () => {
+  it('standard: the caption, the settings, the output size with its formula, the counts and the value range', async () => {
+    const r = await run('conv', '--kind', 'standard');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.slice(0, 5)).toEqual([
+      'standard convolution of test digit #0 (a 7)',
+      'input 28×28×1 · 5×5 kernels, stride 1, padding valid, dilation 1, 6 filters, random from seed 0',
+      "output 24×24×6: H' = ⌊(H + 2P − D·(K−1) − 1) / S⌋ + 1 = ⌊(28 + 2·0 − 1·(5−1) − 1) / 1⌋ + 1 = 24",
+      'parameters: K·K·C·F + F = 5·5·1·6 + 6 = 156',
+      "multiply-adds: H'·W'·K·K·C·F = 24·24·5·5·1·6 = 86,400",
+    ]);
+    const [, min, max] = /^output values from (-?\d+\.\d{3}) to (-?\d+\.\d{3})$/.exec(r.out[5]!) ?? [];
+    expect(Number(min)).toBeLessThan(Number(max));
+    expect(r.out).toHaveLength(6);
+  });
+
+  it('depthwise separable says its input is the six S2 maps; a blank image is refused with "no ink"', async () => {
+    const r = await run('conv', '--kind', 'depthwise-separable', '--digit', '3', '--seed', '2');
+    expect(r.out.slice(0, 2)).toEqual([
+      'depthwise-separable convolution of test digit #3 (a 0), as its six S2 maps from the shipped model',
+      'input 14×14×6 · 5×5 kernels, stride 1, padding valid, dilation 1, 16 filters, random from seed 2',
+    ]);
+    const blank = path.join(tmp, 'blank.png');
+    const image = new PNG({ width: 30, height: 30 });
+    image.data.fill(255);
+    fs.writeFileSync(blank, PNG.sync.write(image));
+    const refused = await run('conv', '--kind', 'standard', '--image', blank);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`lenet-lab: ${blank}: no ink: the image is blank, so there is no digit to convolve\n`);
+  });
+});
+
+describe('lenet-lab export and import', () => {
+  const linear = path.resolve('assets/models/linear');
+  it('export: text and --json; an --out that is a folder is refused; import: text and --json, into LENET_LAB_MODELS_DIR or ~/.lenet-lab/models', async () => {
+    const file = path.join(tmp, 'linear.lenetlab');
+    const text = await run('export', '--model', linear, '--out', file);
+    expect(text.code, text.err).toBe(0);
+    const size = fs.statSync(file).size;
+    expect(text.out).toEqual([`Exported linear (linear) to ${file} (${size} bytes).`]);
+    const json = await run('export', '--model', linear, '--out', file, '--json');
+    expect(JSON.parse(json.out[0]!)).toEqual({ file, bytes: size, name: 'linear', variant: 'linear' });
+    const dirOut = path.join(tmp, 'dir.lenetlab');
+    fs.mkdirSync(dirOut);
+    expect(await run('export', '--model', linear, '--out', dirOut)).toMatchObject({ code: 2, err: `lenet-lab: cannot write ${dirOut}: it is not a regular file\n` });
+    const noFolder = path.join(tmp, 'missing-folder', 'x.lenetlab');
+    expect((await run('export', '--model', linear, '--out', noFolder)).err).toMatch(new RegExp(`^lenet-lab: cannot write ${noFolder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+
+    const models = path.join(tmp, 'env-models');
+    const home = path.join(tmp, 'home');
+    const saved = { models: process.env.LENET_LAB_MODELS_DIR, home: process.env.HOME };
+    try {
+      process.env.LENET_LAB_MODELS_DIR = models;
+      const imported = await run('import', file);
+      expect(imported.out).toEqual([`Imported linear (linear) into ${path.join(models, 'linear')}.`]);
+      const again = JSON.parse((await run('import', file, '--name', 'second', '--json')).out[0]!);
+      expect(again).toEqual({ dir: path.join(models, 'second'), name: 'second', variant: 'linear', testAccuracy: expect.any(Number) });
+      delete process.env.LENET_LAB_MODELS_DIR;
+      process.env.HOME = home;
+      expect((await run('import', file)).out).toEqual([`Imported linear (linear) into ${path.join(home, '.lenet-lab', 'models', 'linear')}.`]);
+    } finally {
+      if (saved.models === undefined) delete process.env.LENET_LAB_MODELS_DIR;
+      else process.env.LENET_LAB_MODELS_DIR = saved.models;
+      process.env.HOME = saved.home;
+    }
   });
 });
 
