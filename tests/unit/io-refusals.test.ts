@@ -14,8 +14,8 @@ import {
   buildVariantModel, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
   type ModelJsonFile, type ModelMeta,
 } from '../../engine/io/model-format.js';
-import { MAX_MODEL_FILE_BYTES, readModelFile, unpackModelFile } from '../../engine/io/model-file.js';
-import { checkSaveTarget } from '../../engine/io/model-store.js';
+import { MAX_MODEL_FILE_BYTES, modelFileName, readModelFile, unpackModelFile } from '../../engine/io/model-file.js';
+import { checkSaveTarget, readModelMeta, saveModel } from '../../engine/io/model-store.js';
 
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-io-refusals-')));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -71,6 +71,7 @@ describe('checkSaveTarget', () => {
       /: a part of the path is a file, not a folder$/],
     ['a folder of three other files', () => folder('three', { 'a.txt': '', 'b.txt': '', 'model.json': '', 'c.txt': '' }), 'bad-file',
       /: the folder holds other files \(a\.txt, b\.txt, c\.txt\) that saving would replace; choose a new or empty folder$/],
+    ['a path with a component too long', () => path.join(tmp, 'x'.repeat(300), 'model'), 'bad-file', /: the path is too long$/],
     ['a folder of four other files', () => folder('four', { 'a.txt': '', 'b.txt': '', 'c.txt': '', 'd.txt': '' }), 'bad-file',
       /: the folder holds other files \(a\.txt, b\.txt, c\.txt, …\) that saving/],
   ] as [string, () => string, string, string | RegExp][])('%s is refused', async (_what, make, code, message) => {
@@ -310,5 +311,19 @@ describe('model files (.lenetlab)', () => {
     bytes.write('LENETLAB', 0, 'latin1');
     bytes.writeUInt32LE(version, 8);
     expect(await outcome(() => unpackModelFile(bytes, 'f'))).toEqual(['bad-file', message]);
+  });
+});
+
+describe('model folders that cannot be read, and saves that cannot start', () => {
+  it('a path with a component too long cannot be read, with the reason in words', async () => {
+    const dir = path.join(tmp, 'y'.repeat(300), 'model');
+    expect(await outcome(() => readModelMeta(dir))).toEqual(['bad-file', `cannot read model folder ${dir}: the path is too long`]);
+  });
+  it('invalid metadata is a programming error (not a user error), found before the model is touched', async () => {
+    await expect(saveModel({} as never, path.join(tmp, 'never-saved'), { name: '' } as never)).rejects.toThrow(/^saveModel: invalid metadata: /);
+    expect(fs.existsSync(path.join(tmp, 'never-saved'))).toBe(false);
+  });
+  it('a model file is named after its model', () => {
+    expect(modelFileName('Ana’s model')).toBe('Ana’s model.lenetlab');
   });
 });
