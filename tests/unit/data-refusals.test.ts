@@ -102,6 +102,18 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
   });
 });
 
+describe('the dimension count of an IDX header', () => {
+  it.each([
+    [1, 'images', ' (looks like a labels file)'], [3, 'labels', ' (looks like an images file)'],
+    [2, 'labels', ''], [4, 'labels', ''], [2, 'images', ''], [4, 'images', ''],
+  ] as const)('%s dimensions read as %s: hint %j', (ndims, role, hint) => {
+    const bytes = Buffer.concat([Buffer.from([0, 0, 8, ndims]), u32(...Array(ndims).fill(1)), Buffer.from([5])]);
+    const [code, message] = outcome(() => parseIdx(bytes, 'f', role));
+    expect(code).toBe('bad-file');
+    expect(message).toContain(`found ${ndims}${hint}, expected ${role === 'images' ? 3 : 1}`);
+  });
+});
+
 describe('file system refusals', () => {
   it.each([
     ['a NUL in the path (IDX)', () => readIdxFile(path.join(tmp, 'a\0b'), 'labels'), /^.*a\0b: cannot read: /],
