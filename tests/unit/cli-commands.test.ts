@@ -392,7 +392,9 @@ describe('the vanishing-gradient explanation', () => {
     const text = explainGradients(norms(Number.NaN, 2e-6, 0, 1e-3, 2), 0.2)!;
     expect(text.startsWith('The gradient reaching C3 is 1.0e-6 × the one at OUT, and the largest is 2.0e+0: almost nothing flows back. ' +
       'This is the vanishing gradient: the first layers barely learn. Sigmoid')).toBe(true);
-    expect(text.endsWith('Try `--variant modern` (ReLU, Adam) or `--variant lenet5` (scaled tanh).')).toBe(true);
+    expect(text.endsWith('Sigmoid units pass back at most a quarter of the gradient (σ′ ≤ 0.25), less where they saturate; and a Gaussian RBF head ' +
+      'exp(−‖x−c‖²/2) over 84 units sits so far from its centres that every output is ≈ 0 and so is its slope. ' +
+      'Try `--variant modern` (ReLU, Adam) or `--variant lenet5` (scaled tanh).')).toBe(true);
     expect(explainGradients(norms(2e-6, 2), 0.1999)).toContain('With accuracy near chance (10%) this is the vanishing gradient.');
   });
 });
