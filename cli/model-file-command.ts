@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../common/errors.js';
+import { initBackend } from '../engine/backends/ladder.js';
 import { writeFileAtomic } from '../engine/io/atomic-file.js';
 import { reasonOf } from '../engine/io/model-format.js';
 import { MODEL_FILE_EXTENSION, importModelFile, modelFileOf, readModelFile } from '../engine/io/model-file.js';
@@ -24,6 +25,7 @@ export async function exportCommand(flags: { model: string; out: string; json?: 
     // a new file
   }
   if (stat && !stat.isFile()) throw new UserError('bad-file', `cannot write ${flags.out}: it is not a regular file`);
+  await initBackend(); // loading builds the variant's model: tensors need a backend in a fresh process
   const { model, meta } = await loadModel(flags.model);
   let bytes: Uint8Array;
   try {
@@ -43,6 +45,7 @@ export async function exportCommand(flags: { model: string; out: string; json?: 
 export async function importCommand(file: string, flags: { name?: string; models?: string; json?: boolean }, io: Io): Promise<void> {
   const modelsDir = path.resolve(flags.models ?? defaultModelsDir());
   const bytes = readModelFile(file);
+  await initBackend();
   const { dir, meta } = await importModelFile(bytes, file, modelsDir, flags.name);
   if (flags.json) io.out(JSON.stringify({ dir, name: meta.name, variant: meta.variant, testAccuracy: meta.testAccuracy }));
   else io.out(`Imported ${meta.name} (${meta.variant}) into ${dir}.`);

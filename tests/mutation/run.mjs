@@ -11,6 +11,7 @@
 //   LENET_MUTATION_FORCE=1              ignore the incremental results and test every mutant again
 //   LENET_MUTATION_FILES=engine/data/idx.ts   mutate only these files (globs, comma-separated) of the target
 //   LENET_MUTATION_TESTS=idx,boundaries       run only these unit test files (names without .test.ts)
+// While a target runs, `node tests/mutation/progress.mjs <target> --survivors` shows its counts and survivors so far.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +26,11 @@ const unit = (...names) => names.map((n) => `tests/unit/${n}.test.ts`);
 export const TARGETS = {
   data: {
     mutate: ['engine/data/**/*.ts'],
-    tests: unit('idx', 'idx-files', 'image-file', 'boundaries', 'batches'),
+    tests: unit('idx', 'idx-files', 'data-refusals', 'image-file', 'boundaries', 'batches'),
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('model-store', 'boundaries', 'oracle-durability'),
+    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
   },
   training: {
     mutate: ['engine/training/**/*.ts', '!engine/training/parallel-worker.ts'],
@@ -41,7 +42,7 @@ export const TARGETS = {
   },
   cli: {
     mutate: ['cli/**/*.ts'],
-    tests: unit('cli', 'hostile-input', 'training-controls', 'boundaries'),
+    tests: unit('cli-commands', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
   },
   common: {
     mutate: ['common/**/*.ts'],
@@ -70,6 +71,7 @@ const scores = [];
 for (const name of names) {
   const target = TARGETS[name];
   console.log(`\n== mutation: ${name} (${target.mutate.join(' ')}) ==`);
+  process.env.LENET_MUTATION_PROGRESS_FILE = path.join(reports, `${name}-progress.jsonl`);
   const stryker = new Stryker({
     testRunner: 'vitest',
     vitest: { configFile: 'vitest.config.ts', related: false },
@@ -88,13 +90,14 @@ for (const name of names) {
     timeoutMS: 20_000,
     timeoutFactor: 2,
     dryRunTimeoutMinutes: 20,
-    reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+    plugins: ['@stryker-mutator/*', fileURLToPath(new URL('./progress-reporter.mjs', import.meta.url))],
+    reporters: ['clear-text', 'progress-append-only', 'html', 'json', 'lenet-progress'],
     htmlReporter: { fileName: path.join(reports, `${name}.html`) },
     jsonReporter: { fileName: path.join(reports, `${name}.json`) },
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
     tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: true,
-    ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results'],
+    ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results', '.stryker-tmp'],
     thresholds: { high: 80, low: 60, break: null },
   });
   const results = await stryker.runMutationTest();

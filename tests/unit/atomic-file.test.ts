@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUSY_RETRY_DELAYS_MS, realFs, retryWhileBusy, writeFileAtomic, type FsOps } from '../../engine/io/atomic-file.js';
+import { BUSY_RETRY_DELAYS_MS, errnoCode, realFs, retryWhileBusy, syncDir, writeFileAtomic, writeFileSynced, type FsOps } from '../../engine/io/atomic-file.js';
 import { loadModel, saveModel } from '../../engine/io/model-store.js';
 import { VARIANTS } from '../../common/network/variants.js';
 
@@ -123,5 +123,40 @@ describe('saving a model while Windows holds its files', () => {
     loaded.dispose();
     model.dispose();
     expect(fs.readdirSync(root).filter((n) => n.startsWith('.blocked'))).toEqual([]);
+  });
+});
+
+describe('the edges of the writer', () => {
+  it('a thrown null or undefined has no code, and is rethrown as it is, without a retry', async () => {
+    expect([errnoCode(null), errnoCode(undefined), errnoCode(errno('EBUSY')), errnoCode(new Error('plain'))]).toEqual([undefined, undefined, 'EBUSY', undefined]);
+    let calls = 0;
+    await expect(retryWhileBusy(() => { calls++; return Promise.reject(null); }, { sleep: async () => {} })).rejects.toBeNull();
+    expect(calls).toBe(1);
+  });
+
+  it('without a sleep of its own, a retry really waits its delay before trying again', async () => {
+    let first = 0;
+    let second = 0;
+    await retryWhileBusy(async () => {
+      if (!first) { first = performance.now(); throw errno('EBUSY'); }
+      second = performance.now();
+    }, { delays: [40] });
+    expect(second - first).toBeGreaterThanOrEqual(35);
+  });
+
+  it('syncing a folder that cannot be opened is not an error (some file systems cannot fsync a folder)', async () => {
+    await expect(syncDir(path.join(root, 'no-such-folder'))).resolves.toBeUndefined();
+  });
+
+  it.skipIf(process.platform !== 'linux')('closes every file and folder it opens, on success and on failure', async () => {
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const before = open();
+    await writeFileSynced(path.join(root, 'synced.bin'), 'x');
+    await syncDir(root);
+    await writeFileAtomic(path.join(root, 'atomic.bin'), 'y');
+    await expect(writeFileSynced(path.join(root, 'synced.bin'), 'again')).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(writeFileAtomic(path.join(root, 'missing-folder', 'a.bin'), 'z')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(open()).toBe(before);
+    expect(fs.readFileSync(path.join(root, 'synced.bin'), 'utf8')).toBe('x');
   });
 });

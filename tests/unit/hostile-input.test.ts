@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { PNG } from 'pngjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import { parseRequest } from '../../common/contract.js';
@@ -145,15 +145,15 @@ async function ipcRequest(name: Parameters<typeof parseRequest>[0], request: unk
 }
 
 type Case = [what: string, run: () => Promise<Outcome>, fault: RegExp];
-let cases: Case[] = [];
-
-beforeAll(() => {
+// Built when the file is collected, so that each case is its own test: mutation testing then reruns only the
+// cases that reach a changed line.
+const cases: Case[] = (() => {
   const predict = (file: string) => () => cli('predict', '--model', shippedModel, file, '--json');
   const evalData = (dir: string) => () => cli('eval', '--model', shippedModel, '--data', dir);
   const evalModel = (dir: string) => () => cli('eval', '--model', dir, '--limit', '10');
   const importFile = (file: string) => () => cli('import', file, '--models', path.join(tmp, 'imports'));
   const train = (...flags: string[]) => () => cli('train', '--variant', 'modern', '--limit', '100', '--out', path.join(tmp, 'never'), ...flags);
-  cases = [
+  return [
     // IDX files
     ['IDX: wrong magic', evalData(idxFolder('magic', { testImages: Buffer.concat([u32(0x1234, 2, 28, 28), Buffer.alloc(2 * 784)]) })), /t10k-images.*magic/],
     ['IDX: truncated', evalData(idxFolder('truncated', { testImages: idxImages(2).subarray(0, 900) })), /t10k-images.*truncated/],
@@ -239,21 +239,24 @@ beforeAll(() => {
     ['CSV: an unknown export (IPC)', () => ipcRequest('exportCsv', { kind: 'passwords' }), /kind/],
     ['history: a folder that is not a string (IPC)', () => ipcRequest('modelHistory', { dir: ['..'] }), /dir/],
   ];
-});
+})();
 
 describe('hostile input', () => {
-  it('every case fails cleanly with a message naming the fault', async () => {
+  it('lists every case', () => {
     expect(cases.length).toBeGreaterThanOrEqual(51);
+  });
+
+  it.each(cases)('%s fails cleanly with a message naming the fault', async (what, run, fault) => {
     const started = /training modern/;
-    for (const [what, run, fault] of cases) {
-      const { code, text } = await run();
-      if (process.env.SHOW_HOSTILE) process.stdout.write(`${what}: ${text.trim().split('\n').pop()}\n`);
-      expect(code, `${what}: exit code (output: ${text})`).toBe(2);
-      expect(text, what).toMatch(fault);
-      expect(text, `${what}: no stack trace`).not.toMatch(/\n\s+at \S+ \(/);
-      if (what.startsWith('flags:')) expect(text, `${what}: refused before training`).not.toMatch(started);
-    }
-    // No refused model file left anything in the models folder.
+    const { code, text } = await run();
+    if (process.env.SHOW_HOSTILE) process.stdout.write(`${what}: ${text.trim().split('\n').pop()}\n`);
+    expect(code, `${what}: exit code (output: ${text})`).toBe(2);
+    expect(text, what).toMatch(fault);
+    expect(text, `${what}: no stack trace`).not.toMatch(/\n\s+at \S+ \(/);
+    if (what.startsWith('flags:')) expect(text, `${what}: refused before training`).not.toMatch(started);
+  });
+
+  it('no refused model file left anything in the models folder', () => {
     expect(fs.existsSync(path.join(tmp, 'imports')) ? fs.readdirSync(path.join(tmp, 'imports')) : []).toEqual([]);
   });
 

@@ -1,0 +1,353 @@
+// engine/data's refusals, one per row, with the literal message each must give: gzip headers written by hand
+// (RFC 1952), JPEG marker walks, PNG headers, other formats people try, dataset folders and limits. Small files
+// built byte by byte, so each row is an oracle of its own and runs in milliseconds (mutation testing reruns it).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { PNG } from 'pngjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isUserError } from '../../common/errors.js';
+import { clearDatasetCache, loadDataset } from '../../engine/data/dataset.js';
+import { parseIdx, readIdxFile } from '../../engine/data/idx.js';
+import { decodeImageFile } from '../../engine/data/image-file.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-data-refusals-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const write = (name: string, bytes: Uint8Array | number[]): string => {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, Uint8Array.from(bytes));
+  return file;
+};
+/** What a call throws: [code, message], or ['ok', ''] when it returns. */
+function outcome(call: () => unknown): [string, string] {
+  try {
+    call();
+    return ['ok', ''];
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    return [e.code, e.message];
+  }
+}
+
+// ---- IDX in gzip members written by hand.
+const u32 = (...values: number[]) => Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; }));
+const labelsIdx = Buffer.concat([u32(0x801, 3), Buffer.from([4, 5, 6])]);
+interface GzipFields { method?: number; flags?: number; extra?: Buffer; name?: string; comment?: string; hcrc?: boolean }
+function gzip(payload: Buffer, fields: GzipFields = {}): Buffer {
+  const flags = (fields.flags ?? 0) | (fields.extra ? 0x04 : 0) | (fields.name !== undefined ? 0x08 : 0) | (fields.comment !== undefined ? 0x10 : 0) | (fields.hcrc ? 0x02 : 0);
+  const parts = [Buffer.from([0x1f, 0x8b, fields.method ?? 8, flags, 0, 0, 0, 0, 0, 0xff])];
+  if (fields.extra) parts.push(Buffer.from([fields.extra.length & 0xff, fields.extra.length >> 8]), fields.extra);
+  if (fields.name !== undefined) parts.push(Buffer.from(fields.name + '\0', 'latin1'));
+  if (fields.comment !== undefined) parts.push(Buffer.from(fields.comment + '\0', 'latin1'));
+  if (fields.hcrc) {
+    const crc = Buffer.alloc(2);
+    crc.writeUInt16LE(zlib.crc32(Buffer.concat(parts)) & 0xffff);
+    parts.push(crc);
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(zlib.crc32(payload), 0);
+  trailer.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([...parts, zlib.deflateRawSync(payload), trailer]);
+}
+
+describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatever its length', () => {
+  it.each([
+    ['no optional field', {}],
+    ['an extra field of 300 bytes', { extra: Buffer.alloc(300, 0x41) }],
+    ['an empty extra field', { extra: Buffer.alloc(0) }],
+    ['a file name', { name: 'labels.idx' }],
+    ['a comment', { comment: 'from the class of 2026' }],
+    ['a header CRC', { hcrc: true }],
+    ['all four', { extra: Buffer.from('ab'), name: 'n', comment: 'c', hcrc: true }],
+    ['a name over 8 KiB (past the first peek)', { name: 'x'.repeat(9000) }],
+  ] as [string, GzipFields][])('%s', (_what, fields) => {
+    const { dims, data } = parseIdx(gzip(labelsIdx, fields), 'l.gz', 'labels');
+    expect(dims).toEqual([3]);
+    expect(Array.from(data)).toEqual([4, 5, 6]);
+  });
+
+  const whole = gzip(labelsIdx);
+  it.each([
+    ['compression method 7', gzip(labelsIdx, { method: 7 }), 'l.gz: corrupt gzip data (compression method 7, expected 8, deflate)'],
+    ['a reserved flag (0x20)', gzip(labelsIdx, { flags: 0x20 }), 'l.gz: corrupt gzip data (reserved header flags are set)'],
+    ['a reserved flag (0x80)', gzip(labelsIdx, { flags: 0x80 }), 'l.gz: corrupt gzip data (reserved header flags are set)'],
+    ['9 bytes', whole.subarray(0, 9), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+    ['an extra-field length cut off', Buffer.from([0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 0xff, 5]), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+    ['an extra field longer than the file', Buffer.from([0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 0xff, 5, 0, 1, 2]), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+    ['a file name with no end', Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 0xff, 0x61, 0x62]), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+    ['a comment with no end', Buffer.from([0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 0, 0xff, 0x61]), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+    ['a header CRC cut off', Buffer.from([0x1f, 0x8b, 8, 0x02, 0, 0, 0, 0, 0, 0xff, 0]), 'l.gz: corrupt or truncated gzip data (the gzip header ends early)'],
+  ])('%s is refused', (_what, bytes, message) => {
+    expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels'))).toEqual(['bad-file', message]);
+  });
+
+  it('10 bytes of header and nothing else: the header is whole, the data is what is missing', () => {
+    const [code, message] = outcome(() => parseIdx(whole.subarray(0, 10), 'l.gz', 'labels'));
+    expect(code).toBe('bad-file');
+    expect(message).not.toContain('the gzip header ends early');
+  });
+
+  it('a short stream read whole gives the IDX reader\'s own reason, not "no IDX header in 64 KiB"', () => {
+    const [code, message] = outcome(() => parseIdx(gzip(Buffer.from([0, 0, 8, 1, 0])), 'l.gz', 'labels'));
+    expect(code).toBe('bad-file');
+    expect(message).toMatch(/^l\.gz: /);
+    expect(message).not.toContain('64 KiB');
+  });
+
+  it('64 KiB of empty deflate blocks before the data is refused with its own reason', () => {
+    const empty = Buffer.concat(Array.from({ length: 14_000 }, () => Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])));
+    const bytes = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), empty, zlib.deflateRawSync(labelsIdx), Buffer.alloc(8)]);
+    expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels'))).toEqual(['bad-file', 'l.gz: corrupt gzip data: its first 64 KiB of compressed data hold no IDX header']);
+  });
+});
+
+describe('the dimension count of an IDX header', () => {
+  it.each([
+    [1, 'images', ' (looks like a labels file)'], [3, 'labels', ' (looks like an images file)'],
+    [2, 'labels', ''], [4, 'labels', ''], [2, 'images', ''], [4, 'images', ''],
+  ] as const)('%s dimensions read as %s: hint %j', (ndims, role, hint) => {
+    const bytes = Buffer.concat([Buffer.from([0, 0, 8, ndims]), u32(...Array(ndims).fill(1)), Buffer.from([5])]);
+    const [code, message] = outcome(() => parseIdx(bytes, 'f', role));
+    expect(code).toBe('bad-file');
+    expect(message).toContain(`found ${ndims}${hint}, expected ${role === 'images' ? 3 : 1}`);
+  });
+});
+
+describe('file system refusals', () => {
+  it.each([
+    ['a NUL in the path (IDX)', () => readIdxFile(path.join(tmp, 'a\0b'), 'labels'), /^.*a\0b: cannot read: /],
+    ['a name too long (IDX)', () => readIdxFile(path.join(tmp, 'n'.repeat(300)), 'labels'), /: cannot read: ENAMETOOLONG/],
+    ['a NUL in the path (image)', () => decodeImageFile(path.join(tmp, 'a\0b.png')), /^.*a\0b\.png: cannot read: /],
+    ['a name too long (image)', () => decodeImageFile(path.join(tmp, 'n'.repeat(300))), /: cannot read: ENAMETOOLONG/],
+    ['a folder (image)', () => decodeImageFile(tmp), /: not a regular file; expected a PNG or JPEG image$/],
+  ] as [string, () => unknown, RegExp][])('%s: bad-file', (_what, call, message) => {
+    const [code, text] = outcome(call);
+    expect(code).toBe('bad-file');
+    expect(text).toMatch(message);
+  });
+
+  it.each([
+    ['a missing image', path.join(tmp, 'missing.png')],
+    ['a path through a file', path.join(write('plain', [1]), 'inside.png')],
+  ])('%s: not-found, "file not found"', (_what, file) => {
+    expect(outcome(() => decodeImageFile(file))).toEqual(['not-found', `${file}: file not found`]);
+  });
+
+  it.skipIf(process.platform !== 'linux')('a regular file that cannot be read (/proc/self/mem): "cannot read"', () => {
+    expect(outcome(() => readIdxFile('/proc/self/mem', 'labels'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
+    expect(outcome(() => decodeImageFile('/proc/self/mem'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
+  });
+});
+
+describe('images that are not PNG or JPEG are named', () => {
+  const start = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+  it.each([
+    ['BMP', start('BM', [0x36, 0, 0, 0]), 'a BMP image'],
+    ['WebP', start('RIFF', [0, 0, 0, 0], 'WEBPVP8 '), 'a WebP image'],
+    ['PDF', start('%PDF-1.7\n'), 'a PDF document'],
+    ['TIFF, little-endian', start([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), 'a TIFF image'],
+    ['TIFF, big-endian', start([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8]), 'a TIFF image'],
+    ['GIF', start('GIF89a'), 'a GIF image'],
+  ])('%s', (_what, bytes, format) => {
+    const file = write(`other-${format.replace(/\W/g, '')}`, bytes);
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: not a PNG or JPEG: it is ${format}; save it as PNG or JPEG`]);
+  });
+  it.each([
+    ['B then not M', start([0x42, 0x4e, 1, 2])],
+    ['M then M (not BMP)', start([0x4d, 0x4d, 1, 2])],
+    ['RIFF that is a WAVE', start('RIFF', [0, 0, 0, 0], 'WAVEfmt ')],
+    ['half a TIFF magic', start([0x49, 0x49, 0x2a, 0x01])],
+  ])('%s is only "not an image"', (_what, bytes) => {
+    const file = write(`notimage-${bytes.toString('hex')}`, bytes);
+    const [code, message] = outcome(() => decodeImageFile(file));
+    expect(code).toBe('bad-file');
+    expect(message.startsWith(`${file}: not an image: expected a PNG or JPEG, but it starts with ${bytes.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ')}`)).toBe(true);
+  });
+});
+
+describe('JPEG marker walk (the size is read before any decoding)', () => {
+  // An SOF0 declaring 10 rows of 5000 columns: refused for its width, which proves the walk reached it.
+  const sof = [0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x0a, 0x13, 0x88, 0x01, 0x01, 0x11, 0x00];
+  const found = (file: string) => `${file}: the JPEG is 5000×10 pixels, larger than the limit of 4096×4096`;
+  it.each([
+    ['the SOF right after the start', [...sof]],
+    ['fill bytes before a marker', [0xff, 0xff, ...sof]],
+    ['a TEM marker (no length)', [0xff, 0x01, ...sof]],
+    ['RST0 and RST7 markers (no length)', [0xff, 0xd0, 0xff, 0xd7, ...sof]],
+    ['an APP0 segment of the smallest length, 2', [0xff, 0xe0, 0x00, 0x02, ...sof]],
+    ['an APP0 segment of 16 bytes', [0xff, 0xe0, 0x00, 0x10, ...Array(14).fill(0x20), ...sof]],
+  ])('%s', (_what, markers) => {
+    const file = write(`walk-${markers.length}-${markers[1]}`, [0xff, 0xd8, ...markers]);
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', found(file)]);
+  });
+  it.each([
+    ['a byte that is not a marker after a segment', [0xff, 0xe0, 0x00, 0x02, 0x00, ...sof], (f: string) => `${f}: corrupt JPEG: expected a marker at offset 6`],
+    ['the image data (SOS) before any SOF', [0xff, 0xda, 0x00, 0x02, ...sof], (f: string) => `${f}: corrupt JPEG: no frame header (SOF) before the image data`],
+    ['the end (EOI) before any SOF', [0xff, 0xd9], (f: string) => `${f}: corrupt JPEG: no frame header (SOF) before the image data`],
+    ['a segment length of 1', [0xff, 0xe0, 0x00, 0x01, ...sof], (f: string) => `${f}: corrupt JPEG: bad segment length 1 at offset 2`],
+    ['a DHT (0xc4) is not a frame header', [0xff, 0xc4, 0x00, 0x11, ...sof.slice(4)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a lone 0xff at the end', [0xff], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+  ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
+    const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', message(file)]);
+  });
+});
+
+describe('PNG headers: each field checked before it sizes anything', () => {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  function chunk(type: string, data: Buffer): Buffer {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  }
+  function png(fields: { depth?: number; colorType?: number; compression?: number; filter?: number; interlace?: number }, rest: Buffer[] = []): Buffer {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(2, 0);
+    ihdr.writeUInt32BE(2, 4);
+    ihdr[8] = fields.depth ?? 8;
+    ihdr[9] = fields.colorType ?? 0;
+    ihdr[10] = fields.compression ?? 0;
+    ihdr[11] = fields.filter ?? 0;
+    ihdr[12] = fields.interlace ?? 0;
+    return Buffer.concat([Buffer.from(signature), chunk('IHDR', ihdr), ...rest]);
+  }
+  const idat = chunk('IDAT', zlib.deflateSync(Buffer.from([0, 1, 2, 0, 3, 4])));
+  const iend = chunk('IEND', Buffer.alloc(0));
+
+  it('a 2×2 grayscale image built by hand decodes (the oracle for the rows below)', () => {
+    const file = write('ok.png', png({}, [idat, iend]));
+    expect(decodeImageFile(file)).toEqual({ width: 2, height: 2, data: Uint8Array.from([1, 2, 3, 4]) });
+  });
+
+  it.each([
+    ['color type 5', { colorType: 5 }, 'unknown color type 5'],
+    ['color type 7', { colorType: 7 }, 'unknown color type 7'],
+    ['depth 4 for RGB', { colorType: 2, depth: 4 }, 'bit depth 4 is not valid for RGB images (allowed: 8, 16)'],
+    ['depth 16 for a palette', { colorType: 3, depth: 16 }, 'bit depth 16 is not valid for palette images (allowed: 1, 2, 4, 8)'],
+    ['depth 3 for grayscale', { colorType: 0, depth: 3 }, 'bit depth 3 is not valid for grayscale images (allowed: 1, 2, 4, 8, 16)'],
+    ['depth 2 for grayscale with alpha', { colorType: 4, depth: 2 }, 'bit depth 2 is not valid for grayscale with alpha images (allowed: 8, 16)'],
+    ['depth 1 for RGBA', { colorType: 6, depth: 1 }, 'bit depth 1 is not valid for RGBA images (allowed: 8, 16)'],
+    ['compression method 1 alone', { compression: 1 }, 'unknown compression, filter or interlace method in the image header'],
+    ['filter method 1 alone', { filter: 1 }, 'unknown compression, filter or interlace method in the image header'],
+    ['interlace method 2 alone', { interlace: 2 }, 'unknown compression, filter or interlace method in the image header'],
+  ])('%s is refused', (_what, fields, reason) => {
+    const file = write(`hdr-${JSON.stringify(fields).replace(/\W/g, '')}.png`, png(fields, [idat, iend]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: ${reason}`]);
+  });
+
+  it.each([
+    ['grayscale depth 16', { depth: 16 }], ['RGB depth 8', { colorType: 2 }], ['palette depth 1', { colorType: 3, depth: 1 }],
+    ['grayscale with alpha depth 16', { colorType: 4, depth: 16 }], ['RGBA depth 8', { colorType: 6 }], ['interlace method 1', { interlace: 1 }],
+  ])('%s passes the header check (whatever the image data then says)', (_what, fields) => {
+    const file = write(`hdr-ok-${JSON.stringify(fields).replace(/\W/g, '')}.png`, png(fields, [idat, iend]));
+    expect(outcome(() => decodeImageFile(file))[1]).not.toMatch(/unknown color type|is not valid for|unknown compression/);
+  });
+
+  it('IHDR then IEND, no image data: "no image data (IDAT)"', () => {
+    const file = write('no-idat.png', png({}, [iend]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: no image data (IDAT)`]);
+  });
+
+  it('a damaged chunk checksum is caught by the decoder and named as a corrupt PNG', () => {
+    const bytes = png({}, [idat, iend]);
+    const crcAt = 8 + 25 + 8 + (idat.length - 12);
+    bytes[crcAt] ^= 0xff;
+    const file = write('bad-crc.png', bytes);
+    const [code, message] = outcome(() => decodeImageFile(file));
+    expect(code).toBe('bad-file');
+    expect(message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: corrupt PNG: \\S`));
+  });
+
+  it('pngjs writes what the hand-built rows assume (signature and IHDR first)', () => {
+    const image = new PNG({ width: 2, height: 2 });
+    const bytes = PNG.sync.write(image);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual(signature);
+    expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
+  });
+});
+
+describe('dataset folders and limits', () => {
+  const folder = (name: string, files: Record<string, Buffer>) => {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    for (const [file, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), bytes);
+    return dir;
+  };
+  const images = (n: number, side = 2) => Buffer.concat([u32(0x803, n, side, side), Buffer.alloc(n * side * side, 9)]);
+  const labels = (n: number) => Buffer.concat([u32(0x801, n), Buffer.alloc(n, 3)]);
+  const four = (train = images(3), test = images(2)) => ({
+    'train-images-idx3-ubyte': train, 'train-labels-idx1-ubyte': labels(train.readUInt32BE(4)),
+    't10k-images-idx3-ubyte': test, 't10k-labels-idx1-ubyte': labels(test.readUInt32BE(4)),
+  });
+  afterAll(() => clearDatasetCache());
+
+  it('a missing IDX file names all four files it needs', () => {
+    const files: Record<string, Buffer> = four();
+    delete files['t10k-labels-idx1-ubyte'];
+    const dir = folder('three', files);
+    expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['not-found',
+      `${dir}: no t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz) in this dataset folder; it needs the four IDX files ` +
+      'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each optionally .gz)']);
+  });
+
+  it('a file where the folder should be, and a missing folder', () => {
+    const file = write('not-a-folder', [1, 2]);
+    expect(outcome(() => loadDataset({ kind: 'folder', dir: file }))).toEqual(['bad-file', `${file}: not a folder; expected a folder holding the four IDX files`]);
+    const missing = path.join(tmp, 'nowhere');
+    expect(outcome(() => loadDataset({ kind: 'folder', dir: missing }))).toEqual(['not-found', `${missing}: dataset folder not found`]);
+  });
+
+  it('training and test images of different sizes: rows alone, columns alone, both', () => {
+    const sized = (n: number, rows: number, cols: number) => Buffer.concat([u32(0x803, n, rows, cols), Buffer.alloc(n * rows * cols, 9)]);
+    for (const [name, train, test] of [['rows', [3, 2], [2, 2]], ['cols', [2, 2], [2, 3]], ['both', [2, 2], [3, 3]]] as const) {
+      const dir = folder(`sizes-${name}`, four(sized(3, train[0], train[1]), sized(2, test[0], test[1])));
+      expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file',
+        `${dir}: training images are ${train[0]}×${train[1]} but test images are ${test[0]}×${test[1]}; expected the same size`]);
+    }
+  });
+
+  it('passes its IDX options to the reader: a gzip cap one byte under a file is refused, the exact size read', () => {
+    const files = four();
+    const testImages = files['t10k-images-idx3-ubyte'];
+    const gzFiles: Record<string, Buffer> = { ...files, 't10k-images-idx3-ubyte.gz': zlib.gzipSync(testImages) };
+    delete gzFiles['t10k-images-idx3-ubyte'];
+    const dir = folder('gz-cap', gzFiles);
+    expect(loadDataset({ kind: 'folder', dir }, { idx: { maxDecompressedBytes: testImages.length } }).test.count).toBe(2);
+    clearDatasetCache();
+    const [code, message] = outcome(() => loadDataset({ kind: 'folder', dir }, { idx: { maxDecompressedBytes: testImages.length - 1 } }));
+    expect(code).toBe('bad-file');
+    expect(message).toContain(`more than the ${testImages.length - 1}-byte limit for decompressed gzip data`);
+  });
+
+  it('labels: 9 accepted, 10 refused (with its index and the range)', () => {
+    const withLabels = (name: string, values: number[]) => {
+      const files = four();
+      files['t10k-labels-idx1-ubyte'] = Buffer.concat([u32(0x801, 2), Buffer.from(values)]);
+      return folder(name, files);
+    };
+    expect(loadDataset({ kind: 'folder', dir: withLabels('label9', [0, 9]) }).test.labels).toEqual(Uint8Array.from([0, 9]));
+    const dir = withLabels('label10', [9, 10]);
+    expect(outcome(() => loadDataset({ kind: 'folder', dir }))).toEqual(['bad-file',
+      `${path.join(dir, 't10k-labels-idx1-ubyte')}: label 10 at index 1 is out of range; expected 0..9`]);
+  });
+
+  it('limits: 1 and the whole count accepted, more than the count gives the whole split; 0, -1 and 1.5 refused', () => {
+    const dir = folder('limits', four(images(3), images(2)));
+    const counts = (trainLimit?: number, testLimit?: number) => {
+      const d = loadDataset({ kind: 'folder', dir }, { trainLimit, testLimit });
+      return [d.train.count, d.train.labels.length, d.train.images.length, d.test.count];
+    };
+    expect(counts()).toEqual([3, 3, 12, 2]);
+    expect(counts(1, 1)).toEqual([1, 1, 4, 1]);
+    expect(counts(2, 2)).toEqual([2, 2, 8, 2]);
+    expect(counts(3, 5)).toEqual([3, 3, 12, 2]);
+    for (const bad of [0, -1, 1.5]) {
+      expect(outcome(() => loadDataset({ kind: 'folder', dir }, { trainLimit: bad }))).toEqual(['invalid-request', `limit must be a whole number ≥ 1, got ${bad}`]);
+      expect(outcome(() => loadDataset({ kind: 'folder', dir }, { testLimit: bad }))[0]).toBe('invalid-request');
+    }
+  });
+});
