@@ -211,6 +211,47 @@ describe('the training loop on one engine', () => {
     paused.t.model.dispose();
   });
 
+  it('pause, resume and stop do nothing before the run starts', () => {
+    const { t, events } = makeTrainer({});
+    t.pause();
+    t.resume();
+    t.stop();
+    expect(t.phase).toBe('idle');
+    expect(events).toEqual([]);
+    t.model.dispose();
+  });
+
+  it('takes a pause and a resume, or a pause and a stop, given at once before the loop waits', async () => {
+    // Both arrive within one batch's messages: the loop has not started waiting, so nothing is there to wake yet.
+    const quick = makeTrainer({ epochs: 1 }, {
+      emit: (e) => {
+        quick.events.push(e);
+        if (e.type === 'batch' && e.batch === 2) {
+          quick.t.pause();
+          quick.t.resume();
+        }
+      },
+    });
+    expect((await quick.t.run()).done.reason).toBe('completed');
+    expect(phases(quick.events)).toEqual(['loading', 'running', 'paused', 'running', 'idle']);
+    quick.t.model.dispose();
+
+    const stopped = makeTrainer({ epochs: 1 }, {
+      emit: (e) => {
+        stopped.events.push(e);
+        if (e.type === 'batch' && e.batch === 2) {
+          stopped.t.pause();
+          stopped.t.stop();
+        }
+      },
+    });
+    const { done, steps } = await stopped.t.run();
+    expect(done.message).toBe('Stopped at epoch 1, batch 2 of 5.');
+    expect(steps).toBe(2);
+    expect(phases(stopped.events)).toEqual(['loading', 'running', 'paused', 'stopping', 'idle']);
+    stopped.t.model.dispose();
+  });
+
   it('ends a diverged run with where it happened and the advice, at the batch that diverged', async () => {
     const { t, events } = makeTrainer({ optimizer: 'sgd', momentum: 0.9, learningRate: 1000, epochs: 4 }, { dataset: { ...dataset, train: noise(70) } });
     const { done, history } = await t.run();
