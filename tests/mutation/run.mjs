@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const unit = (...names) => names.map((n) => `tests/unit/${n}.test.ts`);
+const integration = (...names) => names.map((n) => `tests/integration/${n}.test.ts`);
 
 /**
  * Each target: the files it mutates, and the fast unit test files that exercise them (the slow ones that
@@ -32,13 +33,52 @@ export const TARGETS = {
     mutate: ['engine/io/**/*.ts'],
     tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
   },
+  // training and hosts run in parts: each group of files with the tests written for it. A mutant runs only the
+  // tests that cover it, but a slow test that merely passes through a file (direct-step's two-epoch
+  // comparisons go through trainer.ts) would run for every mutant of that file.
   training: {
     mutate: ['engine/training/**/*.ts', '!engine/training/parallel-worker.ts'],
-    tests: unit('trainer', 'training-controls', 'parallel-trainer', 'batches', 'optimizers', 'boundaries'),
+    tests: unit('trainer-loop', 'training-controls', 'training-run', 'batches', 'optimizers', 'direct-step'),
+    parts: {
+      // trainer-loop runs the loop's controls and bookkeeping in seconds (one engine, 70 synthetic digits);
+      // training-controls, the same on MNIST and two engines, takes minutes per mutant here.
+      control: {
+        mutate: ['engine/training/trainer.ts', 'engine/training/evaluate.ts'],
+        tests: unit('trainer-loop'),
+      },
+      run: {
+        mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts'],
+        tests: unit('training-run', 'boundaries'),
+      },
+      step: {
+        mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
+        tests: unit('optimizers', 'batches', 'trainer-loop', 'training-controls'),
+      },
+      direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
+      parallel: {
+        mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts'],
+        tests: integration('parallel-trainer'),
+      },
+    },
   },
   hosts: {
+    // The entry points (serve-cli, worker-entry's process wiring) are run by tests/e2e and the integration tier.
     mutate: ['hosts/**/*.ts'],
-    tests: unit('browser-server', 'faults', 'ipc-fuzz', 'electron-ipc', 'electron-trainer-process', 'oracle-security', 'lab-service'),
+    tests: [...unit('oracle-security', 'ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'lab-service', 'host-setup', 'link', 'run-record'), ...integration('browser-server')],
+    parts: {
+      server: {
+        mutate: ['hosts/browser-server.ts', 'hosts/content-types.ts', 'hosts/node-worker.ts'],
+        tests: [...unit('oracle-security'), ...integration('browser-server')],
+      },
+      service: {
+        mutate: ['hosts/lab-service.ts', 'hosts/history-csv.ts', 'hosts/app-paths.ts'],
+        tests: unit('lab-service', 'run-record'),
+      },
+      link: {
+        mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts', 'hosts/worker-entry.ts', 'hosts/serve-cli.ts'],
+        tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link'),
+      },
+    },
   },
   cli: {
     mutate: ['cli/**/*.ts'],
@@ -52,12 +92,24 @@ export const TARGETS = {
 
 const args = process.argv.slice(2);
 if (args.includes('--list')) {
-  for (const [name, t] of Object.entries(TARGETS)) console.log(`${name.padEnd(9)} ${t.mutate.join(' ')}`);
+  for (const [name, t] of Object.entries(TARGETS)) {
+    console.log(`${name.padEnd(9)} ${t.mutate.join(' ')}`);
+    for (const [part, p] of Object.entries(t.parts ?? {})) console.log(`  ${name}:${part}`.padEnd(20) + p.mutate.join(' '));
+  }
   process.exit(0);
 }
 const requested = args.length ? args : (process.env.LENET_MUTATION ?? '').split(/[\s,]+/).filter(Boolean);
 const names = requested.length ? requested : Object.keys(TARGETS);
-const unknown = names.filter((n) => !(n in TARGETS));
+// "training" runs every part of a target that has parts, one after the other; "training:control" one part.
+const runs = names.flatMap((n) => {
+  const [name, part] = n.split(':');
+  const target = TARGETS[name];
+  if (!target) return [{ label: n }];
+  if (!target.parts) return part ? [{ label: n }] : [{ label: name, ...target }];
+  const parts = part ? [part] : Object.keys(target.parts);
+  return parts.map((p) => (target.parts[p] ? { label: `${name}-${p}`, vitestConfig: 'tests/mutation/vitest.config.ts', tight: true, ...target.parts[p] } : { label: n }));
+});
+const unknown = runs.filter((r) => !r.mutate).map((r) => r.label);
 if (unknown.length) {
   console.error(`mutation: unknown target ${unknown.join(', ')}; targets: ${Object.keys(TARGETS).join(', ')}`);
   process.exit(2);
@@ -68,14 +120,14 @@ const reports = path.join(root, 'reports', 'mutation');
 mkdirSync(reports, { recursive: true });
 const concurrency = Number(process.env.LENET_MUTATION_CONCURRENCY ?? 1);
 const scores = [];
-for (const name of names) {
-  const target = TARGETS[name];
+for (const target of runs) {
+  const name = target.label;
   console.log(`\n== mutation: ${name} (${target.mutate.join(' ')}) ==`);
   process.env.LENET_MUTATION_PROGRESS_FILE = path.join(reports, `${name}-progress.jsonl`);
   const stryker = new Stryker({
     testRunner: 'vitest',
-    vitest: { configFile: 'vitest.config.ts', related: false },
-    testFiles: (process.env.LENET_MUTATION_TESTS ? unit(...process.env.LENET_MUTATION_TESTS.split(',')) : target.tests)
+    vitest: { configFile: target.vitestConfig ?? 'vitest.config.ts', related: false },
+    testFiles: (process.env.LENET_MUTATION_TESTS ? process.env.LENET_MUTATION_TESTS.split(',').map((n) => (n.includes('/') ? `tests/${n}.test.ts` : `tests/unit/${n}.test.ts`)) : target.tests)
       .filter((f) => existsSync(path.join(root, f))),
     mutate: process.env.LENET_MUTATION_FILES ? process.env.LENET_MUTATION_FILES.split(',') : target.mutate,
     coverageAnalysis: 'perTest',
@@ -87,8 +139,9 @@ for (const name of names) {
     incrementalFile: path.join(reports, `${name}-incremental.json`),
     force: process.env.LENET_MUTATION_FORCE === '1',
     concurrency,
-    timeoutMS: 20_000,
-    timeoutFactor: 2,
+    // Parts (tight): a mutant that hangs (a removed wake-up) is called a Timeout 5 s past 1.5× its tests' time.
+    timeoutMS: target.tight ? 5_000 : 20_000,
+    timeoutFactor: target.tight ? 1.5 : 2,
     dryRunTimeoutMinutes: 20,
     plugins: ['@stryker-mutator/*', fileURLToPath(new URL('./progress-reporter.mjs', import.meta.url))],
     reporters: ['clear-text', 'progress-append-only', 'html', 'json', 'lenet-progress'],
@@ -97,6 +150,7 @@ for (const name of names) {
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
     tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: true,
+    // .stryker-tmp: another target's sandbox, when two targets run at once.
     ignorePatterns: ['release', 'release-e2e', 'test-results', 'reports', '.scratch', 'bench/results', '.stryker-tmp'],
     thresholds: { high: 80, low: 60, break: null },
   });

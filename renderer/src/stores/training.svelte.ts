@@ -7,6 +7,7 @@ import type { LabApi, LabError, Result } from '../../../common/contract.js';
 import type { ErrorLike } from '../../../common/i18n/index.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
 import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from '../lib/smoothing.js';
+import { phaseAfterAnswer } from '../lib/run-phase.js';
 
 export interface WeightSnapshot {
   step: number;
@@ -171,8 +172,7 @@ export class TrainingStore {
   private async applyStatus(pending: ReturnType<LabApi['status']>): Promise<LabError | null> {
     const result = await pending;
     if (!result.ok) return result.error;
-    // Events may already have moved the phase on; only adopt the answer for the same run.
-    if (result.value.runId === this.runId || result.value.phase === 'idle') this.phase = result.value.phase;
+    this.phase = phaseAfterAnswer({ phase: this.phase, runId: this.runId, endedRunId: this.done?.runId ?? null }, result.value);
     return null;
   }
 
