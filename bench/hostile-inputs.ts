@@ -65,7 +65,7 @@ function makeInputs(root: string): [string, Job][] {
     damage(dir);
     return dir;
   };
-  const editJson = (dir: string, edit: (j: Record<string, any>) => void): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const editJson = (dir: string, edit: (j: Record<string, any>) => void): void => {  
     const file = path.join(dir, 'model.json');
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
     edit(json);

@@ -56,8 +56,9 @@ describe('exports in browser mode (zh-CN)', () => {
     // A short run, stopped: the recovery slot keeps it.
     await goTo(page, 'train');
     await page.getByTestId('variant-select').selectOption('modern');
-    await page.getByTestId('recipe-epochs').fill('2');
-    await page.getByTestId('limit-input').fill('3000');
+    // Long enough that Stop finds it running on a quiet machine too (3,000 images × 2 epochs ended in 2 s).
+    await page.getByTestId('recipe-epochs').fill('20');
+    await page.getByTestId('limit-input').fill('6000');
     await page.getByTestId('test-limit-input').fill('500');
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-csv').waitFor({ state: 'visible', timeout: 120_000 });

@@ -340,7 +340,7 @@ describe('malformed model folders', () => {
     await saveModel(build('modern', 7), goodModern, metaFor('modern'));
   });
 
-  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Json = Record<string, any>;  
   const editJson = (dir: string, edit: (json: Json) => void) => {
     const file = path.join(dir, MODEL_JSON);
     const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
@@ -509,7 +509,7 @@ describe('hostile model folders', () => {
     good = freshDir('hostile-good');
     await saveModel(build('lenet5', 8), good, metaFor('lenet5'));
   });
-  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Json = Record<string, any>;  
   const editJson = (dir: string, edit: (json: Json) => void) => {
     const file = path.join(dir, MODEL_JSON);
     const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
