@@ -114,7 +114,11 @@ const isStale = (side: SideFolder): boolean =>
  * synchronous: a missing target gets its newest old copy back; stale temp/old folders carrying the app's
  * marker are removed. Call it only on a folder the app owns.
  */
-export function recoverInterruptedSaves(parent: string, isAppFolder: (dir: string) => boolean, base?: string): void {
+export function recoverInterruptedSaves(
+  parent: string, isAppFolder: (dir: string) => boolean, base?: string,
+  /** An old copy whose removal was cut short: it holds only what `isAppFolder` folders hold, but not all of it. */
+  isCutShortCopy: (dir: string) => boolean = () => false,
+): void {
   const root = path.resolve(parent);
   const sides = sideFolders(root, base);
   const byBase = new Map<string, SideFolder[]>();
@@ -132,9 +136,11 @@ export function recoverInterruptedSaves(parent: string, isAppFolder: (dir: strin
         // Leave it: a later attempt (or the user) can still restore it by hand.
       }
     }
+    // A save killed while it removed its old copy leaves part of one: no longer a whole model, still ours.
+    const cutShort = group.filter((s) => s.kind === 'old' && !olds.includes(s) && isCutShortCopy(path.join(root, s.name)));
     const removable = [
       // An old copy is only removed while the target is there.
-      ...(fs.existsSync(target) ? olds.filter(isStale) : []),
+      ...(fs.existsSync(target) ? [...olds, ...cutShort].filter(isStale) : []),
       ...group.filter((s) => s.kind === 'tmp' && isStale(s)
         && (holdsMarker(path.join(root, s.name)) || isAppFolder(path.join(root, s.name)) || holdsNoData(path.join(root, s.name)))),
     ];

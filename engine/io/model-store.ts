@@ -120,7 +120,17 @@ function holdsAppModel(dir: string): boolean {
  * `name` limits it to one model.
  */
 export function recoverModelsFolder(modelsDir: string, name?: string): void {
-  recoverInterruptedSaves(modelsDir, holdsAppModel, name);
+  recoverInterruptedSaves(modelsDir, holdsAppModel, name, holdsOnlyModelFiles);
+}
+
+/** Whether `dir` holds nothing but plain files a model folder has (what a cut-short removal leaves of one). */
+function holdsOnlyModelFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true })
+      .every((entry) => entry.isFile() && [MODEL_JSON, WEIGHTS_BIN, SAVE_MARKER].includes(entry.name));
+  } catch {
+    return false;
+  }
 }
 
 /** Resolves `dir` (or a path to its model.json) to the model folder's real path, or throws the right UserError. */

@@ -283,6 +283,29 @@ describe('atomic save', () => {
     expect(readModelMeta(saved).name).toBe('saved');
   });
 
+  it('an old copy whose removal was cut short (part of a model left) is removed; one holding anything else stays', async () => {
+    const parent = freshDir('cut-short');
+    fs.mkdirSync(parent);
+    const saved = path.join(parent, 'saved');
+    await saveModel(build('modern', 2), saved, metaFor('modern', { name: 'saved' }));
+    // What a kill during `rm -r` of the old copy leaves: model.json gone, weights.bin still there.
+    const cutShort = `.saved.old-99999999-${HOST_TAG}0a0a0a0a`;
+    fs.mkdirSync(path.join(parent, cutShort));
+    fs.copyFileSync(path.join(saved, WEIGHTS_BIN), path.join(parent, cutShort, WEIGHTS_BIN));
+    const empty = `.saved.old-99999999-${HOST_TAG}0b0b0b0b`; // cut short after its last file
+    fs.mkdirSync(path.join(parent, empty));
+    const withNotes = `.saved.old-99999999-${HOST_TAG}0c0c0c0c`; // weights.bin and a file no model has: not ours to remove
+    fs.mkdirSync(path.join(parent, withNotes));
+    fs.writeFileSync(path.join(parent, withNotes, WEIGHTS_BIN), 'x');
+    fs.writeFileSync(path.join(parent, withNotes, 'notes.txt'), 'keep me');
+    const alive = `.saved.old-${process.ppid}-${HOST_TAG}0d0d0d0d`; // another live process's: it may be removing it now
+    fs.mkdirSync(path.join(parent, alive));
+    fs.writeFileSync(path.join(parent, alive, MODEL_JSON), '{}');
+    recoverModelsFolder(parent);
+    expect(fs.readdirSync(parent).sort()).toEqual([alive, withNotes, 'saved'].sort());
+    expect(readModelMeta(saved).name).toBe('saved');
+  });
+
   it('refuses to replace a file or a folder that holds other things, and leaves them intact', async () => {
     const model = build('modern', 1);
     const file = path.join(root, 'just-a-file.txt');
