@@ -101,6 +101,8 @@ export async function createLabService(options: LabServiceOptions) {
   let trainingVariant: ModelSummary['variant'] | null = null;
   /** A train request is between its checks and its run's first event. */
   let starting = false;
+  /** The run's end: its model becomes current, then the trainer is released. */
+  let runEnding: Promise<unknown> | null = null;
 
   const mnist = (): Dataset => loadDataset({ kind: 'mnist' });
   const datasetOf = (ref?: DatasetRef): Dataset => loadDataset(ref ?? { kind: 'mnist' });
@@ -121,6 +123,11 @@ export async function createLabService(options: LabServiceOptions) {
   const requireModel = (): CurrentModel => {
     if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.', { what: 'model' });
     return current;
+  };
+  // The page learns of a run's end (`done`) a moment before its model is current here: a Save pressed at once
+  // waits for that moment instead of saving the model from before the run.
+  const settleEndingRun = async (): Promise<void> => {
+    if (!starting && trainer && trainer.phase === 'idle' && runEnding) await runEnding.catch(() => undefined);
   };
   // Until a run ends, `current` is still the model from before it: saving, opening or exporting then would act
   // on a model the page no longer shows (a save during start-up once wrote the old model under the new name).
@@ -178,6 +185,7 @@ export async function createLabService(options: LabServiceOptions) {
       trainer = null;
       trainingVariant = null;
     });
+    runEnding = run;
     const failedAtOnce = await Promise.race([firstEvent.then(() => null), run.then(() => null, (e: unknown) => (answered ? null : e))]);
     if (failedAtOnce !== null) {
       answered = true;
@@ -282,8 +290,12 @@ export async function createLabService(options: LabServiceOptions) {
       });
       return { images: encodeBase64(out), labels, rows: split.rows, cols: split.cols };
     },
-    evaluate: (request) => evaluateCurrent(request.limit),
+    evaluate: async (request) => {
+      await settleEndingRun();
+      return evaluateCurrent(request.limit);
+    },
     saveModel: async (request) => {
+      await settleEndingRun();
       requireIdle('save');
       const c = requireModel();
       const dir = path.resolve(options.modelsDir, request.name);
@@ -319,6 +331,7 @@ export async function createLabService(options: LabServiceOptions) {
       return entries;
     },
     openModel: async (request) => {
+      await settleEndingRun();
       requireIdle('open a model');
       const inModelsDir = path.dirname(path.resolve(request.dir)) === path.resolve(options.modelsDir);
       if (inModelsDir) recoverModelsFolder(options.modelsDir, path.basename(path.resolve(request.dir)));
@@ -344,6 +357,7 @@ export async function createLabService(options: LabServiceOptions) {
         }
         name = meta.name;
       } else {
+        await settleEndingRun();
         requireIdle('export');
         const c = requireModel();
         bytes = await modelFileOf(c.model, c.meta);
@@ -392,6 +406,7 @@ export async function createLabService(options: LabServiceOptions) {
       }
     },
     restoreRecovery: async () => {
+      await settleEndingRun();
       requireIdle('restore the last run');
       const parent = recoveryParentDir(options.modelsDir);
       if (fs.existsSync(parent)) recoverModelsFolder(parent);

@@ -7,10 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabService, recoveryDir } from '../../hosts/lab-service.js';
 import { wireToFloat32 } from '../../common/network/wire.js';
 import { parseRequest } from '../../common/contract.js';
+import { readModelMeta } from '../../engine/io/model-store.js';
+
+const readVariantOnDisk = (dir: string): string => readModelMeta(dir).variant;
 
 let root: string;
 let service: Awaited<ReturnType<typeof createLabService>>;
 const events: { name: string; payload: any }[] = [];
+/** Called as each event is emitted, before anything else can run: as a page that acts the instant it hears. */
+let onEvent: ((name: string, payload: any) => void) | null = null;
 
 async function call(name: string, request: unknown = {}): Promise<any> {
   const result = await service.handle(name as never, request);
@@ -29,7 +34,10 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-classroom-'));
   service = await createLabService({
     modelsDir: path.join(root, 'models'), assetsDir: path.resolve('assets'), transport: 'browser', appVersion: 'test', backend: 'cpu',
-    emit: (name, payload) => events.push({ name, payload }),
+    emit: (name, payload) => {
+      events.push({ name, payload });
+      onEvent?.(name, payload);
+    },
   });
 }, 60_000);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -120,6 +128,25 @@ describe('classroom channels', () => {
     expect((await call('modelHistory', { dir: saved.dir })).epochs).toHaveLength(1);
     while (Date.now() < deadline && fs.existsSync(path.join(root, 'models', '.recovery', 'last-run'))) await new Promise((r) => setTimeout(r, 50));
     expect(await call('recoveryInfo')).toBeNull();
+  }, 180_000);
+
+  it('Save sent the instant done is emitted waits for the run model: it never saves the model from before the run', async () => {
+    const before = await call('currentModel');
+    expect(before.summary.variant).not.toBe('lenet1');
+    let saving: Promise<any> | null = null;
+    onEvent = (name, payload) => {
+      if (name === 'trainerEvent' && payload.type === 'done' && !saving) saving = service.handle('saveModel', { name: 'instant save' });
+    };
+    try {
+      await call('train', { variant: 'lenet1', limit: 64, testLimit: 20, seed: 8, recipe: { epochs: 1, batchSize: 32 } });
+      const deadline = Date.now() + 120_000;
+      while (!saving && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const saved = await saving!;
+      expect(saved).toMatchObject({ ok: true, value: { name: 'instant save', variant: 'lenet1', unsaved: false } });
+      expect(readVariantOnDisk(saved.value.dir)).toBe('lenet1');
+    } finally {
+      onEvent = null;
+    }
   }, 180_000);
 
   it('two runs ending close together: the slot keeps the later one, not a refusal of its write', async () => {
