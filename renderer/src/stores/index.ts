@@ -28,6 +28,7 @@ import { LessonStore } from './lesson.svelte.js';
 import { TimelineStore } from './timeline.svelte.js';
 import { CompareStore } from './compare.svelte.js';
 import { confirmDiscard, type DiscardAction } from '../lib/discard-guard.js';
+import { launchRecipe } from '../lib/launch-recipe.js';
 
 export interface Stores {
   lab: LabApi;
@@ -85,10 +86,13 @@ export function createStores(lab: LabApi, i18n: LocaleStore = new LocaleStore())
     timeline: new TimelineStore(lab, model, training),
     compare: new CompareStore(lab, training, model),
     init: async () => {
+      const loadsBefore = trainForm.recipeLoads;
       await Promise.all([app.init(), training.init(), model.init()]);
-      // The Train form shows the recipe of the model in use at launch (not always LeNet-5's), unless edited.
-      const variant = training.active ? training.variant : model.summary?.variant;
-      if (variant && variant !== trainForm.variant && !trainForm.edited) trainForm.loadRecipe(variant);
+      const variant = launchRecipe({
+        launchVariant: training.active ? training.variant : model.summary?.variant,
+        formVariant: trainForm.variant, edited: trainForm.edited, chosenMeanwhile: trainForm.recipeLoads !== loadsBefore,
+      });
+      if (variant) trainForm.loadRecipe(variant);
     },
   };
 }

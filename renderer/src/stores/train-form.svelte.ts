@@ -45,6 +45,9 @@ export class TrainFormStore {
       || this.augmentShift !== recipe.augmentShift;
   });
 
+  /** How many times a recipe was loaded (a choice in the form, the tour, or launch): lets init() see a choice made while it waited. */
+  recipeLoads = 0;
+
   constructor() {
     this.loadRecipe('lenet5');
   }
@@ -52,6 +55,7 @@ export class TrainFormStore {
   /** Fill the recipe fields with a variant's own recipe. */
   loadRecipe(variant: VariantName): void {
     const recipe = VARIANTS[variant].recipe;
+    this.recipeLoads += 1;
     this.variant = variant;
     this.optimizer = recipe.optimizer;
     this.learningRate = String(recipe.learningRate);
