@@ -3,6 +3,7 @@
 // the modern one with the pretrained LeNet-5, and the legend names each run with its variant, each with its own
 // dash. Opening LeNet-5 resets the timeline (it was saved without one); opening the saved seed run shows
 // that run's snapshots, labelled with its name and variant.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,8 @@ async function train(page: Page, variant: 'seed' | 'modern', seed: number): Prom
   await page.getByTestId('limit-input').fill('640');
   await page.getByTestId('test-limit-input').fill('500');
   await page.getByTestId('seed-input').fill(String(seed));
+  // The network chosen is the one about to train (a late start-up once put modern's recipe over the choice).
+  expect(await page.getByTestId('variant-select').inputValue(), 'the network in the form right before Start').toBe(variant);
   const done = page.getByTestId('train-done');
   await page.getByTestId('train-start').click();
   // The previous run's "finished" note stays until this run has started: wait for it to go (or the run to show).
@@ -36,6 +39,13 @@ async function train(page: Page, variant: 'seed' | 'modern', seed: number): Prom
   const failed = page.getByTestId('train-error');
   await expect.poll(async () => ((await failed.count()) > 0 ? `failed: ${await textOf(page, 'train-error')}` : (await done.count()) > 0 ? 'done' : 'running'),
     { timeout: RUN_TIMEOUT, interval: 500 }).toBe('done');
+}
+
+/** The variant and run record of a model saved in the lab's models folder, read from its model.json. */
+async function savedOnDisk(lab: Lab, name: string): Promise<{ variant: unknown; hasRun: boolean }> {
+  const json = JSON.parse(await readFile(path.join(lab.modelsDir, name, 'model.json'), 'utf8')) as { userDefinedMetadata?: { lenetLab?: { variant?: unknown; run?: unknown } } };
+  const meta = json.userDefinedMetadata?.lenetLab;
+  return { variant: meta?.variant, hasRun: meta?.run !== undefined };
 }
 
 async function save(page: Page, name: string): Promise<void> {
@@ -76,8 +86,11 @@ describe.each(['en-US', 'zh-CN'] as const)('compare runs and the timeline of the
     const { page } = lab;
     await train(page, 'seed', 3);
     await save(page, seedName);
+    expect(await savedOnDisk(lab, seedName), 'the seed run as saved').toEqual({ variant: 'seed', hasRun: true });
     await train(page, 'modern', 5);
     await save(page, modernName);
+    expect(await savedOnDisk(lab, modernName), 'the modern run as saved').toEqual({ variant: 'modern', hasRun: true });
+    expect(await savedOnDisk(lab, seedName), 'the seed run, after the modern run was saved').toEqual({ variant: 'seed', hasRun: true });
 
     await page.getByTestId('compare-picker').locator('summary').click();
     // The seed run of this session, saved under its name, is offered once; the current run (modern) is not offered at all.
@@ -85,7 +98,7 @@ describe.each(['en-US', 'zh-CN'] as const)('compare runs and the timeline of the
     await options.first().waitFor();
     await expect.poll(() => page.locator('[data-testid="compare-option"][data-variant="lenet5"]').count()).toBe(1);
     const seedOption = page.locator('[data-testid="compare-option"][data-variant="seed"]');
-    expect(await seedOption.count()).toBe(1);
+    await expect.poll(() => seedOption.count()).toBe(1);
     expect(await page.getByTestId('compare-picker').textContent()).toContain(seedName);
     expect(await page.getByTestId('compare-picker').textContent()).not.toContain(modernName);
     expect(await page.locator(`[data-testid="compare-option"][data-id="saved:${path.join(lab.modelsDir, seedName)}"]`).count()).toBe(0);

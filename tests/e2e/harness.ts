@@ -53,10 +53,24 @@ export interface LabOptions {
   lesson?: boolean;
   /** axe-core is injected as a script: the page's CSP must let it in. */
   bypassCSP?: boolean;
+  /** Holds every message from the host this long before the page gets it (a slow first launch), order kept. */
+  hostDelayMs?: number;
 }
 
 /** Starts server, worker and browser, opens the page and waits for the app to show its navigation. */
-export async function startLab({ locale = 'en-US', lesson = false, bypassCSP = false }: LabOptions = {}): Promise<Lab> {
+/** Relays the page's WebSocket to the host, each host message held `delayMs` (in order). */
+async function delayHostMessages(context: BrowserContext, delayMs: number): Promise<void> {
+  await context.routeWebSocket(/./, (ws) => {
+    const server = ws.connectToServer();
+    let last = Promise.resolve();
+    server.onMessage((message) => {
+      const due = Date.now() + delayMs;
+      last = last.then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())))).then(() => ws.send(message));
+    });
+  });
+}
+
+export async function startLab({ locale = 'en-US', lesson = false, bypassCSP = false, hostDelayMs = 0 }: LabOptions = {}): Promise<Lab> {
   requireBuilt();
   const sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-e2e-'));
   const modelsDir = path.join(sandbox, 'models');
@@ -108,6 +122,7 @@ export async function startLab({ locale = 'en-US', lesson = false, bypassCSP = f
   };
 
   try {
+    if (hostDelayMs > 0) await delayHostMessages(context, hostDelayMs);
     if (!lesson) await context.addInitScript(() => localStorage.setItem('lenet-lab.tour', JSON.stringify({ seen: true, step: null })));
     await page.goto(server.url);
     await page.getByTestId('nav-train').waitFor({ state: 'visible', timeout: 30_000 });
