@@ -124,8 +124,8 @@ export async function createLabService(options: LabServiceOptions) {
     if (!current) throw new UserError('not-found', 'No model is loaded yet: train one or open a saved model.', { what: 'model' });
     return current;
   };
-  // The page learns of a run's end (`done`) a moment before its model is current here: a Save pressed at once
-  // waits for that moment instead of saving the model from before the run.
+  // A run's `done` reaches the page only once its model is current, but its `idle` state comes before: a Save
+  // pressed in between waits for that moment instead of saving the model from before the run.
   const settleEndingRun = async (): Promise<void> => {
     if (!starting && trainer && trainer.phase === 'idle' && runEnding) await runEnding.catch(() => undefined);
   };
@@ -157,6 +157,8 @@ export async function createLabService(options: LabServiceOptions) {
     let answered = false;
     const recorder = new RunRecorder();
     runRecorder = recorder;
+    /** The run's `done`, held until its model is current: a page that acts on `done` then finds that model here. */
+    let heldDone: TrainerEvent | null = null;
     const emit = (event: TrainerEvent): void => {
       if (!answered) {
         answered = true;
@@ -164,14 +166,22 @@ export async function createLabService(options: LabServiceOptions) {
       }
       if (event.type === 'epoch') runHistory.push({ ...event });
       recorder.add(event);
-      options.emit('trainerEvent', event);
+      if (event.type === 'done') heldDone = event;
+      else options.emit('trainerEvent', event);
     };
     const running = prepared.start({ runId: id, backend: backend.name, emit });
     trainer = running.trainer;
     trainingVariant = prepared.spec.name;
     runHistory = [];
     const name = `${prepared.spec.name}-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}`;
-    const run = running.finish(name).then(({ model, meta: runMeta }) => {
+    const run = running.finish(name).then(({ model, meta: runMeta, steps }) => {
+      if (steps === 0) {
+        // Stopped before its first batch: nothing was trained, so the model from before stays open (and the
+        // recovery slot keeps the last real run). The page, which showed the run's blank model, goes back to it.
+        model.dispose();
+        if (current) options.emit('modelChanged', summaryOf(current));
+        return;
+      }
       const meta: ModelMeta = { ...runMeta, run: recorder.record() };
       // Current first, so a Save pressed at once saves this run; the slot is written after.
       replaceCurrent({ model, meta, dir: '', builtin: false, unsaved: true });
@@ -184,6 +194,8 @@ export async function createLabService(options: LabServiceOptions) {
     }).finally(() => {
       trainer = null;
       trainingVariant = null;
+      if (heldDone) options.emit('trainerEvent', heldDone);
+      heldDone = null;
     });
     runEnding = run;
     const failedAtOnce = await Promise.race([firstEvent.then(() => null), run.then(() => null, (e: unknown) => (answered ? null : e))]);

@@ -149,6 +149,27 @@ describe('classroom channels', () => {
     }
   }, 180_000);
 
+  it('a run\'s done reaches the page only once its model is current: the model asked for at done is the run\'s', async () => {
+    let atDone: Promise<any> | null = null;
+    onEvent = (name, payload) => {
+      if (name === 'trainerEvent' && payload.type === 'done' && !atDone) {
+        // Asked synchronously inside the emit, before any waiting the handlers might do.
+        atDone = Promise.all([service.handle('currentModel', {}), service.handle('status', {})]);
+      }
+    };
+    try {
+      await call('train', { variant: 'lenet4', limit: 64, testLimit: 20, seed: 9, recipe: { epochs: 1, batchSize: 32 } });
+      const deadline = Date.now() + 120_000;
+      while (!atDone && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const [model, status] = await atDone!;
+      expect(status).toMatchObject({ ok: true, value: { phase: 'idle', runId: null } });
+      expect(model.value.summary).toMatchObject({ variant: 'lenet4', unsaved: true, builtin: false, dir: '' });
+      expect(model.value.summary.name).not.toBe('training…');
+    } finally {
+      onEvent = null;
+    }
+  }, 180_000);
+
   it('two runs ending close together: the slot keeps the later one, not a refusal of its write', async () => {
     const runTo = async (variant: string, seed: number) => {
       const { runId } = await call('train', { variant, limit: 64, testLimit: 20, seed, recipe: { epochs: 1, batchSize: 32 } });

@@ -57,6 +57,10 @@ describe('the lab service', () => {
     expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
     expect(trainerEvents().filter((e) => e.runId === runId && (e.type === 'epoch' || e.type === 'batch'))).toEqual([]);
     expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    // Nothing was trained: the model from before the run is still the open one, saved as it was.
+    const after = await call('currentModel');
+    expect(after).toMatchObject({ ok: true, value: { summary: { variant: 'modern', builtin: true, unsaved: false } } });
+    expect(await call('recoveryInfo')).toEqual({ ok: true, value: null });
   });
 
   it('trains a short run, refuses to evaluate or save while it runs, and holds the result unsaved', async () => {
