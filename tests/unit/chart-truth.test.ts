@@ -1,6 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { distinctTickLabels, formatValue } from '../../renderer/src/lib/format.js';
-import { axisBounds, gradientVerdict } from '../../renderer/src/lib/train-charts.js';
+import { axisBounds, gradientVerdict, roundLogBounds } from '../../renderer/src/lib/train-charts.js';
+
+describe('roundLogBounds', () => {
+  it.each([
+    // bounds → moved outward to 1, 2 or 5 × 10^k (a bound already round stays)
+    [{ min: 0.7281, max: 7.2814 }, { min: 0.5, max: 10 }],
+    [{ min: 0.1, max: 1 }, { min: 0.1, max: 1 }],
+    [{ min: 0.2, max: 5 }, { min: 0.2, max: 5 }],
+    [{ min: 0.19999, max: 5.0001 }, { min: 0.1, max: 10 }],
+    [{ min: 0.21, max: 4.9 }, { min: 0.2, max: 5 }],
+    [{ min: 0.51, max: 1.9 }, { min: 0.5, max: 2 }],
+    [{ min: 3e-21, max: 2e-18 }, { min: 2e-21, max: 2e-18 }],
+    [{ min: 9.9, max: 10.1 }, { min: 5, max: 20 }],
+  ])('%o → %o', (bounds, rounded) => {
+    const got = roundLogBounds(bounds);
+    expect(got.min).toBeCloseTo(rounded.min, 12 - Math.floor(Math.log10(rounded.min)));
+    expect(got.max).toBeCloseTo(rounded.max, 12 - Math.floor(Math.log10(rounded.max)));
+    expect(got.min).toBeLessThanOrEqual(bounds.min);
+    expect(got.max).toBeGreaterThanOrEqual(bounds.max);
+  });
+});
 
 describe('axisBounds', () => {
   it('widens a flat loss to one power of ten about its value', () => {

@@ -75,6 +75,25 @@ export const LOSS_MIN_RATIO = 10;
 export const GRADIENT_MIN_RATIO = 100;
 
 /**
+ * Log-axis bounds moved outward to the nearest 1, 2 or 5 × 10^k, so the axis's end ticks are round numbers
+ * that sit on its other ticks: the seed run's flat loss once drew an end label "0.73" on top of "0.8".
+ */
+export function roundLogBounds({ min, max }: { min: number; max: number }): { min: number; max: number } {
+  const steps = [1, 2, 5, 10];
+  const down = (v: number) => {
+    const decade = 10 ** Math.floor(Math.log10(v));
+    const m = v / decade;
+    return decade * [...steps].reverse().find((s) => s <= m * (1 + 1e-9))!;
+  };
+  const up = (v: number) => {
+    const decade = 10 ** Math.floor(Math.log10(v));
+    const m = v / decade;
+    return decade * steps.find((s) => s >= m * (1 - 1e-9))!;
+  };
+  return { min: down(min), max: up(max) };
+}
+
+/**
  * The y axis bounds for `values`, widened about their middle to at least `minSpan` (linear: max − min;
  * logarithmic: max / min), so a flat curve (the seed run's loss, 2.302585 throughout) draws as a flat line
  * rather than noise blown up to fill the chart. null when there is nothing finite (positive, on a log axis) to show.
