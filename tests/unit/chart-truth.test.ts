@@ -52,6 +52,11 @@ describe('tick labels', () => {
     expect(labels).toEqual(['2.303', '', '']);
     expect(labels.every((l) => l.replace(/\D/g, '').length <= 4)).toBe(true);
   });
+  it('keeps the blanks a log axis format leaves between its powers of ten', () => {
+    const powersOnly = (v: number) => (Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? formatValue(v, 1) : '');
+    expect(distinctTickLabels([2e-21, 5e-21, 1e-20, 2e-20, 5e-20, 1e-19], powersOnly)).toEqual(['', '', '1e-20', '', '', '1e-19']);
+    expect(distinctTickLabels([0.5, 1, 2, 5, 10], powersOnly)).toEqual(['', '1', '', '', '10']);
+  });
   it('still tells apart ticks that 4 digits can tell apart', () => {
     expect(distinctTickLabels([2.3, 2.301, 2.302], (v) => formatValue(v, 2))).toEqual(['2.3', '2.301', '2.302']);
   });

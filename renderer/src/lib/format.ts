@@ -50,7 +50,11 @@ export function formatDate(iso: string, locale?: string): string {
  * digits until they are (a log axis over 2.300…2.305 would otherwise read "2.3" five times).
  */
 export function distinctTickLabels(values: readonly number[], format: (value: number) => string): string[] {
-  const distinct = (labels: string[]) => new Set(labels).size === labels.length;
+  // A blank label is a tick the format chose not to print (a log axis labels its powers of ten only).
+  const distinct = (labels: string[]) => {
+    const printed = labels.filter((label) => label !== '');
+    return new Set(printed).size === printed.length;
+  };
   const first = values.map(format);
   if (distinct(first)) return first;
   for (let significant = 3; significant <= MAX_TICK_DIGITS; significant++) {
