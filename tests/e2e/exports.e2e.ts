@@ -1,7 +1,7 @@
 // Exports in browser mode, in Chinese: a PNG of each panel kind, the CSV tables, the model as one .lenetlab
 // file and back (a hostile file refused, a name clash renamed), and the recovery offer after a reload that
 // follows a stopped run. Files arrive through Playwright's download event, as a student's browser saves them.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import type { Download, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ async function expectPanelPng(page: Page, button: Locator, nameEnd: RegExp): Pro
   const { name, bytes } = await download(page, button);
   expect(name).toMatch(nameEnd);
   expect(name).toMatch(/ \d{4}-\d\d-\d\d \d\d-\d\d\.png$/);
+  if (process.env.EXPORT_SHOT_DIR) await writeFile(`${process.env.EXPORT_SHOT_DIR}/${name}`, bytes);
   const png = PNG.sync.read(bytes);
   expect(png.width).toBeGreaterThanOrEqual(320 * 2 - 1);
   const at = (x: number, y: number): number[] => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4)];

@@ -3,6 +3,7 @@
 // its canvases (kernels, feature maps, charts, the pad) as they are, its SVGs (the network diagram) with their
 // computed styles inlined, and its boxes and text (the confusion matrix's cells and counts) from computed
 // styles. Elements marked data-png-skip (the Save buttons) are left out. The maths is png-compose.ts.
+import { Chart } from 'chart.js';
 import { opaqueBackground, paints, placeInContent, pngLayout, type PngLayout } from './png-compose.js';
 
 /** What the picture says above the panel. */
@@ -156,6 +157,27 @@ function backgroundsOutwards(element: HTMLElement): string[] {
   return colours;
 }
 
+/**
+ * Redraws the panel's charts at `scale` device px per CSS px until the returned function puts them back: a chart
+ * drawn for a 1× screen and copied into a 2× picture has soft lines and text.
+ */
+function sharpenCharts(root: HTMLElement, scale: number): () => void {
+  const changed: { chart: Chart; ratio: number | undefined }[] = [];
+  for (const canvas of root.querySelectorAll('canvas')) {
+    const chart = Chart.getChart(canvas);
+    if (!chart || chart.currentDevicePixelRatio >= scale) continue;
+    changed.push({ chart, ratio: chart.options.devicePixelRatio });
+    chart.options.devicePixelRatio = scale;
+    chart.resize();
+  }
+  return () => {
+    for (const { chart, ratio } of changed) {
+      chart.options.devicePixelRatio = ratio;
+      chart.resize();
+    }
+  };
+}
+
 /** The panel as PNG bytes, with its title lines, at `scale` device px per CSS px (lowered for very large panels). */
 export async function renderPanelPng(root: HTMLElement, { title, subtitle }: PanelTitle, scale = 2): Promise<Uint8Array> {
   await document.fonts.ready;
@@ -181,7 +203,12 @@ export async function renderPanelPng(root: HTMLElement, { title, subtitle }: Pan
   context.beginPath();
   context.rect(layout.content.x, layout.content.y, layout.content.width, layout.content.height);
   context.clip();
-  await drawTree(context, root, panel, layout);
+  const restoreCharts = sharpenCharts(root, layout.scale);
+  try {
+    await drawTree(context, root, panel, layout);
+  } finally {
+    restoreCharts();
+  }
   context.restore();
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
   if (!blob) throw new Error('the picture could not be encoded as PNG');
