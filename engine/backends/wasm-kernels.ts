@@ -22,7 +22,7 @@ import {
 import type { ConvGeometry } from './conv-loops.js';
 import {
   TANH_SERIES_LIMIT, createGemm, createMultiChannelFilterGrad, createSimdLoops, createSingleChannelConv, gemmFits, multiChannelFilterGradFits,
-  singleChannelConvFits, useRelaxedSimd, type GemmShape, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
+  singleChannelConvFits, useRelaxedSimd, type GemmShape, type GradActivation, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
 } from './wasm-simd.js';
 import { KernelSet } from './kernel-set.js';
 
@@ -805,6 +805,34 @@ const castKernel: KernelFunc = (args) => {
   return attr<string>(args.attrs, 'dtype') === x.dtype ? identityKernel(args) : own('Cast')(args);
 };
 
+// ---- activation gradients (the direct step's) ------------------------------------------
+
+/**
+ * Not a tfjs kernel: the gradient through an activation from its output y, dx = f'(·) ⊙ dy, for the direct
+ * training step (engine/training/direct-step.ts), which without it runs the same arithmetic as a JavaScript
+ * loop. Inputs y and dy (same size), attr activation 'relu' | 'sigmoid'; the output has dy's shape.
+ */
+export const ACTIVATION_GRAD_KERNEL = 'LeNetLabActivationGrad';
+
+const activationGradKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const y = args.inputs['y'] as TensorInfo, dy = args.inputs['dy'] as TensorInfo;
+  const activation = attr<GradActivation>(args.attrs, 'activation');
+  if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`${ACTIVATION_GRAD_KERNEL}: no activation '${String(activation)}'`);
+  const n = dy.shape.reduce((a, b) => a * b, 1);
+  if (y.shape.reduce((a, b) => a * b, 1) !== n) throw new Error(`${ACTIVATION_GRAD_KERNEL}: y and dy differ in size`);
+  const out = allocate(backend, [...dy.shape]);
+  const simd = simdFor(backend);
+  if (simd) {
+    simd.activationGrad(activation, address(backend, y), address(backend, dy), address(backend, out), n);
+    return out;
+  }
+  const ys = heap(backend, y), ds = heap(backend, dy), os = heap(backend, out);
+  if (activation === 'relu') for (let i = 0; i < n; i++) os[i] = ys[i]! > 0 ? ds[i]! : 0;
+  else for (let i = 0; i < n; i++) os[i] = Math.fround(ds[i]! * ys[i]!) * Math.fround(1 - ys[i]!);
+  return out;
+};
+
 // ---- registration ------------------------------------------------------------------
 
 const WASM_KERNELS = new KernelSet('wasm', {
@@ -821,6 +849,7 @@ const WASM_KERNELS = new KernelSet('wasm', {
   Identity: identityKernel,
   Cast: castKernel,
   Multiply: multiplyKernel,
+  [ACTIVATION_GRAD_KERNEL]: activationGradKernel,
 });
 
 /**

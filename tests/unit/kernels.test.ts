@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import { ACTIVATION_GRAD_KERNEL, registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
@@ -508,6 +508,38 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Tanh mat
       const want = Math.tanh(values[i]!);
       expect(Math.abs(got.values[i]! - want)).toBeLessThanOrEqual(2e-6 * Math.abs(want) + 1e-12);
     }
+  });
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: the direct step's activation gradient (${ACTIVATION_GRAD_KERNEL})`, () => {
+  // Lengths around the vector width: the SIMD loop's tail runs one float at a time.
+  for (const n of [1, 3, 4, 5, 4099]) {
+    it(`ReLU passes dy exactly where y > 0 (0, −0, negatives and NaN pass nothing), ${n} values`, async () => {
+      const edges = [0, -0, NaN, 1e-38, -1e-38, Infinity, -Infinity];
+      const y = Float32Array.from(random(n, 21), (v, i) => (i < edges.length ? edges[i]! : v));
+      const dy = Float32Array.from(random(n, 22), (v, i) => (i === n - 1 && n > 1 ? NaN : v * 3));
+      const got = await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: y, shape: [n] }, dy: { values: dy, shape: [n] } }, { activation: 'relu' });
+      expect(got.shape).toEqual([n]);
+      for (let i = 0; i < n; i++) expect(Object.is(got.values[i], y[i]! > 0 ? dy[i] : 0), `element ${i}: y ${y[i]}, dy ${dy[i]}, got ${got.values[i]}`).toBe(true);
+    });
+
+    it(`sigmoid gives dy·y·(1 − y), ${n} values`, async () => {
+      const y = Float32Array.from(random(n, 23), (v) => (v + 1) / 2);
+      const dy = Float32Array.from(random(n, 24), (v) => v * 5);
+      const got = await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: y, shape: [1, n] }, dy: { values: dy, shape: [1, n] } }, { activation: 'sigmoid' });
+      expect(got.shape).toEqual([1, n]);
+      for (let i = 0; i < n; i++) {
+        const want = dy[i]! * y[i]! * (1 - y[i]!);
+        expect(Math.abs(got.values[i]! - want), `element ${i}`).toBeLessThanOrEqual(1e-6 * Math.abs(want) + 1e-12);
+      }
+    });
+  }
+
+  it('keeps dy\'s shape when y has another shape of the same size, and refuses another size or activation', async () => {
+    const y = { values: random(24, 25), shape: [2, 12] }, dy = { values: random(24, 26), shape: [2, 2, 2, 3] };
+    expect((await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y, dy }, { activation: 'relu' })).shape).toEqual([2, 2, 2, 3]);
+    await expect(runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: random(20, 27), shape: [20] }, dy }, { activation: 'relu' })).rejects.toThrow(/differ in size/);
+    await expect(runRegistered(target, ACTIVATION_GRAD_KERNEL, { y, dy }, { activation: 'tanh' })).rejects.toThrow(/no activation 'tanh'/);
   });
 });
 
