@@ -464,6 +464,33 @@ const conv2D: KernelFunc = (args) => {
   return y;
 };
 
+/**
+ * FusedConv2D with one input channel (C1 with its bias and activation: the direct step's and the drawing
+ * pad's) on the single-channel loop, the bias and ReLU added as it stores; a sigmoid follows as the
+ * backend's own kernel. Anything else goes to the backend's own kernel (XNNPACK).
+ */
+const fusedConv2D: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo, filter = args.inputs['filter'] as TensorInfo;
+  const bias = args.inputs['bias'] as TensorInfo | undefined;
+  const { attrs } = args;
+  const activation = attr<string>(attrs, 'activation') ?? 'linear';
+  const C = (filter.shape as Shape4)[3];
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.shape.length !== 4 || (x.shape as Shape4)[3] !== 1 || x.dtype !== 'float32' ||
+    args.inputs['preluActivationWeights'] || !['linear', 'relu', 'sigmoid'].includes(activation) ||
+    (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== C))) return own('FusedConv2D')(args);
+  const info = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, attr<number | [number, number]>(attrs, 'dilations') ?? 1);
+  const singleChannel = singleChannelFor(backend, geometryOf(info));
+  if (!singleChannel) return own('FusedConv2D')(args);
+  const y = allocate(backend, [...info.outShape]);
+  singleChannel.forward(address(backend, x), address(backend, filter), address(backend, y), info.batchSize, bias ? address(backend, bias) : 0,
+    activation === 'relu');
+  if (activation !== 'sigmoid') return y;
+  const out = own('Sigmoid')({ inputs: { x: y }, attrs: {}, backend }) as TensorInfo;
+  release(backend, y);
+  return out;
+};
+
 // ---- Conv2DBackpropInput -----------------------------------------------------------
 
 
@@ -837,6 +864,7 @@ const activationGradKernel: KernelFunc = (args) => {
 
 const WASM_KERNELS = new KernelSet('wasm', {
   Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   MaxPoolGrad: maxPoolGradKernel,

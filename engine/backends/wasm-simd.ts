@@ -475,8 +475,8 @@ export function singleChannelConvFits(s: SingleChannelConvShape): boolean {
 }
 
 /** The function `name`(4 pointers/counts), the shape's dimensions, and the loop counters and limits both loops use. */
-function singleChannelFn(name: string, s: SingleChannelConvShape) {
-  const f = new Fn(name, [I32, I32, I32, I32]);
+function singleChannelFn(name: string, s: SingleChannelConvShape, params = 4) {
+  const f = new Fn(name, Array.from({ length: params }, () => I32));
   const W = s.inWidth, FH = s.filterHeight, FW = s.filterWidth, C = s.channels;
   const OH = s.inHeight - FH + 1, OW = W - FW + 1;
   const n = f.local(I32), oy = f.local(I32), c = f.local(I32), ky = f.local(I32);
@@ -485,21 +485,25 @@ function singleChannelFn(name: string, s: SingleChannelConvShape) {
 }
 
 /**
- * conv1_forward(x, w, y, batch): y[n, oy, ox, c] = Σ x[n, oy+ky, ox+kx] · w[ky, kx, 0, c].
+ * conv1_forward(x, w, y, batch, bias, relu): y[n, oy, ox, c] = Σ x[n, oy+ky, ox+kx] · w[ky, kx, 0, c],
+ * plus bias[c] where `bias` is not 0, and max(·, 0) where `relu` is not 0 (NaN stays NaN).
  * Per output row and channel, the row's vectors accumulate in registers
  * over the filter taps (the loads' offsets are constants), then scatter into the NHWC output.
  */
 function singleChannelForwardFn(s: SingleChannelConvShape, fused: boolean): Fn {
-  const { f, W, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s);
-  const [x, w, y, batch] = [0, 1, 2, 3];
+  const { f, W, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s, 6);
+  const [x, w, y, batch, bias, relu] = [0, 1, 2, 3, 4, 5];
   const xImage = f.local(I32), xRow = f.local(I32), wRow = f.local(I32), yRow = f.local(I32), yChannel = f.local(I32);
   const acc = Array.from({ length: V }, () => f.local(V128));
-  const wv = f.local(V128), xv = f.local(V128);
+  const wv = f.local(V128), xv = f.local(V128), start = f.local(V128), zero = f.local(V128);
+  f.f32(0).simd(F32X4_SPLAT).set(zero);
   f.get(x).set(xImage).get(y).set(yRow);
   f.count(n, batch, () => {
     f.count(oy, limits.oh, () => {
       f.count(c, limits.c, () => {
-        for (const a of acc) f.f32(0).simd(F32X4_SPLAT).set(a);
+        f.get(zero).set(start);
+        f.ifElse(() => { f.get(bias); }, () => { f.get(bias).get(c).i32(2).op(I32_SHL).op(I32_ADD).f32Load().simd(F32X4_SPLAT).set(start); });
+        for (const a of acc) f.get(start).set(a);
         f.get(xImage).get(oy).i32(W * 4).op(I32_MUL).op(I32_ADD).set(xRow);
         f.get(w).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(wRow);
         f.count(ky, limits.fh, () => {
@@ -512,6 +516,7 @@ function singleChannelForwardFn(s: SingleChannelConvShape, fused: boolean): Fn {
           f.bump(xRow, W * 4).bump(wRow, FW * C * 4);
         });
         f.get(yRow).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(yChannel);
+        f.ifElse(() => { f.get(relu); }, () => { for (const a of acc) f.get(a).get(zero).simd(F32X4_PMAX).set(a); });
         acc.forEach((a, v) => {
           for (let lane = 0; lane < 4; lane++) f.get(yChannel).get(a).simd(F32X4_EXTRACT_LANE).op(lane).f32Store((4 * v + lane) * C * 4);
         });
@@ -568,8 +573,8 @@ function singleChannelFilterGradFn(s: SingleChannelConvShape, fused: boolean): F
 
 /** A single-channel convolution's forward pass and filter gradient, specialised for one shape. */
 export interface SingleChannelConv {
-  /** x [batch, H, W, 1], w [FH, FW, 1, C], y [batch, OH, OW, C]: byte offsets. */
-  forward(x: number, w: number, y: number, batch: number): void;
+  /** x [batch, H, W, 1], w [FH, FW, 1, C], y [batch, OH, OW, C], bias [C] or 0 for none: byte offsets; `relu`: max(·, 0). */
+  forward(x: number, w: number, y: number, batch: number, bias?: number, relu?: boolean): void;
   /** x [batch, H, W, 1], dy [batch, OH, OW, C], dW [FH, FW, 1, C] (overwritten): byte offsets. */
   filterGrad(x: number, dy: number, dW: number, batch: number): void;
 }
@@ -583,7 +588,7 @@ export function createSingleChannelConv(memory: WebAssembly.Memory, shape: Singl
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const forward = exports['conv1_forward']!, filterGrad = exports['conv1_filter_grad']!;
     return {
-      forward: (x, w, y, batch) => { if (batch > 0) forward(x, w, y, batch); },
+      forward: (x, w, y, batch, bias = 0, relu = false) => { if (batch > 0) forward(x, w, y, batch, bias, relu ? 1 : 0); },
       filterGrad: (x, dy, dW, batch) => { filterGrad(x, dy, dW, batch); },
     };
   } catch {

@@ -236,8 +236,8 @@ class ConvOp implements Op {
     }
     this.filter = filter;
     const activation = this.config.activation;
-    // One input channel (C1): LeNet Lab's own Conv2D loop beats the fused XNNPACK convolution.
-    if (this.fused && x.shape[3] !== 1) {
+    // With one input channel (C1), wasm's FusedConv2D is LeNet Lab's own loop, the bias and ReLU added as it stores.
+    if (this.fused) {
       const inputs: Record<string, TensorInfo> = { x, filter };
       if (this.bias) inputs['bias'] = valueOf(this.bias.variable);
       this.y = s.run('FusedConv2D', inputs, { ...this.attrs(), activation });

@@ -593,6 +593,30 @@ for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: A
   });
 });
 
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: FusedConv2D matches the cpu reference`, () => {
+  const cases: [string, ConvCase, string, boolean][] = [
+    ['C1 linear + bias (the single-channel loop)', CONV_CASES[0]!, 'linear', true],
+    ['C1 relu + bias', CONV_CASES[0]!, 'relu', true],
+    ['C1 sigmoid + bias', CONV_CASES[0]!, 'sigmoid', true],
+    ['C1 relu, no bias', CONV_CASES[0]!, 'relu', false],
+    ['C1 linear, no bias, batch 1', CONV_CASES[3]!, 'linear', false],
+    ["one channel, 'same' padding (the backend's own)", CONV_CASES[10]!, 'relu', true],
+    ["C3 relu + bias (the backend's own)", CONV_CASES[1]!, 'relu', true],
+    ["C1 leakyrelu (the backend's own)", CONV_CASES[0]!, 'leakyrelu', true],
+  ];
+  for (const [name, c, activation, withBias] of cases) {
+    it(name, async () => {
+      const x = random(size(c.x), 46);
+      // NaN and ±Infinity in the input: ReLU keeps NaN, as the reference does.
+      x[7] = NaN; x[900] = Infinity; x[1500] = -Infinity;
+      const inputs: Record<string, Input> = { x: { values: x, shape: c.x }, filter: { values: random(size(c.filter), 47), shape: c.filter } };
+      if (withBias) inputs['bias'] = { values: random(c.filter[3], 48), shape: [c.filter[3]] };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation, leakyreluAlpha: 0.2 } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, 'FusedConv2D', inputs, attrs), await runCpuReference('FusedConv2D', inputs, attrs));
+    });
+  }
+});
+
 describe('cpu: FusedConv2D matches the cpu reference', () => {
   const cases: [string, ConvCase, string, boolean][] = [
     ['C1 linear + bias', CONV_CASES[0]!, 'linear', true],
