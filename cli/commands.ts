@@ -102,6 +102,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
   });
   const { dataset, trainCount, seed, recipe } = prepared;
+  // End to end is timed from here, as PyTorch's is from building its model: the engines' start-up (backend,
+  // second thread, warm-ups) and the run's first steps are inside; the process's start and MNIST's reading are not.
+  const enginesStart = performance.now();
   const backend = await backendFor(flags.backend, io);
   // The second engine starts and warms up now; this thread warms up too in the meantime, instead of waiting
   // idle for it when the run starts (a failure to start is the run's to report).
@@ -121,9 +124,12 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
       }, cliProgress.Presets.shades_classic)
     : null;
   let lastGradients: TrainerEventOf<'gradients'> | null = null;
+  let runStart = NaN, lastBatchAt = NaN;
   const emit = (event: TrainerEvent): void => {
+    if (event.type === 'batch' && event.batch === event.batchesPerEpoch) lastBatchAt = performance.now();
     switch (event.type) {
       case 'started':
+        runStart = performance.now();
         io.log(event.engines === 2 ? 'engines: 2, data-parallel on two cores\n' : `engines: 1${event.enginesNote ? ` (${event.enginesNote})` : ''}\n`);
         break;
       case 'batch': {
@@ -174,7 +180,14 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
   await saveModel(model, flags.out, meta);
   model.dispose();
   if (flags.json) {
-    io.out(JSON.stringify({ type: 'done', reason: done.reason, message: done.message, testAccuracy: done.testAccuracy, testLoss: done.testLoss, backend: done.backend, imagesPerSecond: done.imagesPerSecond, epochs: done.epochsCompleted, seconds: done.seconds, model: path.resolve(flags.out) }));
+    // imagesPerSecond: the steps' time only (as the Train view shows it); endToEndImagesPerSecond: every epoch's
+    // images over the time from the engines' start to the last batch (completed runs only; evaluations between epochs are inside).
+    const endToEnd = done.reason === 'completed' && Number.isFinite(lastBatchAt) ? trainCount * done.epochsCompleted / ((lastBatchAt - enginesStart) / 1000) : null;
+    io.out(JSON.stringify({
+      type: 'done', reason: done.reason, message: done.message, testAccuracy: done.testAccuracy, testLoss: done.testLoss, backend: done.backend,
+      imagesPerSecond: done.imagesPerSecond, endToEndImagesPerSecond: endToEnd, startupSeconds: Number.isFinite(runStart) ? (runStart - enginesStart) / 1000 : null,
+      epochs: done.epochsCompleted, seconds: done.seconds, model: path.resolve(flags.out),
+    }));
   } else {
     io.log(`${done.message}\n`);
     const explanation = lastGradients ? explainGradients((lastGradients as TrainerEventOf<'gradients'>).norms, done.testAccuracy) : null;

@@ -22,7 +22,7 @@ import {
 import type { ConvGeometry } from './conv-loops.js';
 import {
   TANH_SERIES_LIMIT, createGemm, createMultiChannelFilterGrad, createSimdLoops, createSingleChannelConv, gemmFits, multiChannelFilterGradFits,
-  singleChannelConvFits, useRelaxedSimd, type GemmShape, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
+  singleChannelConvFits, useRelaxedSimd, type GemmShape, type GradActivation, type MultiChannelConvShape, type SimdLoops, type SingleChannelConv, type SingleChannelConvShape,
 } from './wasm-simd.js';
 import { KernelSet } from './kernel-set.js';
 
@@ -464,6 +464,33 @@ const conv2D: KernelFunc = (args) => {
   return y;
 };
 
+/**
+ * FusedConv2D with one input channel (C1 with its bias and activation: the direct step's and the drawing
+ * pad's) on the single-channel loop, the bias and ReLU added as it stores; a sigmoid follows as the
+ * backend's own kernel. Anything else goes to the backend's own kernel (XNNPACK).
+ */
+const fusedConv2D: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const x = args.inputs['x'] as TensorInfo, filter = args.inputs['filter'] as TensorInfo;
+  const bias = args.inputs['bias'] as TensorInfo | undefined;
+  const { attrs } = args;
+  const activation = attr<string>(attrs, 'activation') ?? 'linear';
+  const C = (filter.shape as Shape4)[3];
+  if (attr<string>(attrs, 'dataFormat') === 'NCHW' || x.shape.length !== 4 || (x.shape as Shape4)[3] !== 1 || x.dtype !== 'float32' ||
+    args.inputs['preluActivationWeights'] || !['linear', 'relu', 'sigmoid'].includes(activation) ||
+    (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== C))) return own('FusedConv2D')(args);
+  const info = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, attr<number | [number, number]>(attrs, 'dilations') ?? 1);
+  const singleChannel = singleChannelFor(backend, geometryOf(info));
+  if (!singleChannel) return own('FusedConv2D')(args);
+  const y = allocate(backend, [...info.outShape]);
+  singleChannel.forward(address(backend, x), address(backend, filter), address(backend, y), info.batchSize, bias ? address(backend, bias) : 0,
+    activation === 'relu');
+  if (activation !== 'sigmoid') return y;
+  const out = own('Sigmoid')({ inputs: { x: y }, attrs: {}, backend }) as TensorInfo;
+  release(backend, y);
+  return out;
+};
+
 // ---- Conv2DBackpropInput -----------------------------------------------------------
 
 
@@ -805,10 +832,39 @@ const castKernel: KernelFunc = (args) => {
   return attr<string>(args.attrs, 'dtype') === x.dtype ? identityKernel(args) : own('Cast')(args);
 };
 
+// ---- activation gradients (the direct step's) ------------------------------------------
+
+/**
+ * Not a tfjs kernel: the gradient through an activation from its output y, dx = f'(·) ⊙ dy, for the direct
+ * training step (engine/training/direct-step.ts), which without it runs the same arithmetic as a JavaScript
+ * loop. Inputs y and dy (same size), attr activation 'relu' | 'sigmoid'; the output has dy's shape.
+ */
+export const ACTIVATION_GRAD_KERNEL = 'LeNetLabActivationGrad';
+
+const activationGradKernel: KernelFunc = (args) => {
+  const backend = backendOf(args);
+  const y = args.inputs['y'] as TensorInfo, dy = args.inputs['dy'] as TensorInfo;
+  const activation = attr<GradActivation>(args.attrs, 'activation');
+  if (activation !== 'relu' && activation !== 'sigmoid') throw new Error(`${ACTIVATION_GRAD_KERNEL}: no activation '${String(activation)}'`);
+  const n = dy.shape.reduce((a, b) => a * b, 1);
+  if (y.shape.reduce((a, b) => a * b, 1) !== n) throw new Error(`${ACTIVATION_GRAD_KERNEL}: y and dy differ in size`);
+  const out = allocate(backend, [...dy.shape]);
+  const simd = simdFor(backend);
+  if (simd) {
+    simd.activationGrad(activation, address(backend, y), address(backend, dy), address(backend, out), n);
+    return out;
+  }
+  const ys = heap(backend, y), ds = heap(backend, dy), os = heap(backend, out);
+  if (activation === 'relu') for (let i = 0; i < n; i++) os[i] = ys[i]! > 0 ? ds[i]! : 0;
+  else for (let i = 0; i < n; i++) os[i] = Math.fround(ds[i]! * ys[i]!) * Math.fround(1 - ys[i]!);
+  return out;
+};
+
 // ---- registration ------------------------------------------------------------------
 
 const WASM_KERNELS = new KernelSet('wasm', {
   Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   MaxPoolGrad: maxPoolGradKernel,
@@ -821,6 +877,7 @@ const WASM_KERNELS = new KernelSet('wasm', {
   Identity: identityKernel,
   Cast: castKernel,
   Multiply: multiplyKernel,
+  [ACTIVATION_GRAD_KERNEL]: activationGradKernel,
 });
 
 /**

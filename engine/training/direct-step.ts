@@ -48,7 +48,7 @@ export class KernelAccess {
   }
 
   has(name: string): boolean {
-    return tf.getKernel(name, this.backendName) !== undefined;
+    return this.kernels.has(name) || tf.getKernel(name, this.backendName) !== undefined;
   }
 
   /** A new float32 tensor holding a copy of `data`. */
@@ -83,6 +83,27 @@ export class KernelAccess {
 
   free(t: TensorInfo): void {
     this.backend.disposeData(t.dataId);
+  }
+
+  /**
+   * Writes `values` into the tensor's own buffer. On wasm, XNNPACK keeps a packed copy of a filter (and
+   * bias) per buffer id, made when a convolution first used it, and frees it when that id is disposed: so
+   * the buffer's id is retired (which frees those copies, as disposing the tensor would) and the same
+   * memory registered under a new one. Cheaper than `assign`, which allocates a tensor per variable.
+   */
+  overwrite(t: TensorInfo, values: Float32Array): void {
+    this.view(t).set(values);
+    if (this.backendName !== 'wasm') return;
+    const wasm = this.backend as unknown as {
+      dataIdNextNumber: number;
+      dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined };
+      wasm: { tfjs: { disposeData(id: number): void; registerTensor(id: number, size: number, offset: number): void } };
+    };
+    const data = wasm.dataIdMap.get(t.dataId);
+    if (!data) throw new Error('direct step: overwriting a tensor the backend does not hold');
+    wasm.wasm.tfjs.disposeData(data.id);
+    data.id = wasm.dataIdNextNumber++;
+    wasm.wasm.tfjs.registerTensor(data.id, values.length, data.memoryOffset);
   }
 
   /** How many tensors share this data (1: only its owner). */
@@ -151,6 +172,17 @@ function activationGradInPlace(activation: Activation, y: Float32Array, dy: Floa
 
 const ACTIVATION_KERNELS: Record<Exclude<Activation, 'linear'>, string> = { relu: 'Relu', sigmoid: 'Sigmoid' };
 
+/** LeNet Lab's wasm kernel for the same arithmetic in SIMD (ACTIVATION_GRAD_KERNEL of wasm-kernels.ts; not imported: that module loads the wasm backend). */
+const ACTIVATION_GRAD_KERNEL = 'LeNetLabActivationGrad';
+
+/** The gradient through the activation whose output is `y`: a new tensor where the backend has the kernel, else dy changed in place. */
+function activationGrad(s: Scope, activation: Activation, y: TensorInfo, dy: TensorInfo): TensorInfo {
+  if (activation === 'linear') return dy;
+  if (s.k.has(ACTIVATION_GRAD_KERNEL)) return s.run(ACTIVATION_GRAD_KERNEL, { y, dy }, { activation });
+  activationGradInPlace(activation, s.k.view(y), s.k.view(dy));
+  return dy;
+}
+
 // ---- the ops -----------------------------------------------------------------------------
 
 /** Where one trainable variable's gradient goes in the flat gradient array. */
@@ -204,8 +236,8 @@ class ConvOp implements Op {
     }
     this.filter = filter;
     const activation = this.config.activation;
-    // One input channel (C1): LeNet Lab's own Conv2D loop beats the fused XNNPACK convolution.
-    if (this.fused && x.shape[3] !== 1) {
+    // With one input channel (C1), wasm's FusedConv2D is LeNet Lab's own loop, the bias and ReLU added as it stores.
+    if (this.fused) {
       const inputs: Record<string, TensorInfo> = { x, filter };
       if (this.bias) inputs['bias'] = valueOf(this.bias.variable);
       this.y = s.run('FusedConv2D', inputs, { ...this.attrs(), activation });
@@ -233,7 +265,7 @@ class ConvOp implements Op {
   }
 
   backward(s: Scope, dy: TensorInfo, needInput: boolean, grads: Float32Array): TensorInfo | null {
-    activationGradInPlace(this.config.activation, s.k.view(this.y), s.k.view(dy));
+    dy = activationGrad(s, this.config.activation, this.y, dy);
     if (this.asProduct(this.x)) return this.backwardAsProduct(s, dy, needInput, grads);
     if (this.bias) store(s, this.bias, s.run('Sum', { x: dy }, { axis: [0, 1, 2], keepDims: false }), grads);
     const filterShape = [...this.filter.shape];
@@ -285,7 +317,7 @@ class DenseOp implements Op {
   }
 
   backward(s: Scope, dy: TensorInfo, needInput: boolean, grads: Float32Array): TensorInfo | null {
-    activationGradInPlace(this.activation, s.k.view(this.y), s.k.view(dy));
+    dy = activationGrad(s, this.activation, this.y, dy);
     const [n, k] = this.x.shape as [number, number];
     const units = dy.shape[1]!;
     if (this.bias) store(s, this.bias, s.run('Sum', { x: dy }, { axis: [0], keepDims: false }), grads);

@@ -192,11 +192,11 @@ export class ModelUpdater {
 
   private writeWeights(from: Float32Array): void {
     const access = this.access;
-    // In place on the cpu backend, where the variable's data is its own (a tensor sharing it, such as a
-    // clone, would change with it). Not on wasm: XNNPACK keeps its own packed copy of a filter per tensor.
-    if (access?.backendName === 'cpu' && this.variables.every((v) => access.refCount(v.dataId) === 1)) {
+    // In place where the variable's data is its own (a tensor sharing it, such as a clone, would change
+    // with it); on wasm, overwrite also drops XNNPACK's packed copies of the old filters.
+    if (access && this.variables.every((v) => access.refCount(v.dataId) === 1)) {
       this.variables.forEach((v, i) => {
-        access.view({ dataId: v.dataId, shape: v.shape, dtype: 'float32' }).set(from.subarray(this.offsets[i], this.offsets[i]! + v.size));
+        access.overwrite({ dataId: v.dataId, shape: v.shape, dtype: 'float32' }, from.subarray(this.offsets[i], this.offsets[i]! + v.size));
         this.written[i] = v.dataId;
       });
       return;

@@ -49,6 +49,10 @@ describe('lenet-lab CLI', () => {
     const done = lines.at(-1)!;
     expect(done).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm' });
     expect(done.imagesPerSecond).toBeGreaterThan(0);
+    // End to end includes the engines' start-up, so it is below the steps' own figure.
+    expect(done.startupSeconds).toBeGreaterThan(0);
+    expect(done.endToEndImagesPerSecond).toBeGreaterThan(0);
+    expect(done.endToEndImagesPerSecond).toBeLessThan(done.imagesPerSecond);
     expect(fs.existsSync(path.join(tmp, 'l5', 'model.json'))).toBe(true);
   });
 

@@ -208,7 +208,7 @@ describe('lenet-lab train', () => {
     expect(Object.keys(lines[0])).toEqual(['type', 'epoch', 'batch', 'step', 'norms']);
     expect(lines[0]).toMatchObject({ epoch: 1, batch: 2, step: 2 });
     expect(lines[1]).toMatchObject({ type: 'epoch', epoch: 1, epochs: 1 });
-    expect(Object.keys(lines[2])).toEqual(['type', 'reason', 'message', 'testAccuracy', 'testLoss', 'backend', 'imagesPerSecond', 'epochs', 'seconds', 'model']);
+    expect(Object.keys(lines[2])).toEqual(['type', 'reason', 'message', 'testAccuracy', 'testLoss', 'backend', 'imagesPerSecond', 'endToEndImagesPerSecond', 'startupSeconds', 'epochs', 'seconds', 'model']);
     expect(lines[2]).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm', epochs: 1, model: out });
     expect(r.err).not.toMatch(/^epoch 1\/1/m);
     expect(fs.existsSync(path.join(out, 'weights.bin'))).toBe(true);

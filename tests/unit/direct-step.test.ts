@@ -75,6 +75,49 @@ describe.each(['wasm', 'cpu'] as const)('direct step on %s', (backend) => {
   });
 });
 
+describe.each(['wasm', 'cpu'] as const)('the weight update on %s', (backend) => {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+  });
+  afterAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it.each([['modern'], ['lenet5']])('%s: writes every variable in place, and every layer computes with the new weights (none with a packed copy of the old)', (variant) => {
+    const spec = getVariant(variant as VariantName);
+    const recipe = Recipe.parse(spec.recipe);
+    const model = spec.build(2);
+    const x = tf.tensor4d(Float32Array.from(mnist.train.images.subarray(0, 8 * 784), (v) => v / 255 - 0.5), [8, 28, 28, 1]);
+    const p = spec.input.pad;
+    const input = p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+    const before = (model.predict(input) as tf.Tensor).dataSync().slice(); // XNNPACK packs the filters now
+    const updater = new ModelUpdater(model, recipe);
+    const ids = updater.variables.map((v) => v.dataId);
+    const grads = Float32Array.from({ length: updater.size }, (_, i) => Math.sin(i));
+    for (let i = 0; i < 3; i++) expect(updater.update(2.3, grads, false).fault).toBeNull();
+    expect(updater.variables.map((v) => v.dataId)).toEqual(ids);
+    const after = (model.predict(input) as tf.Tensor).dataSync().slice();
+    // The oracle: a fresh model given the same weights through tfjs-layers.
+    const fresh = spec.build(9);
+    fresh.setWeights(model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape)));
+    const expected = (fresh.predict(input) as tf.Tensor).dataSync();
+    let moved = 0, off = 0;
+    after.forEach((v, i) => { moved = Math.max(moved, Math.abs(v - before[i]!)); off = Math.max(off, Math.abs(v - expected[i]!)); });
+    expect(moved).toBeGreaterThan(1e-3);
+    expect(off).toBeLessThan(1e-6);
+    // The direct step reads the new weights too.
+    const a = new Float32Array(updater.size), b = new Float32Array(updater.size);
+    const order = rangeIndices(16);
+    new BatchGradients(model, spec, recipe, mnist.train, 10, updater, 'direct').compute(order, 0, 16, undefined, a);
+    const freshUpdater = new ModelUpdater(fresh, recipe);
+    new BatchGradients(fresh, spec, recipe, mnist.train, 10, freshUpdater, 'direct').compute(order, 0, 16, undefined, b);
+    expect(worstRelative(a, b, updater.offsets)).toBeLessThan(1e-6);
+    tf.dispose([x, input]);
+    model.dispose();
+    fresh.dispose();
+  });
+});
+
 describe('softmaxCrossEntropy', () => {
   it('matches a plain reference for logits and for RBF distances at temperature 10', () => {
     const out = Float32Array.of(1, 2, 3, 0.5, -1, 4);

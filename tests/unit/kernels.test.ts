@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import { ACTIVATION_GRAD_KERNEL, registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
@@ -511,6 +511,38 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Tanh mat
   });
 });
 
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: the direct step's activation gradient (${ACTIVATION_GRAD_KERNEL})`, () => {
+  // Lengths around the vector width: the SIMD loop's tail runs one float at a time.
+  for (const n of [1, 3, 4, 5, 4099]) {
+    it(`ReLU passes dy exactly where y > 0 (0, −0, negatives and NaN pass nothing), ${n} values`, async () => {
+      const edges = [0, -0, NaN, 1e-38, -1e-38, Infinity, -Infinity];
+      const y = Float32Array.from(random(n, 21), (v, i) => (i < edges.length ? edges[i]! : v));
+      const dy = Float32Array.from(random(n, 22), (v, i) => (i === n - 1 && n > 1 ? NaN : v * 3));
+      const got = await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: y, shape: [n] }, dy: { values: dy, shape: [n] } }, { activation: 'relu' });
+      expect(got.shape).toEqual([n]);
+      for (let i = 0; i < n; i++) expect(Object.is(got.values[i], y[i]! > 0 ? dy[i] : 0), `element ${i}: y ${y[i]}, dy ${dy[i]}, got ${got.values[i]}`).toBe(true);
+    });
+
+    it(`sigmoid gives dy·y·(1 − y), ${n} values`, async () => {
+      const y = Float32Array.from(random(n, 23), (v) => (v + 1) / 2);
+      const dy = Float32Array.from(random(n, 24), (v) => v * 5);
+      const got = await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: y, shape: [1, n] }, dy: { values: dy, shape: [1, n] } }, { activation: 'sigmoid' });
+      expect(got.shape).toEqual([1, n]);
+      for (let i = 0; i < n; i++) {
+        const want = dy[i]! * y[i]! * (1 - y[i]!);
+        expect(Math.abs(got.values[i]! - want), `element ${i}`).toBeLessThanOrEqual(1e-6 * Math.abs(want) + 1e-12);
+      }
+    });
+  }
+
+  it('keeps dy\'s shape when y has another shape of the same size, and refuses another size or activation', async () => {
+    const y = { values: random(24, 25), shape: [2, 12] }, dy = { values: random(24, 26), shape: [2, 2, 2, 3] };
+    expect((await runRegistered(target, ACTIVATION_GRAD_KERNEL, { y, dy }, { activation: 'relu' })).shape).toEqual([2, 2, 2, 3]);
+    await expect(runRegistered(target, ACTIVATION_GRAD_KERNEL, { y: { values: random(20, 27), shape: [20] }, dy }, { activation: 'relu' })).rejects.toThrow(/differ in size/);
+    await expect(runRegistered(target, ACTIVATION_GRAD_KERNEL, { y, dy }, { activation: 'tanh' })).rejects.toThrow(/no activation 'tanh'/);
+  });
+});
+
 for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: Add, Sum and Identity match the cpu reference`, () => {
   const addCases: [string, number[], number[]][] = [
     ['conv bias [B,28,28,6] + [6]', [B, 28, 28, 6], [6]],
@@ -559,6 +591,30 @@ for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: A
       setWasmSimdLoopsEnabled(true);
     }
   });
+});
+
+for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: FusedConv2D matches the cpu reference`, () => {
+  const cases: [string, ConvCase, string, boolean][] = [
+    ['C1 linear + bias (the single-channel loop)', CONV_CASES[0]!, 'linear', true],
+    ['C1 relu + bias', CONV_CASES[0]!, 'relu', true],
+    ['C1 sigmoid + bias', CONV_CASES[0]!, 'sigmoid', true],
+    ['C1 relu, no bias', CONV_CASES[0]!, 'relu', false],
+    ['C1 linear, no bias, batch 1', CONV_CASES[3]!, 'linear', false],
+    ["one channel, 'same' padding (the backend's own)", CONV_CASES[10]!, 'relu', true],
+    ["C3 relu + bias (the backend's own)", CONV_CASES[1]!, 'relu', true],
+    ["C1 leakyrelu (the backend's own)", CONV_CASES[0]!, 'leakyrelu', true],
+  ];
+  for (const [name, c, activation, withBias] of cases) {
+    it(name, async () => {
+      const x = random(size(c.x), 46);
+      // NaN and ±Infinity in the input: ReLU keeps NaN, as the reference does.
+      x[7] = NaN; x[900] = Infinity; x[1500] = -Infinity;
+      const inputs: Record<string, Input> = { x: { values: x, shape: c.x }, filter: { values: random(size(c.filter), 47), shape: c.filter } };
+      if (withBias) inputs['bias'] = { values: random(c.filter[3], 48), shape: [c.filter[3]] };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined, activation, leakyreluAlpha: 0.2 } as unknown as NamedAttrMap;
+      expectClose(await runRegistered(target, 'FusedConv2D', inputs, attrs), await runCpuReference('FusedConv2D', inputs, attrs));
+    });
+  }
 });
 
 describe('cpu: FusedConv2D matches the cpu reference', () => {
