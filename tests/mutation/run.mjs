@@ -44,7 +44,8 @@ export const TARGETS = {
       // training-controls, the same on MNIST and two engines, takes minutes per mutant here.
       control: {
         mutate: ['engine/training/trainer.ts', 'engine/training/evaluate.ts'],
-        tests: unit('trainer-loop'),
+        // trainer-engines replaces the second engine (a thread) with a stand-in; evaluate checks against plain loops.
+        tests: unit('trainer-loop', 'trainer-engines', 'evaluate'),
       },
       run: {
         mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts'],
