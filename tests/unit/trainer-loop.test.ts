@@ -125,6 +125,18 @@ describe('the training loop on one engine', () => {
     t.model.dispose();
   });
 
+  it('a finite throttle (a minute) sends the first of each kind at once, then only what is forced', async () => {
+    const { t, events } = makeTrainer({ epochs: 2 }, { throttle: { batch: 60_000, weights: 60_000, gradients: 60_000 } });
+    await t.run();
+    // Batches: the first and last of each epoch are forced.
+    expect(ofType(events, 'batch').map((b) => [b.epoch, b.batch])).toEqual([[1, 1], [1, 5], [2, 1], [2, 5]]);
+    // Gradients: the run's first batch (nothing sent yet), then only the forced last batch of each epoch.
+    expect(ofType(events, 'gradients').map((g) => [g.epoch, g.batch])).toEqual([[1, 1], [1, 5], [2, 5]]);
+    // Weights: the run's first batch, then only each epoch's end.
+    expect(ofType(events, 'weights').map((w) => [w.epoch, w.batch])).toEqual([[1, 1], [1, 5], [2, 5]]);
+    t.model.dispose();
+  });
+
   it('gives the decayed rate to the optimizer after each epoch: same seed, other decay, other weights', async () => {
     const run = async (lrDecay: number, epochs: number) => {
       const { t } = makeTrainer({ optimizer: 'sgd', momentum: 0, learningRate: 0.05, lrDecay, epochs });
