@@ -49,7 +49,7 @@ export const TARGETS = {
       },
       run: {
         mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts'],
-        tests: unit('training-run', 'boundaries'),
+        tests: unit('training-run', 'boundaries', 'warm-up'),
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
