@@ -16,6 +16,7 @@ const engine = vi.hoisted(() => ({
   failure: null as Error | null,
   starts: [] as { count: number; report: unknown }[],
   augments: [] as Augment[],
+  disposed: 0,
 }));
 vi.mock('../../engine/training/parallel-trainer.js', async () => {
   const { LocalStepper } = await import('../../engine/training/step.js');
@@ -34,7 +35,10 @@ vi.mock('../../engine/training/parallel-trainer.js', async () => {
           },
           sync: () => local.sync(),
           setLearningRate: (rate) => local.setLearningRate(rate),
-          dispose: () => local.dispose(),
+          dispose: () => {
+            engine.disposed++;
+            return local.dispose();
+          },
         };
       },
     },
@@ -49,6 +53,7 @@ beforeEach(() => {
   engine.failure = null;
   engine.starts = [];
   engine.augments = [];
+  engine.disposed = 0;
 });
 
 /** `count` 28×28 digits: label k is a bright bar in row band k. */
@@ -87,6 +92,19 @@ describe('the engines a run trains on', () => {
     const [started] = startedOf(events);
     expect(started).toMatchObject({ engines: 2, trainCount: 33, batchesPerEpoch: 3 });
     expect(started!.enginesNote).toBeUndefined();
+    // The second engine is ended with the run (a thread would otherwise stay busy).
+    expect(engine.disposed).toBe(1);
+    t.model.dispose();
+  });
+
+  it('ends the second engine when the run is stopped, too', async () => {
+    const { t } = makeTrainer({ epochs: 3 }, {
+      emit: (e) => {
+        if (e.type === 'batch' && e.batch === 2) t.stop();
+      },
+    });
+    expect((await t.run()).done.reason).toBe('stopped');
+    expect(engine.disposed).toBe(1);
     t.model.dispose();
   });
 
