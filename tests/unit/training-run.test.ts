@@ -30,6 +30,16 @@ describe('prepareTrainingRun', () => {
     expect(prepareTrainingRun({ variant: 'linear', limit: 60_001 }).trainCount).toBe(60_000);
   });
 
+  it('draws a whole seed below 2^31 when none is given', () => {
+    const seeds = Array.from({ length: 20 }, () => prepareTrainingRun({ variant: 'linear', limit: 100 }).seed);
+    for (const seed of seeds) {
+      expect(Number.isInteger(seed)).toBe(true);
+      expect(seed).toBeGreaterThanOrEqual(0);
+      expect(seed).toBeLessThan(2 ** 31);
+    }
+    expect(new Set(seeds).size).toBeGreaterThan(1);
+  });
+
   it('resolves the variant\'s recipe with the overrides, and keeps a given seed', () => {
     const run = prepareTrainingRun({ variant: 'lenet1', recipe: { epochs: 3 }, seed: 9 });
     expect(run.recipe).toEqual({ ...run.spec.recipe, epochs: 3 });
@@ -59,12 +69,14 @@ describe('a run on a dataset folder, and its engines', () => {
     const run = prepareTrainingRun({ variant: 'linear', dataset: { kind: 'folder', dir: relative }, recipe: { epochs: 1, batchSize: 4 }, seed: 2 });
     expect(run.trainCount).toBe(20);
     const events: TrainerEvent[] = [];
-    const { model, meta } = await run.start({ runId: 'f', backend: 'wasm', emit: (e) => events.push(e), workers: 1 }).finish('folder-run');
+    const { model, meta } = await run.start({ runId: 'f', backend: 'wasm', emit: (e) => events.push(e), workers: 1, throttle: { batch: 0 } }).finish('folder-run');
     model.dispose();
     expect(meta.datasetSource).toEqual({ kind: 'folder', dir: folder });
     const started = events.find((e) => e.type === 'started');
     expect(started).toMatchObject({ engines: 1, trainCount: 20, testCount: 10, batchesPerEpoch: 5 });
     expect(started && 'enginesNote' in started).toBe(false);
+    // The throttle is passed on: none for batches, so every batch is reported (the default would keep about one in 150 ms).
+    expect(events.filter((e) => e.type === 'batch').map((e) => (e as { batch: number }).batch)).toEqual([1, 2, 3, 4, 5]);
     // MNIST, named by kind only.
     expect(prepareTrainingRun({ variant: 'linear', limit: 100 }).dataset.train.count).toBe(60_000);
   });
