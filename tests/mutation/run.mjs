@@ -75,8 +75,10 @@ export const TARGETS = {
         mutate: ['hosts/lab-service.ts', 'hosts/history-csv.ts', 'hosts/app-paths.ts'],
         tests: unit('lab-service', 'run-record'),
       },
+      // worker-entry.ts and serve-cli.ts are process entry points (they run on import and exit the process): the
+      // integration and e2e tiers run them as processes from dist/, where no mutant is ever active.
       link: {
-        mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts', 'hosts/worker-entry.ts', 'hosts/serve-cli.ts'],
+        mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts'],
         tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link'),
       },
     },
