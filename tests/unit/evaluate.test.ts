@@ -106,6 +106,12 @@ describe('evaluate', () => {
     expect(limited.accuracy).toBe(want.accuracy);
     expect(limited.loss).toBeCloseTo(want.loss, 5);
 
+    // A count that is a whole number of batches: no empty batch after the last.
+    const whole = standIn();
+    const twenty = evaluate(whole.model, spec, split, 10, 20, 5);
+    expect(whole.batches).toEqual([5, 5, 5, 5]);
+    expect(twenty.loss).toBeCloseTo(expected(20).loss, 5);
+
     const past = standIn();
     expect(evaluate(past.model, spec, split, 10, 1000, 500).count).toBe(COUNT);
     expect(past.batches).toEqual([COUNT]);
@@ -123,5 +129,15 @@ describe('evaluate', () => {
     expect(got).toEqual(mistakes);
     expect(got.length).toBeGreaterThan(2);
     expect(got[0]!.confidence).toBeGreaterThan(got.at(-1)!.confidence);
+    // Of a limited evaluation: only its own images, though the labels go on.
+    const limited = mistakesOf(evaluate(standIn().model, spec, split, 10, 7, 500), split.labels);
+    expect(limited).toEqual(mistakes.filter((m) => m.index < 7));
+    expect(limited.length).toBeGreaterThan(0);
+  });
+
+  it('leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    evaluate(standIn().model, spec, split, 10, undefined, 5);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
