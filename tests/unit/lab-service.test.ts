@@ -111,3 +111,21 @@ describe('the lab service', () => {
     expect(message).toMatch(/batch size 4096 is larger than the 100 training images/);
   });
 });
+
+describe('a lab service with no shipped model', () => {
+  it('answers every channel that needs a model with not-found and the way out, until one is opened', async () => {
+    const emptyAssets = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-no-models-'));
+    const bare = await createLabService({ modelsDir, assetsDir: emptyAssets, transport: 'browser', appVersion: '9.9.9', backend: 'wasm', emit: () => {} });
+    try {
+      for (const [name, payload] of [['currentModel', {}], ['evaluate', { limit: 5 }], ['saveModel', { name: 'nothing' }], ['exportModel', {}]] as const) {
+        expect(await bare.handle(name, payload), name).toEqual({
+          ok: false, error: { code: 'not-found', message: 'No model is loaded yet: train one or open a saved model.', params: { what: 'model' } },
+        });
+      }
+      expect(await bare.handle('openModel', { dir: path.join(ASSETS, 'models', 'linear') })).toMatchObject({ ok: true, value: { variant: 'linear', builtin: false } });
+      expect(await bare.handle('currentModel', {})).toMatchObject({ ok: true, value: { summary: { variant: 'linear' } } });
+    } finally {
+      fs.rmSync(emptyAssets, { recursive: true, force: true });
+    }
+  });
+});
