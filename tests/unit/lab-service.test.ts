@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabService, type LabService } from '../../hosts/lab-service.js';
 import type { EventName } from '../../common/contract.js';
 import type { TrainerEvent } from '../../common/protocol.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeDatasetFolder } from './dataset-folder.js';
 
 const ASSETS = fileURLToPath(new URL('../../assets', import.meta.url));
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-service-'));
@@ -17,7 +19,8 @@ let service: LabService;
 beforeAll(async () => {
   service = await createLabService({ modelsDir, assetsDir: ASSETS, transport: 'browser', appVersion: '9.9.9', backend: 'wasm', emit: (name, payload) => events.push({ name, payload }) });
 });
-afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true }));
+// A run's recovery write may still be going: retry while it adds files.
+afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }));
 
 const call = async (name: Parameters<LabService['handle']>[0], payload: unknown = {}) => service.handle(name, payload) as Promise<
   { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>;
@@ -94,6 +97,37 @@ describe('the lab service', () => {
     expect(opened).toMatchObject({ ok: true, value: { variant: 'lenet5', builtin: true } });
     const back = await call('openModel', { dir: path.join(modelsDir, 'my run (1)') });
     expect(back).toMatchObject({ ok: true, value: { name: 'my run (1)', builtin: false } });
+  });
+
+  it('opening models one after another frees the one before: no tensor left behind', async () => {
+    const lenet5 = path.join(ASSETS, 'models', 'lenet5');
+    const modern = path.join(ASSETS, 'models', 'modern');
+    expect(await call('openModel', { dir: lenet5 })).toMatchObject({ ok: true });
+    const base = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      expect(await call('openModel', { dir: modern })).toMatchObject({ ok: true });
+      expect(await call('openModel', { dir: lenet5 })).toMatchObject({ ok: true });
+    }
+    // Each replaced model is freed, at once or (while the last run is still being written to the recovery slot) once that write ends.
+    await until('the replaced models to be freed', () => tf.memory().numTensors <= base, 60_000);
+  });
+
+  it('a model trained on a dataset folder is evaluated, and shows samples, from that folder', async () => {
+    const folder = path.join(modelsDir, '..', `${path.basename(modelsDir)}-digits`);
+    writeDatasetFolder(folder, 16, 12);
+    try {
+      const started = await call('train', { variant: 'linear', dataset: { kind: 'folder', dir: folder }, recipe: { epochs: 1, batchSize: 8 }, seed: 1 });
+      const runId = (started as { value: { runId: string } }).value.runId;
+      await until('the folder run to end', () => doneOf(runId) !== undefined);
+      await until('its model', () => events.some((e) => e.name === 'modelChanged' && (e.payload as { variant: string }).variant === 'linear'));
+      // MNIST would give 50 here.
+      expect(await call('evaluate', { limit: 50 })).toMatchObject({ ok: true, value: { count: 12 } });
+      expect(await call('samples', { split: 'test', indices: [12] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+      expect(await call('samples', { split: 'test', indices: [11] })).toMatchObject({ ok: true, value: { labels: [1] } });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+      await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') });
+    }
   });
 
   it('refuses what it must, each with its own code', async () => {

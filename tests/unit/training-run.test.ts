@@ -9,6 +9,7 @@ import { MODEL_FORMAT_VERSION, ModelMeta } from '../../engine/io/model-store.js'
 import { prepareTrainingRun } from '../../engine/training/run.js';
 import { resolveRecipe, trainingCount } from '../../engine/training/recipe.js';
 import { getVariant } from '../../common/network/variants.js';
+import { writeDatasetFolder } from './dataset-folder.js';
 import { isUserError } from '../../common/errors.js';
 import { Recipe, type TrainerEvent } from '../../common/protocol.js';
 
@@ -47,23 +48,12 @@ describe('prepareTrainingRun', () => {
   });
 });
 
-/** An IDX file: magic (0, 0, type 8 = unsigned byte, dimensions), big-endian sizes, then the bytes. */
-function idx(dims: number[], bytes: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(0x0800 + dims.length, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(bytes)]);
-}
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-run-folder-'));
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
 
 describe('a run on a dataset folder, and its engines', () => {
   it('trains on the folder, records the folder by its absolute path, and keeps to one engine when asked', async () => {
-    const digits = (n: number) => Uint8Array.from({ length: n * 784 }, (_, i) => ((i % 784) === Math.floor(i / 784) % 784 ? 255 : 0));
-    fs.writeFileSync(path.join(folder, 'train-images-idx3-ubyte'), idx([20, 28, 28], digits(20)));
-    fs.writeFileSync(path.join(folder, 'train-labels-idx1-ubyte'), idx([20], Uint8Array.from({ length: 20 }, (_, i) => i % 10)));
-    fs.writeFileSync(path.join(folder, 't10k-images-idx3-ubyte'), idx([10, 28, 28], digits(10)));
-    fs.writeFileSync(path.join(folder, 't10k-labels-idx1-ubyte'), idx([10], Uint8Array.from({ length: 10 }, (_, i) => i)));
+    writeDatasetFolder(folder, 20, 10);
     const relative = path.relative(process.cwd(), folder);
     expect(path.isAbsolute(relative)).toBe(false);
     const run = prepareTrainingRun({ variant: 'linear', dataset: { kind: 'folder', dir: relative }, recipe: { epochs: 1, batchSize: 4 }, seed: 2 });
