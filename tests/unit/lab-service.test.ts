@@ -69,7 +69,9 @@ describe('the lab service', () => {
     const during = await call('currentModel');
     expect(during).toMatchObject({ ok: true, value: { summary: { name: 'training…', unsaved: true } } });
     expect(await call('pause')).toMatchObject({ ok: true, value: { phase: 'paused', runId } });
-    expect(await call('saveModel', { name: 'while-paused' })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    expect(await call('saveModel', { name: 'while-paused' })).toEqual({
+      ok: false, error: { code: 'busy', message: 'Cannot save while a training run is going: stop it first.', params: { action: 'save', reason: 'training' } },
+    });
     expect(fs.existsSync(path.join(modelsDir, 'while-paused'))).toBe(false);
     expect(await call('resume')).toMatchObject({ ok: true, value: { phase: 'running', runId } });
     const busy = await call('evaluate', { limit: 10 });
