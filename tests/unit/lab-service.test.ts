@@ -44,6 +44,23 @@ describe('the lab service', () => {
     expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
   });
 
+  it('pause, resume and stop with no run do nothing and say idle; a channel the host answers is refused here', async () => {
+    for (const name of ['pause', 'resume', 'stop'] as const) expect(await call(name), name).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    expect(await call('restartTrainer')).toEqual({
+      ok: false, error: { code: 'unsupported', message: 'restartTrainer is answered by the host, not the trainer', params: { channel: 'restartTrainer' } },
+    });
+  });
+
+  it('the history CSV of an opened model is its recorded epochs', async () => {
+    const dir = path.join(ASSETS, 'models', 'lenet5');
+    const epochs = (JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { userDefinedMetadata: { lenetLab: { history: { epochs: unknown[] } } } }).userDefinedMetadata.lenetLab.history.epochs;
+    expect(epochs.length).toBeGreaterThan(0);
+    expect(await call('openModel', { dir })).toMatchObject({ ok: true });
+    const csv = await call('historyCsv');
+    expect(String((csv as { value: string }).value).trim().split('\n')).toHaveLength(epochs.length + 1);
+    expect(await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') })).toMatchObject({ ok: true });
+  });
+
   it('stops a run during start-up: it reports loading, then stopping, then ends with no epoch', async () => {
     const started = await call('train', { ...SMALL, recipe: { epochs: 30, batchSize: 32 } });
     expect(started.ok).toBe(true);
@@ -67,7 +84,9 @@ describe('the lab service', () => {
     const runId = (started as { value: { runId: string } }).value.runId;
     await until('the run to be running', () => trainerEvents().some((e) => e.runId === runId && e.type === 'started'));
     const during = await call('currentModel');
-    expect(during).toMatchObject({ ok: true, value: { summary: { name: 'training…', unsaved: true } } });
+    expect((during as { value: { summary: unknown } }).value.summary).toEqual({
+      name: 'training…', dir: '', variant: 'modern', dataset: '', backend: 'wasm', testAccuracy: null, savedAt: '', builtin: false, unsaved: true,
+    });
     expect(await call('pause')).toMatchObject({ ok: true, value: { phase: 'paused', runId } });
     expect(await call('saveModel', { name: 'while-paused' })).toEqual({
       ok: false, error: { code: 'busy', message: 'Cannot save while a training run is going: stop it first.', params: { action: 'save', reason: 'training' } },
@@ -95,6 +114,15 @@ describe('the lab service', () => {
     const names = (list as { value: { name: string; builtin: boolean }[] }).value.map((m) => `${m.name}:${m.builtin}`);
     expect(names).toEqual(expect.arrayContaining(['my run (1):false']));
     expect(names.filter((n) => n.endsWith(':true')).length).toBeGreaterThanOrEqual(2);
+    // Not listed: a hidden folder (the recovery slot's kind), even holding a model, and a folder that is no model.
+    fs.cpSync(path.join(modelsDir, 'my run (1)'), path.join(modelsDir, '.hidden'), { recursive: true });
+    fs.mkdirSync(path.join(modelsDir, 'not a model'));
+    const again = (await call('listModels')) as { value: { name: string; builtin: boolean; dir: string }[] };
+    const mine = again.value.filter((m) => !m.builtin);
+    expect(mine.map((m) => m.dir)).toEqual([path.join(modelsDir, 'my run (1)')]);
+    const shipped = again.value.filter((m) => m.builtin).map((m) => path.basename(m.dir));
+    expect(shipped).toEqual([...shipped].sort());
+    expect(again.value.findIndex((m) => !m.builtin)).toBe(shipped.length);
     const opened = await call('openModel', { dir: path.join(ASSETS, 'models', 'lenet5') });
     expect(opened).toMatchObject({ ok: true, value: { variant: 'lenet5', builtin: true } });
     const back = await call('openModel', { dir: path.join(modelsDir, 'my run (1)') });
@@ -124,8 +152,15 @@ describe('the lab service', () => {
       await until('its model', () => events.some((e) => e.name === 'modelChanged' && (e.payload as { variant: string }).variant === 'linear'));
       // MNIST would give 50 here.
       expect(await call('evaluate', { limit: 50 })).toMatchObject({ ok: true, value: { count: 12 } });
-      expect(await call('samples', { split: 'test', indices: [12] })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-      expect(await call('samples', { split: 'test', indices: [11] })).toMatchObject({ ok: true, value: { labels: [1] } });
+      expect(await call('samples', { split: 'test', indices: [12] })).toEqual({
+        ok: false, error: { code: 'invalid-request', message: 'sample 12 does not exist: the test set has 12 images.', params: { field: 'indices', index: 12, split: 'test', count: 12 } },
+      });
+      // Image i lights pixel i of its 28×28 (the folder's writer): each sample is its own image's pixels.
+      const samples = await call('samples', { split: 'test', indices: [11, 3] });
+      expect(samples).toMatchObject({ ok: true, value: { labels: [1, 3], rows: 28, cols: 28 } });
+      const pixels = Buffer.from((samples as { value: { images: string } }).value.images, 'base64');
+      expect(pixels).toHaveLength(2 * 784);
+      expect([...pixels.keys()].filter((i) => pixels[i] !== 0)).toEqual([11, 784 + 3]);
     } finally {
       fs.rmSync(folder, { recursive: true, force: true });
       await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') });
