@@ -81,7 +81,7 @@ export const TARGETS = {
       // integration and e2e tiers run them as processes from dist/, where no mutant is ever active.
       link: {
         mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts'],
-        tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link', 'host-handler'),
+        tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link', 'host-handler', 'worker-link'),
       },
     },
   },

@@ -33,6 +33,10 @@ describe('the worker environment', () => {
     expect(inheritedEnv({ PATH: '/bin', [name]: '1' })).toEqual({ PATH: '/bin' });
   });
 
+  it('does not hand down a variable that is declared but unset, even as a key', () => {
+    expect(Object.keys(inheritedEnv({ PATH: '/bin', UNSET: undefined }))).toEqual(['PATH']);
+  });
+
   it("keeps the user's LENET_LAB settings and drops the host's own", () => {
     const env = inheritedEnv({
       LENET_LAB_BACKEND: 'cpu',
@@ -141,6 +145,22 @@ describe('the early-death ladder', () => {
       expect(spawned, end).toHaveLength(1);
       expect(exits, end).toEqual([end === 'killed' ? null : end === 'clean' ? 0 : 139]);
     }
+  });
+
+  it('ignores a replaced worker: its late words reach no one and do not count as the new one speaking', () => {
+    const { spawned, spawnWith } = fakeSpawns();
+    const port = fallbackSpawner(spawnWith)();
+    const heard: FromWorker[] = [];
+    const exits: (number | null)[] = [];
+    port.onMessage((m) => heard.push(m));
+    port.onExit((c) => exits.push(c));
+    spawned[0]!.exit(1);
+    spawned[0]!.say({ kind: 'event', name: 'trainerCrashed', payload: {} });
+    expect(heard).toEqual([]);
+    // The new worker has not spoken: it too may step down.
+    spawned[1]!.exit(2);
+    expect(spawned).toHaveLength(3);
+    expect(exits).toEqual([]);
   });
 
   it('starts later workers on the rung it reached', () => {
