@@ -11,6 +11,7 @@ import {
   defaultModelsDir,
   fallbackSpawner,
   inheritedEnv,
+  isInside,
   resolveStaticPath,
   WASM_THREADS_ENV,
   workerEnv,
@@ -171,6 +172,21 @@ describe('the early-death ladder', () => {
     spawned[1]!.say({ kind: 'result', id: 1, result: { ok: true, value: null } });
     spawn();
     expect(spawned[2]!.env.LENET_LAB_BACKEND).toBe('wasm');
+  });
+});
+
+describe('isInside, the static-file rule\'s last line of defence', () => {
+  const root = path.resolve('/srv/app');
+  it.each([
+    [path.join(root, 'index.html'), true],
+    [path.join(root, 'a', 'b.js'), true],
+    [path.join(root, 'a..'), true],
+    [root, false],
+    [path.resolve(root, '..', 'other'), false],
+    [path.resolve('/srv/appx'), false],
+    [path.resolve('/etc/passwd'), false],
+  ])('%s → %s', (file, inside) => {
+    expect(isInside(root, file)).toBe(inside);
   });
 });
 

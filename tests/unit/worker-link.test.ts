@@ -37,4 +37,35 @@ describe('the worker client', () => {
       ['trainerCrashed', { message: 'The trainer process stopped unexpectedly (exit code 1). Saved models are safe; restart the trainer to go on.', exitCode: 1 }],
     ]);
   });
+
+  it.each([
+    ['its done', { type: 'done', runId: 'run-a', reason: 'completed' }],
+    ['its error', { type: 'error', runId: 'run-a', message: 'x' }],
+    ['its idle state', { type: 'state', runId: 'run-a', phase: 'idle' }],
+  ])('a run that reported %s is over: a crash then ends no run', (_, end) => {
+    const worker = standIn();
+    const emitted: [string, unknown][] = [];
+    const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
+    client.start();
+    // Straight to the run tracking (the contract's check of each event is tested elsewhere).
+    const track = (client as unknown as { trackRun(p: unknown): void }).trackRun.bind(client);
+    track({ type: 'state', runId: 'run-a', phase: 'running' });
+    track({ type: 'state', runId: 'run-a', phase: 'paused' });
+    track({ type: 'batch' }); // no run id: not a run's event
+    track(end);
+    worker.exit(1);
+    expect(emitted.map(([name]) => name)).toEqual(['trainerCrashed']);
+  });
+
+  it('a paused run is still in progress: a crash ends it', () => {
+    const worker = standIn();
+    const emitted: [string, unknown][] = [];
+    const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
+    client.start();
+    const track = (client as unknown as { trackRun(p: unknown): void }).trackRun.bind(client);
+    track({ type: 'state', runId: 'run-a', phase: 'running' });
+    track({ type: 'state', runId: 'run-a', phase: 'paused' });
+    worker.exit(null);
+    expect(emitted.map(([name, payload]) => [name, (payload as { type?: string }).type])).toEqual([['trainerEvent', 'error'], ['trainerEvent', 'state'], ['trainerCrashed', undefined]]);
+  });
 });
