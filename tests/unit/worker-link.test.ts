@@ -67,5 +67,7 @@ describe('the worker client', () => {
     track({ type: 'state', runId: 'run-a', phase: 'paused' });
     worker.exit(null);
     expect(emitted.map(([name, payload]) => [name, (payload as { type?: string }).type])).toEqual([['trainerEvent', 'error'], ['trainerEvent', 'state'], ['trainerCrashed', undefined]]);
+    // Killed by a signal: no exit code, and the words say so.
+    expect(emitted[2]![1]).toEqual({ message: 'The trainer process stopped unexpectedly (killed). Saved models are safe; restart the trainer to go on.', exitCode: null });
   });
 });
