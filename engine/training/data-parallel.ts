@@ -43,6 +43,14 @@ export const Numbers = { LearningRate: 0, MaxShift: 1, Draws: 2 } as const;
 const Header = { Loss: 0, Count: 1, Correct: 2, Tensors: 3, Size: 4 } as const;
 type HeaderField = (typeof Header)[keyof typeof Header];
 
+/**
+ * What both ranks must agree on: the shared memory's layout (and `version`, bumped when the exchange changes
+ * without it). Rank 1 always runs compiled code (dist/), also when rank 0 runs from the sources (tests): a build
+ * older than the sources paired two layouts and hung at the first barrier. Rank 1 says its protocol when it
+ * starts, and rank 0 refuses another.
+ */
+export const PROTOCOL = JSON.stringify({ version: 2, ranks: RANKS, Control, Command, Numbers, Header });
+
 /** How long one wait lasts before looking at the failure flag again. */
 const POLL_MS = 200;
 /** How long a rank waits at the barrier before it gives the other up (a half-step takes well under a second, even on the cpu backend; a machine deep in swap may need far longer). */

@@ -17,7 +17,7 @@ import type { VariantSpec } from '../../common/network/variants.js';
 import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
-import { Command, Control, DataParallelRank, Numbers, createSharedBuffers } from './data-parallel.js';
+import { Command, Control, DataParallelRank, Numbers, PROTOCOL, createSharedBuffers } from './data-parallel.js';
 import { defaultStepKind, trainableVariables, type Augment, type StepKind, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
@@ -123,14 +123,19 @@ export async function endParallelThreads(): Promise<void> {
 /** A rank 1 thread being started ahead of a run by warmParallelEngine. */
 let starting: { backend: BackendName; helper: Promise<Helper> } | null = null;
 
-/** A new rank 1 thread with `backend` loaded (and `warmUp`'s variants warmed). */
-async function startHelper(backend: BackendName, warmUp: VariantName[] = []): Promise<Helper> {
+/**
+ * A new rank 1 thread with `backend` loaded (and `warmUp`'s variants warmed). A thread built from other
+ * sources (a dist/ older than the code running here) is ended and refused: its shared memory would not match.
+ * Exported for tests, which start a stand-in build (`url`).
+ */
+export async function startHelper(backend: BackendName, warmUp: VariantName[] = [], url: URL = parallelWorkerUrl()): Promise<Helper> {
   const wasmModule = backend === 'wasm' ? compiledWasmModule() : undefined;
-  const helper = new Helper(backend, new Worker(parallelWorkerUrl(), {
+  const helper = new Helper(backend, new Worker(url, {
     workerData: { backend, ...(wasmModule ? { wasmModule } : {}), warmUp } satisfies HelperSetup,
   }));
   try {
-    await helper.next('backend');
+    const { protocol } = await helper.next('backend');
+    if (protocol !== PROTOCOL) throw new Error(`the compiled training thread ${fileURLToPath(url)} is out of date (another shared-memory layout): run npm run build:node`);
   } catch (e) {
     await helper.terminate(); // a failed start leaves no thread behind
     throw e;

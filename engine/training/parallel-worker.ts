@@ -10,7 +10,7 @@ import { getVariant } from '../../common/network/variants.js';
 import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
 import { errorMessage } from '../../common/errors.js';
 import { warmUpTraining } from './warm-up.js';
-import { Command, Control, DataParallelRank, Numbers, sharedSplit, type SharedBuffers } from './data-parallel.js';
+import { Command, Control, DataParallelRank, Numbers, PROTOCOL, sharedSplit, type SharedBuffers } from './data-parallel.js';
 
 export interface HelperSetup {
   backend: BackendName;
@@ -35,7 +35,8 @@ export type ToHelper = { type: 'run'; setup: RunSetup };
 
 /** Only the start and end of a run talk through messages; every step goes through the shared control block. */
 export type ToCoordinator =
-  | { type: 'backend' }
+  /** The backend is up; `protocol`: this build's shared-memory layout (data-parallel.ts PROTOCOL). */
+  | { type: 'backend'; protocol: string }
   | { type: 'ready' }
   | { type: 'ended'; tensors: number }
   | { type: 'error'; message: string };
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
       port.postMessage({ type: 'error', message: errorMessage(e) } satisfies ToCoordinator);
     }
   });
-  port.postMessage({ type: 'backend' } satisfies ToCoordinator);
+  port.postMessage({ type: 'backend', protocol: PROTOCOL } satisfies ToCoordinator);
 }
 
 main().catch((e: unknown) => {

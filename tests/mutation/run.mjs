@@ -44,11 +44,12 @@ export const TARGETS = {
       // training-controls, the same on MNIST and two engines, takes minutes per mutant here.
       control: {
         mutate: ['engine/training/trainer.ts', 'engine/training/evaluate.ts'],
-        tests: unit('trainer-loop'),
+        // trainer-engines replaces the second engine (a thread) with a stand-in; evaluate checks against plain loops.
+        tests: unit('trainer-loop', 'trainer-engines', 'evaluate'),
       },
       run: {
         mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts'],
-        tests: unit('training-run', 'boundaries'),
+        tests: unit('training-run', 'boundaries', 'warm-up'),
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
@@ -72,11 +73,15 @@ export const TARGETS = {
       },
       service: {
         mutate: ['hosts/lab-service.ts', 'hosts/history-csv.ts', 'hosts/app-paths.ts'],
-        tests: unit('lab-service', 'run-record'),
+        // classroom-service covers the classroom channels (history, snapshots, CSVs, export/import, recovery): it
+        // trains several tiny runs, so a mutant it covers costs about half a minute.
+        tests: unit('lab-service', 'run-record', 'app-paths', 'classroom-service'),
       },
+      // worker-entry.ts and serve-cli.ts are process entry points (they run on import and exit the process): the
+      // integration and e2e tiers run them as processes from dist/, where no mutant is ever active.
       link: {
-        mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts', 'hosts/worker-entry.ts', 'hosts/serve-cli.ts'],
-        tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link'),
+        mutate: ['hosts/host-handler.ts', 'hosts/host-setup.ts', 'hosts/worker-link.ts'],
+        tests: unit('ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'host-setup', 'link', 'host-handler', 'worker-link'),
       },
     },
   },

@@ -11,6 +11,7 @@ import {
   defaultModelsDir,
   fallbackSpawner,
   inheritedEnv,
+  isInside,
   resolveStaticPath,
   WASM_THREADS_ENV,
   workerEnv,
@@ -31,6 +32,10 @@ describe('the worker environment', () => {
 
   it.each(dropped)('drops %s, alone', (name) => {
     expect(inheritedEnv({ PATH: '/bin', [name]: '1' })).toEqual({ PATH: '/bin' });
+  });
+
+  it('does not hand down a variable that is declared but unset, even as a key', () => {
+    expect(Object.keys(inheritedEnv({ PATH: '/bin', UNSET: undefined }))).toEqual(['PATH']);
   });
 
   it("keeps the user's LENET_LAB settings and drops the host's own", () => {
@@ -143,6 +148,22 @@ describe('the early-death ladder', () => {
     }
   });
 
+  it('ignores a replaced worker: its late words reach no one and do not count as the new one speaking', () => {
+    const { spawned, spawnWith } = fakeSpawns();
+    const port = fallbackSpawner(spawnWith)();
+    const heard: FromWorker[] = [];
+    const exits: (number | null)[] = [];
+    port.onMessage((m) => heard.push(m));
+    port.onExit((c) => exits.push(c));
+    spawned[0]!.exit(1);
+    spawned[0]!.say({ kind: 'event', name: 'trainerCrashed', payload: {} });
+    expect(heard).toEqual([]);
+    // The new worker has not spoken: it too may step down.
+    spawned[1]!.exit(2);
+    expect(spawned).toHaveLength(3);
+    expect(exits).toEqual([]);
+  });
+
   it('starts later workers on the rung it reached', () => {
     const { spawned, spawnWith } = fakeSpawns();
     const spawn = fallbackSpawner(spawnWith);
@@ -151,6 +172,21 @@ describe('the early-death ladder', () => {
     spawned[1]!.say({ kind: 'result', id: 1, result: { ok: true, value: null } });
     spawn();
     expect(spawned[2]!.env.LENET_LAB_BACKEND).toBe('wasm');
+  });
+});
+
+describe('isInside, the static-file rule\'s last line of defence', () => {
+  const root = path.resolve('/srv/app');
+  it.each([
+    [path.join(root, 'index.html'), true],
+    [path.join(root, 'a', 'b.js'), true],
+    [path.join(root, 'a..'), true],
+    [root, false],
+    [path.resolve(root, '..', 'other'), false],
+    [path.resolve('/srv/appx'), false],
+    [path.resolve('/etc/passwd'), false],
+  ])('%s → %s', (file, inside) => {
+    expect(isInside(root, file)).toBe(inside);
   });
 });
 

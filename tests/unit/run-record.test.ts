@@ -111,6 +111,15 @@ describe('CSV', () => {
       '',
     ].join('\n'));
   });
+  it('rows in step order (numeric), gradients measured between reported batches placed among them', () => {
+    const csv = batchesToCsv({
+      batches: [1, 10, 20].map((step) => ({ step, epoch: 1, batch: step, loss: 1, accuracy: 0.5 })),
+      gradientLayers: ['OUT'],
+      gradients: [2, 10, 15].map((step) => ({ step, epoch: 1, batch: step, norms: [step / 100] })),
+      snapshots: [],
+    });
+    expect(csv.trim().split('\n').slice(1)).toEqual(['1,1,1,1,0.5,', '2,1,2,,,0.02', '10,1,10,1,0.5,0.1', '15,1,15,,,0.15', '20,1,20,1,0.5,']);
+  });
   it('confusion matrix and mistakes', () => {
     expect(confusionToCsv([[5, 1], [0, 4]])).toBe('true \\ predicted,0,1\n0,5,1\n1,0,4\n');
     expect(mistakesToCsv([{ index: 17, label: 7, predicted: 1, confidence: 0.93 }])).toBe('index,label,predicted,confidence\n17,7,1,0.93\n');

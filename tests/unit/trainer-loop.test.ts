@@ -125,6 +125,59 @@ describe('the training loop on one engine', () => {
     t.model.dispose();
   });
 
+  it('a finite throttle (a minute) sends the first of each kind at once, then only what is forced', async () => {
+    const { t, events } = makeTrainer({ epochs: 2 }, { throttle: { batch: 60_000, weights: 60_000, gradients: 60_000 } });
+    await t.run();
+    // Batches: the first and last of each epoch are forced.
+    expect(ofType(events, 'batch').map((b) => [b.epoch, b.batch])).toEqual([[1, 1], [1, 5], [2, 1], [2, 5]]);
+    // Gradients: the run's first batch (nothing sent yet), then only the forced last batch of each epoch.
+    expect(ofType(events, 'gradients').map((g) => [g.epoch, g.batch])).toEqual([[1, 1], [1, 5], [2, 5]]);
+    // Weights: the run's first batch, then only each epoch's end.
+    expect(ofType(events, 'weights').map((w) => [w.epoch, w.batch])).toEqual([[1, 1], [1, 5], [2, 5]]);
+    t.model.dispose();
+  });
+
+  it('reports times in seconds and speeds in images per second, within the wall-clock time of the run', async () => {
+    const { t, events } = makeTrainer({ epochs: 2 });
+    const t0 = performance.now();
+    const { done, history } = await t.run();
+    const wall = (performance.now() - t0) / 1000;
+    expect(t.phase).toBe('idle');
+    // Training time is part of the wall time, so every speed is at least images / wall time.
+    let images = 0;
+    for (const b of ofType(events, 'batch')) {
+      images += b.batch === 5 ? 6 : 16;
+      expect(b.imagesPerSecond, `batch ${b.epoch}.${b.batch}`).toBeGreaterThanOrEqual(images / wall);
+      expect(Number.isFinite(b.imagesPerSecond)).toBe(true);
+    }
+    for (const h of history) {
+      expect(h.seconds).toBeGreaterThan(0);
+      expect(h.seconds).toBeLessThanOrEqual(wall);
+      expect(h.imagesPerSecond).toBeGreaterThanOrEqual(70 / wall);
+    }
+    expect(done.seconds).toBeGreaterThanOrEqual(history[0]!.seconds + history[1]!.seconds);
+    expect(done.seconds).toBeLessThanOrEqual(wall);
+    expect(done.imagesPerSecond).toBeGreaterThanOrEqual(140 / wall);
+    t.model.dispose();
+  });
+
+  it('lets timers run during a long epoch: a stop given from a timer lands before the epoch ends', async () => {
+    // 300 batches of 2: far longer than the 40 ms between yields, on any machine.
+    const long = { ...dataset, train: split(600, 0) };
+    const { t } = makeTrainer({ epochs: 1, batchSize: 2 }, {
+      dataset: long,
+      emit: (e) => {
+        if (e.type === 'batch' && e.batch === 1) setTimeout(() => t.stop(), 0);
+      },
+    });
+    const { done, steps } = await t.run();
+    expect(done.reason).toBe('stopped');
+    expect(steps).toBeGreaterThanOrEqual(1);
+    expect(steps).toBeLessThan(300);
+    expect(done.message).toBe(`Stopped at epoch 1, batch ${steps} of 300.`);
+    t.model.dispose();
+  });
+
   it('gives the decayed rate to the optimizer after each epoch: same seed, other decay, other weights', async () => {
     const run = async (lrDecay: number, epochs: number) => {
       const { t } = makeTrainer({ optimizer: 'sgd', momentum: 0, learningRate: 0.05, lrDecay, epochs });

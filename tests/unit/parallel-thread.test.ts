@@ -1,0 +1,43 @@
+// Rank 1's thread always runs compiled code (dist/), also when the tests run rank 0 from the sources. A dist/
+// built before the ranks' shared memory changed (a second barrier, 6 December) was paired with the new rank 0:
+// the first step waited 60 s at a barrier the old thread never reached, and lab-service's "trains a short run",
+// run alone after a source change, timed out with no `done`. A thread must now say its layout, and another is
+// refused at once (the trainer then runs on one engine, or reports it when two were asked for).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROTOCOL } from '../../engine/training/data-parallel.js';
+import { liveParallelThreads, startHelper } from '../../engine/training/parallel-trainer.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-thread-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A stand-in thread that answers the backend message with `answer` (what a build of other sources would say). */
+function standIn(name: string, answer: object): URL {
+  const file = path.join(dir, `${name}.mjs`);
+  fs.writeFileSync(file, `import { parentPort } from 'node:worker_threads';\nparentPort.postMessage(${JSON.stringify(answer)});\nsetInterval(() => {}, 1000);\n`);
+  return pathToFileURL(file);
+}
+
+describe('a training thread from another build', () => {
+  it('is refused when it says no layout (a build from before the check), with the fix, and is ended', async () => {
+    const before = liveParallelThreads();
+    await expect(startHelper('cpu', [], standIn('old', { type: 'backend' }))).rejects.toThrow(/old\.mjs is out of date \(another shared-memory layout\): run npm run build:node/);
+    expect(liveParallelThreads()).toBe(before);
+  });
+
+  it('is refused when its layout differs in one slot', async () => {
+    const other = JSON.parse(PROTOCOL) as { Control: Record<string, number> };
+    other.Control.Size += 1;
+    await expect(startHelper('cpu', [], standIn('other-layout', { type: 'backend', protocol: JSON.stringify(other) }))).rejects.toThrow(/out of date/);
+  });
+
+  it('is taken when it says this layout', async () => {
+    const helper = await startHelper('cpu', [], standIn('same', { type: 'backend', protocol: PROTOCOL }));
+    expect(helper.alive).toBe(true);
+    await helper.terminate();
+    expect(helper.alive).toBe(false);
+  });
+});

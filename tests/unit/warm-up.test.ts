@@ -1,0 +1,41 @@
+// Warming an engine before its first run (engine/training/warm-up.ts): the promised steps, on each variant at
+// the half batch a data-parallel rank trains on, and nothing left behind. The images are synthetic and the
+// models thrown away, so what the steps compute is not observable; how many there are and their shape is.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { initBackend } from '../../engine/backends/ladder.js';
+import { getVariant } from '../../common/network/variants.js';
+import { VARIANT_NAMES } from '../../common/protocol.js';
+import { LocalStepper } from '../../engine/training/step.js';
+import { WARM_UP_STEPS, warmUpTraining } from '../../engine/training/warm-up.js';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('warmUpTraining', () => {
+  it('takes the given steps on each variant at half its batch (rounded up), over images 0..n-1, and leaves no tensor', () => {
+    const step = vi.spyOn(LocalStepper.prototype, 'step');
+    const before = tf.memory().numTensors;
+    warmUpTraining(['linear', 'seed'], 3);
+    expect(tf.memory().numTensors).toBe(before);
+    const halves = (['linear', 'seed'] as const).map((v) => Math.ceil(getVariant(v).recipe.batchSize / 2));
+    expect(step.mock.calls.map(([order, start, end, augment, norms]) => [order.length, Array.from(order).every((v, i) => v === i), start, end, augment, norms])).toEqual([
+      ...Array(3).fill([halves[0], true, 0, halves[0], undefined, false]),
+      ...Array(3).fill([halves[1], true, 0, halves[1], undefined, false]),
+    ]);
+  });
+
+  it('by default warms every variant, in order, for 30 steps each', () => {
+    expect(WARM_UP_STEPS).toBe(30);
+    const seen: number[] = [];
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation((_order, _start, end) => {
+      seen.push(end);
+      return { loss: 1, correct: 0, fault: null };
+    });
+    warmUpTraining();
+    const halves = VARIANT_NAMES.map((v) => Math.ceil(getVariant(v).recipe.batchSize / 2));
+    expect(seen).toEqual(halves.flatMap((h) => Array(30).fill(h)));
+  });
+});
