@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../common/errors.js';
@@ -191,6 +192,17 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
   ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
     const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', message(file)]);
+  });
+
+  it('a frame header the walk reads that the decoder does not (hidden in a Huffman table) is refused, not decoded past its checked size', () => {
+    // A DHT segment declaring 19 bytes (class, 16 code lengths) whose 16 code values follow past that length:
+    // the walk jumps by the declared length and lands on an 8×8 SOF0 sitting in the values; jpeg-js reads the
+    // values as part of the table and decodes the real 24×16 frame after them.
+    const real = jpeg.encode({ data: Buffer.alloc(24 * 16 * 4, 200), width: 24, height: 16 }, 90).data;
+    const codeLengths = [0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0];
+    const sof8x8 = [0xff, 0xc0, 0x00, 0x0b, 8, 0, 8, 0, 8, 1, 1, 0x11, 0, 0, 0, 0];
+    const file = write('hidden-sof.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc4, 0x00, 19, 0x00, ...codeLengths, ...sof8x8]), real.subarray(2)]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt JPEG: decoded 24×16, header says 8×8`]);
   });
 });
 

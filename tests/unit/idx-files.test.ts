@@ -33,8 +33,10 @@ describe('readIdxFile', () => {
     ['a path through a file', join(labels, 'inside'), 'labels', 'not-found', /file not found/],
     ['labels read as images', labels, 'images', 'bad-file', /found 1 \(looks like a labels file\), expected 3/],
     ['images read as labels', images, 'labels', 'bad-file', /found 3 \(looks like an images file\), expected 1/],
-    ['a bare gzip magic', file('gz', [0x1f, 0x8b]), 'labels', 'bad-file', /too short|gzip/],
+    ['a bare gzip magic (2 bytes: a gzip cut short)', file('gz', [0x1f, 0x8b]), 'labels', 'bad-file', /gz: corrupt or truncated gzip data \(the gzip header ends early\)$/],
     ['a gzip magic with the second byte wrong', file('notgz', [0x1f, 0x8c, 8, 1]), 'labels', 'bad-file', /wrong magic number/],
+    // Gzip is both magic bytes: the second alone (a plain file) is not read as gzip.
+    ['the second gzip magic byte alone', file('halfgz', [0x00, 0x8b, 8, 1, 0, 0, 0, 1, 5]), 'labels', 'bad-file', /wrong magic number: found 0x008b0801/],
   ];
   it.each(table)('%s', (_what, path, role, code, message) => {
     const [gotCode, gotMessage] = refusal(path, role);
