@@ -82,7 +82,7 @@ export const TARGETS = {
   },
   cli: {
     mutate: ['cli/**/*.ts'],
-    tests: unit('cli-commands', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
+    tests: unit('cli-commands', 'cli-help', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
   },
   common: {
     mutate: ['common/**/*.ts'],

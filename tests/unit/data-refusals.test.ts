@@ -103,6 +103,22 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
   });
 });
 
+describe('IDX headers, word for word', () => {
+  it.each([
+    ['the first magic byte alone not 0', [1, 0, 8, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x01000801, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['the second magic byte alone not 0', [0, 1, 8, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x00010801, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['an unknown type byte', [0, 0, 7, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x00000701, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['a known type that is not uint8 (int16)', [0, 0, 0x0b, 1, 0, 0, 0, 1, 5, 5], 'f: unsupported data type 0x0b (int16) in magic 0x00000b01: only 0x08 (unsigned byte) is supported'],
+    ['3 bytes', [0, 0, 8], 'f: file is too short to be an IDX labels file (magic 0x00000801): it has 3 bytes, the header alone needs 8'],
+    ['1 byte', [0], 'f: file is too short to be an IDX labels file (magic 0x00000801): it has 1 byte, the header alone needs 8'],
+    ['a header cut at 7 bytes', [0, 0, 8, 1, 0, 0, 0], 'f: truncated header: labels need a 8-byte header but the file has 7 bytes'],
+    ['one label declared, none there', [0, 0, 8, 1, 0, 0, 0, 1], 'f: truncated: header declares 1 label (9 bytes) but the file has 8 bytes'],
+    ['one byte of trailing data', [0, 0, 8, 1, 0, 0, 0, 1, 5, 6], 'f: 1 byte of trailing data: header declares 1 label (9 bytes) but the file has 10'],
+  ] as [string, number[], string][])('%s', (_what, bytes, message) => {
+    expect(outcome(() => parseIdx(Uint8Array.from(bytes), 'f', 'labels'))).toEqual(['bad-file', message]);
+  });
+});
+
 describe('the dimension count of an IDX header', () => {
   it.each([
     [1, 'images', ' (looks like a labels file)'], [3, 'labels', ' (looks like an images file)'],
@@ -165,6 +181,17 @@ describe('images that are not PNG or JPEG are named', () => {
     expect(code).toBe('bad-file');
     expect(message.startsWith(`${file}: not an image: expected a PNG or JPEG, but it starts with ${bytes.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ')}`)).toBe(true);
   });
+  it.each([
+    ['tab, CR and LF are text, shown as spaces', 'a\tb\r\nc d', '61 09 62 0d 0a 63 20 64 ("a b c d…", text)'],
+    ['a leading space (0x20) is text', ' abcdefgh', '20 61 62 63 64 65 66 67 (" abcdefg…", text)'],
+    ['0x7e is text', '~~~~~~~~', '7e 7e 7e 7e 7e 7e 7e 7e ("~~~~~~~~…", text)'],
+    ['DEL (0x7f) is not', 'abc\x7fdefg', '61 62 63 7f 64 65 66 67'],
+    ['0x1f is not', 'abc\x1fdefg', '61 62 63 1f 64 65 66 67'],
+    ['a vertical tab (0x0b) is not', 'abc\x0bdefg', '61 62 63 0b 64 65 66 67'],
+  ])('%s', (_what, text, shown) => {
+    const file = write(`text-${Buffer.from(text, 'latin1').toString('hex')}`, Buffer.from(text, 'latin1'));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: not an image: expected a PNG or JPEG, but it starts with ${shown}`]);
+  });
 });
 
 describe('JPEG marker walk (the size is read before any decoding)', () => {
@@ -178,6 +205,10 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['RST0 and RST7 markers (no length)', [0xff, 0xd0, 0xff, 0xd7, ...sof]],
     ['an APP0 segment of the smallest length, 2', [0xff, 0xe0, 0x00, 0x02, ...sof]],
     ['an APP0 segment of 16 bytes', [0xff, 0xe0, 0x00, 0x10, ...Array(14).fill(0x20), ...sof]],
+    ['SOF15, the last frame header marker (0xcf)', [0xff, 0xcf, ...sof.slice(2)]],
+    ['SOF1 (0xc1)', [0xff, 0xc1, ...sof.slice(2)]],
+    ['a JPG segment (0xc8, not a frame) before the SOF', [0xff, 0xc8, 0x00, 0x02, ...sof]],
+    ['a DAC segment (0xcc, not a frame) before the SOF', [0xff, 0xcc, 0x00, 0x02, ...sof]],
   ])('%s', (_what, markers) => {
     const file = write(`walk-${markers.length}-${markers[1]}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', found(file)]);
@@ -189,6 +220,8 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['a segment length of 1', [0xff, 0xe0, 0x00, 0x01, ...sof], (f: string) => `${f}: corrupt JPEG: bad segment length 1 at offset 2`],
     ['a DHT (0xc4) is not a frame header', [0xff, 0xc4, 0x00, 0x11, ...sof.slice(4)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
     ['a lone 0xff at the end', [0xff], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a segment length cut off', [0xff, 0xe0, 0x00], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a frame header cut off before its size', [...sof.slice(0, 8)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
   ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
     const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', message(file)]);
@@ -216,10 +249,10 @@ describe('PNG headers: each field checked before it sizes anything', () => {
     crc.writeUInt32BE(zlib.crc32(body));
     return Buffer.concat([length, body, crc]);
   }
-  function png(fields: { depth?: number; colorType?: number; compression?: number; filter?: number; interlace?: number }, rest: Buffer[] = []): Buffer {
+  function png(fields: { width?: number; height?: number; depth?: number; colorType?: number; compression?: number; filter?: number; interlace?: number }, rest: Buffer[] = []): Buffer {
     const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(2, 0);
-    ihdr.writeUInt32BE(2, 4);
+    ihdr.writeUInt32BE(fields.width ?? 2, 0);
+    ihdr.writeUInt32BE(fields.height ?? 2, 4);
     ihdr[8] = fields.depth ?? 8;
     ihdr[9] = fields.colorType ?? 0;
     ihdr[10] = fields.compression ?? 0;
@@ -257,6 +290,36 @@ describe('PNG headers: each field checked before it sizes anything', () => {
   ])('%s passes the header check (whatever the image data then says)', (_what, fields) => {
     const file = write(`hdr-ok-${JSON.stringify(fields).replace(/\W/g, '')}.png`, png(fields, [idat, iend]));
     expect(outcome(() => decodeImageFile(file))[1]).not.toMatch(/unknown color type|is not valid for|unknown compression/);
+  });
+
+  const idatOf = (...rows: number[]) => chunk('IDAT', zlib.deflateSync(Buffer.from(rows)));
+  it.each([
+    ['a 2×2 grayscale with one byte more image data', {}, [0, 1, 2, 0, 3, 4, 9], 'its image data decompresses to more than a 2×2 image holds'],
+    ['a 2×2 grayscale with one byte less', {}, [0, 1, 2, 0, 3], 'its image data holds 5 bytes, a 2×2 image needs 6'],
+    ['a 2×2 RGB with one byte less (3 channels)', { colorType: 2 }, [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5], 'its image data holds 13 bytes, a 2×2 image needs 14'],
+    ['a 3×2 one-bit image with one byte less (rows round up to whole bytes)', { width: 3, depth: 1 }, [0, 0xa0, 0], 'its image data holds 3 bytes, a 3×2 image needs 4'],
+    ['a 3×2 one-bit image with one byte more', { width: 3, depth: 1 }, [0, 0xa0, 0, 0x40, 0], 'its image data decompresses to more than a 3×2 image holds'],
+  ] as [string, Record<string, number>, number[], string][])('%s is refused', (_what, fields, rows, reason) => {
+    const file = write(`size-${JSON.stringify(fields).replace(/\W/g, '')}-${rows.length}.png`, png(fields, [idatOf(...rows), iend]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: ${reason}`]);
+  });
+
+  it('exact image data decodes: a 3×2 one-bit image, and a 1×1 interlaced one', () => {
+    expect(decodeImageFile(write('bits.png', png({ width: 3, depth: 1 }, [idatOf(0, 0xa0, 0, 0x40), iend]))))
+      .toEqual({ width: 3, height: 2, data: Uint8Array.from([255, 0, 255, 0, 255, 0]) });
+    expect(decodeImageFile(write('adam7.png', png({ width: 1, height: 1, interlace: 1 }, [idatOf(0, 77), iend]))))
+      .toEqual({ width: 1, height: 1, data: Uint8Array.from([77]) });
+  });
+
+  it('a first chunk that is not IHDR, and a file cut inside the IEND chunk, are refused', () => {
+    const bytes = png({}, [idat, iend]);
+    const renamed = Buffer.from(bytes);
+    renamed.write('IHDX', 12, 'latin1');
+    const noHeader = write('ihdx.png', renamed);
+    expect(outcome(() => decodeImageFile(noHeader))).toEqual(['bad-file', `${noHeader}: corrupt PNG: no image header (IHDR) after the PNG signature`]);
+    const cut = write('cut-iend.png', bytes.subarray(0, bytes.length - 4));
+    expect(outcome(() => decodeImageFile(cut)))
+      .toEqual(['bad-file', `${cut}: truncated PNG: the IEND chunk needs 12 bytes at offset ${bytes.length - 12} but the file has 8 left`]);
   });
 
   it('IHDR then IEND, no image data: "no image data (IDAT)"', () => {
