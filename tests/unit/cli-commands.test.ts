@@ -341,6 +341,8 @@ describe('flag parsing (a bad --out is refused after the flags are read: that er
     expect((await run('train', '--variant', 'modern', '--epochs', '0', '--out', '/')).err).toContain('--epochs must be a whole number ≥ 1, got "0"');
     expect((await run('train', '--variant', 'modern', '--seed', '2147483648', '--out', '/')).err).toContain('--seed must be a whole number ≤ 2147483647, got "2147483648"');
     expect((await run('train', '--variant', 'modern', '--lr', 'x', '--out', '/')).err).toContain('--lr must be a number written in decimal (like 0.01 or 1e-3), got "x"');
+    expect((await run('train', '--variant', 'modern', '--workers', '3', '--out', '/')).err).toContain('--workers must be 1 or 2, got "3"');
+    expect((await run('train', '--variant', 'modern', '--augment-shift', '-1', '--out', '/')).err).toContain('--augment-shift must be a whole number ≥ 0, got "-1"');
   });
 });
 

@@ -1,6 +1,6 @@
 // The help a student reads: every command's and every option's description, as literal text (commander wraps
 // lines to the terminal's width, so whitespace is compared collapsed).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
 
@@ -22,5 +22,24 @@ describe('--help', () => {
     const code = await runCli([...(command ? [command] : []), '--help'], io);
     expect(code).toBe(0);
     expect(text.split(/\s+/).filter(Boolean).join(' ')).toBe(HELP[command]);
+  });
+});
+
+describe('the terminal', () => {
+  it('results go to stdout one line each; progress goes to stderr as it is', async () => {
+    const { terminalIo } = await import('../../cli/lenet-lab.js');
+    const written: [string, string][] = [];
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string) => { written.push(['stdout', chunk]); return true; }) as typeof process.stdout.write),
+      vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => { written.push(['stderr', chunk]); return true; }) as typeof process.stderr.write),
+    ];
+    try {
+      terminalIo.out('7 (99.00%)');
+      terminalIo.log('epoch 1/2');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(written).toEqual([['stdout', '7 (99.00%)\n'], ['stderr', 'epoch 1/2']]);
+    expect(terminalIo.interactive).toBe(Boolean(process.stderr.isTTY));
   });
 });

@@ -1,6 +1,7 @@
 // engine/data's refusals, one per row, with the literal message each must give: gzip headers written by hand
 // (RFC 1952), JPEG marker walks, PNG headers, other formats people try, dataset folders and limits. Small files
 // built byte by byte, so each row is an oracle of its own and runs in milliseconds (mutation testing reruns it).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,10 +84,14 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
     expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels'))).toEqual(['bad-file', message]);
   });
 
-  it('10 bytes of header and nothing else: the header is whole, the data is what is missing', () => {
-    const [code, message] = outcome(() => parseIdx(whole.subarray(0, 10), 'l.gz', 'labels'));
-    expect(code).toBe('bad-file');
-    expect(message).not.toContain('the gzip header ends early');
+  it.each([
+    ['10 bytes of header', whole.subarray(0, 10)],
+    ['a header whose empty extra field ends the file', Buffer.from([0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 0xff, 0, 0])],
+    ['a header whose CRC ends the file', Buffer.from([0x1f, 0x8b, 8, 0x02, 0, 0, 0, 0, 0, 0xff, 0, 0])],
+  ])('%s and nothing else: the header is whole, the data is what is missing', (_what, bytes) => {
+    // No deflate data inflates to nothing: zero bytes, too short for an IDX header.
+    expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels')))
+      .toEqual(['bad-file', 'l.gz: file is too short to be an IDX labels file (magic 0x00000801): it has 0 bytes, the header alone needs 8']);
   });
 
   it('a short stream read whole gives the IDX reader\'s own reason, not "no IDX header in 64 KiB"', () => {
@@ -94,6 +99,16 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
     expect(code).toBe('bad-file');
     expect(message).toMatch(/^l\.gz: /);
     expect(message).not.toContain('64 KiB');
+  });
+
+  it('a gzip whose compressed data is over 64 KiB (as Fashion-MNIST\'s are) is read from a peek at its start', () => {
+    const noise = randomBytes(100 * 784); // incompressible
+    const imagesIdx = Buffer.concat([u32(0x803, 100, 28, 28), noise]);
+    const zipped = gzip(imagesIdx);
+    expect(zipped.length).toBeGreaterThan(65536 + 18);
+    const { dims, data } = parseIdx(zipped, 'i.gz', 'images');
+    expect(dims).toEqual([100, 28, 28]);
+    expect(Buffer.from(data).equals(noise)).toBe(true);
   });
 
   it('64 KiB of empty deflate blocks before the data is refused with its own reason', () => {
