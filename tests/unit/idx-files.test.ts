@@ -13,6 +13,7 @@ const file = (name: string, bytes: number[]): string => {
   writeFileSync(join(dir, name), Uint8Array.from(bytes));
   return join(dir, name);
 };
+const exactly = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 function refusal(path: string, role: IdxRole): [string, string] {
   try {
     readIdxFile(path, role);
@@ -28,8 +29,8 @@ describe('readIdxFile', () => {
   const labels = file('labels', [0, 0, 8, 1, 0, 0, 0, 2, 3, 4]);
   const images = file('images', [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9]);
   const table: [string, string, IdxRole, string, RegExp][] = [
-    ['a folder', join(dir, 'folder'), 'images', 'bad-file', /not a regular file; expected an IDX images file/],
-    ['a missing file', join(dir, 'missing'), 'labels', 'not-found', /file not found; expected an IDX labels file here/],
+    ['a folder', join(dir, 'folder'), 'images', 'bad-file', exactly(`${join(dir, 'folder')}: not a regular file; expected an IDX images file`)],
+    ['a missing file', join(dir, 'missing'), 'labels', 'not-found', exactly(`${join(dir, 'missing')}: file not found; expected an IDX labels file here`)],
     ['a path through a file', join(labels, 'inside'), 'labels', 'not-found', /file not found/],
     ['labels read as images', labels, 'images', 'bad-file', /found 1 \(looks like a labels file\), expected 3/],
     ['images read as labels', images, 'labels', 'bad-file', /found 3 \(looks like an images file\), expected 1/],
