@@ -180,8 +180,16 @@ describe('file system refusals', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('a regular file that cannot be read (/proc/self/mem): "cannot read"', () => {
-    expect(outcome(() => readIdxFile('/proc/self/mem', 'labels'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
-    expect(outcome(() => decodeImageFile('/proc/self/mem'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
+    expect(outcome(() => readIdxFile('/proc/self/mem', 'labels'))).toEqual(['bad-file', expect.stringMatching(/^\/proc\/self\/mem: cannot read: EIO/)]);
+    expect(outcome(() => decodeImageFile('/proc/self/mem'))).toEqual(['bad-file', expect.stringMatching(/^\/proc\/self\/mem: cannot read: EIO/)]);
+  });
+
+  it('an IDX file over 1 GiB + 16 bytes + 1 MiB is a bad file, refused from its size (a sparse file: nothing is read)', () => {
+    const file = write('huge-idx', []);
+    fs.truncateSync(file, 1024 ** 3 + 16 + 1024 * 1024 + 1);
+    expect(outcome(() => readIdxFile(file, 'images')))
+      .toEqual(['bad-file', `${file}: file is 1074790417 bytes, more than the limit of 1073741840 bytes for an IDX images file`]);
+    fs.rmSync(file);
   });
 });
 
