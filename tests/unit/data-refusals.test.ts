@@ -210,6 +210,7 @@ describe('images that are not PNG or JPEG are named', () => {
     ['B then not M', start([0x42, 0x4e, 1, 2])],
     ['M then M (not BMP)', start([0x4d, 0x4d, 1, 2])],
     ['RIFF that is a WAVE', start('RIFF', [0, 0, 0, 0], 'WAVEfmt ')],
+    ['WEBP after something other than RIFF', start('RIFX', [0, 0, 0, 0], 'WEBPVP8 ')],
     ['half a TIFF magic', start([0x49, 0x49, 0x2a, 0x01])],
   ])('%s is only "not an image"', (_what, bytes) => {
     const file = write(`notimage-${bytes.toString('hex')}`, bytes);

@@ -188,6 +188,30 @@ describe('export and import', () => {
     expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('lenet-lab-import-'))).toEqual([]);
   }, 60_000);
 
+  it('names on import: a taken name (any case) is "busy" with its details; a refused name is shown cut at 80 characters', async () => {
+    const linear = path.resolve('assets/models/linear');
+    const json = fs.readFileSync(path.join(linear, 'model.json'));
+    const weights = fs.readFileSync(path.join(linear, 'weights.bin'));
+    const container = pack(two(json.length, weights.length), [json, weights]);
+    const models = path.join(root, 'models-names');
+    const first = await importModelFile(container, 'l.lenetlab', models, 'Ana');
+    expect(first.dir).toBe(path.join(models, 'Ana'));
+    const taken = await importModelFile(container, 'l.lenetlab', models, 'ANA').then(() => null, (e: UserError) => e);
+    expect(taken).toBeInstanceOf(UserError);
+    expect([taken!.code, taken!.message, taken!.params]).toEqual(['busy',
+      `a model named "ANA" is already in ${models}; import it under another name`, { reason: 'name-taken', name: 'ANA' }]);
+    const long = await importModelFile(container, 'l.lenetlab', models, `CON${'x'.repeat(97)}`).then(() => null, (e: UserError) => e);
+    expect(long!.code).toBe('invalid-request');
+    expect(long!.message).toMatch(new RegExp(`^cannot import as "CON${'x'.repeat(77)}": .+`));
+    const named = JSON.parse(json.toString());
+    named.userDefinedMetadata.lenetLab.name = `NUL${'y'.repeat(97)}`;
+    const renamed = Buffer.from(JSON.stringify(named));
+    const unnamed = await importModelFile(pack(two(renamed.length, weights.length), [renamed, weights]), 'l.lenetlab', models).then(() => null, (e: UserError) => e);
+    expect(unnamed!.code).toBe('invalid-request');
+    expect(unnamed!.message).toMatch(new RegExp(`^l\\.lenetlab names its model "NUL${'y'.repeat(77)}", which cannot be a model name here \\(.+\\); give a name$`));
+    expect(fs.readdirSync(models)).toEqual(['Ana']);
+  }, 60_000);
+
   it('CLI: exit 2 with one line for a missing file, a FIFO, a folder and a wrong --out', async () => {
     const fifo = path.join(root, 'pipe.lenetlab');
     execFileSync('mkfifo', [fifo]);
