@@ -348,6 +348,17 @@ describe('PNG headers: each field checked before it sizes anything', () => {
       .toEqual({ width: 1, height: 1, data: Uint8Array.from([77]) });
   });
 
+  it('a 2×2 interlaced image, whose seven passes hold more bytes (7) than its rows would (6), decodes', () => {
+    // Adam7 on 2×2: pass 1 is pixel (0,0), pass 6 pixel (1,0), pass 7 the row y = 1; each row with its filter byte.
+    const file = write('adam7-2x2.png', png({ interlace: 1 }, [idatOf(0, 10, 0, 20, 0, 30, 40), iend]));
+    expect(decodeImageFile(file)).toEqual({ width: 2, height: 2, data: Uint8Array.from([10, 20, 30, 40]) });
+  });
+
+  it('a file cut inside its image header (IHDR named, fields missing) has no image header', () => {
+    const file = write('cut-ihdr.png', png({}).subarray(0, 32));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: no image header (IHDR) after the PNG signature`]);
+  });
+
   it('a first chunk that is not IHDR, and a file cut inside the IEND chunk, are refused', () => {
     const bytes = png({}, [idat, iend]);
     const renamed = Buffer.from(bytes);
