@@ -242,6 +242,7 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['RST0 and RST7 markers (no length)', [0xff, 0xd0, 0xff, 0xd7, ...sof]],
     ['an APP0 segment of the smallest length, 2', [0xff, 0xe0, 0x00, 0x02, ...sof]],
     ['an APP0 segment of 16 bytes', [0xff, 0xe0, 0x00, 0x10, ...Array(14).fill(0x20), ...sof]],
+    ['a segment marker below the frame headers (0xbf) before the SOF', [0xff, 0xbf, 0x00, 0x02, ...sof]],
     ['SOF15, the last frame header marker (0xcf)', [0xff, 0xcf, ...sof.slice(2)]],
     ['SOF1 (0xc1)', [0xff, 0xc1, ...sof.slice(2)]],
     ['a JPG segment (0xc8, not a frame) before the SOF', [0xff, 0xc8, 0x00, 0x02, ...sof]],
@@ -258,6 +259,7 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['a DHT (0xc4) is not a frame header', [0xff, 0xc4, 0x00, 0x11, ...sof.slice(4)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
     ['a lone 0xff at the end', [0xff], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
     ['a segment length cut off', [0xff, 0xe0, 0x00], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a file ending right after a segment', [0xff, 0xe0, 0x00, 0x02], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
     ['a frame header cut off before its size', [...sof.slice(0, 8)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
   ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
     const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
@@ -352,6 +354,12 @@ describe('PNG headers: each field checked before it sizes anything', () => {
     // Adam7 on 2×2: pass 1 is pixel (0,0), pass 6 pixel (1,0), pass 7 the row y = 1; each row with its filter byte.
     const file = write('adam7-2x2.png', png({ interlace: 1 }, [idatOf(0, 10, 0, 20, 0, 30, 40), iend]));
     expect(decodeImageFile(file)).toEqual({ width: 2, height: 2, data: Uint8Array.from([10, 20, 30, 40]) });
+  });
+
+  it('a 64×64 interlaced image, whose passes hold 4216 bytes (over 1 KiB, more than its 4160-byte rows), decodes', () => {
+    // Adam7 passes of 64×64 (rows × (columns + filter byte)): 8×9, 8×9, 8×17, 16×17, 16×33, 32×33, 32×65.
+    const file = write('adam7-64.png', png({ width: 64, height: 64, interlace: 1 }, [chunk('IDAT', zlib.deflateSync(Buffer.alloc(4216))), iend]));
+    expect(decodeImageFile(file)).toEqual({ width: 64, height: 64, data: new Uint8Array(64 * 64) });
   });
 
   it('a file cut inside its image header (IHDR named, fields missing) has no image header', () => {
