@@ -245,6 +245,7 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['a segment marker below the frame headers (0xbf) before the SOF', [0xff, 0xbf, 0x00, 0x02, ...sof]],
     ['SOF15, the last frame header marker (0xcf)', [0xff, 0xcf, ...sof.slice(2)]],
     ['SOF1 (0xc1)', [0xff, 0xc1, ...sof.slice(2)]],
+    ['a frame header that ends right after its size (9 bytes)', [...sof.slice(0, 9)]],
     ['a JPG segment (0xc8, not a frame) before the SOF', [0xff, 0xc8, 0x00, 0x02, ...sof]],
     ['a DAC segment (0xcc, not a frame) before the SOF', [0xff, 0xcc, 0x00, 0x02, ...sof]],
   ])('%s', (_what, markers) => {
