@@ -184,6 +184,13 @@ describe('file system refusals', () => {
     expect(outcome(() => decodeImageFile('/proc/self/mem'))).toEqual(['bad-file', expect.stringMatching(/^\/proc\/self\/mem: cannot read: EIO/)]);
   });
 
+  it('an image file over 128 MiB is a bad file, refused from its size (a sparse file: nothing is read)', () => {
+    const file = write('huge.png', []);
+    fs.truncateSync(file, 128 * 1024 * 1024 + 1);
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: the file is 134217729 bytes, more than the 134217728-byte limit for an image`]);
+    fs.rmSync(file);
+  });
+
   it('an IDX file over 1 GiB + 16 bytes + 1 MiB is a bad file, refused from its size (a sparse file: nothing is read)', () => {
     const file = write('huge-idx', []);
     fs.truncateSync(file, 1024 ** 3 + 16 + 1024 * 1024 + 1);
@@ -265,6 +272,12 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
   ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
     const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', message(file)]);
+  });
+
+  it('a JPEG over one megapixel (4096×256) decodes: the decoder\'s own cap is the 4096×4096 limit, not lower', () => {
+    const file = write('wide.jpg', jpeg.encode({ data: Buffer.alloc(4096 * 256 * 4, 128), width: 4096, height: 256 }, 50).data);
+    const image = decodeImageFile(file);
+    expect([image.width, image.height, image.data.length]).toEqual([4096, 256, 4096 * 256]);
   });
 
   it('a frame header the walk reads that the decoder does not (hidden in a Huffman table) is refused, not decoded past its checked size', () => {
