@@ -280,15 +280,15 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     expect([image.width, image.height, image.data.length]).toEqual([4096, 256, 4096 * 256]);
   });
 
-  it('a frame header the walk reads that the decoder does not (hidden in a Huffman table) is refused, not decoded past its checked size', () => {
+  it.each([[8, 8], [8, 16], [24, 8]])('a frame header the walk reads as %s×%s, hidden in a Huffman table from the decoder, which decodes 24×16: refused', (width, height) => {
     // A DHT segment declaring 19 bytes (class, 16 code lengths) whose 16 code values follow past that length:
-    // the walk jumps by the declared length and lands on an 8×8 SOF0 sitting in the values; jpeg-js reads the
-    // values as part of the table and decodes the real 24×16 frame after them.
+    // the walk jumps by the declared length and lands on an SOF0 sitting in the values; jpeg-js reads the
+    // values as part of the table and decodes the real 24×16 frame after them. Each side differs alone too.
     const real = jpeg.encode({ data: Buffer.alloc(24 * 16 * 4, 200), width: 24, height: 16 }, 90).data;
     const codeLengths = [0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0];
-    const sof8x8 = [0xff, 0xc0, 0x00, 0x0b, 8, 0, 8, 0, 8, 1, 1, 0x11, 0, 0, 0, 0];
-    const file = write('hidden-sof.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc4, 0x00, 19, 0x00, ...codeLengths, ...sof8x8]), real.subarray(2)]));
-    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt JPEG: decoded 24×16, header says 8×8`]);
+    const hiddenSof = [0xff, 0xc0, 0x00, 0x0b, 8, 0, height, 0, width, 1, 1, 0x11, 0, 0, 0, 0];
+    const file = write(`hidden-sof-${width}x${height}.jpg`, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc4, 0x00, 19, 0x00, ...codeLengths, ...hiddenSof]), real.subarray(2)]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt JPEG: decoded 24×16, header says ${width}×${height}`]);
   });
 });
 
