@@ -1,5 +1,7 @@
 // The help a student reads: every command's and every option's description, as literal text (commander wraps
 // lines to the terminal's width, so whitespace is compared collapsed).
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Io } from '../../cli/commands.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -41,5 +43,30 @@ describe('the terminal', () => {
     }
     expect(written).toEqual([['stdout', '7 (99.00%)\n'], ['stderr', 'epoch 1/2']]);
     expect(terminalIo.interactive).toBe(Boolean(process.stderr.isTTY));
+  });
+});
+
+describe('internal errors and defaults', () => {
+  it('a thrown value that is not an Error, or an Error without a stack, is printed without one (exit 1)', async () => {
+    for (const thrown of ['stdout closed', Object.assign(new Error('stdout closed'), { stack: undefined })]) {
+      let err = '';
+      const io: Io = { out: () => { throw thrown; }, log: (t) => (err += t), interactive: false };
+      expect(await runCli(['info'], io)).toBe(1);
+      expect(err).toBe('lenet-lab: internal error: stdout closed\n\n');
+    }
+  });
+
+  it('import\'s models folder: LENET_LAB_MODELS_DIR, else ~/.lenet-lab/models', async () => {
+    const { defaultModelsDir } = await import('../../cli/model-file-command.js');
+    const saved = process.env.LENET_LAB_MODELS_DIR;
+    try {
+      process.env.LENET_LAB_MODELS_DIR = '/srv/class-models';
+      expect(defaultModelsDir()).toBe('/srv/class-models');
+      process.env.LENET_LAB_MODELS_DIR = '';
+      expect(defaultModelsDir()).toBe(path.join(os.homedir(), '.lenet-lab', 'models'));
+    } finally {
+      if (saved === undefined) delete process.env.LENET_LAB_MODELS_DIR;
+      else process.env.LENET_LAB_MODELS_DIR = saved;
+    }
   });
 });
