@@ -1,5 +1,6 @@
 // The help a student reads: every command's and every option's description, as literal text (commander wraps
 // lines to the terminal's width, so whitespace is compared collapsed).
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -67,6 +68,25 @@ describe('internal errors and defaults', () => {
     } finally {
       if (saved === undefined) delete process.env.LENET_LAB_MODELS_DIR;
       else process.env.LENET_LAB_MODELS_DIR = saved;
+    }
+  });
+});
+
+describe('export refusals carry their code', () => {
+  it('an --out without .lenetlab is an invalid request; an --out that is a folder is a bad file', async () => {
+    const { exportCommand } = await import('../../cli/model-file-command.js');
+    const io: Io = { out: () => {}, log: () => {}, interactive: false };
+    const linear = path.resolve('assets/models/linear');
+    await expect(exportCommand({ model: linear, out: 'model.zip' }, io))
+      .rejects.toMatchObject({ code: 'invalid-request', message: '--out must end in .lenetlab, got "model.zip"' });
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-export-')) + '.lenetlab';
+    fs.mkdirSync(folder);
+    try {
+      await expect(exportCommand({ model: linear, out: folder }, io))
+        .rejects.toMatchObject({ code: 'bad-file', message: `cannot write ${folder}: it is not a regular file` });
+    } finally {
+      fs.rmSync(folder, { recursive: true });
+      fs.rmSync(folder.slice(0, -'.lenetlab'.length), { recursive: true });
     }
   });
 });
