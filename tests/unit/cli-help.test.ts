@@ -84,9 +84,27 @@ describe('export refusals carry their code', () => {
     try {
       await expect(exportCommand({ model: linear, out: folder }, io))
         .rejects.toMatchObject({ code: 'bad-file', message: `cannot write ${folder}: it is not a regular file` });
+      const unwritable = path.join(folder, 'missing', 'm.lenetlab');
+      await expect(exportCommand({ model: linear, out: unwritable }, io))
+        .rejects.toMatchObject({ code: 'bad-file', message: expect.stringMatching(new RegExp(`^cannot write ${unwritable.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)) });
     } finally {
       fs.rmSync(folder, { recursive: true });
       fs.rmSync(folder.slice(0, -'.lenetlab'.length), { recursive: true });
+    }
+  });
+
+  it('an export leaves no tensors behind', async () => {
+    const { exportCommand } = await import('../../cli/model-file-command.js');
+    const tf = await import('@tensorflow/tfjs-core');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-export-'));
+    const io: Io = { out: () => {}, log: () => {}, interactive: false };
+    try {
+      await exportCommand({ model: path.resolve('assets/models/linear'), out: path.join(dir, 'a.lenetlab') }, io);
+      const before = tf.memory().numTensors;
+      await exportCommand({ model: path.resolve('assets/models/linear'), out: path.join(dir, 'b.lenetlab') }, io);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
     }
   });
 });
