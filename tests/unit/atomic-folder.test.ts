@@ -131,6 +131,31 @@ describe('recoverInterruptedSaves', () => {
     expect(list(parent)).toEqual([path.basename(newestNotAModel), 'm']);
   });
 
+  it('the newest old copy is the one restored, whatever the names and the order they were made in', () => {
+    for (const newerName of ['a', 'b']) {
+      for (const newerFirst of [true, false]) {
+        const parent = freshParent();
+        const make = (tag: string, text: string, seconds: number) => {
+          const dir = folder(parent, `.m.old-${DEAD}-${HOST_TAG}0000000${tag}`, { 'model.json': text });
+          fs.utimesSync(dir, seconds, seconds);
+        };
+        const olderName = newerName === 'a' ? 'b' : 'a';
+        if (newerFirst) { make(newerName, 'newer', 2_000_000); make(olderName, 'older', 1_000_000); }
+        else { make(olderName, 'older', 1_000_000); make(newerName, 'newer', 2_000_000); }
+        recoverInterruptedSaves(parent, isModel);
+        expect(fs.readFileSync(path.join(parent, 'm', 'model.json'), 'utf8'), `${newerName} ${newerFirst}`).toBe('newer');
+        expect(list(parent)).toEqual(['m']);
+      }
+    }
+  });
+
+  it('a temp folder is never restored, even holding a whole model: it goes, and the target stays missing', () => {
+    const parent = freshParent();
+    folder(parent, `.m.tmp-${DEAD}-${HOST_TAG}00000001`, { 'model.json': 'unfinished save' });
+    recoverInterruptedSaves(parent, isModel);
+    expect(list(parent)).toEqual([]);
+  });
+
   it('an old copy is removed only while its target is there; an old copy of another machine stays', () => {
     const parent = freshParent();
     folder(parent, 'present', { 'model.json': 'current' });
@@ -138,10 +163,15 @@ describe('recoverInterruptedSaves', () => {
     const theirs = folder(parent, `.present.old-${DEAD}-${OTHER_HOST}00000002`, { 'model.json': 'old' });
     // Target missing, and the only old copy cut short (no model in it): nothing to restore, and it stays.
     const cut = folder(parent, `.absent.old-${DEAD}-${HOST_TAG}00000003`, { 'weights.bin': 'half' });
+    const empty = folder(parent, `.absent.old-${DEAD}-${HOST_TAG}00000004`); // nothing in it, but not a temp folder
+    // A temp folder holding only what a cut-short copy holds is not an old copy: no marker, no model, it stays.
+    const tmpHalf = folder(parent, `.present.tmp-${DEAD}-${HOST_TAG}00000005`, { 'weights.bin': 'half' });
     recoverInterruptedSaves(parent, isModel, undefined, (dir) => fs.existsSync(path.join(dir, 'weights.bin')));
     expect(fs.existsSync(ours)).toBe(false);
     expect(fs.existsSync(theirs)).toBe(true);
     expect(fs.existsSync(cut)).toBe(true);
+    expect(fs.existsSync(empty)).toBe(true);
+    expect(fs.existsSync(tmpHalf)).toBe(true);
     expect(fs.existsSync(path.join(parent, 'absent'))).toBe(false);
   });
 
