@@ -210,6 +210,12 @@ describe('export and import', () => {
     expect(unnamed!.code).toBe('invalid-request');
     expect(unnamed!.message).toMatch(new RegExp(`^l\\.lenetlab names its model "NUL${'y'.repeat(77)}", which cannot be a model name here \\(.+\\); give a name$`));
     expect(fs.readdirSync(models)).toEqual(['Ana']);
+    // Another name beside it is free, and checking leaves no tensors behind; 'ANA' stays taken beside 'Bob'.
+    const before = tf.memory().numTensors;
+    expect((await importModelFile(container, 'l.lenetlab', models, 'Bob')).dir).toBe(path.join(models, 'Bob'));
+    expect(tf.memory().numTensors).toBe(before);
+    expect((await importModelFile(container, 'l.lenetlab', models, 'ANA').then(() => null, (e: UserError) => e))!.code).toBe('busy');
+    expect(fs.readdirSync(models).sort()).toEqual(['Ana', 'Bob']);
   }, 60_000);
 
   it('CLI: exit 2 with one line for a missing file, a FIFO, a folder and a wrong --out', async () => {
