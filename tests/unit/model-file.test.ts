@@ -178,14 +178,27 @@ describe('export and import', () => {
       [json, weights, '../escape', /cannot import as/],
       [Buffer.from(JSON.stringify(badName)), weights, undefined, /give a name/],
     ];
-    for (const [j, w, name, message] of cases) {
-      const error = await importModelFile(pack(two(j.length, w.length), [j, w]), 'hostile.lenetlab', models, name).then(() => null, (e: unknown) => e);
-      expect(error).toBeInstanceOf(UserError);
-      expect((error as Error).message).toMatch(message);
-      expect((error as Error).message).not.toMatch(/lenet-lab-import-/);
-      expect(fs.readdirSync(models)).toEqual([]);
+    // A private temp folder: other test files import at the same time, into the shared one.
+    const tmpVars = ['TMPDIR', 'TMP', 'TEMP'] as const; // os.tmpdir() reads TMPDIR on POSIX, TEMP/TMP on Windows
+    const savedTmp = tmpVars.map((v) => process.env[v]);
+    const privateTmp = fs.mkdtempSync(path.join(root, 'tmp-'));
+    for (const v of tmpVars) process.env[v] = privateTmp;
+    try {
+      for (const [j, w, name, message] of cases) {
+        const error = await importModelFile(pack(two(j.length, w.length), [j, w]), 'hostile.lenetlab', models, name).then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(UserError);
+        expect((error as Error).message).toMatch(message);
+        expect((error as Error).message).not.toMatch(/lenet-lab-import-/);
+        expect(fs.readdirSync(models)).toEqual([]);
+      }
+      expect(os.tmpdir()).toBe(privateTmp);
+      expect(fs.readdirSync(privateTmp)).toEqual([]);
+    } finally {
+      tmpVars.forEach((v, i) => {
+        if (savedTmp[i] === undefined) delete process.env[v];
+        else process.env[v] = savedTmp[i];
+      });
     }
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('lenet-lab-import-'))).toEqual([]);
   }, 60_000);
 
   it('names on import: a taken name (any case) is "busy" with its details; a refused name is shown cut at 80 characters', async () => {
