@@ -27,11 +27,11 @@ const integration = (...names) => names.map((n) => `tests/integration/${n}.test.
 export const TARGETS = {
   data: {
     mutate: ['engine/data/**/*.ts'],
-    tests: unit('idx', 'idx-files', 'data-refusals', 'image-file', 'boundaries', 'batches'),
+    tests: unit('idx', 'idx-files', 'data-refusals', 'dataset-mnist-missing', 'image-file', 'boundaries', 'batches'),
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'boundaries', 'oracle-durability'),
+    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'atomic-folder', 'boundaries', 'oracle-durability'),
   },
   // training and hosts run in parts: each group of files with the tests written for it. A mutant runs only the
   // tests that cover it, but a slow test that merely passes through a file (direct-step's two-epoch
@@ -87,7 +87,7 @@ export const TARGETS = {
   },
   cli: {
     mutate: ['cli/**/*.ts'],
-    tests: unit('cli-commands', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
+    tests: unit('cli-commands', 'cli-help', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
   },
   common: {
     mutate: ['common/**/*.ts'],

@@ -156,12 +156,27 @@ describe('lenet-lab conv errors', () => {
     ['both --digit and --image', ['--kind', 'standard', '--digit', '1', '--image', 'x.png'], /--digit or --image, not both/],
     ['a missing image', ['--kind', 'standard', '--image', path.join(os.tmpdir(), 'no-such-digit.png')], /no-such-digit\.png/],
     ['transposed padding beyond the kernel\'s span', ['--kind', 'transposed', '--kernel-size', '1', '--stride', '1', '--padding', '1'], /more than the kernel's span − 1 = 0/],
+    // Whole numbers in plain digits only: Number() alone would take these.
+    ['a stride in exponent notation', ['--kind', 'standard', '--stride', '1e0'], /--stride must be a whole number, got "1e0"$/m],
+    ['a stride with a plus sign', ['--kind', 'standard', '--stride', '+1'], /--stride must be a whole number, got "\+1"$/m],
+    ['filters in hexadecimal', ['--kind', 'standard', '--filters', '0x10'], /--filters must be a whole number, got "0x10"$/m],
+    ['an empty seed', ['--kind', 'standard', '--seed', ''], /--seed must be a whole number, got ""$/m],
+    ['a negative stride (a whole number, refused by its range)', ['--kind', 'standard', '--stride', '-1'], /stride must be a whole number from 1 to 8, got -1/],
+    ['a padding with a unit', ['--kind', 'standard', '--padding', '2px'], /--padding must be valid, same or a whole number of pixels, got "2px"$/m],
+    ['a padding with a sign', ['--kind', 'standard', '--padding', '+2'], /--padding must be valid, same or a whole number of pixels, got "\+2"$/m],
+    ['a padding past its limit (two digits)', ['--kind', 'standard', '--padding', '17'], /padding must be a whole number from 0 to 16, got 17/],
   ])('exits 2 with a one-line reason for %s', async (_, argv, message) => {
     const r = await run('conv', ...argv);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n').filter((l) => !l.startsWith('backend:') && !l.startsWith('(run with --help'))).toHaveLength(1);
     expect(r.out).toEqual([]);
+  });
+
+  it('padding "valid" and "same" by name, and 16 pixels (two digits), are accepted', async () => {
+    expect((await conv('--kind', 'standard', '--padding', 'valid')).output.shape).toEqual([24, 24, 6]);
+    expect((await conv('--kind', 'standard', '--padding', 'same')).output.shape).toEqual([28, 28, 6]);
+    expect((await conv('--kind', 'standard', '--padding', ' 16 ')).output.shape).toEqual([56, 56, 6]);
   });
 
   it('accepts the largest settings that fit and writes nothing when refused', async () => {

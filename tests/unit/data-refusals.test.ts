@@ -1,10 +1,12 @@
 // engine/data's refusals, one per row, with the literal message each must give: gzip headers written by hand
 // (RFC 1952), JPEG marker walks, PNG headers, other formats people try, dataset folders and limits. Small files
 // built byte by byte, so each row is an oracle of its own and runs in milliseconds (mutation testing reruns it).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../common/errors.js';
@@ -82,10 +84,14 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
     expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels'))).toEqual(['bad-file', message]);
   });
 
-  it('10 bytes of header and nothing else: the header is whole, the data is what is missing', () => {
-    const [code, message] = outcome(() => parseIdx(whole.subarray(0, 10), 'l.gz', 'labels'));
-    expect(code).toBe('bad-file');
-    expect(message).not.toContain('the gzip header ends early');
+  it.each([
+    ['10 bytes of header', whole.subarray(0, 10)],
+    ['a header whose empty extra field ends the file', Buffer.from([0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 0xff, 0, 0])],
+    ['a header whose CRC ends the file', Buffer.from([0x1f, 0x8b, 8, 0x02, 0, 0, 0, 0, 0, 0xff, 0, 0])],
+  ])('%s and nothing else: the header is whole, the data is what is missing', (_what, bytes) => {
+    // No deflate data inflates to nothing: zero bytes, too short for an IDX header.
+    expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels')))
+      .toEqual(['bad-file', 'l.gz: file is too short to be an IDX labels file (magic 0x00000801): it has 0 bytes, the header alone needs 8']);
   });
 
   it('a short stream read whole gives the IDX reader\'s own reason, not "no IDX header in 64 KiB"', () => {
@@ -95,10 +101,49 @@ describe('gzip headers (RFC 1952 §2.3): every optional field is skipped, whatev
     expect(message).not.toContain('64 KiB');
   });
 
+  it('a gzip whose compressed data is over 64 KiB (as Fashion-MNIST\'s are) is read from a peek at its start', () => {
+    const noise = randomBytes(100 * 784); // incompressible
+    const imagesIdx = Buffer.concat([u32(0x803, 100, 28, 28), noise]);
+    const zipped = gzip(imagesIdx);
+    expect(zipped.length).toBeGreaterThan(65536 + 18);
+    const { dims, data } = parseIdx(zipped, 'i.gz', 'images');
+    expect(dims).toEqual([100, 28, 28]);
+    expect(Buffer.from(data).equals(noise)).toBe(true);
+  });
+
+  it('an images header split by 600 bytes of empty deflate blocks after its first 8 bytes is read (the peek goes on to 16)', () => {
+    const imagesIdx = Buffer.concat([u32(0x803, 1, 2, 2), Buffer.from([1, 2, 3, 4])]);
+    const first = zlib.deflateRawSync(imagesIdx.subarray(0, 8), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const empty = Buffer.concat(Array.from({ length: 120 }, () => Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])));
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(zlib.crc32(imagesIdx), 0);
+    trailer.writeUInt32LE(imagesIdx.length, 4);
+    const bytes = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), first, empty, zlib.deflateRawSync(imagesIdx.subarray(8)), trailer]);
+    const { dims, data } = parseIdx(bytes, 'i.gz', 'images');
+    expect(dims).toEqual([1, 2, 2]);
+    expect(Array.from(data)).toEqual([1, 2, 3, 4]);
+  });
+
   it('64 KiB of empty deflate blocks before the data is refused with its own reason', () => {
     const empty = Buffer.concat(Array.from({ length: 14_000 }, () => Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])));
     const bytes = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), empty, zlib.deflateRawSync(labelsIdx), Buffer.alloc(8)]);
     expect(outcome(() => parseIdx(bytes, 'l.gz', 'labels'))).toEqual(['bad-file', 'l.gz: corrupt gzip data: its first 64 KiB of compressed data hold no IDX header']);
+  });
+});
+
+describe('IDX headers, word for word', () => {
+  it.each([
+    ['the first magic byte alone not 0', [1, 0, 8, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x01000801, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['the second magic byte alone not 0', [0, 1, 8, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x00010801, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['an unknown type byte', [0, 0, 7, 1, 0, 0, 0, 1, 5], 'f: wrong magic number: found 0x00000701, expected 0x00000801 (IDX uint8 labels); is this an IDX file?'],
+    ['a known type that is not uint8 (int16)', [0, 0, 0x0b, 1, 0, 0, 0, 1, 5, 5], 'f: unsupported data type 0x0b (int16) in magic 0x00000b01: only 0x08 (unsigned byte) is supported'],
+    ['3 bytes', [0, 0, 8], 'f: file is too short to be an IDX labels file (magic 0x00000801): it has 3 bytes, the header alone needs 8'],
+    ['1 byte', [0], 'f: file is too short to be an IDX labels file (magic 0x00000801): it has 1 byte, the header alone needs 8'],
+    ['a header cut at 7 bytes', [0, 0, 8, 1, 0, 0, 0], 'f: truncated header: labels need a 8-byte header but the file has 7 bytes'],
+    ['one label declared, none there', [0, 0, 8, 1, 0, 0, 0, 1], 'f: truncated: header declares 1 label (9 bytes) but the file has 8 bytes'],
+    ['one byte of trailing data', [0, 0, 8, 1, 0, 0, 0, 1, 5, 6], 'f: 1 byte of trailing data: header declares 1 label (9 bytes) but the file has 10'],
+  ] as [string, number[], string][])('%s', (_what, bytes, message) => {
+    expect(outcome(() => parseIdx(Uint8Array.from(bytes), 'f', 'labels'))).toEqual(['bad-file', message]);
   });
 });
 
@@ -120,7 +165,7 @@ describe('file system refusals', () => {
     ['a name too long (IDX)', () => readIdxFile(path.join(tmp, 'n'.repeat(300)), 'labels'), /: cannot read: ENAMETOOLONG/],
     ['a NUL in the path (image)', () => decodeImageFile(path.join(tmp, 'a\0b.png')), /^.*a\0b\.png: cannot read: /],
     ['a name too long (image)', () => decodeImageFile(path.join(tmp, 'n'.repeat(300))), /: cannot read: ENAMETOOLONG/],
-    ['a folder (image)', () => decodeImageFile(tmp), /: not a regular file; expected a PNG or JPEG image$/],
+    ['a folder (image)', () => decodeImageFile(tmp), new RegExp(`^${tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a regular file; expected a PNG or JPEG image$`)],
   ] as [string, () => unknown, RegExp][])('%s: bad-file', (_what, call, message) => {
     const [code, text] = outcome(call);
     expect(code).toBe('bad-file');
@@ -135,8 +180,23 @@ describe('file system refusals', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('a regular file that cannot be read (/proc/self/mem): "cannot read"', () => {
-    expect(outcome(() => readIdxFile('/proc/self/mem', 'labels'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
-    expect(outcome(() => decodeImageFile('/proc/self/mem'))[1]).toMatch(/^\/proc\/self\/mem: cannot read: EIO/);
+    expect(outcome(() => readIdxFile('/proc/self/mem', 'labels'))).toEqual(['bad-file', expect.stringMatching(/^\/proc\/self\/mem: cannot read: EIO/)]);
+    expect(outcome(() => decodeImageFile('/proc/self/mem'))).toEqual(['bad-file', expect.stringMatching(/^\/proc\/self\/mem: cannot read: EIO/)]);
+  });
+
+  it('an image file over 128 MiB is a bad file, refused from its size (a sparse file: nothing is read)', () => {
+    const file = write('huge.png', []);
+    fs.truncateSync(file, 128 * 1024 * 1024 + 1);
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: the file is 134217729 bytes, more than the 134217728-byte limit for an image`]);
+    fs.rmSync(file);
+  });
+
+  it('an IDX file over 1 GiB + 16 bytes + 1 MiB is a bad file, refused from its size (a sparse file: nothing is read)', () => {
+    const file = write('huge-idx', []);
+    fs.truncateSync(file, 1024 ** 3 + 16 + 1024 * 1024 + 1);
+    expect(outcome(() => readIdxFile(file, 'images')))
+      .toEqual(['bad-file', `${file}: file is 1074790417 bytes, more than the limit of 1073741840 bytes for an IDX images file`]);
+    fs.rmSync(file);
   });
 });
 
@@ -157,12 +217,24 @@ describe('images that are not PNG or JPEG are named', () => {
     ['B then not M', start([0x42, 0x4e, 1, 2])],
     ['M then M (not BMP)', start([0x4d, 0x4d, 1, 2])],
     ['RIFF that is a WAVE', start('RIFF', [0, 0, 0, 0], 'WAVEfmt ')],
+    ['WEBP after something other than RIFF', start('RIFX', [0, 0, 0, 0], 'WEBPVP8 ')],
     ['half a TIFF magic', start([0x49, 0x49, 0x2a, 0x01])],
   ])('%s is only "not an image"', (_what, bytes) => {
     const file = write(`notimage-${bytes.toString('hex')}`, bytes);
     const [code, message] = outcome(() => decodeImageFile(file));
     expect(code).toBe('bad-file');
     expect(message.startsWith(`${file}: not an image: expected a PNG or JPEG, but it starts with ${bytes.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ')}`)).toBe(true);
+  });
+  it.each([
+    ['tab, CR and LF are text, shown as spaces', 'a\tb\r\nc d', '61 09 62 0d 0a 63 20 64 ("a b c d…", text)'],
+    ['a leading space (0x20) is text', ' abcdefgh', '20 61 62 63 64 65 66 67 (" abcdefg…", text)'],
+    ['0x7e is text', '~~~~~~~~', '7e 7e 7e 7e 7e 7e 7e 7e ("~~~~~~~~…", text)'],
+    ['DEL (0x7f) is not', 'abc\x7fdefg', '61 62 63 7f 64 65 66 67'],
+    ['0x1f is not', 'abc\x1fdefg', '61 62 63 1f 64 65 66 67'],
+    ['a vertical tab (0x0b) is not', 'abc\x0bdefg', '61 62 63 0b 64 65 66 67'],
+  ])('%s', (_what, text, shown) => {
+    const file = write(`text-${Buffer.from(text, 'latin1').toString('hex')}`, Buffer.from(text, 'latin1'));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: not an image: expected a PNG or JPEG, but it starts with ${shown}`]);
   });
 });
 
@@ -177,6 +249,12 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['RST0 and RST7 markers (no length)', [0xff, 0xd0, 0xff, 0xd7, ...sof]],
     ['an APP0 segment of the smallest length, 2', [0xff, 0xe0, 0x00, 0x02, ...sof]],
     ['an APP0 segment of 16 bytes', [0xff, 0xe0, 0x00, 0x10, ...Array(14).fill(0x20), ...sof]],
+    ['a segment marker below the frame headers (0xbf) before the SOF', [0xff, 0xbf, 0x00, 0x02, ...sof]],
+    ['SOF15, the last frame header marker (0xcf)', [0xff, 0xcf, ...sof.slice(2)]],
+    ['SOF1 (0xc1)', [0xff, 0xc1, ...sof.slice(2)]],
+    ['a frame header that ends right after its size (9 bytes)', [...sof.slice(0, 9)]],
+    ['a JPG segment (0xc8, not a frame) before the SOF', [0xff, 0xc8, 0x00, 0x02, ...sof]],
+    ['a DAC segment (0xcc, not a frame) before the SOF', [0xff, 0xcc, 0x00, 0x02, ...sof]],
   ])('%s', (_what, markers) => {
     const file = write(`walk-${markers.length}-${markers[1]}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', found(file)]);
@@ -188,9 +266,29 @@ describe('JPEG marker walk (the size is read before any decoding)', () => {
     ['a segment length of 1', [0xff, 0xe0, 0x00, 0x01, ...sof], (f: string) => `${f}: corrupt JPEG: bad segment length 1 at offset 2`],
     ['a DHT (0xc4) is not a frame header', [0xff, 0xc4, 0x00, 0x11, ...sof.slice(4)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
     ['a lone 0xff at the end', [0xff], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a segment length cut off', [0xff, 0xe0, 0x00], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a file ending right after a segment', [0xff, 0xe0, 0x00, 0x02], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
+    ['a frame header cut off before its size', [...sof.slice(0, 8)], (f: string) => `${f}: truncated JPEG: the file ends before the frame header (SOF)`],
   ] as [string, number[], (f: string) => string][])('%s is refused', (_what, markers, message) => {
     const file = write(`bad-walk-${Buffer.from(markers.slice(0, 4)).toString('hex')}`, [0xff, 0xd8, ...markers]);
     expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', message(file)]);
+  });
+
+  it('a JPEG over one megapixel (4096×256) decodes: the decoder\'s own cap is the 4096×4096 limit, not lower', () => {
+    const file = write('wide.jpg', jpeg.encode({ data: Buffer.alloc(4096 * 256 * 4, 128), width: 4096, height: 256 }, 50).data);
+    const image = decodeImageFile(file);
+    expect([image.width, image.height, image.data.length]).toEqual([4096, 256, 4096 * 256]);
+  });
+
+  it.each([[8, 8], [8, 16], [24, 8]])('a frame header the walk reads as %s×%s, hidden in a Huffman table from the decoder, which decodes 24×16: refused', (width, height) => {
+    // A DHT segment declaring 19 bytes (class, 16 code lengths) whose 16 code values follow past that length:
+    // the walk jumps by the declared length and lands on an SOF0 sitting in the values; jpeg-js reads the
+    // values as part of the table and decodes the real 24×16 frame after them. Each side differs alone too.
+    const real = jpeg.encode({ data: Buffer.alloc(24 * 16 * 4, 200), width: 24, height: 16 }, 90).data;
+    const codeLengths = [0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0];
+    const hiddenSof = [0xff, 0xc0, 0x00, 0x0b, 8, 0, height, 0, width, 1, 1, 0x11, 0, 0, 0, 0];
+    const file = write(`hidden-sof-${width}x${height}.jpg`, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc4, 0x00, 19, 0x00, ...codeLengths, ...hiddenSof]), real.subarray(2)]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt JPEG: decoded 24×16, header says ${width}×${height}`]);
   });
 });
 
@@ -204,10 +302,10 @@ describe('PNG headers: each field checked before it sizes anything', () => {
     crc.writeUInt32BE(zlib.crc32(body));
     return Buffer.concat([length, body, crc]);
   }
-  function png(fields: { depth?: number; colorType?: number; compression?: number; filter?: number; interlace?: number }, rest: Buffer[] = []): Buffer {
+  function png(fields: { width?: number; height?: number; depth?: number; colorType?: number; compression?: number; filter?: number; interlace?: number }, rest: Buffer[] = []): Buffer {
     const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(2, 0);
-    ihdr.writeUInt32BE(2, 4);
+    ihdr.writeUInt32BE(fields.width ?? 2, 0);
+    ihdr.writeUInt32BE(fields.height ?? 2, 4);
     ihdr[8] = fields.depth ?? 8;
     ihdr[9] = fields.colorType ?? 0;
     ihdr[10] = fields.compression ?? 0;
@@ -245,6 +343,53 @@ describe('PNG headers: each field checked before it sizes anything', () => {
   ])('%s passes the header check (whatever the image data then says)', (_what, fields) => {
     const file = write(`hdr-ok-${JSON.stringify(fields).replace(/\W/g, '')}.png`, png(fields, [idat, iend]));
     expect(outcome(() => decodeImageFile(file))[1]).not.toMatch(/unknown color type|is not valid for|unknown compression/);
+  });
+
+  const idatOf = (...rows: number[]) => chunk('IDAT', zlib.deflateSync(Buffer.from(rows)));
+  it.each([
+    ['a 2×2 grayscale with one byte more image data', {}, [0, 1, 2, 0, 3, 4, 9], 'its image data decompresses to more than a 2×2 image holds'],
+    ['a 2×2 grayscale with one byte less', {}, [0, 1, 2, 0, 3], 'its image data holds 5 bytes, a 2×2 image needs 6'],
+    ['a 2×2 RGB with one byte less (3 channels)', { colorType: 2 }, [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5], 'its image data holds 13 bytes, a 2×2 image needs 14'],
+    ['a 3×2 one-bit image with one byte less (rows round up to whole bytes)', { width: 3, depth: 1 }, [0, 0xa0, 0], 'its image data holds 3 bytes, a 3×2 image needs 4'],
+    ['a 3×2 one-bit image with one byte more', { width: 3, depth: 1 }, [0, 0xa0, 0, 0x40, 0], 'its image data decompresses to more than a 3×2 image holds'],
+  ] as [string, Record<string, number>, number[], string][])('%s is refused', (_what, fields, rows, reason) => {
+    const file = write(`size-${JSON.stringify(fields).replace(/\W/g, '')}-${rows.length}.png`, png(fields, [idatOf(...rows), iend]));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: ${reason}`]);
+  });
+
+  it('exact image data decodes: a 3×2 one-bit image, and a 1×1 interlaced one', () => {
+    expect(decodeImageFile(write('bits.png', png({ width: 3, depth: 1 }, [idatOf(0, 0xa0, 0, 0x40), iend]))))
+      .toEqual({ width: 3, height: 2, data: Uint8Array.from([255, 0, 255, 0, 255, 0]) });
+    expect(decodeImageFile(write('adam7.png', png({ width: 1, height: 1, interlace: 1 }, [idatOf(0, 77), iend]))))
+      .toEqual({ width: 1, height: 1, data: Uint8Array.from([77]) });
+  });
+
+  it('a 2×2 interlaced image, whose seven passes hold more bytes (7) than its rows would (6), decodes', () => {
+    // Adam7 on 2×2: pass 1 is pixel (0,0), pass 6 pixel (1,0), pass 7 the row y = 1; each row with its filter byte.
+    const file = write('adam7-2x2.png', png({ interlace: 1 }, [idatOf(0, 10, 0, 20, 0, 30, 40), iend]));
+    expect(decodeImageFile(file)).toEqual({ width: 2, height: 2, data: Uint8Array.from([10, 20, 30, 40]) });
+  });
+
+  it('a 64×64 interlaced image, whose passes hold 4216 bytes (over 1 KiB, more than its 4160-byte rows), decodes', () => {
+    // Adam7 passes of 64×64 (rows × (columns + filter byte)): 8×9, 8×9, 8×17, 16×17, 16×33, 32×33, 32×65.
+    const file = write('adam7-64.png', png({ width: 64, height: 64, interlace: 1 }, [chunk('IDAT', zlib.deflateSync(Buffer.alloc(4216))), iend]));
+    expect(decodeImageFile(file)).toEqual({ width: 64, height: 64, data: new Uint8Array(64 * 64) });
+  });
+
+  it('a file cut inside its image header (IHDR named, fields missing) has no image header', () => {
+    const file = write('cut-ihdr.png', png({}).subarray(0, 32));
+    expect(outcome(() => decodeImageFile(file))).toEqual(['bad-file', `${file}: corrupt PNG: no image header (IHDR) after the PNG signature`]);
+  });
+
+  it('a first chunk that is not IHDR, and a file cut inside the IEND chunk, are refused', () => {
+    const bytes = png({}, [idat, iend]);
+    const renamed = Buffer.from(bytes);
+    renamed.write('IHDX', 12, 'latin1');
+    const noHeader = write('ihdx.png', renamed);
+    expect(outcome(() => decodeImageFile(noHeader))).toEqual(['bad-file', `${noHeader}: corrupt PNG: no image header (IHDR) after the PNG signature`]);
+    const cut = write('cut-iend.png', bytes.subarray(0, bytes.length - 4));
+    expect(outcome(() => decodeImageFile(cut)))
+      .toEqual(['bad-file', `${cut}: truncated PNG: the IEND chunk needs 12 bytes at offset ${bytes.length - 12} but the file has 8 left`]);
   });
 
   it('IHDR then IEND, no image data: "no image data (IDAT)"', () => {
