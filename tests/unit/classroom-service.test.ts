@@ -109,8 +109,10 @@ describe('classroom channels', () => {
   it('a stopped run is kept too, and discard empties the slot', async () => {
     events.length = 0;
     await call('train', { variant: 'seed', limit: 2000, testLimit: 50, seed: 4, recipe: { epochs: 5, batchSize: 10 } });
-    await call('stop');
     const deadline = Date.now() + 120_000;
+    // Stopped once it has trained something (a run stopped before its first batch keeps nothing: lab-service.test).
+    while (!events.some((e) => e.name === 'trainerEvent' && e.payload.type === 'batch') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await call('stop');
     let slot = null;
     while (!(slot = await call('recoveryInfo')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(events.find((e) => e.name === 'trainerEvent' && e.payload.type === 'done')?.payload.reason).toBe('stopped');
