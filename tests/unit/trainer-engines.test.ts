@@ -4,7 +4,7 @@
 // the run fails and the trainer is idle again. Fast enough for every mutant of trainer.ts (tests/mutation).
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../engine/backends/ladder.js';
-import type { Dataset, DataSplit } from '../../engine/data/dataset.js';
+import { barsDataset } from './bars-dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, type TrainerEvent, type TrainerEventOf } from '../../common/protocol.js';
 import type { Augment, Stepper } from '../../engine/training/step.js';
@@ -56,18 +56,7 @@ beforeEach(() => {
   engine.disposed = 0;
 });
 
-/** `count` 28×28 digits: label k is a bright bar in row band k. */
-function split(count: number, shift: number): DataSplit {
-  const images = new Uint8Array(count * 28 * 28);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = (i * 7 + shift) % 10;
-    labels[i] = label;
-    for (let c = 4; c < 24; c++) images[i * 784 + (2 + label * 2) * 28 + c] = 200 + ((i + c) % 50);
-  }
-  return { images, labels, count, rows: 28, cols: 28 };
-}
-const dataset: Dataset = { name: 'bars', dir: '', numClasses: 10, train: split(40, 0), test: split(12, 3) };
+const dataset = barsDataset(40, 12);
 
 function makeTrainer(recipe: Partial<Recipe>, extra: Partial<TrainerOptions> = {}) {
   const events: TrainerEvent[] = [];

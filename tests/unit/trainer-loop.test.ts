@@ -6,7 +6,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backends/ladder.js';
-import type { Dataset, DataSplit } from '../../engine/data/dataset.js';
+import { barsDataset, barsSplit } from './bars-dataset.js';
+import type { DataSplit } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, TrainerEvent, type RunPhase, type TrainerEventOf } from '../../common/protocol.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
@@ -15,18 +16,7 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-/** `count` 28×28 digits: label k is a bright bar in row band k (learnable, so the loss falls). */
-function split(count: number, shift: number): DataSplit {
-  const images = new Uint8Array(count * 28 * 28);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = (i * 7 + shift) % 10;
-    labels[i] = label;
-    for (let c = 4; c < 24; c++) images[i * 784 + (2 + label * 2) * 28 + c] = 200 + ((i + c) % 50);
-  }
-  return { images, labels, count, rows: 28, cols: 28 };
-}
-const dataset: Dataset = { name: 'bars', dir: '', numClasses: 10, train: split(70, 0), test: split(20, 3) };
+const dataset = barsDataset(70, 20);
 
 /** Noise with arbitrary labels: nothing to learn, so a huge learning rate throws the loss far up. */
 function noise(count: number): DataSplit {
@@ -163,7 +153,7 @@ describe('the training loop on one engine', () => {
 
   it('lets timers run during a long epoch: a stop given from a timer lands before the epoch ends', async () => {
     // 300 batches of 2: far longer than the 40 ms between yields, on any machine.
-    const long = { ...dataset, train: split(600, 0) };
+    const long = { ...dataset, train: barsSplit(600, 0) };
     const { t } = makeTrainer({ epochs: 1, batchSize: 2 }, {
       dataset: long,
       emit: (e) => {

@@ -15,6 +15,18 @@ function standIn() {
   return { port, say: (m: FromWorker) => onMessage(m), exit: (code: number | null) => exits.forEach((l) => l(code)) };
 }
 
+/** A started client over a stand-in worker, and what it emitted. */
+function startedClient() {
+  const worker = standIn();
+  const emitted: [string, unknown][] = [];
+  const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
+  client.start();
+  return { worker, emitted, client };
+}
+
+/** Straight to the client's run tracking (the contract's check of each event is tested elsewhere). */
+const trackerOf = (client: WorkerClient) => (client as unknown as { trackRun(p: unknown): void }).trackRun.bind(client);
+
 describe('the worker client', () => {
   it('answers a request before any worker started with "not running"', async () => {
     const client = new WorkerClient(() => standIn().port, () => {});
@@ -22,10 +34,7 @@ describe('the worker client', () => {
   });
 
   it('a crash ends the run in progress, even after another run\'s end was reported', () => {
-    const worker = standIn();
-    const emitted: [string, unknown][] = [];
-    const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
-    client.start();
+    const { worker, emitted } = startedClient();
     const event = (payload: object) => worker.say({ kind: 'event', name: 'trainerEvent', payload });
     event({ type: 'state', runId: 'run-a', phase: 'running' });
     event({ type: 'error', runId: 'run-b', message: 'another run failed' });
@@ -43,12 +52,8 @@ describe('the worker client', () => {
     ['its error', { type: 'error', runId: 'run-a', message: 'x' }],
     ['its idle state', { type: 'state', runId: 'run-a', phase: 'idle' }],
   ])('a run that reported %s is over: a crash then ends no run', (_, end) => {
-    const worker = standIn();
-    const emitted: [string, unknown][] = [];
-    const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
-    client.start();
-    // Straight to the run tracking (the contract's check of each event is tested elsewhere).
-    const track = (client as unknown as { trackRun(p: unknown): void }).trackRun.bind(client);
+    const { worker, emitted, client } = startedClient();
+    const track = trackerOf(client);
     track({ type: 'state', runId: 'run-a', phase: 'running' });
     track({ type: 'state', runId: 'run-a', phase: 'paused' });
     track({ type: 'batch' }); // no run id: not a run's event
@@ -58,11 +63,8 @@ describe('the worker client', () => {
   });
 
   it('a paused run is still in progress: a crash ends it', () => {
-    const worker = standIn();
-    const emitted: [string, unknown][] = [];
-    const client = new WorkerClient(() => worker.port, (name, payload) => emitted.push([name, payload]));
-    client.start();
-    const track = (client as unknown as { trackRun(p: unknown): void }).trackRun.bind(client);
+    const { worker, emitted, client } = startedClient();
+    const track = trackerOf(client);
     track({ type: 'state', runId: 'run-a', phase: 'running' });
     track({ type: 'state', runId: 'run-a', phase: 'paused' });
     worker.exit(null);

@@ -79,18 +79,15 @@ export const GRADIENT_MIN_RATIO = 100;
  * that sit on its other ticks: the seed run's flat loss once drew an end label "0.73" on top of "0.8".
  */
 export function roundLogBounds({ min, max }: { min: number; max: number }): { min: number; max: number } {
-  const steps = [1, 2, 5, 10];
-  const down = (v: number) => {
+  const ROUND = [1, 2, 5, 10];
+  /** The nearest round value below (`down`) or above `v`, within a rounding error of `v` itself. */
+  const snap = (v: number, down: boolean): number => {
     const decade = 10 ** Math.floor(Math.log10(v));
     const m = v / decade;
-    return decade * [...steps].reverse().find((s) => s <= m * (1 + 1e-9))!;
+    const step = down ? ROUND.findLast((s) => s <= m * (1 + 1e-9)) : ROUND.find((s) => s >= m * (1 - 1e-9));
+    return decade * step!;
   };
-  const up = (v: number) => {
-    const decade = 10 ** Math.floor(Math.log10(v));
-    const m = v / decade;
-    return decade * steps.find((s) => s >= m * (1 - 1e-9))!;
-  };
-  return { min: down(min), max: up(max) };
+  return { min: snap(min, true), max: snap(max, false) };
 }
 
 /**
