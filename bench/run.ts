@@ -28,7 +28,7 @@ import { LENET5_C3_CONNECTIONS } from '../common/network/layers.js';
 import { VARIANTS, type VariantSpec } from '../common/network/variants.js';
 import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../common/protocol.js';
 import { rangeIndices } from '../engine/training/batches.js';
-import { ParallelStepper, endParallelThreads, warmParallelEngine } from '../engine/training/parallel-trainer.js';
+import { ParallelStepper, endParallelThreads, startEngineForRun, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import { LocalStepper, type Stepper } from '../engine/training/step.js';
 import { Trainer } from '../engine/training/trainer.js';
 import { errorMessage, isUserError } from '../common/errors.js';
@@ -276,9 +276,9 @@ async function measureTrainer(spec: VariantSpec, dataset: Dataset, limit: number
 /**
  * The real Trainer end to end, as a run in the app or the CLI: one epoch over the first `limit` images,
  * from `new Trainer` (the model built, the engines started) to its last batch, first steps included;
- * evaluation is left out (PyTorch's side has none). With `coldEngine`, rank 1's thread is ended first,
- * so its start-up is inside the time (the CLI without a warm pool); else it is the warm one a worker
- * keeps. Also the Trainer's own images/s (step time only: what the CLI and the Train view report).
+ * evaluation is left out (PyTorch's side has none). With `coldEngine`, rank 1's thread is ended first and
+ * started inside the time, as the CLI does: the run begins on one engine and rank 1 joins when ready; else
+ * it is the warm one a worker keeps. Also the Trainer's own images/s (step time only: what the CLI and the Train view report).
  */
 async function measureEndToEnd(spec: VariantSpec, dataset: Dataset, limit: number, backend: BackendName, workers: 1 | 2, coldEngine: boolean) {
   if (coldEngine) await endParallelThreads();
@@ -286,15 +286,17 @@ async function measureEndToEnd(spec: VariantSpec, dataset: Dataset, limit: numbe
   const recipe: Recipe = { ...spec.recipe, epochs: 1 };
   let lastBatchAt = 0;
   const t0 = performance.now();
+  // Cold, as the CLI does it: rank 1 starts now and joins the run when ready (the run is left to choose its engines).
+  if (coldEngine) startEngineForRun(backend, spec.name);
   const trainer = new Trainer({
-    runId: 'bench-e2e', spec, recipe, dataset, limit, testLimit: 100, seed: 1, backend, workers,
+    runId: 'bench-e2e', spec, recipe, dataset, limit, testLimit: 100, seed: 1, backend, ...(coldEngine ? {} : { workers }),
     emit: (e) => { if (e.type === 'batch' && e.batch === e.batchesPerEpoch) lastBatchAt = performance.now(); },
     throttle: { batch: Infinity, weights: Infinity, gradients: Infinity },
   });
   const { done, model } = await trainer.run();
   model.dispose();
   const seconds = (lastBatchAt - t0) / 1000;
-  return { imagesPerSecond: limit / seconds, seconds, trainerImagesPerSecond: done.imagesPerSecond };
+  return { imagesPerSecond: limit / seconds, seconds, trainerImagesPerSecond: done.imagesPerSecond, joinedAtStep: trainer.parallelReport.joinedAtStep ?? null };
 }
 
 // ---- output ------------------------------------------------------------------------
@@ -474,7 +476,7 @@ async function main(): Promise<void> {
       const ratio = (ips: number | undefined): string => (torchE2E && ips ? `${(ips / torchE2E.imagesPerSecond).toFixed(2)}×` : '—');
       emit({ type: 'e2e', variant: name, backend: report.name, workers, images: limit, engineStartedInRun: cold, warm, torch: torchE2E });
       e2eRows.push([
-        name, String(limit), ...(parallel ? [fmt(cold?.imagesPerSecond)] : []), fmt(warm?.imagesPerSecond), fmt(warm?.trainerImagesPerSecond),
+        name, String(limit), ...(parallel ? [`${fmt(cold?.imagesPerSecond)}${cold?.joinedAtStep ? ` (joined at step ${cold.joinedAtStep})` : ''}`] : []), fmt(warm?.imagesPerSecond), fmt(warm?.trainerImagesPerSecond),
         torchE2E ? `${fmt(torchE2E.imagesPerSecond)} (${torchE2E.threads} thr)` : '—',
         ...(parallel ? [ratio(cold?.imagesPerSecond)] : []), ratio(warm?.imagesPerSecond), ratio(warm?.trainerImagesPerSecond),
       ]);
@@ -536,7 +538,7 @@ async function main(): Promise<void> {
       'Inference: one image through the drawing pad\'s path (probabilities and every activation map), measured before any training in the process.',
       '',
       markdownTable(predictRows),
-      ...(e2eTable ? ['', `End to end: the real Trainer${parallel ? ' on two engines' : ''}, one epoch of ${opts.e2eImages} images, timed from \`new Trainer()\` (model built, engines started) to its last batch, first steps included, evaluation left out; "engine started in the run" starts rank 1's thread inside that time, the other column finds it started and warmed as the app's trainer process and the CLI now do before a run; "Trainer's img/s" is the run's own figure (step time only, what the CLI and the Train view report). PyTorch: from building its model to its last step, no warm-up. Best of ${opts.rounds} interleaved rounds.`, '', markdownTable(e2eTable)] : []),
+      ...(e2eTable ? ['', `End to end: the real Trainer${parallel ? ' on two engines' : ''}, one epoch of ${opts.e2eImages} images, timed from \`new Trainer()\` (model built, engines started) to its last batch, first steps included, evaluation left out; "engine started in the run" starts rank 1's thread inside that time, as the CLI does: the run begins on one engine and rank 1 joins it when ready (the step it joined at in brackets); the other column finds rank 1 started and warmed, as the app's trainer process does before a run; "Trainer's img/s" is the run's own figure (step time only, what the CLI and the Train view report). PyTorch: from building its model to its last step, no warm-up. Best of ${opts.rounds} interleaved rounds.`, '', markdownTable(e2eTable)] : []),
       ...(scaleTable ? ['', `Scaling: the real Trainer${parallel ? ', data-parallel' : ''}, one epoch over the first N training images.`, '', markdownTable(scaleTable)] : []),
       ...(memoryTable ? ['', 'Memory over three epochs: the real Trainer on 20,000 images, RSS and live tensors at each epoch end.', '', markdownTable(memoryTable)] : []),
       '',

@@ -16,8 +16,7 @@ import { networkTotals } from '../common/network/specs.js';
 import { evaluate } from '../engine/training/evaluate.js';
 import { trainingWorkers } from '../engine/training/trainer.js';
 import { prepareTrainingRun } from '../engine/training/run.js';
-import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
-import { warmUpTraining } from '../engine/training/warm-up.js';
+import { availableCores, startEngineForRun } from '../engine/training/parallel-trainer.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -106,12 +105,8 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
   // second thread, warm-ups) and the run's first steps are inside; the process's start and MNIST's reading are not.
   const enginesStart = performance.now();
   const backend = await backendFor(flags.backend, io);
-  // The second engine starts and warms up now; this thread warms up too in the meantime, instead of waiting
-  // idle for it when the run starts (a failure to start is the run's to report).
-  if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) {
-    warmParallelEngine(backend.name, [spec.name]).catch(() => undefined);
-    warmUpTraining([spec.name]);
-  }
+  // The second engine starts now, beside the run, which begins on this thread at once; it joins when ready.
+  if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) startEngineForRun(backend.name, spec.name);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +
     `${recipe.lrDecay !== 1 ? ` ×${recipe.lrDecay}/epoch` : ''}, batch ${recipe.batchSize}` +
@@ -131,6 +126,9 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
       case 'started':
         runStart = performance.now();
         io.log(event.engines === 2 ? 'engines: 2, data-parallel on two cores\n' : `engines: 1${event.enginesNote ? ` (${event.enginesNote})` : ''}\n`);
+        break;
+      case 'engines':
+        io.log(event.engines === 2 ? `engines: 2 from batch ${event.step} (the second joined when ready)\n` : `engines: 1 (${event.enginesNote ?? 'the second could not start'})\n`);
         break;
       case 'batch': {
         const payload = { epoch: event.epoch, epochs: recipe.epochs, loss: event.loss.toFixed(3), acc: pct(event.accuracy), ips: Math.round(event.imagesPerSecond) };

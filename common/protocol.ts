@@ -2,12 +2,12 @@
 // Zod schemas are the single source: types are inferred from them, and every
 // host validates what crosses a process boundary against them.
 import { z } from 'zod';
+import { BACKEND_NAMES, VARIANT_NAMES } from './names.js';
 
-export const VARIANT_NAMES = ['lenet5', 'seed', 'modern', 'linear', 'lenet1', 'lenet4'] as const;
+export { BACKEND_NAMES, VARIANT_NAMES };
 export const VariantName = z.enum(VARIANT_NAMES);
 export type VariantName = z.infer<typeof VariantName>;
 
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export const BackendName = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendName>;
 
@@ -89,6 +89,11 @@ export const TrainerEvent = z.discriminatedUnion('type', [
     norms: z.array(GradientNorm),
   }),
   z.strictObject({ type: z.literal('state'), runId: z.string(), phase: RunPhase }),
+  /** A run that began on one engine while its second started: it joined at `step`, or could not (`enginesNote`: why). */
+  z.strictObject({
+    type: z.literal('engines'), runId: z.string(), engines: z.union([z.literal(1), z.literal(2)]), step: z.number(),
+    enginesNote: z.string().max(500).optional(),
+  }),
   z.strictObject({
     type: z.literal('done'), runId: z.string(), reason: z.enum(['completed', 'stopped', 'diverged']),
     message: z.string(), testAccuracy: z.number(), testLoss: z.number(), backend: BackendName,

@@ -12,7 +12,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
 import type { Recipe } from '../../common/protocol.js';
 import type { VariantSpec } from '../../common/network/variants.js';
-import { BatchGradients, ModelUpdater, type StepKind, type WeightShare } from './step.js';
+import { BatchGradients, ModelUpdater, type StepKind, type UpdaterState, type WeightShare } from './step.js';
 
 export const RANKS = 2;
 
@@ -44,12 +44,12 @@ const Header = { Loss: 0, Count: 1, Correct: 2, Tensors: 3, Size: 4 } as const;
 type HeaderField = (typeof Header)[keyof typeof Header];
 
 /**
- * What both ranks must agree on: the shared memory's layout (and `version`, bumped when the exchange changes
+ * What both ranks must agree on: the shared memory's layout (and `version`, bumped when the exchange or the run's setup changes
  * without it). Rank 1 always runs compiled code (dist/), also when rank 0 runs from the sources (tests): a build
  * older than the sources paired two layouts and hung at the first barrier. Rank 1 says its protocol when it
  * starts, and rank 0 refuses another.
  */
-export const PROTOCOL = JSON.stringify({ version: 2, ranks: RANKS, Control, Command, Numbers, Header });
+export const PROTOCOL = JSON.stringify({ version: 3, ranks: RANKS, Control, Command, Numbers, Header });
 
 /** How long one wait lasts before looking at the failure flag again. */
 const POLL_MS = 200;
@@ -98,6 +98,18 @@ export function createSharedBuffers(split: DataSplit, count: number, parameters:
 export const sharedSplit = (b: SharedBuffers): DataSplit =>
   ({ images: new Uint8Array(b.images), labels: new Uint8Array(b.labels), count: b.count, rows: b.rows, cols: b.cols });
 
+/**
+ * The batch's mean gradient, elements [start, end), from its halves' (each the mean over its `n` images;
+ * `total` = both n): the arithmetic both ranks use, and one engine standing in for both (parallel-trainer.ts).
+ */
+export function meanOfHalves(halves: readonly { n: number; slot: Float32Array }[], total: number, mean: Float32Array, start: number, end: number): void {
+  const first = halves[0]!.slot, firstWeight = halves[0]!.n / total;
+  const second = halves[1]?.slot, secondWeight = (halves[1]?.n ?? 0) / total;
+  // Plain locals in the loop: reading through objects here cost ~1.5 ms per step.
+  if (second) for (let j = start; j < end; j++) mean[j] = first[j]! * firstWeight + second[j]! * secondWeight;
+  else mean.set(first.subarray(start, end), start);
+}
+
 export interface HalfOutcome { loss: number; correct: number; fault: string | null; norms?: number[] }
 
 /** One rank: its model copy, its optimizer, and its side of the exchange. */
@@ -115,10 +127,20 @@ export class DataParallelRank {
   /** This rank's share of the parameters (rank 0 the first half, rank 1 the rest; split at a multiple of 4). */
   private readonly share: [number, number];
 
+  /**
+   * `continues`, when a run already trained on one engine: rank 0 carries on with that engine's updater and
+   * gradients (a LocalStepper's), rank 1 starts its updater from their state (UpdaterState).
+   */
   constructor(readonly rank: number, model: tfl.LayersModel, spec: VariantSpec, recipe: Recipe,
-    split: DataSplit, numClasses: number, readonly shared: SharedBuffers, kind: StepKind) {
-    this.updater = new ModelUpdater(model, recipe);
-    this.gradients = new BatchGradients(model, spec, recipe, split, numClasses, this.updater, kind);
+    split: DataSplit, numClasses: number, readonly shared: SharedBuffers, kind: StepKind,
+    continues?: { updater: ModelUpdater; gradients: BatchGradients } | UpdaterState) {
+    if (continues && 'updater' in continues) {
+      this.updater = continues.updater;
+      this.gradients = continues.gradients;
+    } else {
+      this.updater = new ModelUpdater(model, recipe, continues);
+      this.gradients = new BatchGradients(model, spec, recipe, split, numClasses, this.updater, kind);
+    }
     const p = this.updater.size;
     this.slots = Array.from({ length: RANKS * 2 }, (_, i) => new Float32Array(shared.gradients, i * p * 4, p));
     this.header = new Float64Array(shared.header);
@@ -165,15 +187,10 @@ export class DataParallelRank {
     const total = halves.reduce((sum, h) => sum + h.n, 0);
     const loss = halves.reduce((sum, h) => sum + h.loss * (h.n / total), 0);
     const correct = [0, 1].reduce((sum, r) => sum + this.header[this.headerAt(r, sequence, Header.Correct)]!, 0);
-    const first = halves[0]!.slot, firstWeight = halves[0]!.n / total;
-    const second = halves[1]?.slot, secondWeight = (halves[1]?.n ?? 0) / total;
     const mean = this.mean;
     const [from, to] = this.share;
     // The norms need every parameter's gradient; the update only this rank's share.
-    const start = wantNorms ? 0 : from, end = wantNorms ? mean.length : to;
-    // Plain locals in the loop: reading through objects here cost ~1.5 ms per step.
-    if (second) for (let j = start; j < end; j++) mean[j] = first[j]! * firstWeight + second[j]! * secondWeight;
-    else mean.set(first.subarray(start, end), start);
+    meanOfHalves(halves, total, mean, wantNorms ? 0 : from, wantNorms ? mean.length : to);
     const share: WeightShare = { from, to, exchange: (weights) => this.exchange(sequence, weights) };
     const { fault, norms } = this.updater.update(loss, mean, wantNorms, share);
     return { loss, correct, fault, ...(norms ? { norms } : {}) };

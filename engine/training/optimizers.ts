@@ -12,6 +12,20 @@ export interface FlatOptimizer {
    * [from, to) when given (data-parallel ranks each update their share; it still counts as one step).
    */
   apply(weights: Float32Array, grads: Float32Array, from?: number, to?: number): void;
+  /** A copy of everything the next step depends on (a second engine joining a run takes it over). */
+  state(): OptimizerState;
+  /** Continues from `state` (another optimizer's, same kind and size). */
+  restore(state: OptimizerState): void;
+}
+
+/** An optimizer's state: its rate, its step count and its per-parameter arrays (Adam's moments, the momentum's accumulation). */
+export interface OptimizerState { learningRate: number; steps: number; arrays: Float32Array[] }
+
+function restoreArrays(mine: Float32Array[], state: OptimizerState): void {
+  if (state.arrays.length !== mine.length || state.arrays.some((a, i) => a.length !== mine[i]!.length)) {
+    throw new Error('optimizer state of another kind or size');
+  }
+  mine.forEach((a, i) => a.set(state.arrays[i]!));
 }
 
 /** tf.train.adam's defaults; ε is the float32 backends' epsilon, which tf.train.adam uses when given none. */
@@ -44,6 +58,16 @@ export class FlatAdam implements FlatOptimizer {
       weights[i] = weights[i]! - (rate * mi * correct1) / (epsilon + Math.sqrt(vi * correct2));
     }
   }
+
+  state(): OptimizerState {
+    return { learningRate: this.learningRate, steps: this.steps, arrays: [this.m.slice(), this.v.slice()] };
+  }
+
+  restore(state: OptimizerState): void {
+    restoreArrays([this.m, this.v], state);
+    this.steps = state.steps;
+    this.learningRate = state.learningRate;
+  }
 }
 
 /** SGD with (heavy-ball) momentum, tf.train.momentum's form: a ← μ·a + g, w −= lr · a. μ = 0 is plain SGD. */
@@ -65,6 +89,15 @@ export class FlatMomentum implements FlatOptimizer {
       a[i] = ai;
       weights[i] = weights[i]! - rate * ai;
     }
+  }
+
+  state(): OptimizerState {
+    return { learningRate: this.learningRate, steps: 0, arrays: [this.accumulation.slice()] };
+  }
+
+  restore(state: OptimizerState): void {
+    restoreArrays([this.accumulation], state);
+    this.learningRate = state.learningRate;
   }
 }
 

@@ -12,13 +12,14 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DataSplit } from '../data/dataset.js';
-import { VARIANT_NAMES, type BackendName, type Recipe, type VariantName } from '../../common/protocol.js';
+import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
+import { VARIANT_NAMES } from '../../common/names.js';
 import type { VariantSpec } from '../../common/network/variants.js';
 import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
-import { Command, Control, DataParallelRank, Numbers, PROTOCOL, createSharedBuffers } from './data-parallel.js';
-import { defaultStepKind, trainableVariables, type Augment, type StepKind, type StepOutcome, type Stepper } from './step.js';
+import { Command, Control, DataParallelRank, Numbers, PROTOCOL, createSharedBuffers, meanOfHalves } from './data-parallel.js';
+import { defaultStepKind, trainableVariables, type Augment, type LocalStepper, type StepKind, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
 /** Cores this process may use. */
@@ -36,7 +37,14 @@ export function parallelWorkerUrl(): URL {
   throw new Error(`parallel training needs the compiled worker ${fileURLToPath(built)}: run npm run build:node`);
 }
 
-export interface ParallelReport { workerTensorCounts: number[][]; copiesIdentical: boolean | null; helperTensorsAfterRun?: number }
+export interface ParallelReport {
+  workerTensorCounts: number[][];
+  copiesIdentical: boolean | null;
+  helperTensorsAfterRun?: number;
+  /** A run begun on one engine (JoiningStepper): the step rank 1 joined at, or why it never could. */
+  joinedAtStep?: number;
+  joinFailure?: string;
+}
 
 export interface ParallelStepperOptions {
   /** The training loop's model: rank 0 trains it in place; rank 1 starts from its weights. */
@@ -179,6 +187,16 @@ export async function warmParallelEngine(backend: BackendName, variants: Variant
   }
 }
 
+/**
+ * Starts rank 1's thread for a run about to begin (the CLI, where the process is the run): the run begins on
+ * this thread at once and the thread joins it when ready (JoiningStepper). It warms up on `variant` first
+ * (its first steps would otherwise run at half speed, and the other rank waits for it at every step).
+ */
+export function startEngineForRun(backend: BackendName, variant: VariantName): void {
+  const warmUp = process.env['LENET_JOIN_WARM'] === '0' ? [] : [variant];
+  warmParallelEngine(backend, warmUp).catch(() => undefined); // a failure is the run's to report
+}
+
 /** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
 export class ParallelStepper implements Stepper {
   readonly layerNames: string[];
@@ -193,28 +211,35 @@ export class ParallelStepper implements Stepper {
     private readonly options: ParallelStepperOptions) {
     this.layerNames = rank.updater.layerNames;
     this.kind = rank.gradients.kind;
-    this.learningRate = options.recipe.learningRate;
+    this.learningRate = rank.updater.learningRate;
   }
 
-  static async start(options: ParallelStepperOptions): Promise<ParallelStepper> {
+  /**
+   * Both engines from the next step on. `continues`: the run so far trained on this thread alone; rank 0 carries
+   * on with its optimizer and rank 1 starts from its weights and state. `helper`: rank 1's thread, if already taken.
+   */
+  static async start(options: ParallelStepperOptions, continues?: LocalStepper, helper?: Helper): Promise<ParallelStepper> {
     const { model, spec, recipe, split, count, numClasses, backend } = options;
     if (getVariant(spec.name) !== spec) throw new Error(`parallel training needs a registered variant; '${spec.name}' was changed after registration`);
     const variables = trainableVariables(model);
     const parameters = variables.reduce((sum, v) => sum + v.size, 0);
     const shared = createSharedBuffers(split, count, parameters, recipe.batchSize);
-    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared, options.step ?? defaultStepKind());
-    const helper = await takeHelper(backend);
+    const rank = new DataParallelRank(0, model, spec, recipe, split, numClasses, shared, options.step ?? defaultStepKind(), continues);
+    const thread = helper ?? await takeHelper(backend);
     try {
-      helper.worker.postMessage({
+      thread.worker.postMessage({
         type: 'run',
-        setup: { variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())), step: rank.gradients.kind },
+        setup: {
+          variant: spec.name, recipe, numClasses, shared, weights: variables.map((v) => Float32Array.from(v.dataSync())), step: rank.gradients.kind,
+          ...(continues ? { state: rank.updater.state() } : {}),
+        },
       } satisfies ToHelper);
-      await helper.next('ready');
+      await thread.next('ready');
     } catch (e) {
-      await helper.terminate();
+      await thread.terminate();
       throw e;
     }
-    return new ParallelStepper(rank, helper, options);
+    return new ParallelStepper(rank, thread, options);
   }
 
   /** Publishes a command for rank 1 and wakes it. */
@@ -287,9 +312,7 @@ export class ParallelStepper implements Stepper {
         const ended = await Promise.race([helper.next('ended'), new Promise<null>((resolve) => setTimeout(resolve, END_TIMEOUT_MS, null).unref())]);
         if (ended) {
           if (this.options.report) this.options.report.helperTensorsAfterRun = ended.tensors;
-          await endParallelThreads(); // at most one idle thread
-          idle = helper;
-          helper.worker.unref();
+          await parkIdle(helper);
           return;
         }
       } catch { /* it failed while ending: end it */ }
@@ -297,6 +320,119 @@ export class ParallelStepper implements Stepper {
     await helper.terminate();
   }
 }
+
+/**
+ * Two engines for a run whose second thread is not ready yet (the CLI starts it with the run; it takes
+ * 0.5–1 s): this thread trains alone from the first step, and rank 1 joins at the first step boundary after
+ * it is ready, with the weights and the optimizer's state of that moment. Alone, this thread computes each
+ * batch as the two ranks would, half by half, and averages the halves with their arithmetic: its code and
+ * caches are warm for the half-batch when rank 1 joins, and the run's weights do not depend on when that
+ * was. A thread that cannot start leaves the run on one engine (the reason in the report's `joinFailure`).
+ */
+export class JoiningStepper implements Stepper {
+  private parallel: ParallelStepper | null = null;
+  private ready: Helper | null = null;
+  private disposed = false;
+  private readonly taking: Promise<void>;
+  private readonly halves: Float32Array[];
+  private readonly mean: Float32Array;
+  private steps = 0;
+  /** Why rank 1 cannot join, until the next step says so (a thread can fail before the run has started). */
+  private failure: string | null = null;
+
+  /** `joined`: told once, when rank 1 joins (from step `step` on) or cannot (`failure`, after `step` steps). */
+  constructor(private readonly local: LocalStepper, private readonly options: ParallelStepperOptions,
+    private readonly joined: (outcome: { step: number; failure?: string }) => void = () => undefined,
+    helper: Promise<Helper> = takeHelper(options.backend)) {
+    this.taking = helper.then(
+      (h) => (this.disposed ? parkIdle(h) : void (this.ready = h)),
+      (e: unknown) => this.failed(e),
+    );
+    const size = local.updater.size;
+    this.halves = [new Float32Array(size), new Float32Array(size)];
+    this.mean = new Float32Array(size);
+  }
+
+  get layerNames(): string[] {
+    return this.local.layerNames;
+  }
+
+  step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome | Promise<StepOutcome> {
+    if (this.parallel) {
+      this.steps++;
+      return this.parallel.step(order, start, end, augment, wantNorms);
+    }
+    if (this.failure !== null) {
+      this.joined({ step: this.steps, failure: this.failure });
+      this.failure = null;
+    }
+    this.steps++;
+    const helper = this.ready;
+    if (!helper) return this.stepAlone(order, start, end, augment, wantNorms);
+    this.ready = null;
+    return ParallelStepper.start(this.options, this.local, helper).then(
+      (parallel) => {
+        this.parallel = parallel;
+        if (this.options.report) this.options.report.joinedAtStep = this.steps;
+        this.joined({ step: this.steps });
+        return parallel.step(order, start, end, augment, wantNorms);
+      },
+      (e: unknown) => {
+        this.failed(e);
+        return this.stepAlone(order, start, end, augment, wantNorms);
+      },
+    );
+  }
+
+  private failed(e: unknown): void {
+    this.failure = errorMessage(e);
+    if (this.options.report) this.options.report.joinFailure = this.failure;
+  }
+
+  /** Both ranks' work on this thread: the halves' gradients one after the other (the same draws, in order), one update. */
+  private stepAlone(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome {
+    const { gradients, updater } = this.local;
+    const middle = start + Math.ceil((end - start) / 2);
+    const halves = [[start, middle], [middle, end]]
+      .map(([from, to], i) => ({ n: to! - from!, slot: this.halves[i]!, ...(to! > from! ? gradients.compute(order, from!, to!, augment, this.halves[i]!) : { loss: 0, correct: 0 }) }))
+      .filter((h) => h.n > 0);
+    const total = end - start;
+    const loss = halves.reduce((sum, h) => sum + h.loss * (h.n / total), 0);
+    meanOfHalves(halves, total, this.mean, 0, this.mean.length);
+    const { fault, norms } = updater.update(loss, this.mean, wantNorms);
+    const correct = halves.reduce((sum, h) => sum + h.correct, 0);
+    return { loss, correct: fault ? 0 : correct, fault, ...(norms ? { norms } : {}) };
+  }
+
+  sync(): void {
+    this.parallel?.sync();
+  }
+
+  setLearningRate(learningRate: number): void {
+    (this.parallel ?? this.local).setLearningRate(learningRate);
+  }
+
+  /** Ends the run (saying why rank 1 never joined, if it failed); a rank 1 that never joined is kept idle for the next run once it is ready. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.parallel) return this.parallel.dispose();
+    await this.taking;
+    if (this.failure !== null) this.joined({ step: this.steps, failure: this.failure });
+    const helper = this.ready;
+    this.ready = null;
+    if (helper) await parkIdle(helper);
+  }
+}
+
+/** Keeps `helper` as the one idle thread, waiting for the next run without keeping the process alive. */
+async function parkIdle(helper: Helper): Promise<void> {
+  await endParallelThreads(); // at most one idle thread
+  idle = helper;
+  helper.worker.unref();
+}
+
+/** Whether a rank 1 thread on `backend` waits idle, ready for a run (else a run's rank 1 would have to start or finish starting). */
+export const parallelEngineReady = (backend: BackendName): boolean => !!idle?.alive && idle.backend === backend && !starting;
 
 /** How long a run's end may take before the thread is ended instead of kept. */
 const END_TIMEOUT_MS = 5000;

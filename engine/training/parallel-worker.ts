@@ -11,6 +11,7 @@ import type { BackendName, Recipe, VariantName } from '../../common/protocol.js'
 import { errorMessage } from '../../common/errors.js';
 import { warmUpTraining } from './warm-up.js';
 import { Command, Control, DataParallelRank, Numbers, PROTOCOL, sharedSplit, type SharedBuffers } from './data-parallel.js';
+import type { UpdaterState } from './step.js';
 
 export interface HelperSetup {
   backend: BackendName;
@@ -29,6 +30,8 @@ export interface RunSetup {
   weights: Float32Array[];
   /** The step rank 0 uses: both ranks must compute gradients alike. */
   step: 'direct' | 'tape';
+  /** Rank 0's optimizer and divergence state, when this thread joins a run that one engine began. */
+  state?: UpdaterState;
 }
 
 export type ToHelper = { type: 'run'; setup: RunSetup };
@@ -47,7 +50,7 @@ function serveRun(setup: RunSetup): void {
   const model = spec.build(0);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(setup.weights[i]!, v.shape))));
-  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared, setup.step);
+  const rank = new DataParallelRank(1, model, spec, setup.recipe, sharedSplit(setup.shared), setup.numClasses, setup.shared, setup.step, setup.state);
   parentPort!.postMessage({ type: 'ready' } satisfies ToCoordinator);
 
   const { control, numbers } = rank;

@@ -6,7 +6,7 @@ import type { DataSplit } from '../data/dataset.js';
 import type { Recipe } from '../../common/protocol.js';
 import { lossFor, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { BatchMaker } from './batches.js';
-import { createOptimizer, type FlatOptimizer } from './optimizers.js';
+import { createOptimizer, type FlatOptimizer, type OptimizerState } from './optimizers.js';
 import { DirectStep, KernelAccess } from './direct-step.js';
 
 /**
@@ -34,6 +34,16 @@ export class DivergenceWatch {
       return { fault: `the loss stayed above ${DivergenceWatch.HIGH}× its first value for ${this.streak} batches (now ${loss.toPrecision(3)}, ${start})`, healthy: false };
     }
     return { fault: null, healthy: !high };
+  }
+
+  /** The first loss and the current streak, for a second engine joining the run. */
+  state(): { first: number | undefined; streak: number } {
+    return { first: this.first, streak: this.streak };
+  }
+
+  restore(state: { first: number | undefined; streak: number }): void {
+    this.first = state.first;
+    this.streak = state.streak;
   }
 }
 
@@ -89,6 +99,13 @@ export interface WeightShare {
   exchange(weights: Float32Array): void;
 }
 
+/** What a ModelUpdater's next step depends on besides the weights, for another engine to continue from. */
+export interface UpdaterState {
+  lastGood: Float32Array;
+  watch: { first: number | undefined; streak: number };
+  optimizer: OptimizerState;
+}
+
 /**
  * What turns a batch's gradients into the next weights: the divergence check, the snapshot of the last
  * good weights (restored on divergence), the gradient norms and the optimizer update. It works on flat
@@ -110,7 +127,8 @@ export class ModelUpdater {
   private readonly lastGood: Float32Array;
   private readonly gradients: Float32Array;
 
-  constructor(readonly model: tfl.LayersModel, recipe: Recipe) {
+  /** `from`: another updater's state (its weights are already in `model`), when a second engine joins a run. */
+  constructor(readonly model: tfl.LayersModel, recipe: Recipe, from?: UpdaterState) {
     this.variables = trainableVariables(model);
     this.variableLayers = this.variables.map((v) => layerOf(v.name));
     this.layerNames = [...new Set(this.variableLayers)];
@@ -126,6 +144,21 @@ export class ModelUpdater {
     this.gradients = new Float32Array(size);
     this.readWeights(this.weights);
     this.lastGood = this.weights.slice();
+    if (from) {
+      if (from.lastGood.length !== size) throw new Error(`updater state for ${from.lastGood.length} parameters, not ${size}`);
+      this.lastGood.set(from.lastGood);
+      this.watch.restore(from.watch);
+      this.optimizer.restore(from.optimizer);
+    }
+  }
+
+  /** A copy of this updater's state (UpdaterState). */
+  state(): UpdaterState {
+    return { lastGood: this.lastGood.slice(), watch: this.watch.state(), optimizer: this.optimizer.state() };
+  }
+
+  get learningRate(): number {
+    return this.optimizer.learningRate;
   }
 
   /** Copies `grads` (disposed) into a flat array (`into`, else this updater's own), variable by variable; a variable without a gradient gets zeros. */
@@ -286,8 +319,9 @@ export class BatchGradients {
 
 /** The trainer's step on this thread's tfjs engine. */
 export class LocalStepper implements Stepper {
-  private readonly updater: ModelUpdater;
-  private readonly gradients: BatchGradients;
+  /** Public for a second engine joining the run (parallel-trainer.ts): it carries on with these. */
+  readonly updater: ModelUpdater;
+  readonly gradients: BatchGradients;
 
   constructor(model: tfl.LayersModel, spec: VariantSpec, recipe: Recipe, split: DataSplit, numClasses: number, kind: StepKind = defaultStepKind()) {
     this.updater = new ModelUpdater(model, recipe);

@@ -49,6 +49,8 @@ export function trainingWorkers(requested: number | undefined, backend: BackendN
   return backend === 'tensorflow' || cores < 2 ? 1 : 2;
 }
 
+const oneEngineNote = (reason: string): string => `one engine: a second could not start (${reason})`.slice(0, 500);
+
 export interface TrainResult {
   model: tfl.LayersModel;
   /** Batches trained; 0 when the run was stopped before its first batch (nothing to save). */
@@ -110,16 +112,24 @@ export class Trainer {
 
   private async createStepper(trainCount: number): Promise<{ stepper: Stepper; engines: 1 | 2; enginesNote?: string }> {
     const { spec, recipe, dataset, backend, workers: requested } = this.options;
-    const local = (): Stepper => new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
+    const local = (): LocalStepper => new LocalStepper(this.model, spec, recipe, dataset.train, dataset.numClasses);
     // Node only (worker_threads, os): loaded on demand so browser bundles of the engine never see it.
-    const { ParallelStepper, availableCores } = await import('./parallel-trainer.js');
+    const { JoiningStepper, ParallelStepper, availableCores, parallelEngineReady } = await import('./parallel-trainer.js');
     if (trainingWorkers(requested, backend, availableCores()) === 1) return { stepper: local(), engines: 1 };
+    const options = { model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport };
+    // A second engine still starting joins the run when ready instead of holding up its first steps (two asked for: it is waited for).
+    if (requested !== 2 && !parallelEngineReady(backend)) {
+      const { runId, emit } = this.options;
+      const joined = ({ step, failure }: { step: number; failure?: string }): void => emit(failure === undefined
+        ? { type: 'engines', runId, engines: 2, step }
+        : { type: 'engines', runId, engines: 1, step, enginesNote: oneEngineNote(failure) });
+      return { stepper: new JoiningStepper(local(), options, joined), engines: 1 };
+    }
     try {
-      const stepper = await ParallelStepper.start({ model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport });
-      return { stepper, engines: 2 };
+      return { stepper: await ParallelStepper.start(options), engines: 2 };
     } catch (e) {
       if (requested === 2) throw e;
-      return { stepper: local(), engines: 1, enginesNote: `one engine: a second could not start (${errorMessage(e)})` };
+      return { stepper: local(), engines: 1, enginesNote: oneEngineNote(errorMessage(e)) };
     }
   }
 

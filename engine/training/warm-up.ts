@@ -3,7 +3,8 @@
 // which made a short run's first seconds the slowest. A few throwaway steps on synthetic images, per
 // variant and at the half-batch a data-parallel rank trains on, move that cost to when the engine starts.
 import { getVariant } from '../../common/network/variants.js';
-import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
+import type { VariantName } from '../../common/protocol.js';
+import { VARIANT_NAMES } from '../../common/names.js';
 import type { DataSplit } from '../data/dataset.js';
 import { seededRandom } from './batches.js';
 import { LocalStepper } from './step.js';

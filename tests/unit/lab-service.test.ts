@@ -16,8 +16,16 @@ const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-service-'));
 const events: { name: EventName; payload: unknown }[] = [];
 let service: LabService;
 
+/** Called with each event as the service emits it (synchronously, inside the trainer's emit). */
+let onEvent: ((name: EventName, payload: unknown) => void) | null = null;
 beforeAll(async () => {
-  service = await createLabService({ modelsDir, assetsDir: ASSETS, transport: 'browser', appVersion: '9.9.9', backend: 'wasm', emit: (name, payload) => events.push({ name, payload }) });
+  service = await createLabService({
+    modelsDir, assetsDir: ASSETS, transport: 'browser', appVersion: '9.9.9', backend: 'wasm',
+    emit: (name, payload) => {
+      events.push({ name, payload });
+      onEvent?.(name, payload);
+    },
+  });
 });
 // A run's recovery write may still be going: retry while it adds files.
 afterAll(() => fs.rmSync(modelsDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }));
@@ -61,11 +69,14 @@ describe('the lab service', () => {
     expect(await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') })).toMatchObject({ ok: true });
   });
 
-  it('stops a run during start-up: it reports loading, then stopping, then ends with no epoch', async () => {
+  it('refuses a second run, saving and exporting while a run starts or runs; stop ends it', async () => {
     const started = await call('train', { ...SMALL, recipe: { epochs: 30, batchSize: 32 } });
     expect(started.ok).toBe(true);
     const runId = (started as { value: { runId: string } }).value.runId;
-    expect(await call('status')).toEqual({ ok: true, value: { phase: 'loading', runId } });
+    // Still starting, or already training (a second engine still starting joins the run later).
+    const { phase } = (await call('status') as { value: { phase: string } }).value;
+    expect(['loading', 'running']).toContain(phase);
+    expect(await call('status')).toMatchObject({ ok: true, value: { runId } });
     expect(await call('train', SMALL)).toMatchObject({ ok: false, error: { code: 'busy' } });
     // The model held now is the one from before the run: saving or exporting it under the run's name is refused.
     expect(await call('saveModel', { name: 'during-start-up' })).toMatchObject({ ok: false, error: { code: 'busy' } });
@@ -75,12 +86,34 @@ describe('the lab service', () => {
     expect(await call('saveModel', { name: 'while-stopping' })).toMatchObject({ ok: false, error: { code: 'busy' } });
     await until('the stopped run to end', () => doneOf(runId) !== undefined);
     expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
+    expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    // Whatever it trained is open now; the shipped model again, for the tests below.
+    expect(await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') })).toMatchObject({ ok: true });
+  });
+
+  it('stops a run during start-up: it reports loading, then stopping, then ends with no batch, and keeps the model from before', async () => {
+    const before = await call('recoveryInfo');
+    // The stop lands as the run says it is loading, before its engines exist.
+    onEvent = (name, payload) => {
+      const event = payload as TrainerEvent;
+      if (name === 'trainerEvent' && event.type === 'state' && event.phase === 'loading') void call('stop');
+    };
+    let runId: string;
+    try {
+      const started = await call('train', { ...SMALL, recipe: { epochs: 30, batchSize: 32 } });
+      runId = (started as { value: { runId: string } }).value.runId;
+    } finally {
+      onEvent = null;
+    }
+    await until('the stopped run to end', () => doneOf(runId) !== undefined);
+    expect(trainerEvents().filter((e) => e.runId === runId && e.type === 'state').map((e) => (e as { phase: string }).phase)).toEqual(['loading', 'stopping', 'idle']);
+    expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
     expect(trainerEvents().filter((e) => e.runId === runId && (e.type === 'epoch' || e.type === 'batch'))).toEqual([]);
     expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
     // Nothing was trained: the model from before the run is still the open one, saved as it was.
     const after = await call('currentModel');
     expect(after).toMatchObject({ ok: true, value: { summary: { variant: 'modern', builtin: true, unsaved: false } } });
-    expect(await call('recoveryInfo')).toEqual({ ok: true, value: null });
+    expect(await call('recoveryInfo')).toEqual(before);
   });
 
   it('trains a short run, refuses to evaluate or save while it runs, and holds the result unsaved', async () => {

@@ -172,4 +172,84 @@ describe('ModelUpdater', () => {
     expect(fault).toMatch(/NaN/);
     updater.variables.forEach((v, i) => expect([...v.dataSync()]).toEqual([...good[i]!]));
   });
+
+  it('hands its state to another updater (a second engine joining a run): the two then step alike, divergence watch and last good weights included', () => {
+    const r = recipe({ optimizer: 'adam', learningRate: 0.01 });
+    const first = getVariant('modern').build(3);
+    const a = new ModelUpdater(first, r);
+    const initial = a.readFlat();
+    const grads = [values(a.size, 11), values(a.size, 12), values(a.size, 13)];
+    // Step 1: loss 1 (the watch's first; healthy: the initial weights are the last good). Step 2: 2.5, over 2× the first: not good.
+    a.update(1, grads[0]!, false);
+    a.update(2.5, grads[1]!, false);
+    a.setLearningRate(0.004);
+    const second = getVariant('modern').build(5);
+    second.setWeights(first.getWeights());
+    const b = new ModelUpdater(second, r, a.state());
+    expect(b.learningRate).toBe(0.004);
+    // Step 3 (2.5 again) is high for both only if b took the watch's first loss over; then NaN: both go back to
+    // the last good weights, the initial ones (b's own would be those it started from, after step 2).
+    for (const u of [a, b]) expect(u.update(2.5, grads[2]!, false).fault).toBeNull();
+    expect([...b.readFlat()]).toEqual([...a.readFlat()]); // the same Adam step: moments, step count and rate went over
+    for (const u of [a, b]) expect(u.update(Number.NaN, grads[1]!, false).fault).toMatch(/NaN/);
+    expect([...a.readFlat()]).toEqual([...initial]);
+    expect([...b.readFlat()]).toEqual([...initial]);
+    first.dispose();
+    second.dispose();
+  });
+
+  it('a state for another number of parameters is refused', () => {
+    const modern = new ModelUpdater(getVariant('modern').build(3), recipe({}));
+    const seedModel = getVariant('seed').build(3);
+    expect(() => new ModelUpdater(seedModel, Recipe.parse(getVariant('seed').recipe), modern.state()))
+      .toThrow(`updater state for ${modern.size} parameters, not ${new ModelUpdater(seedModel, Recipe.parse(getVariant('seed').recipe)).size}`);
+  });
+});
+
+describe('optimizer state (state() and restore())', () => {
+  for (const [name, make] of [
+    ['Adam', () => new FlatAdam(0.01, total)],
+    ['momentum', () => new FlatMomentum(0.05, 0.9, total)],
+  ] as const) {
+    it(`${name}: a copy restored into a fresh optimizer continues exactly as the original`, () => {
+      const original = make();
+      const w1 = values(total, 1);
+      for (let step = 0; step < 3; step++) original.apply(w1, values(total, 20 + step));
+      original.learningRate = 0.003;
+      const copy = make();
+      copy.restore(original.state());
+      expect(copy.learningRate).toBe(0.003);
+      const w2 = w1.slice();
+      original.apply(w1, values(total, 30));
+      copy.apply(w2, values(total, 30));
+      expect([...w2]).toEqual([...w1]);
+      // A fresh optimizer (no state) would have moved them elsewhere.
+      const w3 = w2.slice();
+      const fresh = make();
+      fresh.learningRate = 0.003;
+      const w4 = w3.slice();
+      fresh.apply(w3, values(total, 31));
+      copy.apply(w4, values(total, 31));
+      expect([...w3]).not.toEqual([...w4]);
+    });
+
+    it(`${name}: the state is a copy, and one of another size is refused`, () => {
+      const o = make();
+      const state = o.state();
+      o.apply(values(total, 1), values(total, 2));
+      expect(state.arrays.every((a) => a.every((v) => v === 0))).toBe(true);
+      const other = name === 'Adam' ? new FlatAdam(0.01, total + 1) : new FlatMomentum(0.05, 0.9, total + 1);
+      expect(() => other.restore(state)).toThrow('optimizer state of another kind or size');
+    });
+  }
+
+  it('Adam restores its step count (bias correction): a restored copy of a 5-step optimizer is not a 1-step one', () => {
+    const five = new FlatAdam(0.01, total);
+    const w = values(total, 1);
+    for (let i = 0; i < 5; i++) five.apply(w, values(total, 40 + i));
+    expect(five.state().steps).toBe(5);
+    const copy = new FlatAdam(0.01, total);
+    copy.restore(five.state());
+    expect(copy.state().steps).toBe(5);
+  });
 });

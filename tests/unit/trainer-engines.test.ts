@@ -17,11 +17,36 @@ const engine = vi.hoisted(() => ({
   starts: [] as { count: number; report: unknown }[],
   augments: [] as Augment[],
   disposed: 0,
+  /** Whether a second engine waits idle and ready (else the run begins alone and the engine joins). */
+  ready: true,
+  /** The joining stand-in: the step it reports rank 1 joined at, or the failure it reports before that step. */
+  join: { step: 2, failure: undefined as string | undefined },
+  joins: [] as { count: number; report: unknown }[],
 }));
 vi.mock('../../engine/training/parallel-trainer.js', async () => {
   const { LocalStepper } = await import('../../engine/training/step.js');
+  /** The stand-in JoiningStepper: trains on the LocalStepper it is given and reports the join (or its failure) at `engine.join.step`. */
+  class JoiningStepper implements Stepper {
+    private steps = 0;
+    constructor(private readonly local: InstanceType<typeof LocalStepper>, o: { count: number; report: unknown },
+      private readonly joined: (outcome: { step: number; failure?: string }) => void) {
+      engine.joins.push({ count: o.count, report: o.report });
+    }
+    get layerNames(): string[] { return this.local.layerNames; }
+    step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean) {
+      this.steps++;
+      const { step, failure } = engine.join;
+      if (this.steps === step) this.joined(failure === undefined ? { step } : { step: step - 1, failure });
+      return this.local.step(order, start, end, augment, wantNorms);
+    }
+    sync(): void { this.local.sync(); }
+    setLearningRate(rate: number): void { this.local.setLearningRate(rate); }
+    dispose(): void { engine.disposed++; }
+  }
   return {
     availableCores: () => engine.cores,
+    parallelEngineReady: () => engine.ready,
+    JoiningStepper,
     ParallelStepper: {
       start: async (o: { model: never; spec: never; recipe: never; split: never; count: number; numClasses: number; report: unknown }): Promise<Stepper> => {
         engine.starts.push({ count: o.count, report: o.report });
@@ -54,6 +79,9 @@ beforeEach(() => {
   engine.starts = [];
   engine.augments = [];
   engine.disposed = 0;
+  engine.ready = true;
+  engine.join = { step: 2, failure: undefined };
+  engine.joins = [];
 });
 
 const dataset = barsDataset(40, 12);
@@ -156,5 +184,41 @@ describe('the engines a run trains on', () => {
     await large.t.run();
     expect(startedOf(large.events)[0]).toMatchObject({ trainCount: 40, testCount: 12, batchesPerEpoch: 3 });
     for (const r of [small, large]) r.t.model.dispose();
+  });
+
+  it('a second engine still starting: the run begins on one at once, and says from which batch the second joined', async () => {
+    engine.ready = false;
+    const { t, events } = makeTrainer({}, { limit: 33 });
+    const { done } = await t.run();
+    expect(done.reason).toBe('completed');
+    expect(engine.starts).toEqual([]);
+    expect(engine.joins).toEqual([{ count: 33, report: t.parallelReport }]);
+    expect(startedOf(events)[0]).toMatchObject({ engines: 1 });
+    expect(startedOf(events)[0]!.enginesNote).toBeUndefined();
+    const order = events.filter((e) => e.type === 'batch' || e.type === 'engines').map((e) => (e.type === 'batch' ? `batch ${e.batch}` : e));
+    expect(order).toEqual(['batch 1', { type: 'engines', runId: 'engines', engines: 2, step: 2 }, 'batch 2', 'batch 3']);
+    expect(engine.disposed).toBe(1);
+    t.model.dispose();
+  });
+
+  it('a second engine still starting that fails: the run stays on one, and the engines event says why', async () => {
+    engine.ready = false;
+    engine.join = { step: 3, failure: 'no thread here' };
+    const { t, events } = makeTrainer({});
+    await t.run();
+    expect(events.filter((e) => e.type === 'engines')).toEqual([
+      { type: 'engines', runId: 'engines', engines: 1, step: 2, enginesNote: 'one engine: a second could not start (no thread here)' },
+    ]);
+    t.model.dispose();
+  });
+
+  it('two engines asked for while the second is still starting: the run waits for it instead of beginning alone', async () => {
+    engine.ready = false;
+    const { t, events } = makeTrainer({}, { workers: 2 });
+    await t.run();
+    expect(engine.joins).toEqual([]);
+    expect(engine.starts).toHaveLength(1);
+    expect(startedOf(events)[0]).toMatchObject({ engines: 2 });
+    t.model.dispose();
   });
 });

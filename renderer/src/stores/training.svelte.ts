@@ -198,6 +198,9 @@ export class TrainingStore {
       case 'gradients':
         this.onGradients(event);
         break;
+      case 'engines':
+        if (this.started) this.started = { ...this.started, engines: event.engines, ...(event.enginesNote ? { enginesNote: event.enginesNote } : {}) };
+        break;
       case 'state':
         this.runId = event.runId;
         this.phase = event.phase;
