@@ -14,7 +14,8 @@ afterEach(() => {
 type Event = { type: string } & Record<string, unknown>;
 
 /** A host whose trainer trains on `engines` engines and saves into a real temp folder. */
-function fakeHost(over: { engines?: number; url?: string; labKeys?: string[]; saveFiles?: string[]; doneReason?: string } = {}) {
+/** `runs`: per train call, the engines it starts on and the `engines` event it sends before done, if any (else every run on `engines`). */
+function fakeHost(over: { engines?: number; url?: string; labKeys?: string[]; saveFiles?: string[]; doneReason?: string; runs?: { engines: number; note?: string; event?: Event }[] } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'lenet-selftest-'));
   dirs.push(root);
   const modelsDir = path.join(root, '用户 数据', 'models');
@@ -32,8 +33,10 @@ function fakeHost(over: { engines?: number; url?: string; labKeys?: string[]; sa
       calls.push({ name, request });
       if (name === 'info') return { ok: true, value: { transport: 'electron', backend: 'wasm', backendNote: 'SIMD', dataset: { dir: '/r/mnist', trainCount: 60000, testCount: 10000 } } } as never;
       if (name === 'train') {
+        const run = over.runs?.[calls.filter((c) => c.name === 'train').length - 1] ?? { engines };
         setTimeout(() => {
-          emit({ type: 'started', backend: 'wasm', engines });
+          emit({ type: 'started', backend: 'wasm', engines: run.engines, ...(run.note ? { enginesNote: run.note } : {}) });
+          if (run.event) emit(run.event);
           emit({ type: 'done', reason: over.doneReason ?? 'completed', testAccuracy: 0.71, seconds: 3.2 });
         }, 1);
         return { ok: true, value: { runId: 'r' } } as never;
@@ -82,6 +85,50 @@ describe('runSelfTest', () => {
     expect(written).toMatchObject({ ok: true, runtime: { platform: 'test', backend: 'wasm' }, screenshot: report.replace(/\.json$/, '.png') });
     expect(readFileSync(report.replace(/\.json$/, '.png'))).toEqual(Buffer.from([137, 80, 78, 71]));
     expect(written.checks[3].detail).toBe(`saved to ${path.join(modelsDir, SELF_TEST_MODEL_NAME)}`);
+  });
+
+  describe.skipIf(os.availableParallelism() < 2)('a run that begins on one engine while the second still starts', () => {
+    const trainDetail = (result: Awaited<ReturnType<typeof runSelfTest>>) => result.checks.find((check) => check.name === 'train')!;
+
+    it('the second joins mid-run: two engines, said with the step it joined at, one run', async () => {
+      const { host, calls, report } = fakeHost({ runs: [{ engines: 1, event: { type: 'engines', engines: 2, step: 3 } }] });
+      const result = await runSelfTest(host, report);
+      expect(result.ok).toBe(true);
+      expect(trainDetail(result).detail).toBe('wasm on 2 engine(s) (the second from step 3): test accuracy 0.710 after 3.2 s');
+      expect(calls.filter((call) => call.name === 'train')).toHaveLength(1);
+    });
+
+    it('the run ends before the second is ready: trained again, which finds it ready', async () => {
+      const { host, calls, report } = fakeHost({ runs: [{ engines: 1 }, { engines: 2 }] });
+      const result = await runSelfTest(host, report);
+      expect(result.ok).toBe(true);
+      expect(trainDetail(result).detail).toBe('wasm on 2 engine(s): test accuracy 0.710 after 3.2 s, second run');
+      expect(calls.map((call) => call.name)).toEqual(['info', 'train', 'train', 'saveModel']);
+    });
+
+    it('one engine again on the second try: fails (no third)', async () => {
+      const { host, calls, report } = fakeHost({ runs: [{ engines: 1 }, { engines: 1 }, { engines: 2 }] });
+      const result = await runSelfTest(host, report);
+      expect(result.ok).toBe(false);
+      expect(trainDetail(result).detail).toMatch(/^trained on 1 engine\(s\), expected 2$/);
+      expect(calls.filter((call) => call.name === 'train')).toHaveLength(2);
+    });
+
+    it('the second cannot start: fails at once with the reason, no second try', async () => {
+      const note = 'one engine: a second could not start (no wasm)';
+      const { host, calls, report } = fakeHost({ runs: [{ engines: 1, event: { type: 'engines', engines: 1, step: 4, enginesNote: note } }] });
+      const result = await runSelfTest(host, report);
+      expect(result.ok).toBe(false);
+      expect(trainDetail(result).detail).toBe(`trained on 1 engine(s), expected 2: ${note}`);
+      expect(calls.filter((call) => call.name === 'train')).toHaveLength(1);
+    });
+
+    it('started on one with a reason (the second failed before the run): fails at once', async () => {
+      const { host, calls, report } = fakeHost({ runs: [{ engines: 1, note: 'one engine: a second could not start (x)' }] });
+      const result = await runSelfTest(host, report);
+      expect(trainDetail(result).detail).toBe('trained on 1 engine(s), expected 2: one engine: a second could not start (x)');
+      expect(calls.filter((call) => call.name === 'train')).toHaveLength(1);
+    });
   });
 
   it('fails, and says why, for each broken part alone', async () => {

@@ -7,7 +7,7 @@ import { variantTitle } from '../../renderer/src/lib/variant-text.js';
 import {
   accuracySeries, formatLogAxis, formatPercentAxis, gradientSeries, lossSeries, type HistoryLike,
 } from '../../renderer/src/lib/train-charts.js';
-import { backendText, doneHeading, doneSummary, phaseLabel, statusLine } from '../../renderer/src/lib/train-status.js';
+import { backendText, doneHeading, doneSummary, phaseLabel, statusLine, withEngines } from '../../renderer/src/lib/train-status.js';
 import {
   cellShade, formatErrorPercent, indicesInCell, maxOffDiagonal, rowTotals, shadeStyle,
 } from '../../renderer/src/lib/confusion.js';
@@ -59,6 +59,13 @@ describe('train status', () => {
     expect(backendText('wasm', 2, lab)).toBe('wasm on 2 cores');
     expect(backendText('wasm', 1, lab)).toBe('wasm');
     expect(backendText(null, undefined, lab)).toBe('—');
+  });
+  it('a run begun on one engine: two from the engines event on, or one with the reason, the rest of started kept', () => {
+    const started = { runId: 'r', engines: 1 as const, trainCount: 12 };
+    expect(withEngines(started, { engines: 2 })).toEqual({ runId: 'r', engines: 2, trainCount: 12 });
+    expect(withEngines(started, { engines: 1, enginesNote: 'one engine: a second could not start (x)' }))
+      .toEqual({ runId: 'r', engines: 1, trainCount: 12, enginesNote: 'one engine: a second could not start (x)' });
+    expect(backendText('wasm', withEngines(started, { engines: 2 }).engines, lab)).toBe('wasm on 2 cores');
   });
   it('shows how the last run ended once idle, else the phase', () => {
     expect(phaseLabel('idle', null, lab)).toBe('Idle');

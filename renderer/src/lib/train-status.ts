@@ -48,6 +48,14 @@ export function backendText(backend: string | null, engines: number | undefined,
   return engines === 2 ? lab.t('train.backendTwoCores', { backend: backend ?? '—' }) : (backend ?? '—');
 }
 
+/**
+ * The run's engines after an `engines` event: a run that began on one engine while the second started
+ * has two from the step it joined, or stays on one with the reason.
+ */
+export function withEngines<T extends { engines?: 1 | 2; enginesNote?: string }>(started: T, event: { engines: 1 | 2; enginesNote?: string }): T {
+  return { ...started, engines: event.engines, ...(event.enginesNote !== undefined ? { enginesNote: event.enginesNote } : {}) };
+}
+
 export interface StatusFigures {
   epoch: number;
   epochs: number;

@@ -8,6 +8,7 @@ import type { ErrorLike } from '../../../common/i18n/index.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
 import { smoothAlongSteps, smoothingWindow, stepsPerPoint } from '../lib/smoothing.js';
 import { phaseAfterAnswer } from '../lib/run-phase.js';
+import { withEngines } from '../lib/train-status.js';
 
 export interface WeightSnapshot {
   step: number;
@@ -199,7 +200,7 @@ export class TrainingStore {
         this.onGradients(event);
         break;
       case 'engines':
-        if (this.started) this.started = { ...this.started, engines: event.engines, ...(event.enginesNote ? { enginesNote: event.enginesNote } : {}) };
+        if (this.started) this.started = withEngines(this.started, event);
         break;
       case 'state':
         this.runId = event.runId;
