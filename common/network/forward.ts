@@ -35,8 +35,8 @@ function weightOf(model: tfl.LayersModel, layerId: string, name: string, size: n
   return () => currentValues(variable);
 }
 
-/** Applies a layer's squashing function in place, in float32 like tfjs. */
-function activate(values: Float32Array, activation: ActivationSpec): void {
+/** Applies a layer's squashing function in place. */
+function activate(values: Float32Array | Float64Array, activation: ActivationSpec): void {
   const n = values.length;
   switch (activation.id) {
     case 'none': return;
@@ -57,10 +57,26 @@ function activate(values: Float32Array, activation: ActivationSpec): void {
   }
 }
 
-/** One layer: reads `input` (the layer below's map, NHWC-flat), writes its own map into `out`. */
-type Step = (input: Float32Array, out: Float32Array) => void;
+/**
+ * A layer's output twice: `planar` map by map (c, y, x), which the loops read, and `flat` in tfjs' NHWC order
+ * (y, x, c), the map the caller keeps (and what a dense layer reads, as tfjs flattens it). Vectors: flat only.
+ */
+interface Maps { planar: Float64Array | null; flat: Float32Array }
+
+/** One layer: reads the layer below, writes its own output into `out`. */
+type Step = (below: Maps, out: Maps) => void;
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** Squashes the planar map in place and writes it in NHWC order into `flat`. */
+function finishMap(planar: Float64Array, flat: Float32Array, maps: number, activation: ActivationSpec): void {
+  activate(planar, activation);
+  const area = planar.length / maps;
+  for (let c = 0; c < maps; c++) {
+    const plane = c * area;
+    for (let p = 0; p < area; p++) flat[p * maps + c] = planar[plane + p]!;
+  }
+}
 
 function convStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'conv' }): Step {
   if (layer.inShape.length !== 3 || layer.outShape.length !== 3) throw new Error(`forward pass: ${layer.id} needs maps`);
@@ -69,38 +85,77 @@ function convStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'conv' }
   const k = layer.kernel;
   const kernelOf = weightOf(model, layer.id, 'kernel', k * k * inMaps * outMaps);
   const biasOf = weightOf(model, layer.id, 'bias', outMaps);
-  // MaskedConv2D multiplies its kernel by the table at each call: so do we, into a buffer of our own.
-  const mask = layer.connections ? Float32Array.from(layer.connections.flat()) : null;
-  const masked = mask ? new Float32Array(k * k * inMaps * outMaps) : null;
-  const sums = new Float64Array(outMaps);
+  // MaskedConv2D multiplies its kernel by the table: a removed pair is skipped whatever its stored kernel holds.
+  const table = layer.connections;
+  const linked = Array.from({ length: inMaps * outMaps }, (_, i) => !table || table[Math.floor(i / outMaps)]![i % outMaps] === 1);
   const { activation } = layer;
-  return (input, out) => {
-    let kernel = kernelOf(); // [kh, kw, in, out]
-    if (mask && masked) {
-      const pairs = inMaps * outMaps;
-      for (let i = 0; i < masked.length; i++) masked[i] = kernel[i]! * mask[i % pairs]!;
-      kernel = masked;
-    }
+  if (outSide === 1) {
+    // The window covers the whole input (C5): the NHWC input, read in the kernel's [kh, kw, in] order, is
+    // one vector, and the convolution a dense layer over it.
+    const inputs = k * k * inMaps;
+    const sums = new Float64Array(outMaps);
+    return (below, out) => {
+      const kernel = kernelOf(); // [kh, kw, in, out]
+      const bias = biasOf();
+      const x = below.flat;
+      for (let o = 0; o < outMaps; o++) sums[o] = bias[o]!;
+      for (let i = 0; i < inputs; i++) {
+        const xi = x[i]!;
+        const row = i * outMaps;
+        if (table) {
+          const pair = (i % inMaps) * outMaps;
+          for (let o = 0; o < outMaps; o++) if (linked[pair + o]) sums[o] = sums[o]! + xi * kernel[row + o]!;
+        } else {
+          for (let o = 0; o < outMaps; o++) sums[o] = sums[o]! + xi * kernel[row + o]!;
+        }
+      }
+      activate(sums, activation);
+      for (let o = 0; o < outMaps; o++) out.flat[o] = out.planar![o] = sums[o]!;
+    };
+  }
+  const inArea = inSide * inSide;
+  const outArea = outSide * outSide;
+  const pairs = inMaps * outMaps;
+  return (below, out) => {
+    const kernel = kernelOf(); // [kh, kw, in, out]
     const bias = biasOf();
-    for (let oy = 0; oy < outSide; oy++) {
-      for (let ox = 0; ox < outSide; ox++) {
-        for (let o = 0; o < outMaps; o++) sums[o] = bias[o]!;
+    const x = below.planar!;
+    const y = out.planar!;
+    // Shift and add: each kernel tap adds a scaled, shifted copy of its input map, row by row.
+    for (let o = 0; o < outMaps; o++) {
+      const plane = o * outArea;
+      y.fill(bias[o]!, plane, plane + outArea);
+      for (let c = 0; c < inMaps; c++) {
+        if (!linked[c * outMaps + o]) continue;
         for (let ky = 0; ky < k; ky++) {
+          const source = c * inArea + ky * inSide;
+          const row = ky * k * pairs + c * outMaps + o; // the tap (ky, 0) in [kh, kw, in, out]
+          if (k === 5) {
+            // Every variant's kernel: a kernel row in registers, one read and one write of each output.
+            const w0 = kernel[row]!, w1 = kernel[row + pairs]!, w2 = kernel[row + 2 * pairs]!;
+            const w3 = kernel[row + 3 * pairs]!, w4 = kernel[row + 4 * pairs]!;
+            for (let oy = 0; oy < outSide; oy++) {
+              const from = source + oy * inSide;
+              const to = plane + oy * outSide;
+              for (let ox = 0; ox < outSide; ox++) {
+                const f = from + ox;
+                y[to + ox] = y[to + ox]! + w0 * x[f]! + w1 * x[f + 1]! + w2 * x[f + 2]! + w3 * x[f + 3]! + w4 * x[f + 4]!;
+              }
+            }
+            continue;
+          }
           for (let kx = 0; kx < k; kx++) {
-            const pixel = ((oy + ky) * inSide + ox + kx) * inMaps;
-            const tap = (ky * k + kx) * inMaps * outMaps;
-            for (let c = 0; c < inMaps; c++) {
-              const x = input[pixel + c]!;
-              const w = tap + c * outMaps;
-              for (let o = 0; o < outMaps; o++) sums[o]! += x * kernel[w + o]!;
+            const w = kernel[row + kx * pairs]!;
+            for (let oy = 0; oy < outSide; oy++) {
+              const from = source + kx + oy * inSide;
+              const to = plane + oy * outSide;
+              for (let ox = 0; ox < outSide; ox++) y[to + ox] = y[to + ox]! + w * x[from + ox]!;
             }
           }
         }
-        const at = (oy * outSide + ox) * outMaps;
-        for (let o = 0; o < outMaps; o++) out[at + o] = sums[o]!;
       }
     }
-    activate(out, activation);
+    finishMap(y, out.flat, outMaps, activation);
   };
 }
 
@@ -113,27 +168,31 @@ function poolStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'pool' }
   const coefficientOf = pooling === 'trainable' ? weightOf(model, layer.id, 'coefficient', maps) : null;
   const biasOf = pooling === 'trainable' ? weightOf(model, layer.id, 'bias', maps) : null;
   const isMax = pooling === 'max';
-  const average = 1 / (size * size);
-  return (input, out) => {
+  const inArea = inSide * inSide;
+  const outArea = outSide * outSide;
+  return (below, out) => {
+    const x = below.planar!;
+    const y = out.planar!;
     const coefficient = coefficientOf?.();
     const bias = biasOf?.();
-    for (let oy = 0; oy < outSide; oy++) {
-      for (let ox = 0; ox < outSide; ox++) {
-        const at = (oy * outSide + ox) * maps;
-        for (let c = 0; c < maps; c++) {
+    for (let c = 0; c < maps; c++) {
+      const scale = coefficient ? coefficient[c]! : 1 / (size * size);
+      const shift = bias ? bias[c]! : 0;
+      for (let oy = 0; oy < outSide; oy++) {
+        for (let ox = 0; ox < outSide; ox++) {
           let acc = isMax ? -Infinity : 0;
           for (let dy = 0; dy < size; dy++) {
-            const row = ((oy * stride + dy) * inSide + ox * stride) * maps + c;
+            const row = c * inArea + (oy * stride + dy) * inSide + ox * stride;
             for (let dx = 0; dx < size; dx++) {
-              const x = input[row + dx * maps]!;
-              if (isMax) { if (x > acc) acc = x; } else acc += x;
+              const v = x[row + dx]!;
+              if (isMax) { if (v > acc) acc = v; } else acc += v;
             }
           }
-          out[at + c] = coefficient && bias ? acc * coefficient[c]! + bias[c]! : isMax ? acc : acc * average;
+          y[c * outArea + oy * outSide + ox] = isMax ? acc : acc * scale + shift;
         }
       }
     }
-    activate(out, activation);
+    finishMap(y, out.flat, maps, activation);
   };
 }
 
@@ -144,18 +203,19 @@ function denseStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'dense'
   const biasOf = weightOf(model, layer.id, 'bias', units);
   const sums = new Float64Array(units);
   const { activation } = layer;
-  return (input, out) => {
+  return (below, out) => {
     const kernel = kernelOf(); // [in, out]
     const bias = biasOf();
+    const x = below.flat; // NHWC: tfjs' flatten order
     for (let j = 0; j < units; j++) sums[j] = bias[j]!;
     for (let i = 0; i < inputs; i++) {
-      const x = input[i]!;
-      if (x === 0) continue;
+      const xi = x[i]!;
+      if (xi === 0) continue;
       const row = i * units;
-      for (let j = 0; j < units; j++) sums[j]! += x * kernel[row + j]!;
+      for (let j = 0; j < units; j++) sums[j] = sums[j]! + xi * kernel[row + j]!;
     }
-    for (let j = 0; j < units; j++) out[j] = sums[j]!;
-    activate(out, activation);
+    activate(sums, activation);
+    out.flat.set(sums);
   };
 }
 
@@ -166,16 +226,17 @@ function rbfStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'rbf' }):
   // Fixed bitmaps give the squared distances themselves; the Gaussian head exp(−d / 2σ²).
   const prototypesOf = weightOf(model, layer.id, rbf.kind === 'fixed-bitmaps' ? 'prototypes' : 'centres', units * inputs);
   const scale = rbf.kind === 'gaussian' ? -1 / (2 * rbf.sigma * rbf.sigma) : 0;
-  return (input, out) => {
+  return (below, out) => {
     const prototypes = prototypesOf(); // [units, in]
+    const x = below.flat;
     for (let u = 0; u < units; u++) {
       let distance = 0;
       const row = u * inputs;
       for (let i = 0; i < inputs; i++) {
-        const d = input[i]! - prototypes[row + i]!;
+        const d = x[i]! - prototypes[row + i]!;
         distance += d * d;
       }
-      out[u] = rbf.kind === 'gaussian' ? Math.exp(distance * scale) : distance;
+      out.flat[u] = rbf.kind === 'gaussian' ? Math.exp(distance * scale) : distance;
     }
   };
 }
@@ -221,21 +282,26 @@ export function createForwardPass(model: tfl.LayersModel, spec: Pick<VariantSpec
     }
   });
   const first = spec.layers[0];
-  const inputSize = first?.kind === 'input' ? first.size * first.size : 0;
+  const inputSide = first?.kind === 'input' ? first.size : 0;
   const shapes = layers.map((l) => [...l.outShape]);
   const sizes = shapes.map(sizeOf);
+  // The planar copies are the predictor's own, made once; the flat maps are the caller's.
+  const inputPlanar = new Float64Array(inputSide * inputSide);
+  const planar = shapes.map((shape, i) => (shape.length === 3 ? new Float64Array(sizes[i]!) : null));
   return {
     shapes,
     run(input, maps) {
-      if (input.length !== inputSize) throw new RangeError(`forward pass: expected ${inputSize} input values, got ${input.length}`);
+      if (input.length !== inputPlanar.length) throw new RangeError(`forward pass: expected ${inputPlanar.length} input values, got ${input.length}`);
       if (maps.length !== steps.length || maps.some((m, i) => m.length !== sizes[i])) {
         throw new RangeError(`forward pass: expected ${steps.length} maps of sizes ${sizes.join(', ')}`);
       }
-      let below = input;
-      steps.forEach((step, i) => {
-        step(below, maps[i]!);
-        below = maps[i]!;
-      });
+      inputPlanar.set(input); // one map: planar and NHWC are the same order
+      let below: Maps = { planar: inputPlanar, flat: input };
+      for (let i = 0; i < steps.length; i++) {
+        const out: Maps = { planar: planar[i]!, flat: maps[i]! };
+        steps[i]!(below, out);
+        below = out;
+      }
     },
   };
 }
