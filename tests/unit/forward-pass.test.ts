@@ -9,7 +9,8 @@ import { KernelAccess } from '../../engine/training/direct-step.js';
 import { createPredictor, type Prediction } from '../../common/network/predict.js';
 import { toModelInput } from '../../common/preprocess.js';
 import { getVariant, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
-import { applyActivationSpec } from '../../common/network/specs.js';
+import { SCALED_TANH_A, SCALED_TANH_S, applyActivationSpec, describeNetwork, type LayerSpec } from '../../common/network/specs.js';
+import { buildNetwork } from '../../common/network/build.js';
 import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
 
 beforeAll(async () => {
@@ -184,6 +185,38 @@ describe('a connection table', () => {
       expect(v).toBeCloseTo(applyActivationSpec(c3.activation, bias[i % outMaps!]!), 6);
     });
     expectMatchesTfjs(predictor.predict(pixels), model, spec, pixels);
+    predictor.dispose();
+    model.dispose();
+  });
+});
+
+describe('a network of other shapes than the variants\'', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  // 3×3 and 4×4 kernels (the general loops), 3×3 pooling at stride 2, tanh, a table on a convolution whose
+  // window covers its whole input (the dense form), and a softmax-ce head (its outputs are the probabilities).
+  // The tables' convolutions squash with the scaled tanh: the builder's MaskedConv2D takes no fused activation.
+  const SCALED_TANH = { id: 'scaled-tanh', amplitude: SCALED_TANH_A, slope: SCALED_TANH_S } as const;
+  const table = (rows: number, cols: number) => Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => ((i + j) % 3 === 0 ? 0 : 1)));
+  const layers: LayerSpec[] = [
+    { kind: 'input', id: 'INPUT', size: 28 },
+    { kind: 'conv', id: 'C1', maps: 4, kernel: 3, stride: 1, padding: 'valid', activation: { id: 'tanh' }, init: 'he-uniform' },
+    { kind: 'pool', id: 'S2', pooling: 'average', size: 3, stride: 2, activation: { id: 'none' } },
+    { kind: 'conv', id: 'C3', maps: 6, kernel: 5, stride: 1, padding: 'valid', activation: SCALED_TANH, init: 'lecun-uniform', connections: table(4, 6) },
+    { kind: 'pool', id: 'S4', pooling: 'max', size: 2, stride: 2, activation: { id: 'none' } },
+    { kind: 'conv', id: 'C5', maps: 5, kernel: 4, stride: 1, padding: 'valid', activation: SCALED_TANH, init: 'lecun-uniform', connections: table(6, 5) },
+    { kind: 'dense', id: 'OUT', units: 10, activation: { id: 'sigmoid' }, init: 'glorot-uniform' },
+  ];
+
+  it('matches tfjs-layers map by map', () => {
+    const spec: VariantSpec = { ...getVariant('linear'), loss: 'softmax-ce', layers: describeNetwork(layers) };
+    expect(spec.layers.map((l) => l.outShape)).toEqual([[28, 28, 1], [26, 26, 4], [12, 12, 4], [8, 8, 6], [4, 4, 6], [1, 1, 5], [10]]);
+    const model = buildNetwork(spec.layers, 'shapes', 3);
+    randomiseWeights(model, 41);
+    const predictor = createPredictor(model, spec);
+    for (const seed of [9, 10]) expectMatchesTfjs(predictor.predict(digit(seed)), model, spec, digit(seed));
     predictor.dispose();
     model.dispose();
   });
