@@ -131,15 +131,18 @@ function convStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'conv' }
           const source = c * inArea + ky * inSide;
           const row = ky * k * pairs + c * outMaps + o; // the tap (ky, 0) in [kh, kw, in, out]
           if (k === 5) {
-            // Every variant's kernel: a kernel row in registers, one read and one write of each output.
+            // Every variant's kernel: a kernel row in registers, one read and one write of each output per row.
             const w0 = kernel[row]!, w1 = kernel[row + pairs]!, w2 = kernel[row + 2 * pairs]!;
             const w3 = kernel[row + 3 * pairs]!, w4 = kernel[row + 4 * pairs]!;
             for (let oy = 0; oy < outSide; oy++) {
               const from = source + oy * inSide;
               const to = plane + oy * outSide;
+              // The window slides one pixel: four of its five inputs were read for the previous output.
+              let x0 = x[from]!, x1 = x[from + 1]!, x2 = x[from + 2]!, x3 = x[from + 3]!;
               for (let ox = 0; ox < outSide; ox++) {
-                const f = from + ox;
-                y[to + ox] = y[to + ox]! + w0 * x[f]! + w1 * x[f + 1]! + w2 * x[f + 2]! + w3 * x[f + 3]! + w4 * x[f + 4]!;
+                const x4 = x[from + ox + 4]!;
+                y[to + ox] = y[to + ox]! + w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4;
+                x0 = x1; x1 = x2; x2 = x3; x3 = x4;
               }
             }
             continue;
