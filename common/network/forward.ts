@@ -1,8 +1,8 @@
-// One image through a variant's network, written directly from its layer specs: plain loops over
-// Float32Arrays instead of tfjs-layers. A drawing-pad prediction through tfjs allocates ≈ 0.6 MB of tensors
-// and bookkeeping and runs tfjs' generic paths (≈ 2.4 ms at p50 for lenet5 on the renderer's cpu backend);
-// these loops do ≈ 0.3 M multiply-adds with no allocation beyond the maps the caller keeps.
-// Isomorphic (no DOM, no node builtins). The weights are the model's own, read at every call: the model
+// One image through a variant's network, written directly from its layer specs: plain loops over typed
+// arrays instead of tfjs-layers. A drawing-pad prediction through tfjs-layers allocated ≈ 0.6 MB of tensors and
+// bookkeeping and ran tfjs' generic paths (lenet5: ≈ 1.3–2.4 ms at p50 on the renderer's cpu backend, a p95 of
+// several ms); these loops do lenet5's ≈ 0.33 M multiply-adds in ≈ 0.4 ms and allocate only the maps the caller
+// keeps. Isomorphic (no DOM, no node builtins). The weights are the model's own, read at every call: the model
 // trains live, and the engine's direct step even overwrites a variable's buffer in place.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -289,22 +289,32 @@ export function createForwardPass(model: tfl.LayersModel, spec: Pick<VariantSpec
   const shapes = layers.map((l) => [...l.outShape]);
   const sizes = shapes.map(sizeOf);
   // The planar copies are the predictor's own, made once; the flat maps are the caller's.
-  const inputPlanar = new Float64Array(inputSide * inputSide);
-  const planar = shapes.map((shape, i) => (shape.length === 3 ? new Float64Array(sizes[i]!) : null));
+  const empty = new Float32Array(0);
+  const outputs: Maps[] = shapes.map((shape, i) => ({ planar: shape.length === 3 ? new Float64Array(sizes[i]!) : null, flat: empty }));
+  const inputMaps: Maps = { planar: new Float64Array(inputSide * inputSide), flat: empty };
+  const wrongSizes = (maps: readonly Float32Array[]): boolean => {
+    if (maps.length !== steps.length) return true;
+    for (let i = 0; i < maps.length; i++) if (maps[i]!.length !== sizes[i]) return true;
+    return false;
+  };
   return {
     shapes,
     run(input, maps) {
+      const inputPlanar = inputMaps.planar!;
       if (input.length !== inputPlanar.length) throw new RangeError(`forward pass: expected ${inputPlanar.length} input values, got ${input.length}`);
-      if (maps.length !== steps.length || maps.some((m, i) => m.length !== sizes[i])) {
-        throw new RangeError(`forward pass: expected ${steps.length} maps of sizes ${sizes.join(', ')}`);
-      }
+      if (wrongSizes(maps)) throw new RangeError(`forward pass: expected ${steps.length} maps of sizes ${sizes.join(', ')}`);
       inputPlanar.set(input); // one map: planar and NHWC are the same order
-      let below: Maps = { planar: inputPlanar, flat: input };
+      inputMaps.flat = input;
+      let below = inputMaps;
       for (let i = 0; i < steps.length; i++) {
-        const out: Maps = { planar: planar[i]!, flat: maps[i]! };
+        const out = outputs[i]!;
+        out.flat = maps[i]!;
         steps[i]!(below, out);
         below = out;
       }
+      // Let go of the caller's arrays.
+      inputMaps.flat = empty;
+      for (const out of outputs) out.flat = empty;
     },
   };
 }
