@@ -78,6 +78,20 @@ function finishMap(planar: Float64Array, flat: Float32Array, maps: number, activ
   }
 }
 
+/**
+ * y[to + i] += w0·x[from + i] + … + w4·x[from + i + 4] for i < n: the hot loop, in a function of its own so that
+ * V8 optimises it whole after a few calls (a loop nest optimised mid-call lacks the feedback of the code after it).
+ */
+function addRow5(y: Float64Array, to: number, x: Float64Array, from: number, n: number, w0: number, w1: number, w2: number, w3: number, w4: number): void {
+  // The window slides one pixel: four of its five inputs were read for the previous output.
+  let x0 = x[from]!, x1 = x[from + 1]!, x2 = x[from + 2]!, x3 = x[from + 3]!;
+  for (let i = 0; i < n; i++) {
+    const x4 = x[from + i + 4]!;
+    y[to + i] = y[to + i]! + w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4;
+    x0 = x1; x1 = x2; x2 = x3; x3 = x4;
+  }
+}
+
 function convStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'conv' }): Step {
   if (layer.inShape.length !== 3 || layer.outShape.length !== 3) throw new Error(`forward pass: ${layer.id} needs maps`);
   const [inSide, , inMaps] = layer.inShape;
@@ -134,17 +148,7 @@ function convStep(model: tfl.LayersModel, layer: NetworkLayer & { kind: 'conv' }
             // Every variant's kernel: a kernel row in registers, one read and one write of each output per row.
             const w0 = kernel[row]!, w1 = kernel[row + pairs]!, w2 = kernel[row + 2 * pairs]!;
             const w3 = kernel[row + 3 * pairs]!, w4 = kernel[row + 4 * pairs]!;
-            for (let oy = 0; oy < outSide; oy++) {
-              const from = source + oy * inSide;
-              const to = plane + oy * outSide;
-              // The window slides one pixel: four of its five inputs were read for the previous output.
-              let x0 = x[from]!, x1 = x[from + 1]!, x2 = x[from + 2]!, x3 = x[from + 3]!;
-              for (let ox = 0; ox < outSide; ox++) {
-                const x4 = x[from + ox + 4]!;
-                y[to + ox] = y[to + ox]! + w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3 + w4 * x4;
-                x0 = x1; x1 = x2; x2 = x3; x3 = x4;
-              }
-            }
+            for (let oy = 0; oy < outSide; oy++) addRow5(y, plane + oy * outSide, x, source + oy * inSide, outSide, w0, w1, w2, w3, w4);
             continue;
           }
           for (let kx = 0; kx < k; kx++) {
