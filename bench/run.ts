@@ -235,24 +235,35 @@ async function measureTraining(spec: VariantSpec, recipe: Recipe, train: DataSpl
   }
 }
 
-/** One image through the drawing pad's path (every activation map), `runs` times after a warm-up. */
-function measurePredict(spec: VariantSpec, train: DataSplit, runs: number): { p50Ms: number; p95Ms: number; runs: number } {
-  const model = spec.build(1);
-  const predictor = createPredictor(model, spec);
-  const pixels = new Float32Array(28 * 28);
-  const times: number[] = [];
-  for (let i = 0; i < runs + 20; i++) {
-    const index = i % train.count;
-    for (let p = 0; p < pixels.length; p++) pixels[p] = train.images[index * 784 + p]! / 255;
-    const t0 = performance.now();
-    predictor.predict(pixels);
-    if (i >= 20) times.push(performance.now() - t0);
+/**
+ * One image through the drawing pad's path (every activation map), `runs` times after a warm-up, with the
+ * model's weights on `backend`: the engine's (the CLI and the lab worker) or 'cpu' (the renderer's drawing pad).
+ * Switches back to the backend that was active, so what follows runs where it ran before.
+ */
+async function measurePredict(spec: VariantSpec, train: DataSplit, runs: number, backend: BackendName): Promise<{ p50Ms: number; p95Ms: number; runs: number }> {
+  const previous = tf.getBackend();
+  if (backend !== previous && !(await tf.setBackend(backend))) throw new Error(`bench: the ${backend} backend did not start`);
+  try {
+    const model = spec.build(1);
+    const predictor = createPredictor(model, spec);
+    const pixels = new Float32Array(28 * 28);
+    const times: number[] = [];
+    for (let i = 0; i < runs + 20; i++) {
+      const index = i % train.count;
+      for (let p = 0; p < pixels.length; p++) pixels[p] = train.images[index * 784 + p]! / 255;
+      const t0 = performance.now();
+      predictor.predict(pixels);
+      if (i >= 20) times.push(performance.now() - t0);
+    }
+    predictor.dispose();
+    model.dispose();
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+    return { p50Ms: at(0.5), p95Ms: at(0.95), runs };
+  } finally {
+    // main() checks that training runs on the engine's backend.
+    if (tf.getBackend() !== previous) await tf.setBackend(previous);
   }
-  predictor.dispose();
-  model.dispose();
-  times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-  return { p50Ms: at(0.5), p95Ms: at(0.95), runs };
 }
 
 /**
@@ -379,14 +390,23 @@ async function main(): Promise<void> {
     'variant', 'batch', 'optimizer', `tfjs img/s (${engineThreads})`, ...(parallel ? ['data-parallel img/s', 'speed-up'] : []),
     'torch img/s', 'ratio', ...(parallel ? ['ratio (data-parallel)'] : []), 'step ms', 'CPU ms/img tfjs / torch 1 thr', 'tensors before→after',
   ]];
-  const predictRows: string[][] = [['variant', 'p50 ms', 'p95 ms', 'runs']];
+  // The engine's backend (the CLI, the lab worker) and the renderer's (its drawing pad runs on cpu).
+  const predictBackends: BackendName[] = report.name === 'cpu' ? ['cpu'] : [report.name, 'cpu'];
+  const predictRows: string[][] = [[
+    'variant', ...predictBackends.flatMap((b) => [`${b}${b === 'cpu' ? ' (renderer)' : ''} p50 ms`, `${b} p95 ms`]), 'runs',
+  ]];
   // The pad's latency first, before any training in this process: the pad runs while no training shares its
   // heap, and a p95 of 300 runs taken right after a variant's training caught that training's garbage collection.
   for (const name of opts.variants) {
-    const predict = measurePredict(VARIANTS[name], dataset.train, opts.predictRuns);
-    emit({ type: 'predict', variant: name, backend: report.name, ...predict });
-    predictRows.push([name, fmt(predict.p50Ms, 2), fmt(predict.p95Ms, 2), String(predict.runs)]);
+    const cells: string[] = [];
+    for (const backend of predictBackends) {
+      const predict = await measurePredict(VARIANTS[name], dataset.train, opts.predictRuns, backend);
+      emit({ type: 'predict', variant: name, backend, ...predict });
+      cells.push(fmt(predict.p50Ms, 2), fmt(predict.p95Ms, 2));
+    }
+    predictRows.push([name, ...cells, String(opts.predictRuns)]);
   }
+  if (tf.getBackend() !== report.name) throw new Error(`bench: training would run on ${tf.getBackend()}, not ${report.name}`);
   for (const name of opts.variants) {
     const spec = VARIANTS[name];
     const recipe = spec.recipe;
@@ -445,7 +465,7 @@ async function main(): Promise<void> {
   say(`Training: ${opts.images} images timed after ${opts.warmup} warm-up images; the best of ${opts.rounds} interleaved rounds`);
   say(table(rows));
   say('');
-  say('Inference: one image, probabilities and every activation map (the drawing pad\'s path)');
+  say('Inference: one image, probabilities and every activation map (the drawing pad\'s path; the renderer runs it on cpu)');
   say(table(predictRows));
 
   // End to end: the real Trainer from its construction to its last batch, first steps included, against
@@ -535,7 +555,7 @@ async function main(): Promise<void> {
       '',
       markdownTable(rows),
       '',
-      'Inference: one image through the drawing pad\'s path (probabilities and every activation map), measured before any training in the process.',
+      `Inference: one image through the drawing pad's path (probabilities and every activation map), measured before any training in the process, ${opts.predictRuns} runs after 20 warm-up runs, with the model on ${predictBackends.length > 1 ? `the engine's backend (${report.name}) and on the renderer's (cpu)` : 'cpu (the renderer\'s backend too)'}.`,
       '',
       markdownTable(predictRows),
       ...(e2eTable ? ['', `End to end: the real Trainer${parallel ? ' on two engines' : ''}, one epoch of ${opts.e2eImages} images, timed from \`new Trainer()\` (model built, engines started) to its last batch, first steps included, evaluation left out; "engine started in the run" starts rank 1's thread inside that time, as the CLI does: the run begins on one engine and rank 1 joins it when ready (the step it joined at in brackets); the other column finds rank 1 started and warmed, as the app's trainer process does before a run; "Trainer's img/s" is the run's own figure (step time only, what the CLI and the Train view report). PyTorch: from building its model to its last step, no warm-up. Best of ${opts.rounds} interleaved rounds.`, '', markdownTable(e2eTable)] : []),

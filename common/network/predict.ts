@@ -1,9 +1,10 @@
-// Inference with every intermediate activation. Isomorphic: the CLI, the lab
-// worker and the renderer's drawing pad all use this one path.
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+// Inference with every intermediate activation. Isomorphic: the CLI, the lab worker and the renderer's
+// drawing pad all use this one path: a forward pass written from the layer specs (forward.ts) over the
+// model's live weights, not tfjs-layers (≈ 10× faster for one image, and it allocates only the result).
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { toModelInput } from '../preprocess.js';
-import { probabilitiesFor, type VariantSpec } from './variants.js';
+import { createForwardPass, probabilitiesInto } from './forward.js';
+import type { VariantSpec } from './variants.js';
 
 export interface Activation {
   /** The layer spec's id: 'INPUT', 'C1', 'S2', ... 'OUT'. */
@@ -19,7 +20,10 @@ export interface Prediction {
 }
 
 export interface Predictor {
-  /** One 28×28 image (ink = 1, background = 0) → probabilities and every layer's maps. */
+  /**
+   * One 28×28 image (ink = 1, background = 0) → probabilities and every layer's maps, with the model's
+   * weights as they are now. Each Prediction owns its arrays: later calls never change them.
+   */
   predict(pixels28: Float32Array): Prediction;
   dispose(): void;
 }
@@ -30,41 +34,28 @@ export const argmax = (values: ArrayLike<number>): number => {
   return best;
 };
 
-/**
- * A multi-output view of the model: one output per diagram layer. It shares the
- * model's weights, so it stays live while training changes them.
- */
+/** A predictor over `model` (built from `spec`); it reads the model's weights at each call, so it follows training. */
 export function createPredictor(model: tfl.LayersModel, spec: VariantSpec): Predictor {
-  const mapped = spec.layers.filter((l) => l.kind !== 'input');
-  const outputs = mapped.map((l) => model.getLayer(l.modelLayerName).output as tfl.SymbolicTensor);
-  const probe = tfl.model({ inputs: model.inputs, outputs });
+  const forward = createForwardPass(model, spec);
+  const ids = spec.layers.filter((l) => l.kind !== 'input').map((l) => l.id);
+  const inputId = spec.layers.find((l) => l.kind === 'input')?.id ?? 'INPUT';
   const size = spec.input.size;
+  const classes = forward.shapes[forward.shapes.length - 1]?.[0] ?? 0;
+  const probabilities = new Float32Array(classes);
   return {
     predict(pixels28) {
       const input = toModelInput(pixels28, spec.input);
-      const tensors = tf.tidy(() => {
-        const x = tf.tensor4d(input, [1, size, size, 1]);
-        // A one-layer network (the linear classifier) has a single output: predict gives a tensor, not a list.
-        const out = probe.predict(x) as tf.Tensor | tf.Tensor[];
-        const raw = Array.isArray(out) ? out : [out];
-        const probs = probabilitiesFor(spec, raw[raw.length - 1]!);
-        return [...raw, probs];
-      });
-      try {
-        const values = tensors.map((t) => t.dataSync() as Float32Array);
-        const probabilities = Array.from(values[values.length - 1]!);
-        const inputId = spec.layers.find((l) => l.kind === 'input')?.id ?? 'INPUT';
-        const activations: Activation[] = [{ id: inputId, shape: [size, size, 1], data: input }];
-        mapped.forEach((layer, i) => {
-          activations.push({ id: layer.id, shape: tensors[i]!.shape.slice(1), data: values[i]! });
-        });
-        return { digit: argmax(probabilities), probabilities, activations };
-      } finally {
-        tf.dispose(tensors);
-      }
+      // The maps go to the caller (the views keep a Prediction while the next one is computed): fresh each call.
+      const maps = forward.shapes.map((shape) => new Float32Array(shape.reduce((a, d) => a * d, 1)));
+      forward.run(input, maps);
+      probabilitiesInto(spec.loss, maps[maps.length - 1]!, probabilities);
+      const values = Array.from(probabilities);
+      const activations: Activation[] = [{ id: inputId, shape: [size, size, 1], data: input }];
+      ids.forEach((id, i) => activations.push({ id, shape: [...forward.shapes[i]!], data: maps[i]! }));
+      return { digit: argmax(values), probabilities: values, activations };
     },
     dispose() {
-      // The probe owns no weights of its own; nothing else to free.
+      // The predictor owns no tensors: the weights are the model's.
     },
   };
 }
