@@ -65,6 +65,10 @@ function tfLayersOf(layer: NetworkLayer, seed: (i: number) => Seed, fedByInput: 
       if (layer.connections) {
         // MaskedConv2D draws its own LeCun-uniform kernel (fan-in over connected maps only).
         if (layer.init !== 'lecun-uniform') throw new RangeError(`${layer.id}: a connection table starts LeCun-uniform only`);
+        // MaskedConv2D has no activation of its own: a fused one would be dropped without a word.
+        if (fusedActivation(layer.activation) !== null && layer.activation.id !== 'none') {
+          throw new RangeError(`${layer.id}: a convolution with a connection table squashes with the scaled tanh or nothing, not ${layer.activation.id}`);
+        }
         conv = new MaskedConv2D({
           name: layer.id, filters: layer.maps, kernelSize: layer.kernel,
           connections: layer.connections.map((row) => [...row]), seed: seed(layer.index) ?? null,

@@ -210,6 +210,15 @@ describe('a network of other shapes than the variants\'', () => {
     { kind: 'dense', id: 'OUT', units: 10, activation: { id: 'sigmoid' }, init: 'glorot-uniform' },
   ];
 
+  it('the builder refuses a fused activation on a convolution with a connection table (it would be dropped), each kind alone', () => {
+    for (const id of ['relu', 'sigmoid', 'tanh'] as const) {
+      const bad = layers.map((l) => (l.id === 'C3' ? { ...l, activation: { id } } : l)) as LayerSpec[];
+      expect(() => buildNetwork(describeNetwork(bad), 'bad', 3)).toThrow(`C3: a convolution with a connection table squashes with the scaled tanh or nothing, not ${id}`);
+    }
+    const none = layers.map((l) => (l.id === 'C3' ? { ...l, activation: { id: 'none' } } : l)) as LayerSpec[];
+    buildNetwork(describeNetwork(none), 'none', 3).dispose();
+  });
+
   it('matches tfjs-layers map by map', () => {
     const spec: VariantSpec = { ...getVariant('linear'), loss: 'softmax-ce', layers: describeNetwork(layers) };
     expect(spec.layers.map((l) => l.outShape)).toEqual([[28, 28, 1], [26, 26, 4], [12, 12, 4], [8, 8, 6], [4, 4, 6], [1, 1, 5], [10]]);

@@ -11,7 +11,11 @@ import { getVariant, type VariantSpec } from '../../../common/network/variants.j
 import { wireToWeights } from '../../../common/network/wire.js';
 import { createPredictor, type Prediction, type Predictor } from '../../../common/network/predict.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
+
 import type { TrainingStore } from './training.svelte.js';
+
+/** Predictions run once when a model is built, before the student draws. */
+const PAD_WARM_UP_PREDICTIONS = 10;
 
 export class ModelStore {
   summary = $state.raw<ModelSummary | null>(null);
@@ -153,11 +157,12 @@ export class ModelStore {
       const merged = rebuilt ? new Map<string, TensorData>() : new Map(this.weights);
       for (const [name, tensor] of decoded ?? decodeWireTensors(tensors)) merged.set(name, tensor);
       this.weights = merged;
-      // Run a fresh model once so the first stroke on the pad does not pay for tfjs' first-call setup.
+      // A few throwaway predictions so the first strokes on the pad do not run the forward pass's loops
+      // unoptimised (its first calls take a few ms each until V8 has compiled them; BENCHMARKS.md).
       if (rebuilt) {
         const probe = new Float32Array(28 * 28);
         probe.fill(1, 10 * 28, 18 * 28);
-        for (let i = 0; i < 2; i++) this.predictor?.predict(probe);
+        for (let i = 0; i < PAD_WARM_UP_PREDICTIONS; i++) this.predictor?.predict(probe);
       }
       this.ready = true;
       this.error = null;
