@@ -11,7 +11,6 @@ import { getVariant, type VariantSpec } from '../../../common/network/variants.j
 import { wireToWeights } from '../../../common/network/wire.js';
 import { createPredictor, type Prediction, type Predictor } from '../../../common/network/predict.js';
 import { decodeWireTensors, type TensorData } from '../lib/wire-tensor.js';
-
 import type { TrainingStore } from './training.svelte.js';
 
 /** Predictions run once when a model is built, before the student draws. */
