@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLabService, recoveryDir, recoveryParentDir, type LabService } from '../../hosts/lab-service.js';
 import { FALLBACK_NOTE_ENV } from '../../hosts/host-setup.js';
@@ -28,6 +28,8 @@ const shelf = path.join(root, 'shelf');
 const events: { name: EventName; payload: any }[] = [];
 let service: LabService;
 const availableParallelism = os.availableParallelism;
+/** Called as each event is emitted, before anything else runs: as a page that acts the instant it hears. */
+let onEvent: ((name: EventName, payload: any) => void) | null = null;
 
 /** A folder name an interrupted save leaves (atomic-folder.ts): `.name.old-<pid>-<8 hex>`. */
 const oldCopyOf = (name: string): string => `.${name}.old-999999-0badcafe`;
@@ -90,7 +92,10 @@ beforeAll(async () => {
   // thread and its start-up (trainer-engines.test.ts tests two).
   os.availableParallelism = () => 1;
   // The service sets the backend up: models are built after it.
-  service = await createLabService({ modelsDir, assetsDir, transport: 'browser', appVersion: '1.2.3', backend: 'cpu', emit: (name, payload) => events.push({ name, payload }) });
+  service = await createLabService({ modelsDir, assetsDir, transport: 'browser', appVersion: '1.2.3', backend: 'cpu', emit: (name, payload) => {
+    events.push({ name, payload });
+    onEvent?.(name, payload);
+  } });
   await writeModel(path.join(shelf, 'timeline'), 'timeline');
 }, 60_000);
 afterAll(() => {
@@ -391,6 +396,27 @@ describe('a run\'s bookkeeping', () => {
       expect(epochs).toEqual(trainerEvents().filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch));
       expect((await value('historyCsv')).trim().split('\n')).toHaveLength(1 + epochs.length);
       expect((await value('exportCsv', { kind: 'epochs' })).fileName).toBe('model-epochs.csv');
+      // The timeline so far: the run's own snapshots.
+      expect((await value('modelSnapshots')).name).toBe('training…');
+      expect(await value('status')).toEqual({ phase: 'paused', runId });
+      expect((await value('currentModel')).summary).toEqual({
+        name: 'training…', dir: '', variant: 'linear', dataset: '', backend: 'cpu', testAccuracy: null, savedAt: '', builtin: false, unsaved: true,
+      });
+      // Paused is still running: whatever would act on the model from before the run is refused, each in its words.
+      const busy = (action: string) => ({ ok: false, error: { code: 'busy', message: `Cannot ${action} while a training run is going: stop it first.`, params: { action, reason: 'training' } } });
+      expect(await call('saveModel', { name: 'mid-run' })).toEqual(busy('save'));
+      expect(await call('openModel', { dir: path.join(shelf, 'timeline') })).toEqual(busy('open a model'));
+      expect(await call('exportModel', {})).toEqual(busy('export'));
+      expect(await call('evaluate', {})).toEqual(busy('evaluate'));
+      expect(await call('restoreRecovery')).toEqual(busy('restore the last run'));
+      expect(await call('exportCsv', { kind: 'confusion' })).toEqual(busy('evaluate'));
+      expect(await call('train', RUN_REQUEST)).toEqual({
+        ok: false, error: { code: 'busy', message: 'A training run is already going: stop it before starting another.', params: { action: 'train', reason: 'training' } },
+      });
+      // A saved model can still be exported.
+      expect((await value('exportModel', { dir: path.join(shelf, 'timeline') })).fileName).toBe('timeline.lenetlab');
+      expect(fs.existsSync(path.join(modelsDir, 'mid-run'))).toBe(false);
+      expect(await value('resume')).toEqual({ phase: 'running', runId });
     } finally {
       await value('stop');
       await until('the run to end', () => doneOf(runId) !== undefined);
@@ -402,6 +428,23 @@ describe('a run\'s bookkeeping', () => {
           return false;
         }
       });
+    }
+  });
+
+  it('Save pressed the moment the run says idle (before its done) saves that run, not the model from before', async () => {
+    await value('openModel', { dir: path.join(shelf, 'timeline') });
+    let saving: Promise<Answer> | null = null;
+    onEvent = (name, payload) => {
+      if (name === 'trainerEvent' && payload.type === 'state' && payload.phase === 'idle' && !saving) saving = call('saveModel', { name: 'at idle' });
+    };
+    try {
+      const { runId } = await value('train', { ...RUN_REQUEST, recipe: { epochs: 3, batchSize: 8 } });
+      await until('the run to go idle', () => saving !== null);
+      expect(await saving!).toMatchObject({ ok: true, value: { name: 'at idle' } });
+      expect(readModelMeta(path.join(modelsDir, 'at idle')).recipe.epochs).toBe(3);
+      await until('the run to end', () => doneOf(runId) !== undefined);
+    } finally {
+      onEvent = null;
     }
   });
 
@@ -444,6 +487,34 @@ describe('info', () => {
       expect((await value('info')).backendNote).toBe(`The wasm backend failed. ${plain.backendNote}`);
     } finally {
       delete process.env[FALLBACK_NOTE_ENV];
+    }
+  });
+});
+
+describe('start-up', () => {
+  const start = (assets: string) => createLabService({ modelsDir, assetsDir: assets, transport: 'electron', appVersion: '1.2.3', backend: 'cpu', emit: () => {} });
+
+  it('opens the shipped modern model, as shipped', async () => {
+    const assets = path.join(root, 'assets-modern');
+    fs.cpSync(path.join(ASSETS, 'models', 'modern'), path.join(assets, 'models', 'modern'), { recursive: true });
+    const opened = await start(assets);
+    expect(await opened.handle('currentModel', {})).toMatchObject({ ok: true, value: { summary: { variant: 'modern', dir: path.join(assets, 'models', 'modern'), builtin: true, unsaved: false } } });
+    expect(await opened.handle('info', {})).toMatchObject({ ok: true, value: { transport: 'electron', canOpenDialogs: true } });
+  });
+
+  it('a shipped model that cannot be opened is said on stderr, and no model is open', async () => {
+    const assets = path.join(root, 'assets-broken');
+    fs.mkdirSync(path.join(assets, 'models', 'modern'), { recursive: true });
+    fs.writeFileSync(path.join(assets, 'models', 'modern', 'model.json'), '{ cut short');
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const broken = await start(assets);
+      expect(said.mock.calls.map((c) => String(c[0])).filter((t) => t.startsWith('lenet-lab:'))).toEqual([
+        expect.stringMatching(/^lenet-lab: the shipped model could not be opened: .+\n$/),
+      ]);
+      expect(await broken.handle('currentModel', {})).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    } finally {
+      said.mockRestore();
     }
   });
 });
