@@ -197,6 +197,28 @@ describe('CSV exports of the open model', () => {
   });
 });
 
+describe('samples', () => {
+  it('from the open model\'s dataset, or the one asked for; each its own pixels; past the end refused', async () => {
+    await value('openModel', { dir: path.join(shelf, 'timeline') });
+    // Image i lights pixel i of its 28×28 (dataset-folder.ts): the folder's, not MNIST's.
+    const samples = await value('samples', { split: 'test', indices: [11, 3] });
+    expect(samples).toMatchObject({ labels: [1, 3], rows: 28, cols: 28 });
+    const pixels = Buffer.from(samples.images, 'base64');
+    expect(pixels).toHaveLength(2 * 784);
+    expect([...pixels.keys()].filter((i) => pixels[i] !== 0)).toEqual([11, 784 + 3]);
+    expect((await value('samples', { split: 'train', indices: [15], dataset: { kind: 'folder', dir: digits } })).labels).toEqual([5]);
+    expect(await call('samples', { split: 'test', indices: [0, 12] })).toEqual({
+      ok: false, error: { code: 'invalid-request', message: 'sample 12 does not exist: the test set has 12 images.', params: { field: 'indices', index: 12, split: 'test', count: 12 } },
+    });
+  });
+
+  it('a channel the host answers is refused here, by name', async () => {
+    expect(await call('restartTrainer')).toEqual({
+      ok: false, error: { code: 'unsupported', message: 'restartTrainer is answered by the host, not the trainer', params: { channel: 'restartTrainer' } },
+    });
+  });
+});
+
 describe('one-file export and import', () => {
   it('a saved model is exported without opening it (and nothing is left loaded); the open one alike', async () => {
     await value('openModel', { dir: path.join(builtinDir, 'linear') });
