@@ -137,6 +137,11 @@ describe('history and timeline', () => {
     expect(await value('modelSnapshots', { dir: linear })).toEqual({ name: 'linear', variant: 'linear', snapshots: [] });
   });
 
+  it('with no model open and no run: pause, resume and stop say idle; the history CSV is its header', async () => {
+    for (const name of ['pause', 'resume', 'stop'] as const) expect(await value(name), name).toEqual({ phase: 'idle', runId: null });
+    expect(await value('historyCsv')).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,imagesPerSecond,learningRate\n');
+  });
+
   it('with no model open, the open model\'s history is refused as not found', async () => {
     for (const name of ['modelHistory', 'modelSnapshots', 'exportCsv'] as const) {
       expect(await call(name, name === 'exportCsv' ? { kind: 'epochs' } : {}), name).toEqual({
@@ -210,6 +215,12 @@ describe('samples', () => {
     expect(await call('samples', { split: 'test', indices: [0, 12] })).toEqual({
       ok: false, error: { code: 'invalid-request', message: 'sample 12 does not exist: the test set has 12 images.', params: { field: 'indices', index: 12, split: 'test', count: 12 } },
     });
+  });
+
+  it('a request the host let through broken fails as internal, naming the channel', async () => {
+    const broken = await call('samples', { split: 'validation', indices: [0] });
+    expect(broken).toMatchObject({ ok: false, error: { code: 'internal', params: { context: 'samples failed' } } });
+    expect(!broken.ok && broken.error.message).toMatch(/^samples failed: /);
   });
 
   it('a channel the host answers is refused here, by name', async () => {
@@ -350,6 +361,13 @@ describe('save and open', () => {
     await writeOldCopy(modelsDir, 'lost', 'lost');
     expect(await value('openModel', { dir: path.join(modelsDir, 'lost') })).toMatchObject({ name: 'lost', dir: path.join(modelsDir, 'lost'), builtin: false });
     expect(await value('openModel', { dir: path.join(builtinDir, 'linear') })).toMatchObject({ name: 'linear', builtin: true, unsaved: false });
+    // A model outside the models folder: a cut-short save of the same name in the models folder is not its business.
+    await writeOldCopy(modelsDir, 'elsewhere', 'elsewhere');
+    await writeModel(path.join(shelf, 'elsewhere'), 'elsewhere');
+    expect(await value('openModel', { dir: path.join(shelf, 'elsewhere') })).toMatchObject({ name: 'elsewhere', dir: path.join(shelf, 'elsewhere') });
+    expect(fs.readdirSync(modelsDir)).toContain(oldCopyOf('elsewhere'));
+    expect(fs.readdirSync(modelsDir)).not.toContain('elsewhere');
+    fs.rmSync(path.join(modelsDir, oldCopyOf('elsewhere')), { recursive: true });
     fs.cpSync(path.join(builtinDir, 'linear'), path.join(assetsDir, 'models-extra', 'linear'), { recursive: true });
     expect(await value('openModel', { dir: path.join(assetsDir, 'models-extra', 'linear') })).toMatchObject({ name: 'linear', builtin: false });
   });
@@ -465,6 +483,8 @@ describe('a run\'s bookkeeping', () => {
       expect(await saving!).toMatchObject({ ok: true, value: { name: 'at idle' } });
       expect(readModelMeta(path.join(modelsDir, 'at idle')).recipe.epochs).toBe(3);
       await until('the run to end', () => doneOf(runId) !== undefined);
+      // Saved under a name before (or while) its slot was written: the slot is emptied once that write ends.
+      await until('the slot emptied', () => !fs.existsSync(recoveryParentDir(modelsDir)), 10_000);
     } finally {
       onEvent = null;
     }
@@ -503,6 +523,7 @@ describe('a run\'s bookkeeping', () => {
 describe('info', () => {
   it('says the host\'s fallback note before the backend\'s own', async () => {
     const plain = await value('info');
+    expect(plain.dataset).toMatchObject({ name: 'MNIST', trainCount: 60_000, testCount: 10_000 });
     expect(plain).toMatchObject({ appVersion: '1.2.3', transport: 'browser', backend: 'cpu', modelsDir, canOpenDialogs: false, versions: { lenetLab: '1.2.3', node: process.versions.node, tfjs: tf.version_core } });
     process.env[FALLBACK_NOTE_ENV] = 'The wasm backend failed.';
     try {
@@ -535,6 +556,15 @@ describe('start-up', () => {
         expect.stringMatching(/^lenet-lab: the shipped model could not be opened: .+\n$/),
       ]);
       expect(await broken.handle('currentModel', {})).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      // With no model open, a run stopped before its first batch leaves none open, and ends cleanly.
+      const heard: { name: string; payload: any }[] = [];
+      const bare = await createLabService({ modelsDir, assetsDir: assets, transport: 'browser', appVersion: '1.2.3', backend: 'cpu', emit: (name, payload) => heard.push({ name, payload }) });
+      const started = await bare.handle('train', { variant: 'linear', dataset: { kind: 'folder', dir: digits }, recipe: { epochs: 1, batchSize: 8 }, seed: 3 });
+      expect(started.ok).toBe(true);
+      expect(await bare.handle('stop', {})).toMatchObject({ ok: true, value: { phase: 'stopping' } });
+      await until('the stopped run to end', () => heard.some((e) => e.payload?.type === 'done'));
+      expect(heard.filter((e) => e.name !== 'trainerEvent' || e.payload.type === 'error')).toEqual([]);
+      expect(await bare.handle('currentModel', {})).toMatchObject({ ok: false, error: { code: 'not-found' } });
     } finally {
       said.mockRestore();
     }
