@@ -140,6 +140,9 @@ describe('history and timeline', () => {
   it('with no model open and no run: pause, resume and stop say idle; the history CSV is its header', async () => {
     for (const name of ['pause', 'resume', 'stop'] as const) expect(await value(name), name).toEqual({ phase: 'idle', runId: null });
     expect(await value('historyCsv')).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,imagesPerSecond,learningRate\n');
+    // Samples come from MNIST then: its first test digit is a 7, its first training digit a 5.
+    expect(await value('samples', { split: 'test', indices: [0] })).toMatchObject({ labels: [7], rows: 28, cols: 28 });
+    expect((await value('samples', { split: 'train', indices: [0] })).labels).toEqual([5]);
   });
 
   it('with no model open, the open model\'s history is refused as not found', async () => {
@@ -490,6 +493,71 @@ describe('a run\'s bookkeeping', () => {
     }
   });
 
+  it('a model replaced is freed: at once, or once the slot has been written when the run\'s own is replaced meanwhile', async () => {
+    await value('openModel', { dir: path.join(shelf, 'timeline') });
+    const base = tf.memory().numTensors;
+    await value('openModel', { dir: path.join(shelf, 'timeline') });
+    expect(tf.memory().numTensors).toBe(base);
+    await value('discardRecovery');
+    let opening: Promise<Answer> | null = null;
+    onEvent = (name, payload) => {
+      // The run's model, the instant it is current: replaced while its slot is being written.
+      if (name === 'modelChanged' && payload.unsaved && !opening) opening = call('openModel', { dir: path.join(shelf, 'timeline') });
+    };
+    try {
+      const { runId } = await value('train', { ...RUN_REQUEST, recipe: { epochs: 1, batchSize: 8 } });
+      await until('the run to end', () => doneOf(runId) !== undefined && opening !== null);
+      expect(await opening!).toMatchObject({ ok: true, value: { name: 'timeline' } });
+      await until('the slot written', () => fs.existsSync(path.join(recoveryDir(modelsDir), 'model.json')));
+      await until('the run\'s model freed', () => tf.memory().numTensors === base, 5_000);
+    } finally {
+      onEvent = null;
+    }
+  });
+
+  it('a run whose slot cannot be written is kept open all the same, and the reason said', async () => {
+    await value('discardRecovery');
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      // A seed past the largest a saved model records (2^31 − 1): the contract refuses it, the slot's save too.
+      const { runId } = await value('train', { ...RUN_REQUEST, recipe: { epochs: 1, batchSize: 8 }, seed: 2 ** 31 });
+      await until('the run to end', () => doneOf(runId) !== undefined);
+      await until('the slot\'s failure said', () => said.mock.calls.some((c) => String(c[0]).startsWith('lenet-lab:')));
+      expect(said.mock.calls.map((c) => String(c[0])).filter((t) => t.startsWith('lenet-lab:'))).toEqual([
+        expect.stringMatching(/^lenet-lab: the run could not be kept in the recovery slot: [\s\S]*seed[\s\S]*\n$/),
+      ]);
+    } finally {
+      said.mockRestore();
+    }
+    expect((await value('currentModel')).summary).toMatchObject({ variant: 'linear', unsaved: true, dir: '' });
+    expect(await value('recoveryInfo')).toBeNull();
+  });
+
+  it('a run that fails once started ends with its error and idle, and no done', async () => {
+    events.length = 0;
+    let thrown = false;
+    onEvent = (name, payload) => {
+      // The run's first batch report throws in the trainer's hands: a run failing past its start.
+      if (name === 'trainerEvent' && payload.type === 'batch' && !thrown) {
+        thrown = true;
+        throw new Error('the listener broke');
+      }
+    };
+    let runId = '';
+    try {
+      runId = (await value('train', { ...RUN_REQUEST, recipe: { epochs: 1, batchSize: 8 } })).runId;
+      await until('the run to fail', () => trainerEvents().some((e) => e.type === 'error'));
+    } finally {
+      onEvent = null;
+    }
+    await until('its idle state', () => trainerEvents().some((e) => e.type === 'state' && e.phase === 'idle' && trainerEvents().indexOf(e) > trainerEvents().findIndex((x) => x.type === 'error')));
+    const after = trainerEvents().slice(trainerEvents().findIndex((e) => e.type === 'error'));
+    expect(after).toEqual([{ type: 'error', runId, message: 'the listener broke' }, { type: 'state', runId, phase: 'idle' }]);
+    expect(events.filter((e) => e.payload === null || e.payload === undefined)).toEqual([]);
+    expect(trainerEvents().some((e) => e.type === 'done')).toBe(false);
+    expect(await value('status')).toEqual({ phase: 'idle', runId: null });
+  });
+
   it('a run stopped before its first batch keeps nothing: the model from before is current again, and said so', async () => {
     await value('openModel', { dir: path.join(shelf, 'timeline') });
     await value('discardRecovery');
@@ -543,6 +611,21 @@ describe('start-up', () => {
     const opened = await start(assets);
     expect(await opened.handle('currentModel', {})).toMatchObject({ ok: true, value: { summary: { variant: 'modern', dir: path.join(assets, 'models', 'modern'), builtin: true, unsaved: false } } });
     expect(await opened.handle('info', {})).toMatchObject({ ok: true, value: { transport: 'electron', canOpenDialogs: true } });
+  });
+
+  it('no shipped model (no folder, or one without its model.json): nothing open, and nothing to say', async () => {
+    const assets = path.join(root, 'assets-empty');
+    const said = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      for (const folder of [false, true]) {
+        if (folder) fs.mkdirSync(path.join(assets, 'models', 'modern'), { recursive: true });
+        const none = await start(assets);
+        expect(await none.handle('currentModel', {}), `modern folder: ${folder}`).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      }
+      expect(said.mock.calls.map((c) => String(c[0])).filter((t) => t.startsWith('lenet-lab:'))).toEqual([]);
+    } finally {
+      said.mockRestore();
+    }
   });
 
   it('a shipped model that cannot be opened is said on stderr, and no model is open', async () => {
