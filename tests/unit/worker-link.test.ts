@@ -154,6 +154,16 @@ describe('restart and dispose', () => {
     expect(await client.invoke('status', {})).toEqual({ ok: false, error: { code: 'crashed', message: 'The trainer is not running.', params: { exitCode: null } } });
   });
 
+  it('with no one to tell, a worker event that breaks the contract is dropped quietly; dispose twice, or after a crash, is harmless', () => {
+    const { workers, emitted, client } = restartableClient();
+    expect(() => workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'no such event' } })).not.toThrow();
+    expect(emitted).toEqual([]);
+    workers[0]!.exit(1);
+    expect(() => client.dispose()).not.toThrow();
+    expect(() => client.dispose()).not.toThrow();
+    expect(workers[0]!.killed).toBe(0);
+  });
+
   it('a worker event that breaks the contract is dropped and said; one that keeps it is relayed; a non-object is ignored', () => {
     const dropped: [string, string][] = [];
     const { workers, emitted } = restartableClient({ onDroppedEvent: (name, why) => dropped.push([name, why]) });
