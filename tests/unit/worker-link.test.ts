@@ -73,3 +73,108 @@ describe('the worker client', () => {
     expect(emitted[2]![1]).toEqual({ message: 'The trainer process stopped unexpectedly (killed). Saved models are safe; restart the trainer to go on.', exitCode: null });
   });
 });
+
+/** A client whose spawn hands out a new stand-in worker each time, with what each was sent and whether it was killed. */
+function restartableClient(options: { onDroppedEvent?: (name: string, why: string) => void } = {}) {
+  const workers: { say: (m: FromWorker) => void; exit: (code: number | null) => void; sent: unknown[]; killed: number }[] = [];
+  const emitted: [string, unknown][] = [];
+  const client = new WorkerClient(() => {
+    const worker = standIn();
+    const record = { ...worker, sent: [] as unknown[], killed: 0 };
+    worker.port.send = (m) => void record.sent.push(m);
+    worker.port.kill = () => void record.killed++;
+    workers.push(record);
+    return worker.port;
+  }, (name, payload) => emitted.push([name, payload]), options);
+  client.start();
+  return { workers, emitted, client };
+}
+
+describe('restart and dispose', () => {
+  it('a restart answers what the old worker still owed, ends the run in progress, kills the old worker and starts a new one', async () => {
+    const { workers, emitted, client } = restartableClient();
+    expect(client.running).toBe(true);
+    workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'state', runId: 'run-a', phase: 'running' } });
+    const owed = client.invoke('status', {});
+    expect(workers[0]!.sent).toEqual([{ kind: 'invoke', id: 1, name: 'status', request: {} }]);
+    emitted.length = 0;
+    client.restart();
+    expect(await owed).toEqual({ ok: false, error: { code: 'crashed', message: 'The trainer was restarted.', params: { restarted: true } } });
+    expect(workers).toHaveLength(2);
+    expect(workers[0]!.killed).toBe(1);
+    expect(workers[1]!.killed).toBe(0);
+    expect(emitted).toEqual([
+      ['trainerEvent', { type: 'error', runId: 'run-a', message: 'The trainer was restarted (from this or another window), which ended this run; its unsaved training is lost.' }],
+      ['trainerEvent', { type: 'state', runId: 'run-a', phase: 'idle' }],
+    ]);
+    emitted.length = 0;
+    // The old worker's last words and its exit reach no one; the new worker is the one asked.
+    workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'state', runId: 'run-a', phase: 'running' } });
+    workers[0]!.exit(null);
+    expect(emitted).toEqual([]);
+    expect(client.running).toBe(true);
+    const asked = client.invoke('status', {});
+    expect(workers[1]!.sent).toEqual([{ kind: 'invoke', id: 1, name: 'status', request: {} }]);
+    workers[1]!.say({ kind: 'result', id: 1, result: { ok: true, value: { phase: 'idle', runId: null } } });
+    expect(await asked).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
+    // No run was in progress after the restart: the new worker's crash ends none.
+    workers[1]!.exit(3);
+    expect(emitted.map(([name]) => name)).toEqual(['trainerCrashed']);
+  });
+
+  it('a restart with no run in progress ends none', () => {
+    const { emitted, client } = restartableClient();
+    client.restart();
+    expect(emitted).toEqual([]);
+  });
+
+  it('after a crash, requests are answered with the crash; a restart clears it', async () => {
+    const { workers, client } = restartableClient();
+    workers[0]!.exit(7);
+    expect(client.running).toBe(false);
+    const crashed = { ok: false, error: { code: 'crashed', message: 'The trainer process stopped unexpectedly (exit code 7). Saved models are safe; restart the trainer to go on.', params: { exitCode: 7 } } };
+    expect(await client.invoke('status', {})).toEqual(crashed);
+    client.restart();
+    expect(client.running).toBe(true);
+    const asked = client.invoke('status', {});
+    workers[1]!.exit(null);
+    // Owed when it died: the crash, with its own exit.
+    expect(await asked).toMatchObject({ ok: false, error: { code: 'crashed', params: { exitCode: null } } });
+  });
+
+  it('dispose kills the worker, whose exit is then no crash, and ends no run', async () => {
+    const { workers, emitted, client } = restartableClient();
+    workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'state', runId: 'run-a', phase: 'running' } });
+    emitted.length = 0;
+    client.dispose();
+    expect(workers[0]!.killed).toBe(1);
+    expect(client.running).toBe(false);
+    workers[0]!.exit(null);
+    expect(emitted).toEqual([]);
+    expect(await client.invoke('status', {})).toEqual({ ok: false, error: { code: 'crashed', message: 'The trainer is not running.', params: { exitCode: null } } });
+  });
+
+  it('with no one to tell, a worker event that breaks the contract is dropped quietly; dispose twice, or after a crash, is harmless', () => {
+    const { workers, emitted, client } = restartableClient();
+    expect(() => workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'no such event' } })).not.toThrow();
+    expect(emitted).toEqual([]);
+    workers[0]!.exit(1);
+    expect(() => client.dispose()).not.toThrow();
+    expect(() => client.dispose()).not.toThrow();
+    expect(workers[0]!.killed).toBe(0);
+  });
+
+  it('a worker event that breaks the contract is dropped and said; one that keeps it is relayed; a non-object is ignored', () => {
+    const dropped: [string, string][] = [];
+    const { workers, emitted } = restartableClient({ onDroppedEvent: (name, why) => dropped.push([name, why]) });
+    workers[0]!.say({ kind: 'event', name: 'trainerEvent', payload: { type: 'no such event' } });
+    workers[0]!.say('noise' as never);
+    workers[0]!.say(null as never);
+    expect(emitted).toEqual([]);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]![0]).toBe('trainerEvent');
+    expect(dropped[0]![1].length).toBeGreaterThan(0);
+    workers[0]!.say({ kind: 'event', name: 'modelChanged', payload: { name: 'm', dir: '', variant: 'linear', dataset: 'MNIST', backend: 'cpu', testAccuracy: null, savedAt: '', builtin: false, unsaved: true } });
+    expect(emitted.map(([name]) => name)).toEqual(['modelChanged']);
+  });
+});
