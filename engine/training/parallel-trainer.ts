@@ -189,12 +189,11 @@ export async function warmParallelEngine(backend: BackendName, variants: Variant
 
 /**
  * Starts rank 1's thread for a run about to begin (the CLI, where the process is the run): the run begins on
- * this thread at once and the thread joins it when ready (JoiningStepper). It warms up on `variant` first
- * (its first steps would otherwise run at half speed, and the other rank waits for it at every step).
+ * this thread at once and the thread joins it when ready (JoiningStepper), after 30 warm-up steps on `variant`
+ * (joining cold instead measured the same end to end: BENCHMARKS.md; warm, the pair's steps are even).
  */
 export function startEngineForRun(backend: BackendName, variant: VariantName): void {
-  const warmUp = process.env['LENET_JOIN_WARM'] === '0' ? [] : [variant];
-  warmParallelEngine(backend, warmUp).catch(() => undefined); // a failure is the run's to report
+  warmParallelEngine(backend, [variant]).catch(() => undefined); // a failure is the run's to report
 }
 
 /** The Trainer's step on both cores: this thread takes the first half of each batch, a worker thread the rest. */
