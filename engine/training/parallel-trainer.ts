@@ -331,7 +331,6 @@ export class ParallelStepper implements Stepper {
 export class JoiningStepper implements Stepper {
   private parallel: ParallelStepper | null = null;
   private ready: Helper | null = null;
-  private disposed = false;
   private readonly taking: Promise<void>;
   private readonly halves: Float32Array[];
   private readonly mean: Float32Array;
@@ -344,7 +343,7 @@ export class JoiningStepper implements Stepper {
     private readonly joined: (outcome: { step: number; failure?: string }) => void = () => undefined,
     helper: Promise<Helper> = takeHelper(options.backend)) {
     this.taking = helper.then(
-      (h) => (this.disposed ? parkIdle(h) : void (this.ready = h)),
+      (h) => void (this.ready = h),
       (e: unknown) => this.failed(e),
     );
     const size = local.updater.size;
@@ -357,10 +356,7 @@ export class JoiningStepper implements Stepper {
   }
 
   step(order: Uint32Array, start: number, end: number, augment: Augment, wantNorms: boolean): StepOutcome | Promise<StepOutcome> {
-    if (this.parallel) {
-      this.steps++;
-      return this.parallel.step(order, start, end, augment, wantNorms);
-    }
+    if (this.parallel) return this.parallel.step(order, start, end, augment, wantNorms);
     if (this.failure !== null) {
       this.joined({ step: this.steps, failure: this.failure });
       this.failure = null;
@@ -413,9 +409,8 @@ export class JoiningStepper implements Stepper {
 
   /** Ends the run (saying why rank 1 never joined, if it failed); a rank 1 that never joined is kept idle for the next run once it is ready. */
   async dispose(): Promise<void> {
-    this.disposed = true;
     if (this.parallel) return this.parallel.dispose();
-    await this.taking;
+    await this.taking; // a thread still starting is waited for, then kept idle below
     if (this.failure !== null) this.joined({ step: this.steps, failure: this.failure });
     const helper = this.ready;
     this.ready = null;

@@ -39,16 +39,17 @@ interface Drive {
 
 /** Trains `drive.images` images in order, batch after batch, with seeded shifts; returns the flat weights after every step. */
 async function drive(make: (options: ConstructorParameters<typeof JoiningStepper>[1]) => Promise<Stepper>, d: Drive,
-  beforeStep: (step: number) => Promise<void> = async () => undefined) {
+  beforeStep: (step: number) => Promise<void> = async () => undefined, withReport = true) {
   const spec = getVariant(d.variant);
   const recipe = Recipe.parse({ ...spec.recipe, ...d.recipe });
   const model = spec.build(11);
   const report: ParallelReport = { workerTensorCounts: [], copiesIdentical: null };
-  const stepper = await make({ model, spec, recipe, split: mnist.train, count: d.images, numClasses: 10, backend: 'wasm', report });
+  const stepper = await make({ model, spec, recipe, split: mnist.train, count: d.images, numClasses: 10, backend: 'wasm', ...(withReport ? { report } : {}) });
   const order = Uint32Array.from({ length: d.images }, (_, i) => (i * 7919) % d.images);
   const random = seededRandom(5);
   const augment = recipe.augmentShift > 0 ? { maxShift: recipe.augmentShift, random } : undefined;
   const losses: number[] = [];
+  const outcomes: { correct: number; norms?: number[] }[] = [];
   let step = 0;
   for (let start = 0; start < d.images; start += recipe.batchSize) {
     step++;
@@ -57,19 +58,21 @@ async function drive(make: (options: ConstructorParameters<typeof JoiningStepper
     const outcome = await stepper.step(order, start, Math.min(d.images, start + recipe.batchSize), augment, step % 3 === 0);
     expect(outcome.fault).toBeNull();
     losses.push(outcome.loss);
+    outcomes.push({ correct: outcome.correct, ...(outcome.norms ? { norms: outcome.norms } : {}) });
   }
   await stepper.sync();
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   await stepper.dispose();
   model.dispose();
-  return { weights, losses, report };
+  return { weights, losses, outcomes, report };
 }
 
 const twoFromTheStart = (d: Drive) => drive((o) => ParallelStepper.start(o), d);
 
 // 517 images in batches of 64: 9 steps, the last of 5 images (split 3 + 2).
 const adam: Drive = { variant: 'modern', recipe: { batchSize: 64, augmentShift: 1 }, images: 517, halveRateAfter: 3 };
-const momentum: Drive = { variant: 'seed', recipe: { batchSize: 32, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9 }, images: 200, halveRateAfter: 2 };
+// 193 images in batches of 32: 7 steps, the last of one image (rank 1's half is empty).
+const momentum: Drive = { variant: 'seed', recipe: { batchSize: 32, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9 }, images: 193, halveRateAfter: 2 };
 
 describe('a second engine joining a run (JoiningStepper)', () => {
   for (const [name, d, joinAt] of [['Adam, shifted digits', adam, 5], ['SGD with momentum', momentum, 4]] as const) {
@@ -88,6 +91,8 @@ describe('a second engine joining a run (JoiningStepper)', () => {
       expect(joined.report.joinedAtStep).toBe(joinAt);
       expect(joined.report.copiesIdentical).toBe(true); // both ranks' copies matched at the end
       expect(joined.losses).toEqual(oracle.losses);
+      expect(joined.outcomes).toEqual(oracle.outcomes); // correct counts, and the gradient norms every third step
+      expect(joined.outcomes.filter((o) => o.norms).length).toBeGreaterThan(1);
       expect(joined.weights).toEqual(oracle.weights);
       expect(busyParallelThreads()).toBe(0);
     });
@@ -125,7 +130,19 @@ describe('a second engine joining a run (JoiningStepper)', () => {
     expect(told).toEqual([{ step: 0, failure: 'no thread here' }]); // it failed before the first step
     expect(alone.report.joinFailure).toBe('no thread here');
     expect(alone.report.joinedAtStep).toBeUndefined();
+    expect(alone.losses).toEqual(oracle.losses);
+    expect(alone.outcomes).toEqual(oracle.outcomes);
     expect(alone.weights).toEqual(oracle.weights);
+  });
+
+  it('without a report to fill, joins and fails the same (the report is optional)', async () => {
+    const { helper, release } = await heldHelper();
+    const told: { step: number; failure?: string }[] = [];
+    await drive((o) => Promise.resolve(new JoiningStepper(new LocalStepper(o.model, o.spec, o.recipe, o.split, 10), o, (j) => told.push(j), helper)), momentum,
+      async (step) => { if (step === 2) { release(); await nextTurn(); } }, false);
+    await drive((o) => Promise.resolve(new JoiningStepper(new LocalStepper(o.model, o.spec, o.recipe, o.split, 10), o, (j) => told.push(j),
+      Promise.reject(new Error('no thread here')))), momentum, undefined, false);
+    expect(told).toEqual([{ step: 2 }, { step: 0, failure: 'no thread here' }]);
   });
 
   it('a run that ends before its second engine is ready leaves that thread idle for the next run, not busy', async () => {

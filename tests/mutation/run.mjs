@@ -55,12 +55,12 @@ export const TARGETS = {
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
-        tests: unit('optimizers', 'batches', 'trainer-loop', 'training-controls'),
+        tests: unit('optimizers', 'batches', 'trainer-loop', 'training-controls', 'trainer-engines'),
       },
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
       parallel: {
         mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts'],
-        tests: integration('parallel-trainer'),
+        tests: integration('parallel-trainer', 'joining-stepper'),
       },
     },
   },
