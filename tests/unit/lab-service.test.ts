@@ -87,7 +87,16 @@ describe('the lab service', () => {
     await until('the stopped run to end', () => doneOf(runId) !== undefined);
     expect(doneOf(runId)).toMatchObject({ reason: 'stopped', epochsCompleted: 0 });
     expect(await call('status')).toEqual({ ok: true, value: { phase: 'idle', runId: null } });
-    // Whatever it trained is open now; the shipped model again, for the tests below.
+    // A run that trained a batch is kept in the recovery slot, written after its done: wait for that write, so
+    // that it cannot land during the next test. Then the shipped model again, for the tests below.
+    if (trainerEvents().some((e) => e.runId === runId && e.type === 'batch')) {
+      const { name } = (await call('currentModel') as { value: { summary: { name: string } } }).value.summary;
+      const kept = async () => ((await call('recoveryInfo')) as { value: { name: string } | null }).value?.name === name;
+      for (const end = Date.now() + 60_000; !(await kept());) {
+        if (Date.now() > end) throw new Error('timed out waiting for the run\'s recovery write');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     expect(await call('openModel', { dir: path.join(ASSETS, 'models', 'modern') })).toMatchObject({ ok: true });
   });
 
