@@ -59,6 +59,9 @@ export class ModelStore {
     });
     lab.onTrainerEvent((event) => {
       if (event.type === 'started') {
+        // A reload asked for before the run (the page's start-up) must not put that model over the run's: drop it.
+        this.reloadSeq++;
+        this.loading = false;
         this.origin = 'run';
         // The run trains a new model, unnamed (the worker names it when the run ends; the top bar says "new model"). Keep the old weights on screen
         // until the run's first 'weights' event rebuilds the page's model for its variant.
