@@ -10,6 +10,7 @@ import { createPredictor, type Prediction } from '../../common/network/predict.j
 import { toModelInput } from '../../common/preprocess.js';
 import { getVariant, probabilitiesFor, type VariantSpec } from '../../common/network/variants.js';
 import { SCALED_TANH_A, SCALED_TANH_S, applyActivationSpec, describeNetwork, type LayerSpec } from '../../common/network/specs.js';
+import { seededRandom } from '../../common/random.js';
 import { buildNetwork } from '../../common/network/build.js';
 import { VARIANT_NAMES, type VariantName } from '../../common/protocol.js';
 
@@ -20,24 +21,13 @@ afterAll(async () => {
   await tf.setBackend('wasm');
 });
 
-/** mulberry32: a seeded generator in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Every variable of the model (the fixed RBF bitmaps and the removed links of a connection table included)
  * set to seeded values: kernels U(±√(3/fan-in)), everything else U(±0.5) (biases nonzero).
  */
 function randomiseWeights(model: tfl.LayersModel, seed: number): void {
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (const w of model.weights) {
     const shape = w.shape as number[];
     const size = shape.reduce((a, d) => a * d, 1);
@@ -52,7 +42,7 @@ function randomiseWeights(model: tfl.LayersModel, seed: number): void {
 
 /** A 28×28 digit-like image: a bar of ink with seeded grey levels around it. */
 function digit(seed: number): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Float32Array.from({ length: 28 * 28 }, (_, i) => {
     const y = Math.floor(i / 28), x = i % 28;
     return x >= 12 && x < 16 && y >= 4 && y < 24 ? 1 : next() < 0.15 ? next() : 0;
