@@ -7,5 +7,8 @@ if (!existsSync(entry)) {
   process.stderr.write('lenet-lab: not built yet: run `npm run build` in the lenet-lab folder first\n');
   process.exit(2);
 }
+// First, before the CLI's modules load: a training run's second engine starts now, on the other core.
+const { startSecondEngineEarly } = await import(new URL('../dist/cli/early-engine.js', import.meta.url).href);
+startSecondEngineEarly(process.argv.slice(2));
 const { runCli, terminalIo } = await import(entry.href);
 process.exitCode = await runCli(process.argv.slice(2), terminalIo);

@@ -102,10 +102,11 @@ export async function trainCommand(flags: TrainFlags, io: Io): Promise<number> {
   });
   const { dataset, trainCount, seed, recipe } = prepared;
   // End to end is timed from here, as PyTorch's is from building its model: the engines' start-up (backend,
-  // second thread, warm-ups) and the run's first steps are inside; the process's start and MNIST's reading are not.
+  // what is left of the second thread's, warm-ups) and the run's first steps are inside; the process's start and
+  // MNIST's reading are not. Run from bin/, the second thread started with the process (cli/early-engine.ts).
   const enginesStart = performance.now();
   const backend = await backendFor(flags.backend, io);
-  // The second engine starts now, beside the run, which begins on this thread at once; it joins when ready.
+  // The second engine (started with the process, or now): the run begins on this thread at once and it joins when ready.
   if (trainingWorkers(flags.workers, backend.name, availableCores()) === 2) startEngineForRun(backend.name, spec.name);
   io.log(`training ${spec.name} (${spec.title}) on ${dataset.name}: ${trainCount} images, ${recipe.epochs} epoch${recipe.epochs === 1 ? "" : "s"}, ` +
     `${recipe.optimizer} lr ${recipe.learningRate}${recipe.optimizer === 'sgd' ? ` momentum ${recipe.momentum}` : ''}` +

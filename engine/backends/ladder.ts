@@ -1,7 +1,7 @@
 // The backend ladder (Node only): tensorflow (tfjs-node) → wasm → cpu.
 // The first rung that loads becomes tfjs's backend; each attempt is reported with
 // the reason it failed, so hosts can show why a machine trains on wasm or cpu.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +9,7 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError, errorMessage } from '../../common/errors.js';
 import type { BackendName } from '../../common/protocol.js';
 import { BACKEND_NAMES } from '../../common/names.js';
+import { missingTfjsNodeAddon } from './tfjs-node-addon.js';
 import { registerCpuTrainingKernels } from './cpu-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads, unrefWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
@@ -61,23 +62,6 @@ async function switchTo(name: BackendName): Promise<void> {
 function isModuleNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-}
-
-/**
- * Where tfjs-node's JavaScript is installed but its native addon is not (its install script could not fetch it:
- * offline, or no build for the platform), why; else null. Checked before importing it, which loads four tfjs
- * packages (≈ 0.3 s of every start) only to fail at the addon.
- */
-export function missingTfjsNodeAddon(resolvePackage: (id: string) => string = (id) => require.resolve(id)): string | null {
-  let root: string;
-  try {
-    root = path.dirname(resolvePackage('@tensorflow/tfjs-node/package.json'));
-  } catch {
-    return null; // not installed: the import says so
-  }
-  const lib = path.join(root, 'lib');
-  const builds = existsSync(lib) ? readdirSync(lib).filter((d) => /^napi-v\d+$/.test(d) && existsSync(path.join(lib, d, 'tfjs_binding.node'))) : [];
-  return builds.length > 0 ? null : `its native addon (tfjs_binding.node) is missing from ${lib}`;
 }
 
 async function tryTensorflow(): Promise<string> {

@@ -1,14 +1,17 @@
 // IDX reader for the uint8 tensors MNIST-style datasets ship as (plain or gzip).
 // Every way a file can be wrong gets its own UserError naming the file, the fault and what was expected,
 // because these files come from users (a downloaded Fashion-MNIST, a half-finished copy, a renamed file).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, inflateRawSync } from 'node:zlib';
 import { UserError } from '../../common/errors.js';
 
 export interface IdxTensor {
   /** [count] for labels, [count, rows, cols] for images. */
   dims: number[];
-  /** Row-major uint8 values, a view into the file's bytes (no copy). */
+  /**
+   * Row-major uint8 values, a view into the file's bytes (no copy). A plain file's bytes are read into shared
+   * memory, so a run's second engine (another thread) reads the images in place.
+   */
   data: Uint8Array;
 }
 
@@ -247,11 +250,24 @@ export function readIdxFile(path: string, expect: IdxRole, options: IdxReadOptio
     throw new UserError('bad-file',
       `${fileLabel}: file is ${size} bytes, more than the limit of ${DEFAULT_MAX_DECOMPRESSED_BYTES} bytes for an IDX ${expect} file`);
   }
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = size > 0 ? readShared(path, size) : readFileSync(path); // a size of 0 may be unknown (procfs): read to the end
   } catch (e) {
     throw new UserError('bad-file', `${fileLabel}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
   return parseIdx(bytes, fileLabel, expect, options);
+}
+
+/** The file's bytes (at most `size`: a file that grew is read as it was measured) in a SharedArrayBuffer. */
+function readShared(path: string, size: number): Uint8Array {
+  const bytes = new Uint8Array(new SharedArrayBuffer(size));
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    for (let n = -1; done < size && n !== 0; done += n) n = readSync(fd, bytes, done, size - done, done);
+    return done < size ? bytes.subarray(0, done) : bytes;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -49,7 +49,7 @@ type HeaderField = (typeof Header)[keyof typeof Header];
  * older than the sources paired two layouts and hung at the first barrier. Rank 1 says its protocol when it
  * starts, and rank 0 refuses another.
  */
-export const PROTOCOL = JSON.stringify({ version: 3, ranks: RANKS, Control, Command, Numbers, Header });
+export const PROTOCOL = JSON.stringify({ version: 4, ranks: RANKS, Control, Command, Numbers, Header });
 
 /** How long one wait lasts before looking at the failure flag again. */
 const POLL_MS = 200;
@@ -58,8 +58,11 @@ const SILENCE_MS = 60_000;
 
 /** Everything the two ranks share: the training images, the epoch's order and the per-step exchange. */
 export interface SharedBuffers {
+  /** The training images and labels, where the dataset keeps them (byte offsets) or copied here. */
   images: SharedArrayBuffer;
+  imagesOffset: number;
   labels: SharedArrayBuffer;
+  labelsOffset: number;
   count: number;
   rows: number;
   cols: number;
@@ -78,12 +81,11 @@ export interface SharedBuffers {
 
 export function createSharedBuffers(split: DataSplit, count: number, parameters: number, batchSize: number): SharedBuffers {
   const pixels = split.rows * split.cols;
-  const images = new SharedArrayBuffer(count * pixels);
-  new Uint8Array(images).set(split.images.subarray(0, count * pixels));
-  const labels = new SharedArrayBuffer(count);
-  new Uint8Array(labels).set(split.labels.subarray(0, count));
+  const images = shared(split.images.subarray(0, count * pixels));
+  const labels = shared(split.labels.subarray(0, count));
   return {
-    images, labels, count, rows: split.rows, cols: split.cols,
+    images: images.buffer, imagesOffset: images.byteOffset, labels: labels.buffer, labelsOffset: labels.byteOffset,
+    count, rows: split.rows, cols: split.cols,
     order: new SharedArrayBuffer(count * 4),
     gradients: new SharedArrayBuffer(RANKS * 2 * parameters * 4),
     header: new SharedArrayBuffer(RANKS * 2 * Header.Size * 8),
@@ -95,8 +97,18 @@ export function createSharedBuffers(split: DataSplit, count: number, parameters:
   };
 }
 
-export const sharedSplit = (b: SharedBuffers): DataSplit =>
-  ({ images: new Uint8Array(b.images), labels: new Uint8Array(b.labels), count: b.count, rows: b.rows, cols: b.cols });
+/** `bytes` itself where it already lies in shared memory (the dataset reader puts it there), else a shared copy. */
+function shared(bytes: Uint8Array): Uint8Array<SharedArrayBuffer> {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes as Uint8Array<SharedArrayBuffer>;
+  const copy = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  copy.set(bytes);
+  return copy;
+}
+
+export const sharedSplit = (b: SharedBuffers): DataSplit => ({
+  images: new Uint8Array(b.images, b.imagesOffset, b.count * b.rows * b.cols), labels: new Uint8Array(b.labels, b.labelsOffset, b.count),
+  count: b.count, rows: b.rows, cols: b.cols,
+});
 
 /**
  * The batch's mean gradient, elements [start, end), from its halves' (each the mean over its `n` images;

@@ -5,8 +5,6 @@
 // thread: the two cores run two engines and nothing else. Both apply the same averaged gradient, so
 // the copies stay bit-identical and the run equals one engine's run up to float rounding, with the
 // same shuffled order and augmentation draws.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,23 +17,11 @@ import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
 import { Command, Control, DataParallelRank, Numbers, PROTOCOL, createSharedBuffers, meanOfHalves } from './data-parallel.js';
+import { parallelWorkerUrl, takeEarlyThread } from './early-thread.js';
 import { defaultStepKind, trainableVariables, type Augment, type LocalStepper, type StepKind, type StepOutcome, type Stepper } from './step.js';
 import type { HelperSetup, ToCoordinator, ToHelper } from './parallel-worker.js';
 
-/** Cores this process may use. */
-export const availableCores = (): number => os.availableParallelism?.() ?? os.cpus().length;
-
-/**
- * The compiled thread entry. Next to this module once compiled (dist/engine/training/); when this
- * module runs from the TypeScript sources (tests), the build's copy under dist/.
- */
-export function parallelWorkerUrl(): URL {
-  const sibling = new URL('./parallel-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL('../../dist/engine/training/parallel-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`parallel training needs the compiled worker ${fileURLToPath(built)}: run npm run build:node`);
-}
+export { availableCores, parallelWorkerUrl } from './early-thread.js';
 
 export interface ParallelReport {
   workerTensorCounts: number[][];
@@ -76,7 +62,9 @@ class Helper {
   private gone = false;
   readonly exited: Promise<void>;
 
-  constructor(readonly backend: BackendName, readonly worker: Worker) {
+  /** `said`: what the thread sent before this took it over (a thread started early). */
+  constructor(readonly backend: BackendName, readonly worker: Worker, said: ToCoordinator[] = []) {
+    this.messages.push(...said);
     threads.add(this);
     this.exited = new Promise((resolve) => worker.once('exit', () => {
       this.gone = true;
@@ -132,13 +120,16 @@ export async function endParallelThreads(): Promise<void> {
 let starting: { backend: BackendName; helper: Promise<Helper> } | null = null;
 
 /**
- * A new rank 1 thread with `backend` loaded (and `warmUp`'s variants warmed). A thread built from other
- * sources (a dist/ older than the code running here) is ended and refused: its shared memory would not match.
- * Exported for tests, which start a stand-in build (`url`).
+ * A rank 1 thread with `backend` loaded (and `warmUp`'s variants warmed): the one started early
+ * (early-thread.ts) if it runs `backend`, else a new one. A thread built from other sources (a dist/ older
+ * than the code running here) is ended and refused: its shared memory would not match. Exported for tests,
+ * which start a stand-in build (`url`; never the early thread).
  */
-export async function startHelper(backend: BackendName, warmUp: VariantName[] = [], url: URL = parallelWorkerUrl()): Promise<Helper> {
+export async function startHelper(backend: BackendName, warmUp: VariantName[] = [], url?: URL): Promise<Helper> {
+  const early = url ? null : takeEarlyThread(backend);
   const wasmModule = backend === 'wasm' ? compiledWasmModule() : undefined;
-  const helper = new Helper(backend, new Worker(url, {
+  url ??= parallelWorkerUrl();
+  const helper = early ? new Helper(backend, early.worker, early.messages) : new Helper(backend, new Worker(url, {
     workerData: { backend, ...(wasmModule ? { wasmModule } : {}), warmUp } satisfies HelperSetup,
   }));
   try {

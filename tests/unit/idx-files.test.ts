@@ -48,4 +48,9 @@ describe('readIdxFile', () => {
     expect(readIdxFile(labels, 'labels').dims).toEqual([2]);
     expect(Array.from(readIdxFile(images, 'images').data)).toEqual([9]);
   });
+  it('a plain file\'s values lie in shared memory, so a run\'s second engine (a thread) reads them in place', () => {
+    const data = readIdxFile(images, 'images').data;
+    expect(data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(data.byteOffset).toBe(16); // after the magic and three dimensions: a view, not a copy
+  });
 });
