@@ -17,6 +17,7 @@ import { evaluate } from '../engine/training/evaluate.js';
 import { trainingWorkers } from '../engine/training/trainer.js';
 import { prepareTrainingRun } from '../engine/training/run.js';
 import { availableCores, startEngineForRun } from '../engine/training/parallel-trainer.js';
+import { earlyWasmModule } from '../engine/training/early-thread.js';
 import { appVersion, assetsDir } from '../hosts/app-paths.js';
 import { builtinModelsDir } from '../hosts/lab-service.js';
 
@@ -33,7 +34,9 @@ const datasetRef = (dir?: string): DatasetRef => (dir ? { kind: 'folder', dir: p
 export const defaultModelDir = (): string => path.join(builtinModelsDir(assetsDir()), 'modern');
 
 async function backendFor(requested: string | undefined, io: Io): Promise<BackendReport> {
-  const report = await initBackend(requested as BackendName | undefined);
+  // The second engine, started with the process, may have compiled the wasm module already: its code, warmed.
+  const wasmModule = earlyWasmModule();
+  const report = await initBackend(requested as BackendName | undefined, wasmModule ? { wasmModule } : {});
   io.log(`backend: ${report.name} (${report.note})\n`);
   return report;
 }

@@ -125,12 +125,13 @@ class Fn {
   }
 }
 
+const isShared = (memory: WebAssembly.Memory): boolean => typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+
 function assemble(fns: Fn[], memory: WebAssembly.Memory): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
   // (import "env" "memory" (memory 0)): any size, the backend grows it. The threaded backend's
   // memory is shared, and a shared import must say so and give a maximum: (memory 0 65536 shared).
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const limits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
+  const limits = isShared(memory) ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]];
   const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(
     section(1, vec(types)),
@@ -140,6 +141,34 @@ function assemble(fns: Fn[], memory: WebAssembly.Memory): Uint8Array<ArrayBuffer
     section(10, vec(fns.map((f) => f.encodeBody()))),
   );
   return new Uint8Array(bytes);
+}
+
+// ---- modules compiled once per process ------------------------------------------------
+
+/**
+ * Compiled modules by what they hold (functions, shape, fused or not, shared memory or not): compiled once per
+ * thread, or handed over by another thread of this process that compiled them (a training engine started
+ * early, early-thread.ts): V8 shares a module's code between threads, optimised tiers included, so the taker
+ * skips the assembly and the first calls' baseline code.
+ */
+const compiledModules = new Map<string, WebAssembly.Module>();
+
+function moduleFor(key: string, memory: WebAssembly.Memory, fns: () => Fn[]): WebAssembly.Module {
+  const full = `${key}|${isShared(memory) ? 'shared' : 'own'} memory`;
+  let module = compiledModules.get(full);
+  if (!module) {
+    module = new WebAssembly.Module(assemble(fns(), memory));
+    compiledModules.set(full, module);
+  }
+  return module;
+}
+
+/** Every module this thread compiled or took, for another thread of this process (adoptSimdModules there). */
+export const compiledSimdModules = (): [string, WebAssembly.Module][] => [...compiledModules];
+
+/** Takes modules another thread compiled (compiledSimdModules there); a key this thread has already is kept. */
+export function adoptSimdModules(entries: Iterable<[string, WebAssembly.Module]>): void {
+  for (const [key, module] of entries) if (!compiledModules.has(key) && module instanceof WebAssembly.Module) compiledModules.set(key, module);
 }
 
 // ---- the functions -----------------------------------------------------------------
@@ -585,7 +614,8 @@ export function createSingleChannelConv(memory: WebAssembly.Memory, shape: Singl
   if (!singleChannelConvFits(shape)) return null;
   try {
     const madd = fused && relaxedSimdSupported();
-    const module = new WebAssembly.Module(assemble([singleChannelForwardFn(shape, madd), singleChannelFilterGradFn(shape, madd)], memory));
+    const key = `conv1 ${shape.inHeight}x${shape.inWidth} ${shape.filterHeight}x${shape.filterWidth} ${shape.channels} ${madd ? 'fused' : 'plain'}`;
+    const module = moduleFor(key, memory, () => [singleChannelForwardFn(shape, madd), singleChannelFilterGradFn(shape, madd)]);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const forward = exports['conv1_forward']!, filterGrad = exports['conv1_filter_grad']!;
     return {
@@ -671,7 +701,9 @@ export function createMultiChannelFilterGrad(memory: WebAssembly.Memory, shape: 
   ((x: number, dy: number, dW: number, batch: number) => void) | null {
   if (!multiChannelFilterGradFits(shape)) return null;
   try {
-    const module = new WebAssembly.Module(assemble([multiChannelFilterGradFn(shape, fused && relaxedSimdSupported())], memory));
+    const madd = fused && relaxedSimdSupported();
+    const key = `filter-grad ${shape.inHeight}x${shape.inWidth}x${shape.inChannels} ${shape.filterHeight}x${shape.filterWidth} ${shape.outChannels} ${madd ? 'fused' : 'plain'}`;
+    const module = moduleFor(key, memory, () => [multiChannelFilterGradFn(shape, madd)]);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const run = exports['conv_filter_grad']!;
     return (x, dy, dW, batch) => { run(x, dy, dW, batch); };
@@ -774,7 +806,9 @@ export function createGemm(memory: WebAssembly.Memory, shape: GemmShape, fused =
   ((a: number, b: number, c: number, bias: number) => void) | null {
   if (!gemmFits(shape)) return null;
   try {
-    const module = new WebAssembly.Module(assemble([gemmFn(shape, fused && relaxedSimdSupported())], memory));
+    const madd = fused && relaxedSimdSupported();
+    const key = `gemm ${shape.m} ${shape.k} ${shape.n} ${shape.aRow} ${shape.aCol} ${shape.bias} ${shape.relu} ${madd ? 'fused' : 'plain'}`;
+    const module = moduleFor(key, memory, () => [gemmFn(shape, madd)]);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const run = exports['gemm']!;
     return (a, b, c, bias) => { run(a, b, c, bias); };
@@ -807,10 +841,9 @@ export function createSimdLoops(memory: WebAssembly.Memory): SimdLoops | null {
   const ops: StridedOp[] = ['copy', 'add', 'mul', 'scale', 'addScaled'];
   let exports: Exported;
   try {
-    const bytes = assemble([
+    const module = moduleFor(`loops ${TANH_SERIES_LIMIT}`, memory, () => [
       ...ops.map(stridedFn), maxPoolGrad2x2Fn(), tanhFinishFn(TANH_SERIES_LIMIT), activationGradFn('relu'), activationGradFn('sigmoid'),
-    ], memory);
-    const module = new WebAssembly.Module(bytes);
+    ]);
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
   } catch {
     return null;

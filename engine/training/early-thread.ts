@@ -7,6 +7,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BackendName, VariantName } from '../../common/protocol.js';
+import { adoptSimdModules } from '../backends/wasm-simd.js';
 import type { HelperSetup, ToCoordinator } from './parallel-worker.js';
 
 /** Cores this process may use. */
@@ -29,6 +30,8 @@ interface EarlyThread {
   worker: Worker;
   /** What the thread said before it was adopted (a Worker drops messages nobody listens to). */
   messages: ToCoordinator[];
+  /** The backend's wasm module as the thread compiled it, for this thread's backend (earlyWasmModule). */
+  wasmModule?: WebAssembly.Module;
   exited: boolean;
   listeners: { message: (m: ToCoordinator) => void; error: (e: Error) => void; exit: () => void };
 }
@@ -44,7 +47,7 @@ export function startThreadEarly(backend: BackendName, warmUp: VariantName[], ur
   if (early) return null;
   let worker: Worker;
   try {
-    worker = new Worker(url ?? parallelWorkerUrl(), { workerData: { backend, warmUp } satisfies HelperSetup });
+    worker = new Worker(url ?? parallelWorkerUrl(), { workerData: { backend, warmUp, offerModules: true } satisfies HelperSetup });
   } catch {
     return null;
   }
@@ -52,7 +55,12 @@ export function startThreadEarly(backend: BackendName, warmUp: VariantName[], ur
   const thread: EarlyThread = {
     backend, worker, messages: [], exited: false,
     listeners: {
-      message: (m) => thread.messages.push(m),
+      message: (m) => {
+        if (m.type !== 'modules') return void thread.messages.push(m);
+        // Compiled there, used here: this thread's kernels skip assembling them, its backend compiling its module.
+        adoptSimdModules(m.simd);
+        if (m.wasm) thread.wasmModule = m.wasm;
+      },
       error: (e) => thread.messages.push({ type: 'error', message: e.message }),
       exit: () => { thread.exited = true; },
     },
@@ -81,6 +89,12 @@ export function takeEarlyThread(backend: BackendName): { worker: Worker; message
   thread.worker.ref();
   return { worker: thread.worker, messages: thread.messages };
 }
+
+/**
+ * The wasm backend's module as the early thread compiled it, once it has said so: this thread's backend then
+ * starts with the thread's code, optimised by its warm-up (V8 shares a module's code between threads).
+ */
+export const earlyWasmModule = (): WebAssembly.Module | undefined => early?.wasmModule;
 
 /** Whether an early thread waits to be adopted (tests). */
 export const earlyThreadWaiting = (): boolean => early !== null;

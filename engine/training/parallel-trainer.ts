@@ -16,6 +16,7 @@ import type { VariantSpec } from '../../common/network/variants.js';
 import { getVariant } from '../../common/network/variants.js';
 import { errorMessage } from '../../common/errors.js';
 import { compiledWasmModule } from '../backends/ladder.js';
+import { adoptSimdModules } from '../backends/wasm-simd.js';
 import { Command, Control, DataParallelRank, Numbers, PROTOCOL, createSharedBuffers, meanOfHalves } from './data-parallel.js';
 import { parallelWorkerUrl, takeEarlyThread } from './early-thread.js';
 import { defaultStepKind, trainableVariables, type Augment, type LocalStepper, type StepKind, type StepOutcome, type Stepper } from './step.js';
@@ -82,6 +83,7 @@ class Helper {
   }
 
   private deliver(m: ToCoordinator): void {
+    if (m.type === 'modules') return void adoptSimdModules(m.simd); // an early thread's (early-thread.ts), taken before its warm-up ended
     const waiter = this.waiters.shift();
     if (waiter) waiter(m);
     else this.messages.push(m);

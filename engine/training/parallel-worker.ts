@@ -5,11 +5,12 @@
 // blocks on the sequence number, runs the command, and waits for the next, until the End command.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backends/ladder.js';
+import { compiledWasmModule, initBackend } from '../backends/ladder.js';
+import { compiledSimdModules } from '../backends/wasm-simd.js';
 import { getVariant } from '../../common/network/variants.js';
 import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
 import { errorMessage } from '../../common/errors.js';
-import { warmUpTraining } from './warm-up.js';
+import { WARM_UP_STEPS, warmUpTraining } from './warm-up.js';
 import { Command, Control, DataParallelRank, Numbers, PROTOCOL, sharedSplit, type SharedBuffers } from './data-parallel.js';
 import type { UpdaterState } from './step.js';
 
@@ -19,6 +20,8 @@ export interface HelperSetup {
   wasmModule?: WebAssembly.Module;
   /** Variants to warm up (warm-up.ts) before this thread says its backend is ready. */
   warmUp?: VariantName[];
+  /** Started before rank 0 has a backend (early-thread.ts): hand rank 0 the wasm modules this thread compiles. */
+  offerModules?: boolean;
 }
 
 export interface RunSetup {
@@ -42,7 +45,12 @@ export type ToCoordinator =
   | { type: 'backend'; protocol: string }
   | { type: 'ready' }
   | { type: 'ended'; tensors: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /**
+   * Only when asked (offerModules), before 'backend': the backend's wasm module once it is up, and the kernels'
+   * modules (wasm-simd.ts) after each warm-up variant's first step.
+   */
+  | { type: 'modules'; wasm?: WebAssembly.Module; simd: [string, WebAssembly.Module][] };
 
 /** One run: blocks this thread until rank 0 sends End (or fails); the model is gone afterwards. */
 function serveRun(setup: RunSetup): void {
@@ -93,7 +101,11 @@ async function main(): Promise<void> {
   if (!port) throw new Error('parallel-worker.js runs as a worker thread of parallel-trainer.js');
   const setup = workerData as HelperSetup;
   await initBackend(setup.backend, setup.wasmModule ? { wasmModule: setup.wasmModule } : {});
-  if (setup.warmUp?.length) warmUpTraining(setup.warmUp);
+  const offer = setup.offerModules && setup.backend === 'wasm'
+    ? (wasm?: WebAssembly.Module): void => port.postMessage({ type: 'modules', ...(wasm ? { wasm } : {}), simd: compiledSimdModules() } satisfies ToCoordinator)
+    : null;
+  offer?.(compiledWasmModule());
+  if (setup.warmUp?.length) warmUpTraining(setup.warmUp, WARM_UP_STEPS, offer ? () => offer() : undefined);
   port.on('message', (message: ToHelper) => {
     try {
       serveRun(message.setup);

@@ -20,8 +20,11 @@ function syntheticSplit(count: number): DataSplit {
   return { images, labels, count, rows: 28, cols: 28 };
 }
 
-/** Trains throwaway copies of `variants` for `steps` steps each on this thread's backend; leaves nothing behind. */
-export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS): void {
+/**
+ * Trains throwaway copies of `variants` for `steps` steps each on this thread's backend; leaves nothing behind.
+ * `afterFirstStep`: called after each variant's first step (its kernels' modules are compiled by then).
+ */
+export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS, afterFirstStep?: () => void): void {
   for (const name of variants) {
     const spec = getVariant(name);
     const batch = Math.ceil(spec.recipe.batchSize / 2);
@@ -30,7 +33,10 @@ export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES,
     const model = spec.build(0);
     try {
       const stepper = new LocalStepper(model, spec, { ...spec.recipe, batchSize: batch }, split, 10);
-      for (let i = 0; i < steps; i++) stepper.step(order, 0, batch, undefined, false);
+      for (let i = 0; i < steps; i++) {
+        stepper.step(order, 0, batch, undefined, false);
+        if (i === 0) afterFirstStep?.();
+      }
     } finally {
       model.dispose();
     }

@@ -11,7 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backends/ladder.js';
-import { earlyThreadWaiting, startThreadEarly, takeEarlyThread } from '../../engine/training/early-thread.js';
+import type { Worker } from 'node:worker_threads';
+import { earlyThreadWaiting, earlyWasmModule, startThreadEarly, takeEarlyThread } from '../../engine/training/early-thread.js';
+import { compiledSimdModules } from '../../engine/backends/wasm-simd.js';
+import { PROTOCOL } from '../../engine/training/data-parallel.js';
 import { endParallelThreads, liveParallelThreads, parallelWorkerUrl, startHelper, warmParallelEngine } from '../../engine/training/parallel-trainer.js';
 import { prepareTrainingRun } from '../../engine/training/run.js';
 import type { TrainerEvent } from '../../common/protocol.js';
@@ -19,6 +22,12 @@ import type { TrainerEvent } from '../../common/protocol.js';
 beforeAll(async () => {
   parallelWorkerUrl(); // throws, naming the missing file, when the build is absent
   await initBackend('wasm');
+});
+
+/** Resolves when the thread sends its 'backend' message (it offers its modules before). */
+const saidBackend = (worker: Worker): Promise<void> => new Promise((resolve) => {
+  const listener = (m: { type: string }): void => { if (m.type === 'backend') { worker.off('message', listener); resolve(); } };
+  worker.on('message', listener);
 });
 
 afterEach(async () => {
@@ -32,7 +41,8 @@ describe('a rank 1 thread started early', () => {
     expect(early).not.toBeNull();
     expect(startThreadEarly('wasm', ['seed'])).toBeNull(); // at most one
     // Its 'backend' message (after its warm-up) arrives while only the early listener hears it.
-    await once(early, 'message');
+    await saidBackend(early);
+    expect(earlyWasmModule()).toBeInstanceOf(WebAssembly.Module); // offered before, for this thread's backend
     const helper = await startHelper('wasm');
     expect(helper.worker).toBe(early);
     expect(earlyThreadWaiting()).toBe(false);
@@ -53,6 +63,27 @@ describe('a rank 1 thread started early', () => {
     expect(trainer.parallelReport.copiesIdentical).toBe(true);
     expect(liveParallelThreads()).toBe(1); // the early thread, idle again: no other was started
     expect(early.threadId).toBeGreaterThan(0);
+  });
+
+  it('its compiled modules reach this thread before it is taken: the kernels\' at once, the backend\'s for its start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'early-thread-'));
+    const offering = path.join(dir, 'offer.mjs');
+    // A stand-in for the thread: a module of its own making (an empty one), then its 'backend' message.
+    fs.writeFileSync(offering, `import { parentPort } from 'node:worker_threads';
+const empty = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+parentPort.postMessage({ type: 'modules', wasm: empty, simd: [['stand-in kernel|own memory', empty]] });
+parentPort.postMessage({ type: 'backend', protocol: ${JSON.stringify(PROTOCOL)} });
+setInterval(() => {}, 1000);
+`);
+    const early = startThreadEarly('wasm', [], pathToFileURL(offering))!;
+    await saidBackend(early);
+    expect(compiledSimdModules().map(([key]) => key)).toContain('stand-in kernel|own memory');
+    expect(earlyWasmModule()).toBeInstanceOf(WebAssembly.Module);
+    expect(WebAssembly.Module.exports(earlyWasmModule()!)).toEqual([]);
+    // Taken: the offer was not among what the run's side reads ('backend' comes first)
+    const taken = takeEarlyThread('wasm')!;
+    expect(taken.messages.map((m) => m.type)).toEqual(['backend']);
+    await taken.worker.terminate();
   });
 
   it('on another backend than the run\'s: ended, never adopted', async () => {

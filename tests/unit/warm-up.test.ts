@@ -27,6 +27,19 @@ describe('warmUpTraining', () => {
     ]);
   });
 
+  it('afterFirstStep runs once per variant, right after that variant\'s first step (its kernels exist by then)', () => {
+    const log: string[] = [];
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation(() => {
+      log.push('step');
+      return { loss: 1, correct: 0, fault: null };
+    });
+    warmUpTraining(['linear', 'seed'], 3, () => log.push('first'));
+    expect(log).toEqual(['step', 'first', 'step', 'step', 'step', 'first', 'step', 'step']);
+    log.length = 0;
+    warmUpTraining(['linear'], 0, () => log.push('first'));
+    expect(log).toEqual([]);
+  });
+
   it('by default warms every variant, in order, for 30 steps each', () => {
     expect(WARM_UP_STEPS).toBe(30);
     const seen: number[] = [];
