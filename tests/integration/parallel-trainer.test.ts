@@ -8,7 +8,9 @@ import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, type TrainerEvent, type VariantName } from '../../common/protocol.js';
-import { busyParallelThreads, endParallelThreads, liveParallelThreads, parallelWorkerUrl, warmParallelEngine } from '../../engine/training/parallel-trainer.js';
+import {
+  busyParallelThreads, endParallelThreads, liveParallelThreads, parallelEngineReady, parallelWorkerUrl, startEngineForRun, warmParallelEngine,
+} from '../../engine/training/parallel-trainer.js';
 import { Control, DataParallelRank, createSharedBuffers } from '../../engine/training/data-parallel.js';
 import { Trainer, trainingWorkers, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -158,6 +160,37 @@ describe('parallel Trainer (workers: 2)', () => {
     await warmParallelEngine('wasm', ['modern']);
     expect(liveParallelThreads()).toBe(1);
     t.model.dispose();
+    await endParallelThreads();
+    expect(liveParallelThreads()).toBe(0);
+  });
+
+  it('one rank 1 thread at a time: a second warm-up joins the first, an idle thread on the backend starts nothing, another backend replaces it', async () => {
+    await endParallelThreads();
+    // Threads are counted from the moment they are created, before they answer: a second start would show at once.
+    const first = warmParallelEngine('wasm', []);
+    const second = warmParallelEngine('wasm', []);
+    expect(liveParallelThreads()).toBe(1);
+    await Promise.all([first, second]);
+    expect(parallelEngineReady('wasm')).toBe(true);
+    const again = warmParallelEngine('wasm', []);
+    expect(liveParallelThreads()).toBe(1);
+    await again;
+    // The run's own start (the CLI's) on the same backend finds it: nothing new.
+    startEngineForRun('wasm', 'seed');
+    expect(liveParallelThreads()).toBe(1);
+    // Another backend: a thread for it, and the idle one ends once the new one is ready (at most one idle).
+    const cpu = warmParallelEngine('cpu', []);
+    expect(liveParallelThreads()).toBe(2);
+    await cpu;
+    expect(liveParallelThreads()).toBe(1);
+    expect(parallelEngineReady('cpu')).toBe(true);
+    expect(parallelEngineReady('wasm')).toBe(false);
+    await endParallelThreads();
+    // With nothing idle, the run's own start starts one.
+    startEngineForRun('wasm', 'seed');
+    expect(liveParallelThreads()).toBe(1);
+    await warmParallelEngine('wasm', ['seed']);
+    expect(parallelEngineReady('wasm')).toBe(true);
     await endParallelThreads();
     expect(liveParallelThreads()).toBe(0);
   });
