@@ -41,3 +41,45 @@ describe('a training thread from another build', () => {
     expect(helper.alive).toBe(false);
   });
 });
+
+/** A stand-in thread that says this build's layout, then runs `then` (its own source). */
+function sayingThen(name: string, then: string): URL {
+  const file = path.join(dir, `${name}.mjs`);
+  fs.writeFileSync(file, `import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ type: 'backend', protocol: ${JSON.stringify(PROTOCOL)} });\n${then}\n`);
+  return pathToFileURL(file);
+}
+
+describe('what a training thread says after it started, as the run reads it', () => {
+  it('a thread that exits: the run hears "the thread exited", and the thread is gone from the count', async () => {
+    const before = liveParallelThreads();
+    const helper = await startHelper('cpu', [], sayingThen('exits', 'setTimeout(() => process.exit(0), 50);'));
+    await expect(helper.next('ready')).rejects.toThrow(/^training thread 1: the thread exited$/);
+    expect(helper.alive).toBe(false);
+    expect(liveParallelThreads()).toBe(before);
+  });
+
+  it('a thread that throws: its own message, not a generic one', async () => {
+    const helper = await startHelper('cpu', [], sayingThen('throws', 'setTimeout(() => { throw new Error("kernel out of memory"); }, 50);'));
+    await expect(helper.next('ready')).rejects.toThrow(/^training thread 1: kernel out of memory$/);
+    await helper.exited;
+  });
+
+  it('a thread that answers out of turn: which answer came and which was expected', async () => {
+    const helper = await startHelper('cpu', [], sayingThen('out-of-turn', "parentPort.postMessage({ type: 'ended', tensors: 0 }); setInterval(() => {}, 1000);"));
+    await expect(helper.next('ready')).rejects.toThrow("training thread 1 answered 'ended', expected 'ready'");
+    await helper.terminate();
+  });
+
+  it('a thread that reports an error: its words, as a rejection', async () => {
+    const helper = await startHelper('cpu', [], sayingThen('error', "parentPort.postMessage({ type: 'error', message: 'no model for variant x' }); setInterval(() => {}, 1000);"));
+    await expect(helper.next('ready')).rejects.toThrow(/^training thread 1: no model for variant x$/);
+    await helper.terminate();
+  });
+
+  it('what an early thread offered after it was taken (its kernels\' modules) is not read as an answer', async () => {
+    const helper = await startHelper('cpu', [], sayingThen('offers', "parentPort.postMessage({ type: 'modules', simd: [] }); parentPort.postMessage({ type: 'ready' }); setInterval(() => {}, 1000);"));
+    await expect(helper.next('ready')).resolves.toEqual({ type: 'ready' });
+    await helper.terminate();
+  });
+});
+
