@@ -59,8 +59,8 @@ export const TARGETS = {
       },
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
       parallel: {
-        mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts'],
-        tests: integration('parallel-trainer', 'joining-stepper'),
+        mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts', 'engine/training/early-thread.ts'],
+        tests: [...unit('parallel-thread', 'shared-buffers'), ...integration('parallel-trainer', 'joining-stepper', 'early-thread')],
       },
     },
   },
