@@ -33,7 +33,7 @@ export const TARGETS = {
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'atomic-folder', 'boundaries', 'oracle-durability'),
+    tests: unit('io-refusals', 'model-format-reads', 'model-store', 'model-file', 'atomic-file', 'atomic-folder', 'boundaries', 'oracle-durability', 'standard-format'),
   },
   // training and hosts run in parts: each group of files with the tests written for it. A mutant runs only the
   // tests that cover it, but a slow test that merely passes through a file (direct-step's two-epoch

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../common/errors.js';
 import {
-  buildVariantModel, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
+  buildVariantModel, checkLayerClasses, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
   type ModelJsonFile, type ModelMeta,
 } from '../../engine/io/model-format.js';
 import { MAX_MODEL_FILE_BYTES, modelFileName, readModelFile, unpackModelFile } from '../../engine/io/model-file.js';
@@ -113,6 +113,10 @@ describe('statInside: only regular files inside the folder', () => {
       server.close();
     }
   });
+  it('a device is named as one (/dev/null: a character device in its own folder)', async () => {
+    if (process.platform === 'win32') return;
+    expect(await outcome(() => statInside('/dev', 'null'))).toEqual(['bad-file', '/dev/null is a device, not a regular file']);
+  });
   it('a path through a file cannot be read, with the reason in words', async () => {
     expect(await outcome(() => statInside(dir, 'real.bin/inner'))).toEqual(['bad-file',
       `cannot read ${path.join(dir, 'real.bin', 'inner')}: a part of the path is a file, not a folder`]);
@@ -136,6 +140,14 @@ describe('readCheckedFile: exactly the file that was checked', () => {
     const stat = fs.lstatSync(file);
     change(file);
     expect(await outcome(() => readCheckedFile(file, stat))).toEqual(['bad-file', `${file} changed while it was being read; try again`]);
+  });
+  // Each identity check alone: the stat that was checked differs from the opened file in one field only.
+  it.each(['ino', 'dev', 'size'] as const)('a checked stat whose %s alone differs is refused', async (field) => {
+    const file = path.join(folder(`identity-${field}`), 'a.bin');
+    fs.writeFileSync(file, 'abcd');
+    const stat = fs.lstatSync(file);
+    const other = { ...stat, [field]: stat[field] + 1 } as fs.Stats;
+    expect(await outcome(() => readCheckedFile(file, other))).toEqual(['bad-file', `${file} changed while it was being read; try again`]);
   });
   it('a file that vanished cannot be read', async () => {
     const file = path.join(folder('vanished'), 'a.bin');
@@ -161,6 +173,15 @@ describe('readModelJson', () => {
     const keras = folder('json-keras', { 'model.json': modelJsonText({ modelTopology: { model_config: topology, keras_version: '2' }, format: 'layers-model' }) });
     expect(readModelJson(keras, keras).modelTopology).toEqual(topology);
   });
+  it('a model.json of exactly 16 MiB is read; one byte more is refused before it is read', async () => {
+    const text = modelJsonText({});
+    const dir = folder('json-limit', { 'model.json': text + ' '.repeat(16 * 1024 * 1024 - text.length) });
+    expect(fs.statSync(path.join(dir, 'model.json')).size).toBe(16_777_216);
+    expect(readModelJson(dir, dir).modelTopology).toEqual(topology);
+    fs.appendFileSync(path.join(dir, 'model.json'), ' ');
+    expect(await outcome(() => readModelJson(dir, dir))).toEqual(['bad-file',
+      `${path.join(dir, 'model.json')} is 16777217 bytes, more than the 16777216-byte limit for a model.json`]);
+  });
   it.each([
     ['a list', '[]', 'is not a TF.js Layers model: expected a JSON object'],
     ['a string', '"model"', 'is not a TF.js Layers model: expected a JSON object'],
@@ -177,6 +198,23 @@ describe('readModelJson', () => {
   });
 });
 
+describe('checkLayerClasses: every class the topology names must be registered', () => {
+  const json = (modelTopology: Record<string, unknown>): ModelJsonFile => ({ modelTopology, weightsManifest: [], raw: {} });
+  const unknown = (name: string) => ['bad-file', `m.json: unknown layer class ${name} — this model was not made by LeNet Lab or needs a newer version`];
+  it('a registered root and registered layers pass; layers without a class name are not checked here', async () => {
+    expect(await outcome(() => checkLayerClasses(json({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense' }, { class_name: 'Conv2D' }, 7, { class_name: 3 }] } }), 'm.json'))).toEqual(['ok', '']);
+    expect(await outcome(() => checkLayerClasses(json({ class_name: 'Model', config: 'none' }), 'm.json'))).toEqual(['ok', '']);
+  });
+  it.each([
+    ['the root alone', { class_name: 'EvilModel', config: { layers: [{ class_name: 'Dense' }] } }, unknown('EvilModel')],
+    ['a layer alone', { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense' }, { class_name: 'QuantumConv' }] } }, unknown('QuantumConv')],
+    ['a name inherited by every object', { class_name: 'Sequential', config: { layers: [{ class_name: 'toString' }] } }, unknown('toString')],
+    ['a long name, cut at 80 characters', { class_name: 'Sequential', config: { layers: [{ class_name: 'X'.repeat(200) }] } }, unknown('X'.repeat(80))],
+  ])('an unknown class in %s is refused', async (_what, topology, refusal) => {
+    expect(await outcome(() => checkLayerClasses(json(topology), 'm.json'))).toEqual(refusal);
+  });
+});
+
 describe('metaFrom', () => {
   const json = (meta: unknown): ModelJsonFile => ({ modelTopology: topology, weightsManifest: [], raw: { userDefinedMetadata: { lenetLab: meta } } });
   it('names at most three faults, with their paths; a value that is not an object is "(root)"', async () => {
@@ -188,6 +226,14 @@ describe('metaFrom', () => {
   it('a formatVersion of 1 is read as this format, 2 is newer', async () => {
     expect((await outcome(() => metaFrom(json({ formatVersion: 2 }), 'm.json')))[1]).toContain('uses model format 2');
     expect((await outcome(() => metaFrom(json({ formatVersion: 1 }), 'm.json')))[1]).toContain('has invalid LeNet Lab metadata');
+  });
+  it('null metadata, and a version written as text ("2"), are invalid metadata, not a newer format', async () => {
+    expect(await outcome(() => metaFrom(json(null), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(\(root\): /)]);
+    expect(await outcome(() => metaFrom(json({ formatVersion: '2' }), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(formatVersion: /)]);
+  });
+  it('a fault inside a field is named by its dotted path', async () => {
+    const [, message] = await outcome(() => metaFrom(json({ formatVersion: 1, name: 'm', variant: 'linear', dataset: 'MNIST', recipe: {} }), 'm.json'));
+    expect(message).toMatch(/^m\.json has invalid LeNet Lab metadata \(recipe\.[a-zA-Z]+: /);
   });
 });
 
@@ -278,6 +324,10 @@ describe('checkTopology names the first difference (the linear variant, built fr
     ['a field removed', (t: Record<string, any>) => { delete t.config.name; }, 'config.name: nothing, expected "%NAME%"'],  
     ['an extra field', (t: Record<string, any>) => { t.config.extra = 1; }, 'config.extra: 1, expected nothing'],  
     ['another root class', (t: Record<string, any>) => { t.class_name = 'Sequential'; }, 'class_name: "Sequential", expected "LenetLabModel"'],  
+    ['a value of 60 characters as JSON, shown whole', (t: Record<string, any>) => { t.config.name = 'n'.repeat(58); }, `config.name: "${'n'.repeat(58)}", expected "%NAME%"`],
+    ['a value of 61 characters as JSON, cut', (t: Record<string, any>) => { t.config.name = 'n'.repeat(59); }, `config.name: "${'n'.repeat(56)}…, expected "%NAME%"`],
+    // Keys compared in sorted order, so the difference named does not depend on the order a file writes them.
+    ['two differences: the first key in sorted order', (t: Record<string, any>) => { delete t.config.name; t.config.layers.push({}); }, 'config.layers: 4 entries, expected 3'],
     ['a root that is a list', (t: Record<string, any>) => { Object.keys(t).forEach((k) => delete t[k]); t.length = 0; }, 'class_name: nothing, expected "LenetLabModel"'],  
   ])('%s', async (_what, edit, difference) => {
     expect(await check(edit)).toEqual(refusal(difference.replace('%NAME%', own.config.name)));
