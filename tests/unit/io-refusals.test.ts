@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../common/errors.js';
 import {
   buildVariantModel, checkLayerClasses, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
-  type ModelJsonFile, type ModelMeta,
+  serialise, type ModelJsonFile, type ModelMeta,
 } from '../../engine/io/model-format.js';
+import { VARIANTS } from '../../common/network/variants.js';
 import { MAX_MODEL_FILE_BYTES, modelFileName, readModelFile, unpackModelFile } from '../../engine/io/model-file.js';
 import { checkSaveTarget, readModelMeta, saveModel } from '../../engine/io/model-store.js';
 
@@ -231,6 +232,14 @@ describe('metaFrom', () => {
     expect(await outcome(() => metaFrom(json(null), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(\(root\): /)]);
     expect(await outcome(() => metaFrom(json({ formatVersion: '2' }), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(formatVersion: /)]);
   });
+  it('an epoch without its run\'s epoch count takes the history\'s length; one with it keeps it', () => {
+    const epoch = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, testLoss: null, testAccuracy: 0.5, seconds: 1, imagesPerSecond: 1, learningRate: 0.1 };
+    const meta = metaFrom(json({
+      formatVersion: 1, name: 'm', variant: 'linear', dataset: 'MNIST', recipe: VARIANTS.linear.recipe, backend: 'cpu',
+      savedAt: '2026-12-07T05:00:00Z', testAccuracy: null, seed: 0, history: { epochs: [{ ...epoch, epochs: 20 }, { ...epoch, epoch: 2 }] },
+    }), 'm.json');
+    expect(meta.history.epochs.map((e) => [e.epoch, e.epochs, e.testLoss])).toEqual([[1, 20, Number.NaN], [2, 2, Number.NaN]]);
+  });
   it('a fault inside a field is named by its dotted path', async () => {
     const [, message] = await outcome(() => metaFrom(json({ formatVersion: 1, name: 'm', variant: 'linear', dataset: 'MNIST', recipe: {} }), 'm.json'));
     expect(message).toMatch(/^m\.json has invalid LeNet Lab metadata \(recipe\.[a-zA-Z]+: /);
@@ -254,6 +263,12 @@ describe('checkManifestAgainstVariant (a literal variant of three weights)', () 
       'd: the weights do not match the linear variant named in its metadata (missing A/bias, B/kernel; unexpected X); the model may be from another variant'],
     ['five unexpected (four are named)', [...all, ...['P', 'Q', 'R', 'S', 'T'].map((name) => ({ name, shape: [1] }))],
       'd: the weights do not match the linear variant named in its metadata (unexpected P, Q, R, S); the model may be from another variant'],
+    ['a weight listed twice, its long name cut at 80', [...all, { name: 'W'.repeat(200), shape: [1] }, { name: 'W'.repeat(200), shape: [1] }],
+      `d: model.json lists the weight ${'W'.repeat(80)} twice`],
+    ['a long unexpected name, cut at 80', [...all, { name: 'U'.repeat(200), shape: [1] }],
+      `d: the weights do not match the linear variant named in its metadata (unexpected ${'U'.repeat(80)}); the model may be from another variant`],
+    ['ten dimensions (eight are shown)', [all[0]!, all[1]!, { name: 'B/kernel', shape: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }],
+      'd: shape mismatch for weight B/kernel: model.json says [1,2,3,4,5,6,7,8], the linear variant has [3,1]'],
     ['one more dimension', [all[0]!, all[1]!, { name: 'B/kernel', shape: [3, 1, 1] }],
       'd: shape mismatch for weight B/kernel: model.json says [3,1,1], the linear variant has [3,1]'],
     ['one fewer dimension', [all[0]!, all[1]!, { name: 'B/kernel', shape: [3] }], 'd: shape mismatch for weight B/kernel: model.json says [3], the linear variant has [3,1]'],
@@ -263,6 +278,11 @@ describe('checkManifestAgainstVariant (a literal variant of three weights)', () 
       'd: weight A/kernel is stored as quantised float16; LeNet Lab models store float32'],
   ])('%s is refused', async (_what, weights, message) => {
     expect(await outcome(() => checkManifestAgainstVariant(json(weights), meta, expected, 'd'))).toEqual(['bad-file', message]);
+  });
+  it('five missing: four are named', async () => {
+    const five = new Map(['P', 'Q', 'R', 'S', 'T'].map((name) => [name, [1]]));
+    expect(await outcome(() => checkManifestAgainstVariant(json([]), meta, five, 'd'))).toEqual(['bad-file',
+      'd: the weights do not match the linear variant named in its metadata (missing P, Q, R, S); the model may be from another variant']);
   });
 });
 
@@ -280,6 +300,17 @@ describe('readWeights', () => {
     expect(await outcome(() => readWeights(dir, dir, json([p], [{ name: 'a', shape: [1] }])))).toEqual(['bad-file',
       `${path.join(dir, 'model.json')}: weights path "${p}" must be a file name inside the model folder`]);
   });
+  it('a long path is named by its first 80 characters', async () => {
+    const dir = folder('paths-long', { 'w.bin': floats(1) });
+    const p = `sub/${'x'.repeat(200)}`;
+    expect(await outcome(() => readWeights(dir, dir, json([p], [{ name: 'a', shape: [1] }])))).toEqual(['bad-file',
+      `${path.join(dir, 'model.json')}: weights path "${p.slice(0, 80)}" must be a file name inside the model folder`]);
+  });
+  it('two files a byte short together are refused, both named', async () => {
+    const dir = folder('two-short', { 'w1.bin': floats(1, 2, 3), 'w2.bin': Buffer.alloc(7) });
+    expect(await outcome(() => readWeights(dir, dir, json(['w1.bin', 'w2.bin'], [{ name: 'a', shape: [5] }])))).toEqual(['bad-file',
+      `${dir}: w1.bin, w2.bin holds 19 bytes but model.json's weights manifest describes 20 bytes (truncated or from another model)`]);
+  });
   it('one byte short and one byte over are refused; the manifest\'s size counts every dimension', async () => {
     for (const [name, bytes] of [['short', Buffer.alloc(23)], ['over', Buffer.alloc(25)]] as const) {
       const dir = folder(`size-${name}`, { 'w.bin': bytes });
@@ -293,6 +324,28 @@ describe('readWeights', () => {
     const dir = folder('nan-second', { 'w.bin': floats(1, 2, 3, Number.NaN) });
     expect(await outcome(() => readWeights(dir, dir, json(['w.bin'], [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }])))).toEqual(['bad-file',
       `${dir}: weight b holds NaN (value 1); the run that saved it diverged, so the model cannot predict`]);
+  });
+});
+
+describe('serialise', () => {
+  const meta = { name: 'm' } as ModelMeta;
+  it('names the standard model class only for a model of standard layers; a model with LeNet Lab layers keeps its own', async () => {
+    for (const [variant, root, custom] of [['linear', 'Model', []], ['lenet5', 'LenetLabModel', ['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D', 'RbfOutput']]] as const) {
+      const { model } = buildVariantModel(variant);
+      const { modelJson } = await serialise(model, meta);
+      model.dispose();
+      expect([(modelJson.modelTopology as Record<string, unknown>).class_name, (modelJson.userDefinedMetadata as Record<string, ModelMeta>).lenetLab!.customLayers]).toEqual([root, custom]);
+    }
+  });
+  // A stand-in for a model whose save hands over less than a model: each missing part alone is a programming error.
+  it.each([
+    ['no artifacts at all', null],
+    ['no topology', { weightSpecs: [], weightData: new ArrayBuffer(0) }],
+    ['no weight specs', { modelTopology: {}, weightData: new ArrayBuffer(0) }],
+    ['no weight data', { modelTopology: {}, weightSpecs: [] }],
+  ])('%s is refused', async (_what, artifacts) => {
+    const model = { layers: [], save: async (handler: { save: (a: unknown) => Promise<unknown> }) => (artifacts ? handler.save(artifacts) : undefined) };
+    await expect(serialise(model as never, meta)).rejects.toThrow(/^model\.save produced no topology or weights$/);
   });
 });
 
