@@ -1,16 +1,21 @@
-// readCheckedFile and readModelJson when the file system misbehaves in ways a real disk rarely shows on demand: a
-// read that returns part of the file, a file that ends early while it is read, a refused open. node:fs is
-// wrapped (each call passes through unless a test says otherwise), so the checks are observed, not assumed.
+// engine/io when the file system misbehaves in ways a real disk rarely shows on demand (and root, who runs these
+// tests here, never sees refused permissions): a read that returns part of the file, a file that ends early while
+// it is read, a refused open, listing or stat. node:fs is wrapped (each call passes through unless a test says
+// otherwise), so the checks are observed, not assumed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isUserError } from '../../common/errors.js';
 import { readCheckedFile, readModelJson } from '../../engine/io/model-format.js';
+import { checkSaveTarget, readModelMeta } from '../../engine/io/model-store.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
-  const wrapped = { ...real, openSync: vi.fn(real.openSync), readSync: vi.fn(real.readSync), closeSync: vi.fn(real.closeSync) };
+  const wrapped = {
+    ...real, openSync: vi.fn(real.openSync), readSync: vi.fn(real.readSync), closeSync: vi.fn(real.closeSync),
+    readdirSync: vi.fn(real.readdirSync), statSync: vi.fn(real.statSync), realpathSync: vi.fn(real.realpathSync),
+  };
   return { ...wrapped, default: wrapped };
 });
 
@@ -21,6 +26,7 @@ afterEach(() => vi.resetAllMocks()); // back to the real calls
 const readSync = vi.mocked(fs.readSync);
 const openSync = vi.mocked(fs.openSync);
 const closeSync = vi.mocked(fs.closeSync);
+const denied = () => { throw Object.assign(new Error('EACCES: raw'), { code: 'EACCES' }); };
 const realReadSync = (await vi.importActual<typeof import('node:fs')>('node:fs')).readSync;
 
 function fileOf(name: string, content: string | Buffer): { file: string; stat: fs.Stats } {
@@ -84,5 +90,25 @@ describe('readModelJson keeps a read failure\'s own words', () => {
     fs.writeFileSync(path.join(dir, 'model.json'), '{}');
     openSync.mockImplementationOnce(() => { throw Object.assign(new Error('EACCES: raw'), { code: 'EACCES' }); });
     expect(refusal(() => readModelJson(dir, dir))).toEqual(['bad-file', `cannot read ${path.join(dir, 'model.json')}: permission denied`]);
+  });
+});
+
+describe('model-store: a folder the system will not list, stat or resolve', () => {
+  it('a save target whose contents cannot be listed is refused with the reason', () => {
+    const dir = path.join(tmp, 'unlistable');
+    fs.mkdirSync(dir);
+    vi.mocked(fs.readdirSync).mockImplementationOnce(denied);
+    expect(refusal(() => checkSaveTarget(dir))).toEqual(['bad-file', `cannot save model to ${dir}: permission denied`]);
+  });
+  it('a new save target whose parent cannot be examined is refused with the reason', () => {
+    const dir = path.join(tmp, 'no-parent-access', 'model');
+    vi.mocked(fs.statSync).mockImplementationOnce(denied);
+    expect(refusal(() => checkSaveTarget(dir))).toEqual(['bad-file', `cannot save model to ${dir}: permission denied`]);
+  });
+  it('a model folder whose real path cannot be resolved is refused with the reason', () => {
+    const dir = path.join(tmp, 'unresolvable');
+    fs.mkdirSync(dir);
+    vi.mocked(fs.realpathSync).mockImplementationOnce(denied);
+    expect(refusal(() => readModelMeta(dir))).toEqual(['bad-file', `cannot read model folder ${dir}: permission denied`]);
   });
 });
