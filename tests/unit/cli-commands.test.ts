@@ -215,6 +215,33 @@ describe('lenet-lab train', () => {
   });
 });
 
+describe('lenet-lab train --json: the done line\'s clock', () => {
+  it('end-to-end rate and start-up time lie within what the caller saw; the Ctrl-C handler is gone after the run', async () => {
+    // Each line is stamped when it arrives: the engines' clock starts before "backend:" is logged, the run's start
+    // is logged as "engines: 1", and the last batch comes between the first and the second epoch line.
+    const at: Record<string, number> = {};
+    const out: string[] = [];
+    const io: Io = {
+      out: (l) => { out.push(l); if (l.startsWith('{"type":"epoch"')) at[`epoch${JSON.parse(l).epoch}`] = performance.now(); },
+      log: (t) => { if (t.startsWith('backend:')) at.backend = performance.now(); if (t.startsWith('engines:')) at.engines = performance.now(); },
+      interactive: false,
+    };
+    const sigint = process.listeners('SIGINT').length;
+    const t0 = performance.now();
+    const code = await runCli(['train', '--variant', 'linear', '--epochs', '2', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1',
+      '--seed', '4', '--out', path.join(tmp, 'clock'), '--json'], io);
+    expect(code).toBe(0);
+    expect(process.listeners('SIGINT')).toHaveLength(sigint);
+    const done = JSON.parse(out.at(-1)!);
+    expect(done).toMatchObject({ type: 'done', reason: 'completed', epochs: 2 });
+    // 64 images × 2 epochs over (last batch − engines' start), which is at most epoch2 − t0 and at least epoch1 − backend.
+    expect(done.endToEndImagesPerSecond).toBeGreaterThanOrEqual(128 / ((at.epoch2! - t0) / 1000));
+    expect(done.endToEndImagesPerSecond).toBeLessThanOrEqual(128 / ((at.epoch1! - at.backend!) / 1000));
+    expect(done.startupSeconds).toBeGreaterThanOrEqual(0);
+    expect(done.startupSeconds).toBeLessThanOrEqual((at.engines! - t0) / 1000);
+  });
+});
+
 describe('lenet-lab train, more', () => {
   it('--data: the model records the folder, made absolute, as its dataset', async () => {
     const { dir } = idxFolder('train-five', 5);
