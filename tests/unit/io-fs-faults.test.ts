@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isUserError } from '../../common/errors.js';
 import { readCheckedFile, readModelJson } from '../../engine/io/model-format.js';
-import { checkSaveTarget, readModelMeta } from '../../engine/io/model-store.js';
+import { checkSaveTarget, readModelMeta, recoverModelsFolder } from '../../engine/io/model-store.js';
+import { HOST_TAG } from '../../engine/io/atomic-folder.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -27,7 +28,7 @@ const readSync = vi.mocked(fs.readSync);
 const openSync = vi.mocked(fs.openSync);
 const closeSync = vi.mocked(fs.closeSync);
 const denied = () => { throw Object.assign(new Error('EACCES: raw'), { code: 'EACCES' }); };
-const realReadSync = (await vi.importActual<typeof import('node:fs')>('node:fs')).readSync;
+const { readSync: realReadSync, readdirSync: realReaddirSync } = await vi.importActual<typeof import('node:fs')>('node:fs');
 
 function fileOf(name: string, content: string | Buffer): { file: string; stat: fs.Stats } {
   const file = path.join(tmp, name);
@@ -110,5 +111,19 @@ describe('model-store: a folder the system will not list, stat or resolve', () =
     fs.mkdirSync(dir);
     vi.mocked(fs.realpathSync).mockImplementationOnce(denied);
     expect(refusal(() => readModelMeta(dir))).toEqual(['bad-file', `cannot read model folder ${dir}: permission denied`]);
+  });
+});
+
+describe('model-store recovery: a side folder it cannot list', () => {
+  it('an old copy of a model that cannot be listed is not taken for a cut-short one: it stays', () => {
+    const parent = path.join(tmp, 'recovery');
+    fs.mkdirSync(path.join(parent, 'saved'), { recursive: true });
+    fs.writeFileSync(path.join(parent, 'saved', 'model.json'), '{}');
+    const unlistable = `.saved.old-99999999-${HOST_TAG}0e0e0e0e`;
+    fs.mkdirSync(path.join(parent, unlistable));
+    fs.writeFileSync(path.join(parent, unlistable, 'weights.bin'), 'x');
+    vi.mocked(fs.readdirSync).mockImplementation(((p: fs.PathLike, o?: never) => (String(p).endsWith(unlistable) ? denied() : realReaddirSync(p, o))) as never);
+    recoverModelsFolder(parent);
+    expect(realReaddirSync(parent).sort()).toEqual([unlistable, 'saved']);
   });
 });

@@ -196,6 +196,18 @@ describe('atomic save', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
+  it('a file another program drops into the folder during the save stops it, in one sentence, and loses nothing', async () => {
+    const dir = freshDir('intruded');
+    await saveModel(build('linear', 3), dir, metaFor('linear', { name: 'old' }));
+    const save = saveModel(build('linear', 4), dir, metaFor('linear', { name: 'new' }), {
+      onPhase: (p) => { if (p === 'temp-written') fs.writeFileSync(path.join(dir, 'notes.txt'), 'keep me'); },
+    });
+    await expectUserError(save, 'bad-file', new RegExp(`^cannot save model to ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the folder holds other files \\(notes\\.txt\\) that saving would replace; choose a new or empty folder$`));
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
+    expect(readModelMeta(dir).name).toBe('old');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   it.each(['temp-written', 'old-moved-aside'] as const)('a failure at %s leaves the old model whole and nothing else', async (phase) => {
     const { oldModel, dir, save } = await oldThenFailingSave(phase);
     await expectUserError(save, 'bad-file', new RegExp(`^cannot save model to ${dir}: simulated I/O failure$`));
