@@ -15,7 +15,7 @@ vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   const wrapped = {
     ...real, openSync: vi.fn(real.openSync), readSync: vi.fn(real.readSync), closeSync: vi.fn(real.closeSync),
-    readdirSync: vi.fn(real.readdirSync), statSync: vi.fn(real.statSync), realpathSync: vi.fn(real.realpathSync),
+    readdirSync: vi.fn(real.readdirSync), statSync: vi.fn(real.statSync), lstatSync: vi.fn(real.lstatSync), realpathSync: vi.fn(real.realpathSync),
   };
   return { ...wrapped, default: wrapped };
 });
@@ -99,6 +99,11 @@ describe('model-store: a folder the system will not list, stat or resolve', () =
     const dir = path.join(tmp, 'unlistable');
     fs.mkdirSync(dir);
     vi.mocked(fs.readdirSync).mockImplementationOnce(denied);
+    expect(refusal(() => checkSaveTarget(dir))).toEqual(['bad-file', `cannot save model to ${dir}: permission denied`]);
+  });
+  it('a save target that cannot be examined is refused with the reason, even where its parent can', () => {
+    const dir = path.join(tmp, 'unexaminable');
+    vi.mocked(fs.lstatSync).mockImplementationOnce(denied);
     expect(refusal(() => checkSaveTarget(dir))).toEqual(['bad-file', `cannot save model to ${dir}: permission denied`]);
   });
   it('a new save target whose parent cannot be examined is refused with the reason', () => {
