@@ -200,6 +200,8 @@ describe('lenet-lab conv errors', () => {
     ['a stride with a plus sign', ['--kind', 'standard', '--stride', '+1'], /--stride must be a whole number, got "\+1"$/m],
     ['filters in hexadecimal', ['--kind', 'standard', '--filters', '0x10'], /--filters must be a whole number, got "0x10"$/m],
     ['an empty seed', ['--kind', 'standard', '--seed', ''], /--seed must be a whole number, got ""$/m],
+    ['a fractional dilation', ['--kind', 'dilated', '--dilation', '1.5'], /--dilation must be a whole number, got "1\.5"$/m],
+    ['a digit by name', ['--kind', 'standard', '--digit', 'seven'], /--digit must be a whole number, got "seven"$/m],
     ['a negative stride (a whole number, refused by its range)', ['--kind', 'standard', '--stride', '-1'], /stride must be a whole number from 1 to 8, got -1/],
     ['a padding with a unit', ['--kind', 'standard', '--padding', '2px'], /--padding must be valid, same or a whole number of pixels, got "2px"$/m],
     ['a padding with a sign', ['--kind', 'standard', '--padding', '+2'], /--padding must be valid, same or a whole number of pixels, got "\+2"$/m],
