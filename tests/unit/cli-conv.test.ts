@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../engine/data/dataset.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -83,6 +84,14 @@ describe('lenet-lab conv --json', () => {
     expect(j.weights.pointwise!.shape).toEqual([1, 1, 6, 16]);
     const ref = refSeparable(maps(j.input), settingsOf(j, 5, 16), f32(j.weights.depthwise!), f32(j.weights.pointwise!), null, f32(j.bias!));
     expectOutput(j, ref.out);
+  });
+
+  it('leaves no tensor behind, the shipped model it loads for the S2 maps included', async () => {
+    await conv('--kind', 'depthwise-separable'); // the backend is ready and the dataset cached
+    const before = tf.memory().numTensors;
+    await conv('--kind', 'depthwise-separable', '--digit', '1');
+    await conv('--kind', 'standard', '--digit', '1');
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('takes every setting: kernel size, stride, same or numeric padding, filters, digit and seed', async () => {
