@@ -137,6 +137,7 @@ describe('lenet-lab conv --out', () => {
     expect([sheet.width, sheet.height]).toEqual([6 * 120 + 7 * 4, 120 + 8]);
     const pixel = (x: number, y: number) => Array.from(sheet.data.subarray((y * sheet.width + x) * 4, (y * sheet.width + x) * 4 + 3));
     expect(pixel(0, 0)).toEqual([200, 200, 200]);
+    expect(sheet.data.filter((_, i) => i % 4 === 3).every((alpha) => alpha === 255)).toBe(true); // opaque, gutters and maps
     // The largest |value| is the scale: it saturates to RdBu's darkest red or blue.
     const data = j.output.data;
     const at = data.reduce((best, v, i) => (Math.abs(v) > Math.abs(data[best]!) ? i : best), 0);
