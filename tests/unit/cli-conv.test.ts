@@ -138,6 +138,11 @@ describe('lenet-lab conv --out', () => {
     const pixel = (x: number, y: number) => Array.from(sheet.data.subarray((y * sheet.width + x) * 4, (y * sheet.width + x) * 4 + 3));
     expect(pixel(0, 0)).toEqual([200, 200, 200]);
     expect(sheet.data.filter((_, i) => i % 4 === 3).every((alpha) => alpha === 255)).toBe(true); // opaque, gutters and maps
+    expect(r.err).toMatch(/^backend: \w+ \(.+\)\n/);
+    // The gutter just left of each map stays grey: each map's colours land inside it, channel by channel.
+    for (let map = 0; map < 6; map++) {
+      for (let y = 4; y < 124; y++) expect(pixel(3 + map * 124, y), `left of map ${map}, row ${y}`).toEqual([200, 200, 200]);
+    }
     // The largest |value| is the scale: it saturates to RdBu's darkest red or blue.
     const data = j.output.data;
     const at = data.reduce((best, v, i) => (Math.abs(v) > Math.abs(data[best]!) ? i : best), 0);
