@@ -242,6 +242,19 @@ describe('lenet-lab train --json: the done line\'s clock', () => {
   });
 });
 
+describe('lenet-lab train without recipe flags', () => {
+  // Each flag left out takes the variant's own recipe value (not the schema's default): literal recipes of linear
+  // (adam 0.001, batch 64, 5 epochs, ×0.8) and modern (adam 0.002, batch 64, ×0.75, shifts of 2 px).
+  it.each([
+    ['linear', [], 'training linear (Linear classifier (1998)) on MNIST: 64 images, 5 epochs, adam lr 0.001 ×0.8/epoch, batch 64, seed 4'],
+    ['modern', ['--epochs', '1'], 'training modern (Modern LeNet-5) on MNIST: 64 images, 1 epoch, adam lr 0.002 ×0.75/epoch, batch 64, digits shifted ±2 px, seed 4'],
+  ])('%s: the settings line shows the variant\'s recipe', async (variant, flags, line) => {
+    const r = await run('train', '--variant', variant, ...flags, '--limit', '64', '--test-limit', '20', '--workers', '1', '--seed', '4', '--out', path.join(tmp, `recipe-${variant}`));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.split('\n')[1]).toBe(line);
+  });
+});
+
 describe('lenet-lab train, more', () => {
   it('--data: the model records the folder, made absolute, as its dataset', async () => {
     const { dir } = idxFolder('train-five', 5);
