@@ -290,6 +290,26 @@ describe('lenet-lab train, more', () => {
     expect(written.join('')).toMatch(/epoch 1\/1 \|.*\| batch [12]\/2 · loss \d+\.\d{3} · acc \d+\.\d\d% · \d+ img\/s · ETA/);
     expect(err).toMatch(/^epoch 1\/1: train loss/m);
   });
+
+  it('no bars into a pipe, nor at a terminal with --json (whose stdout a program reads)', async () => {
+    const write = process.stderr.write.bind(process.stderr);
+    const wasTTY = process.stderr.isTTY;
+    for (const [interactive, json] of [[false, []], [true, ['--json']]] as const) {
+      const written: string[] = [];
+      process.stderr.isTTY = true;
+      process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+      let code: number;
+      try {
+        code = await runCli(['train', '--variant', 'linear', '--limit', '64', '--test-limit', '20', '--batch', '32', '--epochs', '1', '--workers', '1',
+          '--out', path.join(tmp, `no-bars-${interactive}`), ...json], { out: () => {}, log: () => {}, interactive });
+      } finally {
+        process.stderr.write = write;
+        process.stderr.isTTY = wasTTY;
+      }
+      expect(code).toBe(0);
+      expect(written.join(''), `interactive ${interactive} ${json.join(' ')}`).not.toMatch(/batch \d\/2/);
+    }
+  });
 });
 
 describe('lenet-lab conv, as text', () => {
