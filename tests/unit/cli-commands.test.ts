@@ -242,6 +242,28 @@ describe('lenet-lab train --json: the done line\'s clock', () => {
   });
 });
 
+describe('lenet-lab train, Ctrl-C mid-run', () => {
+  it('stops after the batch, saves the epochs done and exits 0; a second Ctrl-C is left to abort', async () => {
+    const before = new Set(process.listeners('SIGINT'));
+    const out = path.join(tmp, 'ctrl-c');
+    let err = '';
+    const io: Io = {
+      out: () => {},
+      log: (t) => { err += t; if (t.startsWith('epoch 1/')) process.emit('SIGINT', 'SIGINT'); },
+      interactive: false,
+    };
+    try {
+      const code = await runCli(['train', '--variant', 'linear', '--epochs', '5', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1', '--seed', '4', '--out', out], io);
+      expect([code, err]).toEqual([0, expect.stringContaining('\nstopping after this batch (Ctrl-C again to abort)…\n')]);
+      expect(readModelMeta(out).history.epochs.length).toBeLessThan(5);
+      // The abort handler stays until the process ends (a second Ctrl-C while saving).
+      expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toHaveLength(1);
+    } finally {
+      for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.removeListener('SIGINT', listener);
+    }
+  });
+});
+
 describe('lenet-lab train without recipe flags', () => {
   // Each flag left out takes the variant's own recipe value (not the schema's default): literal recipes of linear
   // (adam 0.001, batch 64, 5 epochs, ×0.8) and modern (adam 0.002, batch 64, ×0.75, shifts of 2 px).
