@@ -118,6 +118,17 @@ describe('lenet-lab predict', () => {
     expect(lines[0]!.split(notes)).toHaveLength(2); // the file named once, not twice
     expect((await run('predict', '--model', shipped, one)).code).toBe(0);
   });
+
+  it('--json: a blank image is a line with its error on stdout (no digit guessed), and the exit code is 2', async () => {
+    const blank = path.join(tmp, 'blank-predict.png');
+    const image = new PNG({ width: 30, height: 30 });
+    image.data.fill(255);
+    fs.writeFileSync(blank, PNG.sync.write(image));
+    const r = await run('predict', '--model', shipped, blank, '--json');
+    expect(r.code).toBe(2);
+    expect(r.out.map((l) => JSON.parse(l))).toEqual([{ file: blank, error: `${blank}: no ink: the image is blank, so there is no digit to read` }]);
+    expect(r.err).not.toMatch(/^lenet-lab:/m);
+  });
 });
 
 describe('lenet-lab info', () => {
@@ -195,6 +206,7 @@ describe('lenet-lab train', () => {
     expect(lines[7]).toMatch(/^Trained 2 epochs: test accuracy \d+\.\d\d%\.$/);
     expect(r.out).toEqual([expect.stringMatching(new RegExp(`^saved modern model to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(test accuracy \\d+\\.\\d\\d%, \\d+ img/s on wasm\\)$`))]);
     expect(fs.existsSync(path.join(out, 'weights.bin'))).toBe(true);
+    expect(r.err).not.toContain('Why:'); // a healthy run's gradients need no explanation
   });
 
   it('adam for one epoch, no decay and no shifts: none of them named; --json prints gradients, epoch and done lines', async () => {
@@ -243,18 +255,21 @@ describe('lenet-lab train --json: the done line\'s clock', () => {
 });
 
 describe('lenet-lab train, Ctrl-C mid-run', () => {
-  it('stops after the batch, saves the epochs done and exits 0; a second Ctrl-C is left to abort', async () => {
+  it('stops after the batch, saves the epochs done and exits 0 (--json: stopped, no end-to-end rate); a second Ctrl-C is left to abort', async () => {
     const before = new Set(process.listeners('SIGINT'));
     const out = path.join(tmp, 'ctrl-c');
     let err = '';
+    const lines: { type: string; reason?: string; endToEndImagesPerSecond?: number | null }[] = [];
     const io: Io = {
-      out: () => {},
-      log: (t) => { err += t; if (t.startsWith('epoch 1/')) process.emit('SIGINT', 'SIGINT'); },
+      out: (l) => { lines.push(JSON.parse(l)); if (lines.at(-1)!.type === 'epoch') process.emit('SIGINT', 'SIGINT'); },
+      log: (t) => { err += t; },
       interactive: false,
     };
     try {
-      const code = await runCli(['train', '--variant', 'linear', '--epochs', '5', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1', '--seed', '4', '--out', out], io);
+      const code = await runCli(['train', '--variant', 'linear', '--epochs', '5', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1', '--seed', '4', '--out', out, '--json'], io);
       expect([code, err]).toEqual([0, expect.stringContaining('\nstopping after this batch (Ctrl-C again to abort)…\n')]);
+      // A run that did not complete has no end-to-end rate: its epochs were not all trained.
+      expect(lines.at(-1)).toMatchObject({ type: 'done', reason: 'stopped', endToEndImagesPerSecond: null });
       expect(readModelMeta(out).history.epochs.length).toBeLessThan(5);
       // The abort handler stays until the process ends (a second Ctrl-C while saving).
       expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toHaveLength(1);
