@@ -33,7 +33,7 @@ export const TARGETS = {
   },
   io: {
     mutate: ['engine/io/**/*.ts'],
-    tests: unit('io-refusals', 'model-store', 'model-file', 'atomic-file', 'atomic-folder', 'boundaries', 'oracle-durability'),
+    tests: unit('io-refusals', 'io-fs-faults', 'model-store', 'model-file', 'atomic-file', 'atomic-folder', 'boundaries', 'oracle-durability', 'standard-format'),
   },
   // training and hosts run in parts: each group of files with the tests written for it. A mutant runs only the
   // tests that cover it, but a slow test that merely passes through a file (direct-step's two-epoch
@@ -91,6 +91,13 @@ export const TARGETS = {
   cli: {
     mutate: ['cli/**/*.ts'],
     tests: unit('cli-commands', 'cli-help', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
+    // Each part with the test files written for it: training through the CLI stays tiny (--limit 64, one engine).
+    parts: {
+      entry: { mutate: ['cli/lenet-lab.ts', 'cli/model-file-command.ts'], tests: unit('cli-help', 'cli-commands', 'model-file') },
+      // training-controls: the CLI's exit code after a divergence, and Ctrl-C during start-up.
+      commands: { mutate: ['cli/commands.ts'], tests: unit('cli-commands', 'training-controls') },
+      conv: { mutate: ['cli/conv-command.ts'], tests: unit('cli-conv', 'cli-commands', 'cli-help') },
+    },
   },
   common: {
     mutate: ['common/**/*.ts'],

@@ -118,6 +118,17 @@ describe('lenet-lab predict', () => {
     expect(lines[0]!.split(notes)).toHaveLength(2); // the file named once, not twice
     expect((await run('predict', '--model', shipped, one)).code).toBe(0);
   });
+
+  it('--json: a blank image is a line with its error on stdout (no digit guessed), and the exit code is 2', async () => {
+    const blank = path.join(tmp, 'blank-predict.png');
+    const image = new PNG({ width: 30, height: 30 });
+    image.data.fill(255);
+    fs.writeFileSync(blank, PNG.sync.write(image));
+    const r = await run('predict', '--model', shipped, blank, '--json');
+    expect(r.code).toBe(2);
+    expect(r.out.map((l) => JSON.parse(l))).toEqual([{ file: blank, error: `${blank}: no ink: the image is blank, so there is no digit to read` }]);
+    expect(r.err).not.toMatch(/^lenet-lab:/m);
+  });
 });
 
 describe('lenet-lab info', () => {
@@ -195,6 +206,7 @@ describe('lenet-lab train', () => {
     expect(lines[7]).toMatch(/^Trained 2 epochs: test accuracy \d+\.\d\d%\.$/);
     expect(r.out).toEqual([expect.stringMatching(new RegExp(`^saved modern model to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(test accuracy \\d+\\.\\d\\d%, \\d+ img/s on wasm\\)$`))]);
     expect(fs.existsSync(path.join(out, 'weights.bin'))).toBe(true);
+    expect(r.err).not.toContain('Why:'); // a healthy run's gradients need no explanation
   });
 
   it('adam for one epoch, no decay and no shifts: none of them named; --json prints gradients, epoch and done lines', async () => {
@@ -212,6 +224,71 @@ describe('lenet-lab train', () => {
     expect(lines[2]).toMatchObject({ type: 'done', reason: 'completed', backend: 'wasm', epochs: 1, model: out });
     expect(r.err).not.toMatch(/^epoch 1\/1/m);
     expect(fs.existsSync(path.join(out, 'weights.bin'))).toBe(true);
+  });
+});
+
+describe('lenet-lab train --json: the done line\'s clock', () => {
+  it('end-to-end rate and start-up time lie within what the caller saw; the Ctrl-C handler is gone after the run', async () => {
+    // Each line is stamped when it arrives: the engines' clock starts before "backend:" is logged, the run's start
+    // is logged as "engines: 1", and the last batch comes between the first and the second epoch line.
+    const at: Record<string, number> = {};
+    const out: string[] = [];
+    const io: Io = {
+      out: (l) => { out.push(l); if (l.startsWith('{"type":"epoch"')) at[`epoch${JSON.parse(l).epoch}`] = performance.now(); },
+      log: (t) => { if (t.startsWith('backend:')) at.backend = performance.now(); if (t.startsWith('engines:')) at.engines = performance.now(); },
+      interactive: false,
+    };
+    const sigint = process.listeners('SIGINT').length;
+    const t0 = performance.now();
+    const code = await runCli(['train', '--variant', 'linear', '--epochs', '2', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1',
+      '--seed', '4', '--out', path.join(tmp, 'clock'), '--json'], io);
+    expect(code).toBe(0);
+    expect(process.listeners('SIGINT')).toHaveLength(sigint);
+    const done = JSON.parse(out.at(-1)!);
+    expect(done).toMatchObject({ type: 'done', reason: 'completed', epochs: 2 });
+    // 64 images × 2 epochs over (last batch − engines' start), which is at most epoch2 − t0 and at least epoch1 − backend.
+    expect(done.endToEndImagesPerSecond).toBeGreaterThanOrEqual(128 / ((at.epoch2! - t0) / 1000));
+    expect(done.endToEndImagesPerSecond).toBeLessThanOrEqual(128 / ((at.epoch1! - at.backend!) / 1000));
+    expect(done.startupSeconds).toBeGreaterThanOrEqual(0);
+    expect(done.startupSeconds).toBeLessThanOrEqual((at.engines! - t0) / 1000);
+  });
+});
+
+describe('lenet-lab train, Ctrl-C mid-run', () => {
+  it('stops after the batch, saves the epochs done and exits 0 (--json: stopped, no end-to-end rate); a second Ctrl-C is left to abort', async () => {
+    const before = new Set(process.listeners('SIGINT'));
+    const out = path.join(tmp, 'ctrl-c');
+    let err = '';
+    const lines: { type: string; reason?: string; endToEndImagesPerSecond?: number | null }[] = [];
+    const io: Io = {
+      out: (l) => { lines.push(JSON.parse(l)); if (lines.at(-1)!.type === 'epoch') process.emit('SIGINT', 'SIGINT'); },
+      log: (t) => { err += t; },
+      interactive: false,
+    };
+    try {
+      const code = await runCli(['train', '--variant', 'linear', '--epochs', '5', '--limit', '64', '--test-limit', '20', '--batch', '32', '--workers', '1', '--seed', '4', '--out', out, '--json'], io);
+      expect([code, err]).toEqual([0, expect.stringContaining('\nstopping after this batch (Ctrl-C again to abort)…\n')]);
+      // A run that did not complete has no end-to-end rate: its epochs were not all trained.
+      expect(lines.at(-1)).toMatchObject({ type: 'done', reason: 'stopped', endToEndImagesPerSecond: null });
+      expect(readModelMeta(out).history.epochs.length).toBeLessThan(5);
+      // The abort handler stays until the process ends (a second Ctrl-C while saving).
+      expect(process.listeners('SIGINT').filter((l) => !before.has(l))).toHaveLength(1);
+    } finally {
+      for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.removeListener('SIGINT', listener);
+    }
+  });
+});
+
+describe('lenet-lab train without recipe flags', () => {
+  // Each flag left out takes the variant's own recipe value (not the schema's default): literal recipes of linear
+  // (adam 0.001, batch 64, 5 epochs, ×0.8) and modern (adam 0.002, batch 64, ×0.75, shifts of 2 px).
+  it.each([
+    ['linear', [], 'training linear (Linear classifier (1998)) on MNIST: 64 images, 5 epochs, adam lr 0.001 ×0.8/epoch, batch 64, seed 4'],
+    ['modern', ['--epochs', '1'], 'training modern (Modern LeNet-5) on MNIST: 64 images, 1 epoch, adam lr 0.002 ×0.75/epoch, batch 64, digits shifted ±2 px, seed 4'],
+  ])('%s: the settings line shows the variant\'s recipe', async (variant, flags, line) => {
+    const r = await run('train', '--variant', variant, ...flags, '--limit', '64', '--test-limit', '20', '--workers', '1', '--seed', '4', '--out', path.join(tmp, `recipe-${variant}`));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.split('\n')[1]).toBe(line);
   });
 });
 
@@ -249,6 +326,26 @@ describe('lenet-lab train, more', () => {
     expect(code, err).toBe(0);
     expect(written.join('')).toMatch(/epoch 1\/1 \|.*\| batch [12]\/2 · loss \d+\.\d{3} · acc \d+\.\d\d% · \d+ img\/s · ETA/);
     expect(err).toMatch(/^epoch 1\/1: train loss/m);
+  });
+
+  it('no bars into a pipe, nor at a terminal with --json (whose stdout a program reads)', async () => {
+    const write = process.stderr.write.bind(process.stderr);
+    const wasTTY = process.stderr.isTTY;
+    for (const [interactive, json] of [[false, []], [true, ['--json']]] as const) {
+      const written: string[] = [];
+      process.stderr.isTTY = true;
+      process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+      let code: number;
+      try {
+        code = await runCli(['train', '--variant', 'linear', '--limit', '64', '--test-limit', '20', '--batch', '32', '--epochs', '1', '--workers', '1',
+          '--out', path.join(tmp, `no-bars-${interactive}`), ...json], { out: () => {}, log: () => {}, interactive });
+      } finally {
+        process.stderr.write = write;
+        process.stderr.isTTY = wasTTY;
+      }
+      expect(code).toBe(0);
+      expect(written.join(''), `interactive ${interactive} ${json.join(' ')}`).not.toMatch(/batch \d\/2/);
+    }
   });
 });
 

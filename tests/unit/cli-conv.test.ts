@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../engine/data/dataset.js';
 import { runCli } from '../../cli/lenet-lab.js';
@@ -85,6 +86,14 @@ describe('lenet-lab conv --json', () => {
     expectOutput(j, ref.out);
   });
 
+  it('leaves no tensor behind, the shipped model it loads for the S2 maps included', async () => {
+    await conv('--kind', 'depthwise-separable'); // the backend is ready and the dataset cached
+    const before = tf.memory().numTensors;
+    await conv('--kind', 'depthwise-separable', '--digit', '1');
+    await conv('--kind', 'standard', '--digit', '1');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('takes every setting: kernel size, stride, same or numeric padding, filters, digit and seed', async () => {
     const j = await conv('--kind', 'standard', '--kernel-size', '3', '--stride', '2', '--padding', 'same', '--filters', '2', '--digit', '5', '--seed', '7');
     expect(j).toMatchObject({ stride: 2, padding: 'same', params: 3 * 3 * 2 + 2 });
@@ -128,12 +137,56 @@ describe('lenet-lab conv --out', () => {
     expect([sheet.width, sheet.height]).toEqual([6 * 120 + 7 * 4, 120 + 8]);
     const pixel = (x: number, y: number) => Array.from(sheet.data.subarray((y * sheet.width + x) * 4, (y * sheet.width + x) * 4 + 3));
     expect(pixel(0, 0)).toEqual([200, 200, 200]);
+    expect(sheet.data.filter((_, i) => i % 4 === 3).every((alpha) => alpha === 255)).toBe(true); // opaque, gutters and maps
+    expect(r.err).toMatch(/^backend: \w+ \(.+\)\n/);
+    // The gutter just left of each map stays grey: each map's colours land inside it, channel by channel.
+    for (let map = 0; map < 6; map++) {
+      for (let y = 4; y < 124; y++) expect(pixel(3 + map * 124, y), `left of map ${map}, row ${y}`).toEqual([200, 200, 200]);
+    }
     // The largest |value| is the scale: it saturates to RdBu's darkest red or blue.
     const data = j.output.data;
     const at = data.reduce((best, v, i) => (Math.abs(v) > Math.abs(data[best]!) ? i : best), 0);
     const [y, x, map] = [Math.floor(at / 6 / 24), Math.floor(at / 6) % 24, at % 6];
     expect(pixel(4 + map * 124 + x * 5 + 2, 4 + y * 5 + 2)).toEqual(data[at]! > 0 ? [178, 24, 43] : [33, 102, 172]);
     expect(fs.readdirSync(tmp).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('lenet-lab conv --out, nine maps', () => {
+  it('eight maps a row, the ninth on a second row; every clearly signed value is drawn red (positive) or blue (negative) in its place', async () => {
+    const file = path.join(tmp, 'nine.png');
+    const r = await run('conv', '--kind', 'standard', '--filters', '9', '--out', file, '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out[0]!) as ConvJson;
+    const scale = j.output.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(r.err).toContain(`wrote 9 output maps to ${file} (blue −${scale.toPrecision(3)} … white 0 … red +${scale.toPrecision(3)})\n`);
+    const sheet = PNG.sync.read(fs.readFileSync(file));
+    // 24×24 maps zoomed 5× (120 px), 4 px gutters: 8 columns and 2 rows.
+    expect([sheet.width, sheet.height]).toEqual([8 * 120 + 9 * 4, 2 * 120 + 3 * 4]);
+    const pixel = (x: number, y: number) => Array.from(sheet.data.subarray((y * sheet.width + x) * 4, (y * sheet.width + x) * 4 + 3));
+    expect(pixel(4 + 124 + 60, 4 + 124 + 60)).toEqual([200, 200, 200]); // where a tenth map would be: gutter grey
+    let checked = 0;
+    for (let map = 0; map < 9; map++) {
+      for (let y = 0; y < 24; y++) {
+        for (let x = 0; x < 24; x++) {
+          const v = j.output.data[(y * 24 + x) * 9 + map]!;
+          if (Math.abs(v) < 0.2 * scale) continue;
+          const [red, , blue] = pixel(4 + (map % 8) * 124 + x * 5 + 2, 4 + Math.floor(map / 8) * 124 + y * 5 + 2);
+          expect(v > 0 ? red! > blue! : blue! > red!, `map ${map} (${x}, ${y}) = ${v}`).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('lenet-lab conv as text: the value range', () => {
+  it('is the output\'s smallest and largest value, to three places', async () => {
+    const text = await run('conv', '--kind', 'dilated', '--seed', '3');
+    const j = await conv('--kind', 'dilated', '--seed', '3');
+    const min = Math.min(...j.output.data), max = Math.max(...j.output.data);
+    expect(text.out.at(-1)).toBe(`output values from ${min.toFixed(3)} to ${max.toFixed(3)}`);
   });
 });
 
@@ -153,6 +206,7 @@ describe('lenet-lab conv errors', () => {
     ['a negative padding', ['--kind', 'standard', '--padding', '-1'], /--padding must be valid, same or a whole number/],
     ['too many filters', ['--kind', 'standard', '--filters', '65'], /filters must be a whole number from 1 to 64, got 65/],
     ['a digit past the test set', ['--kind', 'standard', '--digit', '10000'], /--digit must be a test digit number from 0 to 9999, got 10000/],
+    ['a digit below zero', ['--kind', 'standard', '--digit', '-1'], /--digit must be a test digit number from 0 to 9999, got -1/],
     ['both --digit and --image', ['--kind', 'standard', '--digit', '1', '--image', 'x.png'], /--digit or --image, not both/],
     ['a missing image', ['--kind', 'standard', '--image', path.join(os.tmpdir(), 'no-such-digit.png')], /no-such-digit\.png/],
     ['transposed padding beyond the kernel\'s span', ['--kind', 'transposed', '--kernel-size', '1', '--stride', '1', '--padding', '1'], /more than the kernel's span − 1 = 0/],
@@ -161,6 +215,8 @@ describe('lenet-lab conv errors', () => {
     ['a stride with a plus sign', ['--kind', 'standard', '--stride', '+1'], /--stride must be a whole number, got "\+1"$/m],
     ['filters in hexadecimal', ['--kind', 'standard', '--filters', '0x10'], /--filters must be a whole number, got "0x10"$/m],
     ['an empty seed', ['--kind', 'standard', '--seed', ''], /--seed must be a whole number, got ""$/m],
+    ['a fractional dilation', ['--kind', 'dilated', '--dilation', '1.5'], /--dilation must be a whole number, got "1\.5"$/m],
+    ['a digit by name', ['--kind', 'standard', '--digit', 'seven'], /--digit must be a whole number, got "seven"$/m],
     ['a negative stride (a whole number, refused by its range)', ['--kind', 'standard', '--stride', '-1'], /stride must be a whole number from 1 to 8, got -1/],
     ['a padding with a unit', ['--kind', 'standard', '--padding', '2px'], /--padding must be valid, same or a whole number of pixels, got "2px"$/m],
     ['a padding with a sign', ['--kind', 'standard', '--padding', '+2'], /--padding must be valid, same or a whole number of pixels, got "\+2"$/m],
@@ -177,6 +233,11 @@ describe('lenet-lab conv errors', () => {
     expect((await conv('--kind', 'standard', '--padding', 'valid')).output.shape).toEqual([24, 24, 6]);
     expect((await conv('--kind', 'standard', '--padding', 'same')).output.shape).toEqual([28, 28, 6]);
     expect((await conv('--kind', 'standard', '--padding', ' 16 ')).output.shape).toEqual([56, 56, 6]);
+  });
+
+  it('the last test digit (9999) is read', async () => {
+    const j = await conv('--kind', 'standard', '--digit', '9999');
+    expect(j.input.data).toEqual(Array.from(test.images.subarray(9999 * 784, 10000 * 784), (v) => Math.fround(v / 255)));
   });
 
   it('accepts the largest settings that fit and writes nothing when refused', async () => {

@@ -11,9 +11,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUserError } from '../../common/errors.js';
 import {
-  buildVariantModel, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
-  type ModelJsonFile, type ModelMeta,
+  buildVariantModel, checkLayerClasses, checkManifestAgainstVariant, checkTopology, metaFrom, readCheckedFile, readModelJson, readWeights, reasonOf, statInside,
+  serialise, type ModelJsonFile, type ModelMeta,
 } from '../../engine/io/model-format.js';
+import { VARIANTS } from '../../common/network/variants.js';
 import { MAX_MODEL_FILE_BYTES, modelFileName, readModelFile, unpackModelFile } from '../../engine/io/model-file.js';
 import { checkSaveTarget, readModelMeta, saveModel } from '../../engine/io/model-store.js';
 
@@ -113,6 +114,10 @@ describe('statInside: only regular files inside the folder', () => {
       server.close();
     }
   });
+  it('a device is named as one (/dev/null: a character device in its own folder)', async () => {
+    if (process.platform === 'win32') return;
+    expect(await outcome(() => statInside('/dev', 'null'))).toEqual(['bad-file', '/dev/null is a device, not a regular file']);
+  });
   it('a path through a file cannot be read, with the reason in words', async () => {
     expect(await outcome(() => statInside(dir, 'real.bin/inner'))).toEqual(['bad-file',
       `cannot read ${path.join(dir, 'real.bin', 'inner')}: a part of the path is a file, not a folder`]);
@@ -136,6 +141,14 @@ describe('readCheckedFile: exactly the file that was checked', () => {
     const stat = fs.lstatSync(file);
     change(file);
     expect(await outcome(() => readCheckedFile(file, stat))).toEqual(['bad-file', `${file} changed while it was being read; try again`]);
+  });
+  // Each identity check alone: the stat that was checked differs from the opened file in one field only.
+  it.each(['ino', 'dev', 'size'] as const)('a checked stat whose %s alone differs is refused', async (field) => {
+    const file = path.join(folder(`identity-${field}`), 'a.bin');
+    fs.writeFileSync(file, 'abcd');
+    const stat = fs.lstatSync(file);
+    const other = { ...stat, [field]: stat[field] + 1 } as fs.Stats;
+    expect(await outcome(() => readCheckedFile(file, other))).toEqual(['bad-file', `${file} changed while it was being read; try again`]);
   });
   it('a file that vanished cannot be read', async () => {
     const file = path.join(folder('vanished'), 'a.bin');
@@ -161,6 +174,15 @@ describe('readModelJson', () => {
     const keras = folder('json-keras', { 'model.json': modelJsonText({ modelTopology: { model_config: topology, keras_version: '2' }, format: 'layers-model' }) });
     expect(readModelJson(keras, keras).modelTopology).toEqual(topology);
   });
+  it('a model.json of exactly 16 MiB is read; one byte more is refused before it is read', async () => {
+    const text = modelJsonText({});
+    const dir = folder('json-limit', { 'model.json': text + ' '.repeat(16 * 1024 * 1024 - text.length) });
+    expect(fs.statSync(path.join(dir, 'model.json')).size).toBe(16_777_216);
+    expect(readModelJson(dir, dir).modelTopology).toEqual(topology);
+    fs.appendFileSync(path.join(dir, 'model.json'), ' ');
+    expect(await outcome(() => readModelJson(dir, dir))).toEqual(['bad-file',
+      `${path.join(dir, 'model.json')} is 16777217 bytes, more than the 16777216-byte limit for a model.json`]);
+  });
   it.each([
     ['a list', '[]', 'is not a TF.js Layers model: expected a JSON object'],
     ['a string', '"model"', 'is not a TF.js Layers model: expected a JSON object'],
@@ -177,6 +199,23 @@ describe('readModelJson', () => {
   });
 });
 
+describe('checkLayerClasses: every class the topology names must be registered', () => {
+  const json = (modelTopology: Record<string, unknown>): ModelJsonFile => ({ modelTopology, weightsManifest: [], raw: {} });
+  const unknown = (name: string) => ['bad-file', `m.json: unknown layer class ${name} — this model was not made by LeNet Lab or needs a newer version`];
+  it('a registered root and registered layers pass; layers without a class name are not checked here', async () => {
+    expect(await outcome(() => checkLayerClasses(json({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense' }, { class_name: 'Conv2D' }, 7, { class_name: 3 }] } }), 'm.json'))).toEqual(['ok', '']);
+    expect(await outcome(() => checkLayerClasses(json({ class_name: 'Model', config: 'none' }), 'm.json'))).toEqual(['ok', '']);
+  });
+  it.each([
+    ['the root alone', { class_name: 'EvilModel', config: { layers: [{ class_name: 'Dense' }] } }, unknown('EvilModel')],
+    ['a layer alone', { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense' }, { class_name: 'QuantumConv' }] } }, unknown('QuantumConv')],
+    ['a name inherited by every object', { class_name: 'Sequential', config: { layers: [{ class_name: 'toString' }] } }, unknown('toString')],
+    ['a long name, cut at 80 characters', { class_name: 'Sequential', config: { layers: [{ class_name: 'X'.repeat(200) }] } }, unknown('X'.repeat(80))],
+  ])('an unknown class in %s is refused', async (_what, topology, refusal) => {
+    expect(await outcome(() => checkLayerClasses(json(topology), 'm.json'))).toEqual(refusal);
+  });
+});
+
 describe('metaFrom', () => {
   const json = (meta: unknown): ModelJsonFile => ({ modelTopology: topology, weightsManifest: [], raw: { userDefinedMetadata: { lenetLab: meta } } });
   it('names at most three faults, with their paths; a value that is not an object is "(root)"', async () => {
@@ -188,6 +227,22 @@ describe('metaFrom', () => {
   it('a formatVersion of 1 is read as this format, 2 is newer', async () => {
     expect((await outcome(() => metaFrom(json({ formatVersion: 2 }), 'm.json')))[1]).toContain('uses model format 2');
     expect((await outcome(() => metaFrom(json({ formatVersion: 1 }), 'm.json')))[1]).toContain('has invalid LeNet Lab metadata');
+  });
+  it('null metadata, and a version written as text ("2"), are invalid metadata, not a newer format', async () => {
+    expect(await outcome(() => metaFrom(json(null), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(\(root\): /)]);
+    expect(await outcome(() => metaFrom(json({ formatVersion: '2' }), 'm.json'))).toEqual(['bad-file', expect.stringMatching(/^m\.json has invalid LeNet Lab metadata \(formatVersion: /)]);
+  });
+  it('an epoch without its run\'s epoch count takes the history\'s length; one with it keeps it', () => {
+    const epoch = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, testLoss: null, testAccuracy: 0.5, seconds: 1, imagesPerSecond: 1, learningRate: 0.1 };
+    const meta = metaFrom(json({
+      formatVersion: 1, name: 'm', variant: 'linear', dataset: 'MNIST', recipe: VARIANTS.linear.recipe, backend: 'cpu',
+      savedAt: '2026-12-07T05:00:00Z', testAccuracy: null, seed: 0, history: { epochs: [{ ...epoch, epochs: 20 }, { ...epoch, epoch: 2 }] },
+    }), 'm.json');
+    expect(meta.history.epochs.map((e) => [e.epoch, e.epochs, e.testLoss])).toEqual([[1, 20, Number.NaN], [2, 2, Number.NaN]]);
+  });
+  it('a fault inside a field is named by its dotted path', async () => {
+    const [, message] = await outcome(() => metaFrom(json({ formatVersion: 1, name: 'm', variant: 'linear', dataset: 'MNIST', recipe: {} }), 'm.json'));
+    expect(message).toMatch(/^m\.json has invalid LeNet Lab metadata \(recipe\.[a-zA-Z]+: /);
   });
 });
 
@@ -208,6 +263,12 @@ describe('checkManifestAgainstVariant (a literal variant of three weights)', () 
       'd: the weights do not match the linear variant named in its metadata (missing A/bias, B/kernel; unexpected X); the model may be from another variant'],
     ['five unexpected (four are named)', [...all, ...['P', 'Q', 'R', 'S', 'T'].map((name) => ({ name, shape: [1] }))],
       'd: the weights do not match the linear variant named in its metadata (unexpected P, Q, R, S); the model may be from another variant'],
+    ['a weight listed twice, its long name cut at 80', [...all, { name: 'W'.repeat(200), shape: [1] }, { name: 'W'.repeat(200), shape: [1] }],
+      `d: model.json lists the weight ${'W'.repeat(80)} twice`],
+    ['a long unexpected name, cut at 80', [...all, { name: 'U'.repeat(200), shape: [1] }],
+      `d: the weights do not match the linear variant named in its metadata (unexpected ${'U'.repeat(80)}); the model may be from another variant`],
+    ['ten dimensions (eight are shown)', [all[0]!, all[1]!, { name: 'B/kernel', shape: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }],
+      'd: shape mismatch for weight B/kernel: model.json says [1,2,3,4,5,6,7,8], the linear variant has [3,1]'],
     ['one more dimension', [all[0]!, all[1]!, { name: 'B/kernel', shape: [3, 1, 1] }],
       'd: shape mismatch for weight B/kernel: model.json says [3,1,1], the linear variant has [3,1]'],
     ['one fewer dimension', [all[0]!, all[1]!, { name: 'B/kernel', shape: [3] }], 'd: shape mismatch for weight B/kernel: model.json says [3], the linear variant has [3,1]'],
@@ -217,6 +278,11 @@ describe('checkManifestAgainstVariant (a literal variant of three weights)', () 
       'd: weight A/kernel is stored as quantised float16; LeNet Lab models store float32'],
   ])('%s is refused', async (_what, weights, message) => {
     expect(await outcome(() => checkManifestAgainstVariant(json(weights), meta, expected, 'd'))).toEqual(['bad-file', message]);
+  });
+  it('five missing: four are named', async () => {
+    const five = new Map(['P', 'Q', 'R', 'S', 'T'].map((name) => [name, [1]]));
+    expect(await outcome(() => checkManifestAgainstVariant(json([]), meta, five, 'd'))).toEqual(['bad-file',
+      'd: the weights do not match the linear variant named in its metadata (missing P, Q, R, S); the model may be from another variant']);
   });
 });
 
@@ -234,6 +300,17 @@ describe('readWeights', () => {
     expect(await outcome(() => readWeights(dir, dir, json([p], [{ name: 'a', shape: [1] }])))).toEqual(['bad-file',
       `${path.join(dir, 'model.json')}: weights path "${p}" must be a file name inside the model folder`]);
   });
+  it('a long path is named by its first 80 characters', async () => {
+    const dir = folder('paths-long', { 'w.bin': floats(1) });
+    const p = `sub/${'x'.repeat(200)}`;
+    expect(await outcome(() => readWeights(dir, dir, json([p], [{ name: 'a', shape: [1] }])))).toEqual(['bad-file',
+      `${path.join(dir, 'model.json')}: weights path "${p.slice(0, 80)}" must be a file name inside the model folder`]);
+  });
+  it('two files a byte short together are refused, both named', async () => {
+    const dir = folder('two-short', { 'w1.bin': floats(1, 2, 3), 'w2.bin': Buffer.alloc(7) });
+    expect(await outcome(() => readWeights(dir, dir, json(['w1.bin', 'w2.bin'], [{ name: 'a', shape: [5] }])))).toEqual(['bad-file',
+      `${dir}: w1.bin, w2.bin holds 19 bytes but model.json's weights manifest describes 20 bytes (truncated or from another model)`]);
+  });
   it('one byte short and one byte over are refused; the manifest\'s size counts every dimension', async () => {
     for (const [name, bytes] of [['short', Buffer.alloc(23)], ['over', Buffer.alloc(25)]] as const) {
       const dir = folder(`size-${name}`, { 'w.bin': bytes });
@@ -247,6 +324,28 @@ describe('readWeights', () => {
     const dir = folder('nan-second', { 'w.bin': floats(1, 2, 3, Number.NaN) });
     expect(await outcome(() => readWeights(dir, dir, json(['w.bin'], [{ name: 'a', shape: [2] }, { name: 'b', shape: [2] }])))).toEqual(['bad-file',
       `${dir}: weight b holds NaN (value 1); the run that saved it diverged, so the model cannot predict`]);
+  });
+});
+
+describe('serialise', () => {
+  const meta = { name: 'm' } as ModelMeta;
+  it('names the standard model class only for a model of standard layers; a model with LeNet Lab layers keeps its own', async () => {
+    for (const [variant, root, custom] of [['linear', 'Model', []], ['lenet5', 'LenetLabModel', ['ScaledTanh', 'TrainableSubsampling', 'MaskedConv2D', 'RbfOutput']]] as const) {
+      const { model } = buildVariantModel(variant);
+      const { modelJson } = await serialise(model, meta);
+      model.dispose();
+      expect([(modelJson.modelTopology as Record<string, unknown>).class_name, (modelJson.userDefinedMetadata as Record<string, ModelMeta>).lenetLab!.customLayers]).toEqual([root, custom]);
+    }
+  });
+  // A stand-in for a model whose save hands over less than a model: each missing part alone is a programming error.
+  it.each([
+    ['no artifacts at all', null],
+    ['no topology', { weightSpecs: [], weightData: new ArrayBuffer(0) }],
+    ['no weight specs', { modelTopology: {}, weightData: new ArrayBuffer(0) }],
+    ['no weight data', { modelTopology: {}, weightSpecs: [] }],
+  ])('%s is refused', async (_what, artifacts) => {
+    const model = { layers: [], save: async (handler: { save: (a: unknown) => Promise<unknown> }) => (artifacts ? handler.save(artifacts) : undefined) };
+    await expect(serialise(model as never, meta)).rejects.toThrow(/^model\.save produced no topology or weights$/);
   });
 });
 
@@ -278,6 +377,10 @@ describe('checkTopology names the first difference (the linear variant, built fr
     ['a field removed', (t: Record<string, any>) => { delete t.config.name; }, 'config.name: nothing, expected "%NAME%"'],  
     ['an extra field', (t: Record<string, any>) => { t.config.extra = 1; }, 'config.extra: 1, expected nothing'],  
     ['another root class', (t: Record<string, any>) => { t.class_name = 'Sequential'; }, 'class_name: "Sequential", expected "LenetLabModel"'],  
+    ['a value of 60 characters as JSON, shown whole', (t: Record<string, any>) => { t.config.name = 'n'.repeat(58); }, `config.name: "${'n'.repeat(58)}", expected "%NAME%"`],
+    ['a value of 61 characters as JSON, cut', (t: Record<string, any>) => { t.config.name = 'n'.repeat(59); }, `config.name: "${'n'.repeat(56)}…, expected "%NAME%"`],
+    // Keys compared in sorted order, so the difference named does not depend on the order a file writes them.
+    ['two differences: the first key in sorted order', (t: Record<string, any>) => { delete t.config.name; t.config.layers.push({}); }, 'config.layers: 4 entries, expected 3'],
     ['a root that is a list', (t: Record<string, any>) => { Object.keys(t).forEach((k) => delete t[k]); t.length = 0; }, 'class_name: nothing, expected "LenetLabModel"'],  
   ])('%s', async (_what, edit, difference) => {
     expect(await check(edit)).toEqual(refusal(difference.replace('%NAME%', own.config.name)));

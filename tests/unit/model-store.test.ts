@@ -179,6 +179,35 @@ describe('atomic save', () => {
     return { oldModel, dir, save };
   }
 
+  it('a second save to a folder while one is in progress is refused as busy, before it writes; the first completes', async () => {
+    const dir = freshDir('busy');
+    let release!: () => void;
+    let reached!: () => void;
+    const atTemp = new Promise<void>((resolve) => { reached = resolve; });
+    const first = saveModel(build('linear', 1), dir, metaFor('linear', { name: 'first' }), {
+      onPhase: (p) => (p === 'temp-written' ? (reached(), new Promise<void>((resolve) => { release = resolve; })) : undefined),
+    });
+    await atTemp;
+    await expectUserError(saveModel(build('linear', 2), path.join(dir, '..', path.basename(dir)), metaFor('linear', { name: 'second' })), 'busy',
+      new RegExp(`^cannot save model to ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: another save to it is in progress$`));
+    release();
+    await first;
+    expect(readModelMeta(dir).name).toBe('first');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('a file another program drops into the folder during the save stops it, in one sentence, and loses nothing', async () => {
+    const dir = freshDir('intruded');
+    await saveModel(build('linear', 3), dir, metaFor('linear', { name: 'old' }));
+    const save = saveModel(build('linear', 4), dir, metaFor('linear', { name: 'new' }), {
+      onPhase: (p) => { if (p === 'temp-written') fs.writeFileSync(path.join(dir, 'notes.txt'), 'keep me'); },
+    });
+    await expectUserError(save, 'bad-file', new RegExp(`^cannot save model to ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the folder holds other files \\(notes\\.txt\\) that saving would replace; choose a new or empty folder$`));
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
+    expect(readModelMeta(dir).name).toBe('old');
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   it.each(['temp-written', 'old-moved-aside'] as const)('a failure at %s leaves the old model whole and nothing else', async (phase) => {
     const { oldModel, dir, save } = await oldThenFailingSave(phase);
     await expectUserError(save, 'bad-file', new RegExp(`^cannot save model to ${dir}: simulated I/O failure$`));
