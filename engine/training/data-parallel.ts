@@ -53,20 +53,6 @@ export const PROTOCOL = JSON.stringify({ version: 4, ranks: RANKS, Control, Comm
 
 /** How long one wait lasts before looking at the failure flag again. */
 const POLL_MS = 200;
-/**
- * How long a rank spins on a flag before it blocks: the other rank is usually well under a millisecond away,
- * and waking a blocked thread costs 0.1–0.3 ms, a step's 5% here (measured: BENCHMARKS.md).
- */
-export const SPIN_MS = 0.5;
-
-/** Whether `ready()` holds within SPIN_MS of spinning (reading shared memory only). */
-export function spinUntil(ready: () => boolean): boolean {
-  const until = performance.now() + SPIN_MS;
-  for (;;) {
-    for (let i = 0; i < 64; i++) if (ready()) return true;
-    if (performance.now() > until) return false;
-  }
-}
 /** How long a rank waits at the barrier before it gives the other up (a half-step takes well under a second, even on the cpu backend; a machine deep in swap may need far longer). */
 const SILENCE_MS = 60_000;
 
@@ -239,8 +225,6 @@ export class DataParallelRank {
     const c = this.control;
     Atomics.store(c, barrier + this.rank, sequence);
     Atomics.notify(c, barrier + this.rank);
-    const other = barrier + this.other;
-    spinUntil(() => Atomics.load(c, other) >= sequence || Atomics.load(c, Control.Failed) !== 0); // the loop below then answers at once
     const deadline = performance.now() + SILENCE_MS;
     for (;;) {
       const seen = Atomics.load(c, barrier + this.other);

@@ -11,7 +11,7 @@ import { getVariant } from '../../common/network/variants.js';
 import type { BackendName, Recipe, VariantName } from '../../common/protocol.js';
 import { errorMessage } from '../../common/errors.js';
 import { WARM_UP_STEPS, warmUpTraining } from './warm-up.js';
-import { Command, Control, DataParallelRank, Numbers, PROTOCOL, sharedSplit, spinUntil, type SharedBuffers } from './data-parallel.js';
+import { Command, Control, DataParallelRank, Numbers, PROTOCOL, sharedSplit, type SharedBuffers } from './data-parallel.js';
 import type { UpdaterState } from './step.js';
 
 export interface HelperSetup {
@@ -68,8 +68,7 @@ function serveRun(setup: RunSetup): void {
     for (;;) {
       const sequence = Atomics.load(control, Control.Sequence);
       if (sequence === done) {
-        // The next command usually follows within a millisecond: spin briefly before blocking (SPIN_MS).
-        if (!spinUntil(() => Atomics.load(control, Control.Sequence) !== done)) Atomics.wait(control, Control.Sequence, done, 1000);
+        Atomics.wait(control, Control.Sequence, done, 1000);
         continue;
       }
       done = sequence;

@@ -90,10 +90,10 @@ export const TARGETS = {
   },
   cli: {
     mutate: ['cli/**/*.ts'],
-    tests: unit('cli-commands', 'cli-help', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries'),
+    tests: unit('cli-commands', 'cli-help', 'cli-conv', 'model-file', 'hostile-input', 'training-controls', 'boundaries', 'early-engine'),
     // Each part with the test files written for it: training through the CLI stays tiny (--limit 64, one engine).
     parts: {
-      entry: { mutate: ['cli/lenet-lab.ts', 'cli/model-file-command.ts'], tests: unit('cli-help', 'cli-commands', 'model-file') },
+      entry: { mutate: ['cli/lenet-lab.ts', 'cli/model-file-command.ts', 'cli/early-engine.ts'], tests: unit('cli-help', 'cli-commands', 'model-file', 'early-engine') },
       // training-controls: the CLI's exit code after a divergence, and Ctrl-C during start-up.
       commands: { mutate: ['cli/commands.ts'], tests: unit('cli-commands', 'training-controls') },
       conv: { mutate: ['cli/conv-command.ts'], tests: unit('cli-conv', 'cli-commands', 'cli-help') },

@@ -2,7 +2,7 @@
 // already keeps them in shared memory (the IDX reader puts a plain file there), the run uses them in place, so
 // starting two engines copies nothing; elsewhere (a gzip file, a test's array) it copies them once.
 import { describe, expect, it } from 'vitest';
-import { createSharedBuffers, sharedSplit, spinUntil } from '../../engine/training/data-parallel.js';
+import { createSharedBuffers, sharedSplit } from '../../engine/training/data-parallel.js';
 import type { DataSplit } from '../../engine/data/dataset.js';
 
 function split(images: Uint8Array, labels: Uint8Array, count: number): DataSplit {
@@ -41,18 +41,3 @@ describe('createSharedBuffers: the training images', () => {
     expect(Array.from(seen.labels)).toEqual(Array.from(labelValues));
   });
 });
-
-describe('spinUntil: a rank\'s short spin on the other\'s flag before it blocks', () => {
-  it('true as soon as the flag holds, without reading it again', () => {
-    let reads = 0;
-    expect(spinUntil(() => ++reads === 3)).toBe(true);
-    expect(reads).toBe(3);
-  });
-
-  it('false when the flag never holds: the caller then blocks (it does not spin forever)', () => {
-    let reads = 0;
-    expect(spinUntil(() => { reads++; return false; })).toBe(false);
-    expect(reads).toBeGreaterThan(64);
-  });
-});
-
