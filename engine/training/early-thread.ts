@@ -61,7 +61,7 @@ export function startThreadEarly(backend: BackendName, warmUp: VariantName[], ur
         adoptSimdModules(m.simd);
         if (m.wasm) thread.wasmModule = m.wasm;
       },
-      error: (e) => thread.messages.push({ type: 'error', message: e.message }),
+      error: () => { thread.exited = true; }, // an uncaught error ends the thread: never adopted
       exit: () => { thread.exited = true; },
     },
   };

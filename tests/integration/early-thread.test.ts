@@ -40,11 +40,14 @@ describe('a rank 1 thread started early', () => {
     const early = startThreadEarly('wasm', ['seed'])!;
     expect(early).not.toBeNull();
     expect(startThreadEarly('wasm', ['seed'])).toBeNull(); // at most one
+    expect(earlyThreadWaiting()).toBe(true);
     // Its 'backend' message (after its warm-up) arrives while only the early listener hears it.
     await saidBackend(early);
     expect(earlyWasmModule()).toBeInstanceOf(WebAssembly.Module); // offered before, for this thread's backend
     const helper = await startHelper('wasm');
     expect(helper.worker).toBe(early);
+    // The early listeners are gone: only the run's own (message, error, exit) remain.
+    expect([early.listenerCount('message'), early.listenerCount('error'), early.listenerCount('exit')]).toEqual([1, 1, 1]);
     expect(earlyThreadWaiting()).toBe(false);
     expect(liveParallelThreads()).toBe(1);
     await helper.terminate();
@@ -107,7 +110,7 @@ setInterval(() => {}, 1000);
     await helper.terminate();
   });
 
-  it('a thread that throws while starting is reported as an error message, not thrown in the process', async () => {
+  it('a thread that throws while starting is never adopted, and its error is not thrown in the process', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'early-thread-'));
     const throwing = path.join(dir, 'throw.mjs');
     fs.writeFileSync(throwing, 'throw new Error("no backend here");\n');
