@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUserError } from '../../common/errors.js';
+import { userErrorOutcome } from './user-error-outcome.js';
 import { clearDatasetCache, loadDataset } from '../../engine/data/dataset.js';
 import { parseIdx, readIdxFile } from '../../engine/data/idx.js';
 import { decodeImageFile } from '../../engine/data/image-file.js';
@@ -22,15 +22,7 @@ const write = (name: string, bytes: Uint8Array | number[]): string => {
   return file;
 };
 /** What a call throws: [code, message], or ['ok', ''] when it returns. */
-function outcome(call: () => unknown): [string, string] {
-  try {
-    call();
-    return ['ok', ''];
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    return [e.code, e.message];
-  }
-}
+const outcome = userErrorOutcome;
 
 // ---- IDX in gzip members written by hand.
 const u32 = (...values: number[]) => Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; }));

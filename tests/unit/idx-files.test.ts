@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUserError } from '../../common/errors.js';
+import { userErrorOutcome } from './user-error-outcome.js';
 import { readIdxFile, type IdxRole } from '../../engine/data/idx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lenet-idx-files-'));
@@ -15,13 +15,7 @@ const file = (name: string, bytes: number[]): string => {
 };
 const exactly = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 function refusal(path: string, role: IdxRole): [string, string] {
-  try {
-    readIdxFile(path, role);
-    return ['ok', ''];
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    return [e.code, e.message];
-  }
+  return userErrorOutcome(() => readIdxFile(path, role));
 }
 
 describe('readIdxFile', () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { isUserError } from '../../common/errors.js';
+import { userErrorOutcome } from './user-error-outcome.js';
 import { readCheckedFile, readModelJson } from '../../engine/io/model-format.js';
 import { checkSaveTarget, readModelMeta, recoverModelsFolder } from '../../engine/io/model-store.js';
 import { HOST_TAG } from '../../engine/io/atomic-folder.js';
@@ -35,15 +35,7 @@ function fileOf(name: string, content: string | Buffer): { file: string; stat: f
   fs.writeFileSync(file, content);
   return { file, stat: fs.lstatSync(file) };
 }
-function refusal(call: () => unknown): [string, string] {
-  try {
-    call();
-    return ['ok', ''];
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    return [e.code, e.message];
-  }
-}
+const refusal = userErrorOutcome;
 /** readSync that gives at most `most` bytes a call, as a network share or a pipe may. */
 const shortReads = (most: number) => ((fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) =>
   realReadSync(fd, buffer, offset, Math.min(length, most), position)) as typeof fs.readSync;
