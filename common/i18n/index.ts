@@ -86,7 +86,10 @@ export function createLabIntl(locale: Locale = DEFAULT_LOCALE): LabIntl {
     },
     durationWords: (seconds) => {
       const parts = splitDuration(seconds);
-      return parts ? intl.formatMessage({ id: 'format.durationWords' }, parts).trim() : '—';
+      if (!parts) return '—';
+      // A short run rounds to zero seconds: "0 s" reads as if nothing ran.
+      if (parts.hours === 0 && parts.minutes === 0 && parts.seconds === 0) return intl.formatMessage({ id: 'format.underASecond' });
+      return intl.formatMessage({ id: 'format.durationWords' }, parts).trim();
     },
     date: (value) => {
       const date = new Date(value);

@@ -193,7 +193,13 @@ describe('createLabIntl', () => {
     expect(lab.durationWords(42)).toBe('42 s');
     expect(zh.durationWords(185)).toBe('3分5秒');
     expect(zh.durationWords(3723)).toBe('1小时2分3秒');
-    expect(zh.durationWords(0)).toBe('0秒');
+    // Rounded to whole seconds: below half a second is "under a second", not "0 s"; half a second is 1 s.
+    expect(zh.durationWords(0)).toBe('不到 1 秒');
+    expect(zh.durationWords(0.49)).toBe('不到 1 秒');
+    expect(lab.durationWords(0.49)).toBe('under a second');
+    expect(lab.durationWords(0.5)).toBe('1 s');
+    expect(zh.durationWords(0.5)).toBe('1秒');
+    expect(lab.durationWords(60)).toBe('1 min 0 s');
     const noon = new Date(2026, 11, 6, 17, 30);
     expect(lab.date(noon)).toMatch(/Dec 6, 2026/);
     expect(zh.date(noon)).toMatch(/2026年12月6日/);
