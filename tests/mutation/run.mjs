@@ -67,12 +67,12 @@ export const TARGETS = {
   hosts: {
     // The entry points (serve-cli, worker-entry's process wiring) are run by tests/e2e and the integration tier.
     mutate: ['hosts/**/*.ts'],
-    tests: [...unit('oracle-security', 'browser-server', 'browser-server-paths', 'ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'lab-service', 'host-setup', 'link', 'run-record'), ...integration('browser-server')],
+    tests: [...unit('oracle-security', 'browser-server', 'browser-server-paths', 'node-worker', 'ipc-fuzz', 'oracle-contract', 'electron-ipc', 'electron-trainer-process', 'lab-service', 'host-setup', 'link', 'run-record'), ...integration('browser-server')],
     parts: {
       server: {
         mutate: ['hosts/browser-server.ts', 'hosts/content-types.ts', 'hosts/node-worker.ts'],
         // unit/browser-server: the same server with an in-process worker stand-in (events, backlog, headers, logs) in ~2 s.
-        tests: [...unit('oracle-security', 'browser-server', 'browser-server-paths'), ...integration('browser-server')],
+        tests: [...unit('oracle-security', 'browser-server', 'browser-server-paths', 'node-worker'), ...integration('browser-server')],
       },
       service: {
         mutate: ['hosts/lab-service.ts', 'hosts/history-csv.ts', 'hosts/app-paths.ts'],
