@@ -52,14 +52,24 @@ function pair(recipe: Recipe) {
   return { models, ranks, shared, parameters };
 }
 
-/** While a rank waits for the other, the other's next piece of work runs (there is no second thread). */
-function runOtherWhileWaiting(): (() => void)[] {
-  const queue: (() => void)[] = [];
-  vi.spyOn(Atomics, 'wait').mockImplementation(() => {
+/**
+ * While a rank waits for the other, the other's next piece of work runs (there is no second thread). `waited`
+ * and `woken`: the control slots waited on and notified (a slot waited on and never notified would cost a
+ * real thread the whole poll interval, 200 ms, at every step).
+ */
+function runOtherWhileWaiting(): (() => void)[] & { waited: Set<number>; woken: Set<number> } {
+  const queue = Object.assign([] as (() => void)[], { waited: new Set<number>(), woken: new Set<number>() });
+  vi.spyOn(Atomics, 'wait').mockImplementation((_, index) => {
+    queue.waited.add(index);
     const other = queue.shift();
     if (!other) throw new Error('a rank waited with nothing left for the other to do');
     other();
     return 'ok';
+  });
+  const notify = Atomics.notify.bind(Atomics);
+  vi.spyOn(Atomics, 'notify').mockImplementation((array, index, count) => {
+    queue.woken.add(index);
+    return notify(array, index, count);
   });
   return queue;
 }
@@ -97,7 +107,10 @@ describe('two ranks, one step at a time: the same training as one engine on the 
         zero.computeHalf(sequence, start, middle, draws, recipe.augmentShift);
         zero.arrive(sequence);
         const mine = zero.combine(sequence, wantNorms);
-        expect(queue).toEqual([]);
+        expect(queue).toHaveLength(0);
+        // Rank 0 waited for rank 1 at both meetings, and rank 1 woke it at each.
+        expect([...queue.waited].sort((a, b) => a - b)).toEqual([Control.Barrier + 1, Control.Exchange + 1]);
+        for (const slot of queue.waited) expect(queue.woken).toContain(slot);
 
         let next = 0;
         const expected = oracle.step(order, start, end, draws ? { maxShift: recipe.augmentShift, random: () => draws[next++]! } : undefined, wantNorms);
@@ -138,6 +151,17 @@ describe('a rank\'s failure, silence, and published weights', () => {
     models.forEach((m) => m.dispose());
   });
 
+  it('a failing rank wakes the other wherever it may wait: at either meeting (its own slots) and for a command', () => {
+    const { models, ranks } = pair(recipe);
+    ranks.forEach((rank, r) => {
+      const queue = runOtherWhileWaiting();
+      rank.fail(`rank ${r} failed`);
+      expect([...queue.woken].sort((a, b) => a - b)).toEqual([Control.Sequence, Control.Barrier + r, Control.Exchange + r].sort((a, b) => a - b));
+      vi.restoreAllMocks();
+    });
+    models.forEach((m) => m.dispose());
+  });
+
   it('the failure\'s words: the latest message whole, a long one cut to the block, none said as "failed"', () => {
     const { models, ranks: [zero, one] } = pair(recipe);
     zero.fail('');
@@ -159,7 +183,7 @@ describe('a rank\'s failure, silence, and published weights', () => {
     clock.mockReturnValueOnce(1000).mockReturnValue(61_000);
     queue.push(() => { one.arrive(1); });
     expect(() => zero.arrive(1)).not.toThrow();
-    expect(queue).toEqual([]);
+    expect(queue).toHaveLength(0);
     // One millisecond past it: given up, in words that say how long.
     clock.mockReset().mockReturnValueOnce(1000).mockReturnValue(61_001);
     expect(() => zero.arrive(2)).toThrow(/^training thread 1 stopped answering \(no step for 60 s\)$/);
