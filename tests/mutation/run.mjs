@@ -62,8 +62,9 @@ export const TARGETS = {
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
       parallel: {
         mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts', 'engine/training/early-thread.ts'],
-        // data-parallel runs both ranks' side of the exchange from the sources (rank 1's thread runs dist/).
-        tests: [...unit('data-parallel', 'parallel-thread', 'shared-buffers'), ...integration('parallel-trainer', 'joining-stepper', 'early-thread')],
+        // data-parallel runs both ranks' side of the exchange from the sources (rank 1's thread runs dist/);
+        // early-thread-files mocks the file system to find (or miss) the compiled thread.
+        tests: [...unit('data-parallel', 'early-thread-files', 'parallel-thread', 'shared-buffers'), ...integration('parallel-trainer', 'joining-stepper', 'early-thread')],
       },
     },
   },
