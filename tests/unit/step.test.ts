@@ -76,11 +76,12 @@ describe('the divergence check: its words and its state', () => {
     expect(new DivergenceWatch().check(-Infinity).fault).toBe('the loss became -Infinity');
     const exploded = new DivergenceWatch();
     exploded.check(2.34567);
-    expect(exploded.check(1234.5).fault).toBe('the loss exploded to 1.23e+3 (it started at 2.35)');
+    expect(exploded.check(1234.5)).toEqual({ fault: 'the loss exploded to 1.23e+3 (it started at 2.35)', healthy: false });
     const stuck = new DivergenceWatch();
     stuck.check(0.5);
     for (let i = 0; i < 9; i++) stuck.check(2.5);
-    expect(stuck.check(3.14159).fault).toBe('the loss stayed above 2× its first value for 10 batches (now 3.14, it started at 0.500)');
+    // A diverged step never counts as healthy (its weights are not the last good ones).
+    expect(stuck.check(3.14159)).toEqual({ fault: 'the loss stayed above 2× its first value for 10 batches (now 3.14, it started at 0.500)', healthy: false });
   });
 
   it('a first loss above the explosion line of later ones is only the first: it sets the scale', () => {
