@@ -123,7 +123,9 @@ describe('countCorrect, layerOf, defaultStepKind', () => {
     expect(countCorrect(probabilities, Uint8Array.from([2, 0, 1, 0, 1]), 5, 3)).toBe(5);
     expect(countCorrect(probabilities, Uint8Array.from([2, 1, 2, 2, 0]), 5, 3)).toBe(1);
     // Only the first n rows
-    expect(countCorrect(probabilities, Uint8Array.from([0, 1, 0, 1, 1]), 2, 3)).toBe(0);
+    expect(countCorrect(probabilities, Uint8Array.from([0, 1, 1, 1, 1]), 2, 3)).toBe(0); // row 2 would count
+    // Each row's own classes only: the next row's first value (0.9) is not row 0's fourth class.
+    expect(countCorrect(Float32Array.from([0.5, 0.2, 0.3, 0.9, 0.05, 0.05]), Uint8Array.from([0, 0]), 2, 3)).toBe(2);
     expect(countCorrect(probabilities, Uint8Array.from([2, 0, 0, 0, 0]), 2, 3)).toBe(2);
   });
 
@@ -189,7 +191,9 @@ describe('one batch\'s loss, correct count and gradients, against plain loops', 
       expect(gradients.kind).toBe(kind);
       const order = Uint32Array.from([11, 3, 7, 0, 9, 4, 1, 8, 2, 10, 5, 6]);
       const into = new Float32Array(updater.size).fill(Number.NaN);
+      const tensors = tf.memory().numTensors;
       const { loss, correct } = gradients.compute(order, 2, 7, undefined, into);
+      expect(tf.memory().numTensors).toBe(tensors); // nothing of the batch left behind
       const expected = reference(kernel!, bias!, [7, 0, 9, 4, 1]);
       expect(loss).toBeCloseTo(expected.loss, 4);
       expect(correct).toBe(expected.correct);
@@ -258,10 +262,36 @@ describe('LocalStepper: a step on this engine', () => {
   });
 });
 
-describe('ModelUpdater: where the new weights are written', () => {
+describe('ModelUpdater: its state, its flat gradients, where the new weights are written', () => {
+  const dense = () => tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'ones', biasInitializer: 'zeros' })] });
+  const sgd = Recipe.parse({ optimizer: 'sgd', learningRate: 1, momentum: 0, batchSize: 1, epochs: 1 });
+
+  it('its state is a copy: the updater training on does not change a state already taken', () => {
+    const model = dense();
+    const updater = new ModelUpdater(model, sgd);
+    const state = updater.state();
+    expect(Array.from(state.lastGood)).toEqual([1, 1, 1, 1, 1, 1, 0, 0]);
+    updater.update(1, new Float32Array(updater.size).fill(0.5), false); // healthy: these weights become the last good
+    updater.update(1, new Float32Array(updater.size).fill(0.5), false);
+    expect(Array.from(updater.state().lastGood)).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, -0.5, -0.5]);
+    expect(Array.from(state.lastGood)).toEqual([1, 1, 1, 1, 1, 1, 0, 0]);
+    model.dispose();
+  });
+
+  it('flattens into a given array: a variable without a gradient gets zeros there, whatever the array held', () => {
+    const model = dense();
+    const updater = new ModelUpdater(model, sgd);
+    const into = new Float32Array(updater.size).fill(7);
+    const kernel = updater.variables[0]!;
+    const flat = updater.flatten({ [kernel.name]: tf.fill(kernel.shape, 2) }, into);
+    expect(flat).toBe(into);
+    expect(Array.from(into)).toEqual([2, 2, 2, 2, 2, 2, 0, 0]);
+    model.dispose();
+  });
+
   it('a tensor sharing a variable\'s data (a clone) keeps the old values: the variable gets a copy', () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'ones', biasInitializer: 'zeros' })] });
-    const updater = new ModelUpdater(model, Recipe.parse({ optimizer: 'sgd', learningRate: 1, momentum: 0, batchSize: 1, epochs: 1 }));
+    const model = dense();
+    const updater = new ModelUpdater(model, sgd);
     const kernel = updater.variables[0]!;
     const clone = tf.clone(kernel);
     updater.update(1, new Float32Array(updater.size).fill(0.25), false);
