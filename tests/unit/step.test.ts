@@ -289,19 +289,24 @@ describe('ModelUpdater: its state, its flat gradients, where the new weights are
     model.dispose();
   });
 
-  it('a tensor sharing a variable\'s data (a clone) keeps the old values: the variable gets a copy', () => {
+  it('a tensor sharing a variable\'s data (a clone) keeps the old values: the variables get copies', () => {
     const model = dense();
     const updater = new ModelUpdater(model, sgd);
-    const kernel = updater.variables[0]!;
-    const clone = tf.clone(kernel);
-    updater.update(1, new Float32Array(updater.size).fill(0.25), false);
-    expect(Array.from(kernel.dataSync())).toEqual([0.75, 0.75, 0.75, 0.75, 0.75, 0.75]);
-    expect(Array.from(clone.dataSync())).toEqual([1, 1, 1, 1, 1, 1]);
-    clone.dispose();
+    const [kernel, bias] = updater.variables as [tf.Variable, tf.Variable];
+    // One variable shared, then every one: in place would change the clones too.
+    for (const [shared, expected] of [[[kernel], 0.75], [[kernel, bias], 0.5]] as const) {
+      const clones = shared.map((v) => tf.clone(v));
+      const before = clones.map((c) => Array.from(c.dataSync()));
+      updater.update(1, new Float32Array(updater.size).fill(0.25), false);
+      expect(Array.from(kernel.dataSync())).toEqual(Array(6).fill(expected));
+      clones.forEach((c, i) => expect(Array.from(c.dataSync())).toEqual(before[i]));
+      tf.dispose(clones);
+    }
+    expect(Array.from(bias.dataSync())).toEqual([-0.5, -0.5]);
     // With nothing sharing them, the next step writes in place, and the values are the same arithmetic.
     updater.update(1, new Float32Array(updater.size).fill(0.25), false);
-    expect(Array.from(kernel.dataSync())).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
-    expect(Array.from(updater.variables[1]!.dataSync())).toEqual([-0.5, -0.5]);
+    expect(Array.from(kernel.dataSync())).toEqual(Array(6).fill(0.25));
+    expect(Array.from(bias.dataSync())).toEqual([-0.75, -0.75]);
     model.dispose();
   });
 });
