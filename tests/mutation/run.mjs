@@ -55,9 +55,10 @@ export const TARGETS = {
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
-        // step: the divergence check and one batch against plain loops (no run); data-parallel: a rank's share of
+        // step: the divergence check and one batch against plain loops (no run); step-wasm: the in-place write on
+        // wasm (XNNPACK's packed filters); data-parallel: a rank's share of
         // an update. training-controls (MNIST runs, ~75 s for every mutant a step touches) is left out.
-        tests: unit('step', 'optimizers', 'batches', 'data-parallel', 'trainer-loop', 'trainer-engines'),
+        tests: unit('step', 'step-wasm', 'optimizers', 'batches', 'data-parallel', 'trainer-loop', 'trainer-engines'),
       },
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
       parallel: {
