@@ -56,8 +56,8 @@ export const TARGETS = {
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
         // step: the divergence check and one batch against plain loops (no run); step-wasm: the in-place write on
-        // wasm (XNNPACK's packed filters); data-parallel: a rank's share of
-        // an update. training-controls (MNIST runs, ~75 s for every mutant a step touches) is left out.
+        // wasm (XNNPACK's packed filters); data-parallel: a rank's share of an update. training-controls (MNIST
+        // runs, ~75 s for every mutant a step touches) is left out.
         tests: unit('step', 'step-wasm', 'optimizers', 'batches', 'data-parallel', 'trainer-loop', 'trainer-engines'),
       },
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
