@@ -120,6 +120,18 @@ setInterval(() => {}, 1000);
     expect(takeEarlyThread('wasm')).toBeNull();
   });
 
+  it('a thread taken as its uncaught error arrives, before it has exited: not adopted', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'early-thread-'));
+    const throwing = path.join(dir, 'throw-later.mjs');
+    fs.writeFileSync(throwing, 'setTimeout(() => { throw new Error("kernel out of memory"); }, 20);\n');
+    const early = startThreadEarly('wasm', [], pathToFileURL(throwing))!;
+    let takenAtError: unknown = 'never asked';
+    // Heard after the early thread's own listener, as a run asking in that moment would be.
+    early.once('error', () => { takenAtError = takeEarlyThread('wasm'); });
+    await new Promise((resolve) => early.once('exit', resolve));
+    expect(takenAtError).toBeNull();
+  });
+
   it('never keeps the process alive: a command that ends before its run exits while the thread still loads', async () => {
     const script = `import { startThreadEarly } from ${JSON.stringify(pathToFileURL(path.resolve('dist/engine/training/early-thread.js')).href)};
 if (!startThreadEarly('wasm', ['modern'])) process.exit(4);

@@ -55,12 +55,17 @@ export const TARGETS = {
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
-        tests: unit('optimizers', 'batches', 'trainer-loop', 'training-controls', 'trainer-engines'),
+        // step: the divergence check and one batch against plain loops (no run); step-wasm: the in-place write on
+        // wasm (XNNPACK's packed filters); data-parallel: a rank's share of an update. training-controls (MNIST
+        // runs, ~75 s for every mutant a step touches) is left out.
+        tests: unit('step', 'step-wasm', 'optimizers', 'batches', 'data-parallel', 'trainer-loop', 'trainer-engines'),
       },
       direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step') },
       parallel: {
         mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts', 'engine/training/early-thread.ts'],
-        tests: [...unit('parallel-thread', 'shared-buffers'), ...integration('parallel-trainer', 'joining-stepper', 'early-thread')],
+        // data-parallel runs both ranks' side of the exchange from the sources (rank 1's thread runs dist/);
+        // early-thread-files mocks the file system to find (or miss) the compiled thread.
+        tests: [...unit('data-parallel', 'early-thread-files', 'parallel-thread', 'shared-buffers'), ...integration('parallel-trainer', 'joining-stepper', 'early-thread')],
       },
     },
   },

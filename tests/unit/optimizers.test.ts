@@ -243,6 +243,25 @@ describe('optimizer state (state() and restore())', () => {
     });
   }
 
+  it('a state of the other kind is refused, whatever its arrays\' sizes (each check alone)', () => {
+    // Adam's two arrays into momentum's one (same size); momentum's one into Adam's two.
+    expect(() => new FlatMomentum(0.05, 0.9, total).restore(new FlatAdam(0.01, total).state())).toThrow('optimizer state of another kind or size');
+    expect(() => new FlatAdam(0.01, total).restore(new FlatMomentum(0.05, 0.9, total).state())).toThrow('optimizer state of another kind or size');
+    // Adam's arrays each checked: the second alone of another size.
+    const state = new FlatAdam(0.01, total).state();
+    state.arrays[1] = new Float32Array(total + 1);
+    expect(() => new FlatAdam(0.01, total).restore(state)).toThrow('optimizer state of another kind or size');
+  });
+
+  it('plain SGD keeps no state (no accumulation): its state is one empty array and its rate', () => {
+    const sgd = new FlatMomentum(0.05, 0, total);
+    sgd.apply(values(total, 1), values(total, 2));
+    expect(sgd.state()).toEqual({ learningRate: 0.05, steps: 0, arrays: [new Float32Array(0)] });
+    const restored = new FlatMomentum(0.5, 0, total);
+    restored.restore(sgd.state());
+    expect(restored.learningRate).toBe(0.05);
+  });
+
   it('Adam restores its step count (bias correction): a restored copy of a 5-step optimizer is not a 1-step one', () => {
     const five = new FlatAdam(0.01, total);
     const w = values(total, 1);

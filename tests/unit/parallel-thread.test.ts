@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL } from '../../engine/training/data-parallel.js';
+import { availableCores } from '../../engine/training/early-thread.js';
 import { liveParallelThreads, startHelper } from '../../engine/training/parallel-trainer.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lenet-thread-'));
@@ -83,3 +84,21 @@ describe('what a training thread says after it started, as the run reads it', ()
   });
 });
 
+
+describe('availableCores: the cores this process may use', () => {
+  it('what Node says is available (a container\'s limit), else the machine\'s core count', () => {
+    // Node's count, when it differs from the cores listed, is the one used.
+    const machine = os.cpus().length;
+    const limit = vi.spyOn(os, 'availableParallelism').mockReturnValue(machine + 3);
+    expect(availableCores()).toBe(machine + 3);
+    limit.mockRestore();
+    // A Node without availableParallelism (before 18.14): the cores listed.
+    const saved = os.availableParallelism;
+    try {
+      (os as { availableParallelism?: unknown }).availableParallelism = undefined;
+      expect(availableCores()).toBe(machine);
+    } finally {
+      os.availableParallelism = saved;
+    }
+  });
+});

@@ -1,8 +1,8 @@
 // The training controls, phase by phase: pause, resume and stop at every phase of a run (start-up
 // included), the wake-up of a paused run that is stopped, the learning-rate decay reaching the
-// optimizer, the divergence check's "healthy" flag, and the CLI's exit codes after a divergence and
-// after Ctrl-C. Every run is tiny (256 images); what is compared is observed, never recomputed by the
-// code under test.
+// optimizer, and the CLI's exit codes after a divergence and after Ctrl-C (the divergence check and
+// its "healthy" flag, which need no run, are in step.test.ts). Every run is tiny (256 images); what is
+// compared is observed, never recomputed by the code under test.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,8 +13,7 @@ import { initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, TrainerEvent, type RunPhase, type VariantName } from '../../common/protocol.js';
-import { DivergenceWatch, Trainer, type TrainResult, type TrainerOptions } from '../../engine/training/trainer.js';
-import { ModelUpdater } from '../../engine/training/step.js';
+import { Trainer, type TrainResult, type TrainerOptions } from '../../engine/training/trainer.js';
 import { runCli } from '../../cli/lenet-lab.js';
 import type { Io } from '../../cli/commands.js';
 
@@ -194,52 +193,6 @@ describe.each([1, 2] as const)('training controls on %i engine(s)', (workers) =>
     expect(halved.weights).not.toEqual(constant.weights);
     // One epoch: the decay only ever applies after an epoch, so the weights are the same to the bit.
     expect((await run(0.5, 1)).weights).toEqual((await run(1, 1)).weights);
-  });
-});
-
-describe('the divergence check', () => {
-  it('calls a step healthy exactly when its loss is within 2× the first (table)', () => {
-    // loss → [fault?, healthy], first loss 2 (so 4 is the line; scale is max(first, 1)).
-    const table: [number, boolean, boolean][] = [
-      [2, false, true], [4, false, true], [4.0001, false, false], [3.9, false, true], [0.1, false, true],
-      [199, false, false], [200, false, false], [200.5, true, false],
-    ];
-    const watch = new DivergenceWatch();
-    for (const [loss, fault, healthy] of table) {
-      const result = watch.check(loss);
-      expect([loss, result.fault !== null, result.healthy]).toEqual([loss, fault, healthy]);
-    }
-    // A first loss below 1 scales from 1: 2.0 is healthy, 2.01 is not, 100 is not an explosion, 100.01 is.
-    const small = new DivergenceWatch();
-    expect(small.check(0.3)).toEqual({ fault: null, healthy: true });
-    expect(small.check(2)).toEqual({ fault: null, healthy: true });
-    expect(small.check(2.01)).toEqual({ fault: null, healthy: false });
-    expect(small.check(100).fault).toBeNull();
-    expect(small.check(100.01).fault).toMatch(/exploded/);
-    for (const bad of [NaN, Infinity, -Infinity]) expect(new DivergenceWatch().check(bad)).toEqual({ fault: expect.stringContaining(String(bad)), healthy: false });
-  });
-
-  it('counts a streak of 10 high losses as divergence; one healthy loss resets it', () => {
-    const watch = new DivergenceWatch();
-    watch.check(1);
-    for (let i = 0; i < 9; i++) expect(watch.check(5).fault).toBeNull();
-    expect(watch.check(1).fault).toBeNull(); // resets
-    for (let i = 0; i < 9; i++) expect(watch.check(5).fault).toBeNull();
-    expect(watch.check(5).fault).toMatch(/10 batches/);
-  });
-
-  it('restores the weights of the last healthy step, not those of a high one, when training diverges', () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'ones', biasInitializer: 'zeros' })] });
-    const updater = new ModelUpdater(model, Recipe.parse({ optimizer: 'sgd', learningRate: 1, momentum: 0, batchSize: 1, epochs: 1 }));
-    const grads = new Float32Array(updater.size).fill(0.25);
-    const w0 = weightsOf(model);
-    expect(updater.update(2, grads, false).fault).toBeNull(); // healthy: w0 is good
-    const w1 = weightsOf(model);
-    expect(w1).not.toEqual(w0);
-    expect(updater.update(5, grads, false).fault).toBeNull(); // high: w1 is not vouched for
-    expect(updater.update(NaN, grads, false).fault).toMatch(/NaN/);
-    expect(weightsOf(model)).toEqual(w0);
-    model.dispose();
   });
 });
 
