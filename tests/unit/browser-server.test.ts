@@ -135,11 +135,18 @@ class Client {
     this.socket.send(JSON.stringify({ id, name, request: req }));
     return id;
   }
+  /** The first frame matching, waiting at most 5 s for it (a frame the server never sends fails the test, not hangs it). */
   async waitFor(match: (f: Client['frames'][number]) => boolean): Promise<Client['frames'][number]> {
+    const deadline = Date.now() + 5000;
     for (;;) {
       const found = this.frames.find(match);
       if (found) return found;
-      await new Promise<void>((w) => this.waiters.push(w));
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no such frame within 5 s; got ${JSON.stringify(this.frames.map((f) => f.id ?? f.payload?.type))}`);
+      await new Promise<void>((w) => {
+        const timer = setTimeout(w, left);
+        this.waiters.push(() => { clearTimeout(timer); w(); });
+      });
     }
   }
   pause(): void {
