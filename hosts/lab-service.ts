@@ -419,6 +419,9 @@ export async function createLabService(options: LabServiceOptions) {
     },
     restoreRecovery: async () => {
       await settleEndingRun();
+      // The slot's write in progress first: restored from under it, the run's model would be taken for the slot's
+      // once the write ends, and saving the restored model would then leave the slot behind.
+      await recoverySave;
       requireIdle('restore the last run');
       const parent = recoveryParentDir(options.modelsDir);
       if (fs.existsSync(parent)) recoverModelsFolder(parent);
@@ -427,7 +430,8 @@ export async function createLabService(options: LabServiceOptions) {
       recoveredModel = model;
       return summaryOf(current!);
     },
-    discardRecovery: () => {
+    discardRecovery: async () => {
+      await recoverySave; // a write still in progress would bring the discarded run back
       discardRecovery();
       return null;
     },
