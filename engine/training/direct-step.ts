@@ -157,8 +157,8 @@ class Scope {
 
 type Activation = 'linear' | 'relu' | 'sigmoid';
 
-/** dz = f'(·) ⊙ dy in place, from the activation's output y. */
-function activationGradInPlace(activation: Activation, y: Float32Array, dy: Float32Array): void {
+/** dz = f′(·) ⊙ dy in place, from the activation's output y (the cpu backend's path; wasm runs LeNetLabActivationGrad). */
+export function activationGradInPlace(activation: Activation, y: Float32Array, dy: Float32Array): void {
   const n = dy.length;
   if (activation === 'relu') {
     for (let i = 0; i < n; i++) if (!(y[i]! > 0)) dy[i] = 0;
