@@ -60,7 +60,7 @@ export const TARGETS = {
         // runs, ~75 s for every mutant a step touches) is left out.
         tests: unit('step', 'step-wasm', 'optimizers', 'batches', 'data-parallel', 'trainer-loop', 'trainer-engines'),
       },
-      direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step', 'activation-grad') },
+      direct: { mutate: ['engine/training/direct-step.ts'], tests: unit('direct-step', 'activation-grad', 'direct-step-layers') },
       parallel: {
         mutate: ['engine/training/parallel-trainer.ts', 'engine/training/data-parallel.ts', 'engine/training/early-thread.ts'],
         // data-parallel runs both ranks' side of the exchange from the sources (rank 1's thread runs dist/);

@@ -9,6 +9,7 @@ import { Recipe, VARIANT_NAMES, type TrainerEvent, type VariantName } from '../.
 import { BatchGradients, LocalStepper, ModelUpdater } from '../../engine/training/step.js';
 import { KernelAccess, softmaxCrossEntropy } from '../../engine/training/direct-step.js';
 import { rangeIndices } from '../../engine/training/batches.js';
+import { worstRelative } from './gradient-compare.js';
 import { Trainer } from '../../engine/training/trainer.js';
 
 let mnist: Dataset;
@@ -37,21 +38,6 @@ function bothGradients(variant: VariantName, n: number, shift = 0) {
   const leaked = KernelAccess.current()!.dataIds() - dataIds;
   model.dispose();
   return { a, b, tapeResult, directResult, leaked, updater };
-}
-
-/** Largest |a − b| relative to the largest |a| of the same variable. */
-function worstRelative(a: Float32Array, b: Float32Array, offsets: number[]): number {
-  let worst = 0;
-  offsets.forEach((start, i) => {
-    const end = offsets[i + 1] ?? a.length;
-    let scale = 1e-6, diff = 0;
-    for (let j = start; j < end; j++) {
-      scale = Math.max(scale, Math.abs(a[j]!));
-      diff = Math.max(diff, Math.abs(a[j]! - b[j]!));
-    }
-    worst = Math.max(worst, diff / scale);
-  });
-  return worst;
 }
 
 describe.each(['wasm', 'cpu'] as const)('direct step on %s', (backend) => {
