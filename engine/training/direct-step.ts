@@ -580,6 +580,9 @@ function opFor(layer: LayerReading, parameter: (v: tf.Variable) => Parameter, k:
   }
 }
 
+/** A weight the ops would train that the model does not (a frozen layer): such a model trains on the tape. */
+class FrozenWeight extends Error {}
+
 /** One batch's loss, class probabilities and flat gradient. */
 export interface GradientResult { loss: number; probabilities: Float32Array }
 
@@ -597,13 +600,19 @@ export class DirectStep {
     const offsetOf = new Map(variables.map((v, i) => [v, offsets[i]!]));
     const parameter = (v: tf.Variable): Parameter => {
       const offset = offsetOf.get(v);
-      if (offset === undefined) throw new Error(`direct step: ${v.name} is not a trainable variable of the model`);
+      if (offset === undefined) throw new FrozenWeight();
       return { variable: v, offset };
     };
     const ops: Op[] = [];
     for (const layer of model.layers) {
       if (layer.inboundNodes.length !== 1 || layer.inboundNodes[0]!.inboundLayers.length > 1) return null;
-      const op = opFor(readLayer(layer), parameter, k);
+      let op: Op | null | undefined;
+      try {
+        op = opFor(readLayer(layer), parameter, k);
+      } catch (e) {
+        if (e instanceof FrozenWeight) return null;
+        throw e;
+      }
       if (op === undefined) return null;
       if (op) ops.push(op);
     }

@@ -31,7 +31,7 @@ const side = modern.input.size; // 32: the modern input, padded
 /** What a test changes in the model below: one property at a time. */
 interface Change {
   convPadding?: string; dilation?: number; convActivation?: string; dataFormat?: 'channelsFirst';
-  poolPadding?: 'same'; extraLayer?: 'dropout'; denseActivation?: string;
+  poolPadding?: 'same'; poolFormat?: 'channelsFirst'; extraLayer?: 'dropout'; denseActivation?: string; frozen?: boolean;
 }
 
 /** A small model of layers no variant combines, with `change` applied. */
@@ -42,10 +42,11 @@ function smallModel(change: Change = {}, seed = 4): tfl.LayersModel {
       activation: (change.convActivation ?? 'relu') as 'relu', kernelInitializer: init(1),
       ...(change.dilation ? { dilationRate: change.dilation } : {}), ...(change.dataFormat ? { dataFormat: change.dataFormat } : {}) }),
     tfl.layers.conv2d({ filters: 5, kernelSize: 4, strides: 2, padding: 'valid', activation: 'sigmoid', kernelInitializer: init(2), useBias: false }),
-    tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: change.poolPadding ?? 'valid' }),
+    tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: change.poolPadding ?? 'valid', ...(change.poolFormat ? { dataFormat: change.poolFormat } : {}) }),
     tfl.layers.maxPooling2d({ poolSize: 2, padding: 'valid' }),
   ];
   if (change.extraLayer === 'dropout') layers.push(tfl.layers.dropout({ rate: 0 }));
+  if (change.frozen) layers[1]!.trainable = false;
   layers.push(tfl.layers.flatten(), tfl.layers.dense({ units: 12, activation: (change.denseActivation ?? 'sigmoid') as 'sigmoid', kernelInitializer: init(3) }),
     tfl.layers.dense({ units: 10, kernelInitializer: init(4), useBias: false }));
   return withBiases(tfl.sequential({ layers }));
@@ -72,6 +73,8 @@ function gradients(model: tfl.LayersModel, n: number, spec: VariantSpec = modern
   const tapeResult = new BatchGradients(model, spec, rec, mnist.train, 10, updater, 'tape').compute(order, 10, 10 + n, undefined, tape);
   const step = around(() => new BatchGradients(model, spec, rec, mnist.train, 10, updater, 'auto'));
   if (step.kind !== 'direct') return { kind: step.kind, tape, direct: null, tapeResult, directResult: null, offsets: updater.offsets };
+  // Whatever the buffer held (the last batch's gradients), each gradient is written, never added to.
+  direct.fill(0.25);
   const directResult = around(() => step.compute(order, 10, 10 + n, undefined, direct));
   return { kind: step.kind, tape, direct, tapeResult, directResult, offsets: updater.offsets };
 }
@@ -155,6 +158,36 @@ describe.each(['wasm', 'cpu'] as const)('the direct step on %s', (backend) => {
     model.dispose();
   });
 
+  it.each<[string, [number, number], [number, number]]>([
+    ['the height', [4, 2], [1, 2]], // 4×4 → 1×3 → 1×2, then the whole 1×2
+    ['the width', [2, 4], [2, 1]], // 4×4 → 3×1 → 2×1, then the whole 2×1
+  ])("convolutions whose window covers their input's %s only, one as big as its map with 'same' padding, and a whole-window one without bias: the tape's gradients", (_what, first, second) => {
+    const init = (s: number) => tfl.initializers.glorotUniform({ seed: 20 + s });
+    const model = withBiases(tfl.sequential({ layers: [
+      tfl.layers.conv2d({ inputShape: [side, side, 1], filters: 3, kernelSize: 4, strides: 4, activation: 'relu', kernelInitializer: init(1) }), // 8×8
+      tfl.layers.maxPooling2d({ poolSize: 2 }), // 4×4
+      tfl.layers.conv2d({ filters: 4, kernelSize: 4, padding: 'same', activation: 'relu', kernelInitializer: init(2) }), // 4×4
+      tfl.layers.conv2d({ filters: 4, kernelSize: first, activation: 'sigmoid', kernelInitializer: init(3) }),
+      tfl.layers.conv2d({ filters: 5, kernelSize: second, activation: 'relu', kernelInitializer: init(4) }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: second, activation: 'sigmoid', useBias: false, kernelInitializer: init(5) }), // 1×1
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 10, kernelInitializer: init(6) }),
+    ] }));
+    expect(model.outputs[0]!.shape).toEqual([null, 10]);
+    expect(model.layers[5]!.outputShape).toEqual([null, 1, 1, 6]);
+    expectSameGradients(gradients(model, 5));
+    model.dispose();
+  });
+
+  it("a model whose loss reads probabilities (softmax-ce, a softmax layer last) trains on the tape", () => {
+    const model = smallModel();
+    const updater = new ModelUpdater(model, recipe);
+    const spec: VariantSpec = { ...modern, loss: 'softmax-ce' };
+    expect(new BatchGradients(model, spec, recipe, mnist.train, 10, updater, 'auto').kind).toBe('tape');
+    expect(new BatchGradients(model, modern, recipe, mnist.train, 10, updater, 'auto').kind).toBe('direct');
+    model.dispose();
+  });
+
   // Each change alone, the rest of the model as the accepted one above: the step must hand it to the tape.
   it.each<[string, Change]>([
     ['a dilated convolution', { dilation: 2 }],
@@ -163,6 +196,8 @@ describe.each(['wasm', 'cpu'] as const)('the direct step on %s', (backend) => {
     ['a tanh convolution', { convActivation: 'tanh' }],
     ['a softmax dense layer', { denseActivation: 'softmax' }],
     ["'same' pooling", { poolPadding: 'same' }],
+    ['channels-first pooling', { poolFormat: 'channelsFirst' }],
+    ['a frozen layer (its weights not trained)', { frozen: true }],
     ['a layer it does not know (dropout)', { extraLayer: 'dropout' }],
   ])('leaves a model with %s to the tape', (_what, change) => {
     const model = smallModel(change);
