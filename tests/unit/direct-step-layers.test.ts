@@ -282,6 +282,9 @@ describe('KernelAccess', () => {
       await tf.setBackend('lenet-lab-other');
       expect(tf.getBackend()).toBe('lenet-lab-other');
       expect(KernelAccess.current()).toBeNull();
+      const model = smallModel();
+      expect(new BatchGradients(model, modern, recipe, mnist.train, 10, new ModelUpdater(model, recipe), 'auto').kind).toBe('tape');
+      model.dispose();
     } finally {
       await tf.setBackend('wasm');
       tf.removeBackend('lenet-lab-other');
