@@ -10,9 +10,10 @@
 // and activation ride on the fused convolution and matrix product where the backend has them, and the
 // elementwise gradients and the small RBF heads are plain loops over the kernels' own buffers.
 //
-// The ops are keyed on the layer classes of the model (common/network/): a model made of other layers
-// gets no direct step (DirectStep.forModel returns null) and trains on the tape. Checked against the
-// tape step's gradients and against whole runs in tests/unit/direct-step.test.ts.
+// The ops are keyed on the layer classes of the model (common/network/): a model made of other layers, or
+// with a frozen one, gets no direct step (DirectStep.forModel returns null) and trains on the tape. Checked
+// against the tape step's gradients and against whole runs in tests/unit/direct-step.test.ts, and beyond the
+// shipped variants (other layer settings, no fused kernels, each refusal alone) in direct-step-layers.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
