@@ -3,7 +3,6 @@
 // worker events relayed and worker crashes survivable. The worker here is a
 // real child process running a small fake (tests/fixtures/fake-lab-worker.mjs).
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { WebSocket } from 'ws';
 import { BRIDGE_MAX_FRAME_BYTES, BRIDGE_PATH, type BridgeFrame } from '../../common/ws-frames.js';
 import { startBrowserServer, UNATTRIBUTED_FRAME_ID, type BrowserServer } from '../../hosts/browser-server.js';
 import { spawnForkedWorker } from '../../hosts/node-worker.js';
+import { rawRequest, type RawAnswer } from '../unit/raw-http.js';
 
 const FAKE_WORKER = new URL('../fixtures/fake-lab-worker.mjs', import.meta.url);
 const TOKEN = 'test-token-0123456789abcdefghij';
@@ -48,17 +48,7 @@ afterAll(async () => {
 });
 
 /** A raw GET: the path goes on the wire exactly as written (no URL normalisation). */
-function get(rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, path: rawPath, method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (rawPath: string, headers: Record<string, string> = {}): Promise<RawAnswer> => rawRequest(server.port, rawPath, { headers });
 
 const bridgeUrl = (token: string | null = TOKEN): string =>
   `ws://127.0.0.1:${server.port}${BRIDGE_PATH}${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
@@ -244,14 +234,7 @@ describe('static files', () => {
   });
 
   it('answers only GET and HEAD', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/assets/app.js', method: 'POST' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.end('x');
-    });
+    const { status } = await rawRequest(server.port, '/assets/app.js', { method: 'POST', body: 'x' });
     expect(status).toBe(405);
   });
 });

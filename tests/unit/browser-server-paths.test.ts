@@ -2,12 +2,12 @@
 // (the realpath check behind it would otherwise hide a hole in it), and the page's token rule where the page's
 // file is a symlink, so that the name and the file differ.
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRequestPath, startBrowserServer, type BrowserServer } from '../../hosts/browser-server.js';
 import type { WorkerPort } from '../../hosts/worker-link.js';
+import { rawRequest } from './raw-http.js';
 
 describe('parseRequestPath', () => {
   // [request target, decoded path or null (refused), query as a string]
@@ -56,12 +56,7 @@ describe('the page behind a symlink', () => {
   const TOKEN = 'paths-token-0123456789abcdef';
   let sandbox: string;
   let server: BrowserServer;
-  const status = (target: string): Promise<number> => new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: server.port, path: target }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
-  });
+  const status = async (target: string): Promise<number> => (await rawRequest(server.port, target)).status;
 
   beforeAll(async () => {
     sandbox = await mkdtemp(path.join(os.tmpdir(), 'lenet-server-paths-'));
@@ -87,13 +82,8 @@ describe('the page behind a symlink', () => {
   });
 
   it('answers a folder 404, with the same words as a missing file', async () => {
-    const body = await new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: server.port, path: '/assets' }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += String(c)));
-        res.on('end', () => resolve(`${res.statusCode} ${text}`));
-      }).on('error', reject);
-    });
+    const answer = await rawRequest(server.port, '/assets');
+    const body = `${answer.status} ${answer.body}`;
     expect(body).toBe('404 Not found\n');
   });
 });

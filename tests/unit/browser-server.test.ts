@@ -2,7 +2,6 @@
 // and what it logs, fast enough for the mutation runs (the integration file runs a forked fake worker).
 // Expectations are literal values, not the server's own constants.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startBrowserServer, type BrowserServer } from '../../hosts/browser-server.js';
 import type { FromWorker, ToWorker, WorkerPort } from '../../hosts/worker-link.js';
+import { rawRequest, type RawAnswer } from './raw-http.js';
 
 const TOKEN = 'unit-token-0123456789abcdef';
 const MiB = 1024 * 1024;
@@ -100,18 +100,8 @@ afterAll(async () => {
 
 const worker = (): ScriptedWorker => workers.at(-1)!;
 
-function request(rawPath: string, method = 'GET', headers: Record<string, string> = {}, port = server.port):
-  Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const request = (rawPath: string, method = 'GET', headers: Record<string, string> = {}, port = server.port): Promise<RawAnswer> =>
+  rawRequest(port, rawPath, { method, headers });
 
 /** A client whose frames are collected; `paused` stops reading, so the server's unsent data piles up. */
 class Client {
