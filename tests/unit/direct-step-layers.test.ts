@@ -12,6 +12,7 @@ import { getVariant, type VariantSpec } from '../../common/network/variants.js';
 import { Recipe, VARIANT_NAMES } from '../../common/protocol.js';
 import { BatchGradients, ModelUpdater } from '../../engine/training/step.js';
 import { KernelAccess } from '../../engine/training/direct-step.js';
+import { GaussianRbf } from '../../common/network/layers.js';
 import { rangeIndices } from '../../engine/training/batches.js';
 import { worstRelative } from './gradient-compare.js';
 
@@ -30,7 +31,7 @@ const side = modern.input.size; // 32: the modern input, padded
 
 /** What a test changes in the model below: one property at a time. */
 interface Change {
-  convPadding?: string; dilation?: number; convActivation?: string; dataFormat?: 'channelsFirst';
+  convPadding?: string; dilation?: [number, number]; convActivation?: string; dataFormat?: 'channelsFirst';
   poolPadding?: 'same'; poolFormat?: 'channelsFirst'; extraLayer?: 'dropout'; denseActivation?: string; frozen?: boolean;
 }
 
@@ -41,7 +42,7 @@ function smallModel(change: Change = {}, seed = 4): tfl.LayersModel {
     tfl.layers.conv2d({ inputShape: [side, side, 1], filters: 4, kernelSize: 3, padding: (change.convPadding ?? 'same') as 'same',
       activation: (change.convActivation ?? 'relu') as 'relu', kernelInitializer: init(1),
       ...(change.dilation ? { dilationRate: change.dilation } : {}), ...(change.dataFormat ? { dataFormat: change.dataFormat } : {}) }),
-    tfl.layers.conv2d({ filters: 5, kernelSize: 4, strides: 2, padding: 'valid', activation: 'sigmoid', kernelInitializer: init(2), useBias: false }),
+    tfl.layers.conv2d({ filters: 5, kernelSize: 4, strides: [2, 1], padding: 'valid', activation: 'sigmoid', kernelInitializer: init(2), useBias: false }),
     tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: change.poolPadding ?? 'valid', ...(change.poolFormat ? { dataFormat: change.poolFormat } : {}) }),
     tfl.layers.maxPooling2d({ poolSize: 2, padding: 'valid' }),
   ];
@@ -105,7 +106,7 @@ describe.each(['wasm', 'cpu'] as const)('the direct step on %s', (backend) => {
     await tf.setBackend(backend);
   });
 
-  it("takes on 'same' padding, a strided sigmoid convolution without a bias, overlapping average pooling and a sigmoid dense layer: the tape's gradients", () => {
+  it("takes on 'same' padding, a sigmoid convolution strided along its height only and without a bias, overlapping average pooling and a sigmoid dense layer: the tape's gradients", () => {
     for (const n of [1, 6]) {
       const model = smallModel();
       expectSameGradients(gradients(model, n));
@@ -188,9 +189,25 @@ describe.each(['wasm', 'cpu'] as const)('the direct step on %s', (backend) => {
     model.dispose();
   });
 
+  it('a Gaussian RBF head with σ = 2, centres near its inputs: the tape\'s gradients', () => {
+    const spec = getVariant('seed');
+    const model = withBiases(tfl.sequential({ layers: [
+      tfl.layers.flatten({ inputShape: [side, side, 1] }),
+      tfl.layers.dense({ units: 12, activation: 'sigmoid', kernelInitializer: tfl.initializers.glorotUniform({ seed: 31 }) }),
+      new GaussianRbf({ units: 10, sigma: 2, seed: 32 }),
+    ] }));
+    const centres = model.weights.find((w) => /centres/.test(w.name))!;
+    centres.write(tf.tensor(Float32Array.from({ length: 120 }, (_, i) => 0.5 + 0.3 * Math.sin(i * 0.7)), [10, 12]));
+    const r = gradients(model, 6, spec);
+    expectSameGradients(r);
+    const offset = r.offsets[model.trainableWeights.indexOf(centres)]!;
+    expect(r.tape.subarray(offset, offset + 120).reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
   // Each change alone, the rest of the model as the accepted one above: the step must hand it to the tape.
   it.each<[string, Change]>([
-    ['a dilated convolution', { dilation: 2 }],
+    ['a convolution dilated along its width only', { dilation: [1, 2] }],
     ['channels first', { dataFormat: 'channelsFirst' }],
     ["'causal' padding", { convPadding: 'causal' }],
     ['a tanh convolution', { convActivation: 'tanh' }],
