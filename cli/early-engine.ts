@@ -8,6 +8,8 @@ import type { BackendName, VariantName } from '../common/protocol.js';
 import { likelyBackend } from '../engine/backends/tfjs-node-addon.js';
 import { availableCores, startThreadEarly } from '../engine/training/early-thread.js';
 
+export { recordRuntimeThreads } from '../engine/training/runtime-threads.js';
+
 /** The value of `--name value` or `--name=value` (the last one, as commander takes it), or undefined. */
 function flagValue(argv: readonly string[], name: string): string | undefined {
   let value: string | undefined;

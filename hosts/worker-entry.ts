@@ -3,6 +3,7 @@
 // (process.send). A native crash here cannot take the window down.
 // The worker is the serving end of the link (common/link.ts).
 import { errorMessage, failure } from '../common/errors.js';
+import { recordRuntimeThreads } from '../engine/training/runtime-threads.js';
 import { serveLink, type RequestFrame, type ServerFrame } from '../common/link.js';
 import { appVersion, assetsDir } from './app-paths.js';
 import { defaultModelsDir } from './host-setup.js';
@@ -15,6 +16,9 @@ interface ParentPort {
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (!parentPort) process.on('disconnect', () => process.exit(0));
+
+// Before the lab service starts any thread: the ones here now are V8's (runtime-threads.ts).
+recordRuntimeThreads();
 
 // Requests that arrive while the engine starts wait for it.
 const service = createLabService({

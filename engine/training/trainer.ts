@@ -116,17 +116,23 @@ export class Trainer {
     // Node only (worker_threads, os): loaded on demand so browser bundles of the engine never see it.
     const { JoiningStepper, ParallelStepper, availableCores, parallelEngineReady } = await import('./parallel-trainer.js');
     if (trainingWorkers(requested, backend, availableCores()) === 1) return { stepper: local(), engines: 1 };
+    const { lowerRuntimeThreads } = await import('./runtime-threads.js');
     const options = { model: this.model, spec, recipe, split: dataset.train, count: trainCount, numClasses: dataset.numClasses, backend, report: this.parallelReport };
     // A second engine still starting joins the run when ready instead of holding up its first steps (two asked for: it is waited for).
     if (requested !== 2 && !parallelEngineReady(backend)) {
       const { runId, emit } = this.options;
-      const joined = ({ step, failure }: { step: number; failure?: string }): void => emit(failure === undefined
-        ? { type: 'engines', runId, engines: 2, step }
-        : { type: 'engines', runId, engines: 1, step, enginesNote: oneEngineNote(failure) });
+      const joined = ({ step, failure }: { step: number; failure?: string }): void => {
+        if (failure === undefined) lowerRuntimeThreads();
+        emit(failure === undefined
+          ? { type: 'engines', runId, engines: 2, step }
+          : { type: 'engines', runId, engines: 1, step, enginesNote: oneEngineNote(failure) });
+      };
       return { stepper: new JoiningStepper(local(), options, joined), engines: 1 };
     }
     try {
-      return { stepper: await ParallelStepper.start(options), engines: 2 };
+      const stepper = await ParallelStepper.start(options);
+      lowerRuntimeThreads(); // both engines on both cores from here: V8's compile jobs wait for an idle moment
+      return { stepper, engines: 2 };
     } catch (e) {
       if (requested === 2) throw e;
       return { stepper: local(), engines: 1, enginesNote: oneEngineNote(errorMessage(e)) };

@@ -47,11 +47,12 @@ export const TARGETS = {
       control: {
         mutate: ['engine/training/trainer.ts', 'engine/training/evaluate.ts'],
         // trainer-engines replaces the second engine (a thread) with a stand-in; evaluate checks against plain loops.
-        tests: unit('trainer-loop', 'trainer-engines', 'evaluate'),
+        // runtime-threads: when a run lowers V8's threads (a spy for setpriority; two engines for real).
+        tests: [...unit('trainer-loop', 'trainer-engines', 'evaluate'), ...integration('runtime-threads')],
       },
       run: {
-        mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts'],
-        tests: unit('training-run', 'boundaries', 'warm-up'),
+        mutate: ['engine/training/run.ts', 'engine/training/recipe.ts', 'engine/training/warm-up.ts', 'engine/training/runtime-threads.ts'],
+        tests: unit('training-run', 'boundaries', 'warm-up', 'runtime-threads'),
       },
       step: {
         mutate: ['engine/training/step.ts', 'engine/training/optimizers.ts', 'engine/training/batches.ts'],
