@@ -25,7 +25,7 @@ export function recordRuntimeThreads(tasksDir = '/proc/self/task', mainThread = 
   try {
     recorded = readdirSync(tasksDir).map(Number).filter((id) => Number.isInteger(id) && id > 0 && id !== mainThread);
   } catch {
-    recorded = []; // no /proc (a sandbox): nothing to lower
+    // no /proc (a sandbox): nothing to lower
   }
   return recorded;
 }
