@@ -31,6 +31,7 @@ import { rangeIndices } from '../engine/training/batches.js';
 import { ParallelStepper, endParallelThreads, startEngineForRun, warmParallelEngine } from '../engine/training/parallel-trainer.js';
 import { LocalStepper, type Stepper } from '../engine/training/step.js';
 import { Trainer } from '../engine/training/trainer.js';
+import { lowerRuntimeThreads, recordRuntimeThreads } from '../engine/training/runtime-threads.js';
 import { errorMessage, isUserError } from '../common/errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -342,6 +343,10 @@ function writeMarkdownSection(file: string, name: string, section: string): void
 }
 
 async function main(): Promise<void> {
+  // As the CLI and the trainer process do once a run trains on two engines (runtime-threads.ts), here for every
+  // measurement: V8's own threads at the lowest priority.
+  recordRuntimeThreads();
+  const lowered = lowerRuntimeThreads();
   const opts = parseOptions(process.argv.slice(2));
   torchThreads = opts.torchThreads;
   const say = (line: string) => { if (!opts.json) process.stdout.write(line + '\n'); };
@@ -545,6 +550,7 @@ async function main(): Promise<void> {
       '',
       `- Machine: ${machine.cores} cores (\`nproc\`), ${machine.cpu}; Node ${machine.node}; tfjs ${machine.tfjs}; load average ${machine.loadAverage.toFixed(2)} at the start.`,
       `- Backend: **${report.name}** — ${report.note}.${report.attempts.filter((a) => !a.ok).map((a) => ` ${a.name} not used: ${a.reason}.`).join('')}`,
+      `- V8's own threads (compiler, tier-up, GC helpers): ${lowered > 0 ? `${lowered} at the lowest priority, as a training host sets them` : 'left as they were (not Linux)'}.`,
       ...(machine.loadAverage > 0.5 * machine.cores
         ? [`- **Busy machine:** load average ${machine.loadAverage.toFixed(2)} on ${machine.cores} cores — other processes were running, so every number here is low and noisy (PyTorch's 2-thread run suffers most).`]
         : []),
