@@ -1,8 +1,9 @@
 // V8's threads lowered while a run trains on two engines (engine/training/runtime-threads.ts). In a child process
 // the real threads: those recorded at its start end at the lowest priority, and its main thread and a Worker
 // started after the recording keep theirs. In this process the Trainer's calls, with a spy for setpriority: a
-// two-engine run lowers them as it starts, a run whose second engine joins lowers them at the join, and a
-// one-engine run leaves them. The compiled dist/ is needed (`npm run build:node`; npm test builds).
+// two-engine run lowers them as it starts, a run whose second engine joins lowers them at the join, and a run on
+// one engine, asked for or after the second failed to start, leaves them. The compiled dist/ is needed
+// (`npm run build:node`; npm test builds).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../../engine/backends/ladder.js';
+import { WASM_DIR_ENV, initBackend } from '../../engine/backends/ladder.js';
 import { loadDataset, type Dataset } from '../../engine/data/dataset.js';
 import { getVariant } from '../../common/network/variants.js';
 import { Recipe, type TrainerEvent } from '../../common/protocol.js';
@@ -104,6 +105,24 @@ describe("the Trainer's runs", () => {
     expect(atFirstBatch).toEqual(fakeThreads);
     expect(lowered).toEqual(fakeThreads);
     t.model.dispose();
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('a run whose second engine cannot start leaves them', async () => {
+    await endParallelThreads(); // a warm idle thread would be reused
+    recordFake();
+    const saved = process.env[WASM_DIR_ENV];
+    process.env[WASM_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'no-wasm-')); // rank 1 finds no wasm binaries
+    try {
+      const events: TrainerEvent[] = [];
+      const t = trainer({ workers: undefined, limit: 128 }, (e) => events.push(e));
+      expect((await t.run()).done.reason).toBe('completed');
+      expect(events.filter((e) => e.type === 'engines').map((e) => (e as { engines: number }).engines)).toEqual([1]);
+      expect(lowered).toEqual([]);
+      t.model.dispose();
+    } finally {
+      if (saved === undefined) delete process.env[WASM_DIR_ENV];
+      else process.env[WASM_DIR_ENV] = saved;
+    }
   });
 
   it.skipIf(os.availableParallelism() < 2)('a run whose second engine joins lowers them at the join, not before', async () => {
