@@ -194,8 +194,8 @@ describe('createLabIntl', () => {
     expect(zh.durationWords(185)).toBe('3分5秒');
     expect(zh.durationWords(3723)).toBe('1小时2分3秒');
     // Rounded to whole seconds: below half a second is "under a second", not "0 s"; half a second is 1 s.
-    expect(zh.durationWords(0)).toBe('不到 1 秒');
-    expect(zh.durationWords(0.49)).toBe('不到 1 秒');
+    expect(zh.durationWords(0)).toBe('不到1秒');
+    expect(zh.durationWords(0.49)).toBe('不到1秒');
     expect(lab.durationWords(0.49)).toBe('under a second');
     expect(lab.durationWords(0.5)).toBe('1 s');
     expect(zh.durationWords(0.5)).toBe('1秒');

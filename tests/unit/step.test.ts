@@ -195,10 +195,15 @@ describe('one batch\'s loss, correct count and gradients, against plain loops', 
       const order = Uint32Array.from([11, 3, 7, 0, 9, 4, 1, 8, 2, 10, 5, 6]);
       const into = new Float32Array(updater.size).fill(Number.NaN);
       const tensors = tf.memory().numTensors;
-      const { loss, correct } = gradients.compute(order, 2, 7, undefined, into);
-      expect(tf.memory().numTensors).toBe(tensors); // nothing of the batch left behind
-      expect(direct).toHaveBeenCalledTimes(kind === 'direct' ? 1 : 0);
-      direct.mockRestore();
+      let result: { loss: number; correct: number };
+      try {
+        result = gradients.compute(order, 2, 7, undefined, into);
+        expect(tf.memory().numTensors).toBe(tensors); // nothing of the batch left behind
+        expect(direct).toHaveBeenCalledTimes(kind === 'direct' ? 1 : 0);
+      } finally {
+        direct.mockRestore(); // a failed check must not leave the spy for the file's later tests
+      }
+      const { loss, correct } = result;
       const expected = reference(kernel!, bias!, [7, 0, 9, 4, 1]);
       expect(loss).toBeCloseTo(expected.loss, 4);
       expect(correct).toBe(expected.correct);
