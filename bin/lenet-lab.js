@@ -9,7 +9,7 @@ if (!existsSync(entry)) {
 }
 // First, before the CLI's modules load: a training run's second engine starts now, on the other core.
 const { recordRuntimeThreads, startSecondEngineEarly } = await import(new URL('../dist/cli/early-engine.js', import.meta.url).href);
-recordRuntimeThreads(); // before any thread of ours: these are V8's, lowered while a run trains on two engines
+recordRuntimeThreads(); // before any thread of ours: V8's and Node's own, lowered while a run trains on two engines
 startSecondEngineEarly(process.argv.slice(2));
 const { runCli, terminalIo } = await import(entry.href);
 process.exitCode = await runCli(process.argv.slice(2), terminalIo);

@@ -17,7 +17,7 @@ interface ParentPort {
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
-// Before the lab service starts any thread: the ones here now are V8's (runtime-threads.ts).
+// Before the lab service starts any thread: the ones here now are V8's and Node's own (runtime-threads.ts).
 recordRuntimeThreads();
 
 // Requests that arrive while the engine starts wait for it.
