@@ -16,6 +16,7 @@ import { prepareTrainingRun } from '../engine/training/run.js';
 import { evaluate, mistakesOf } from '../engine/training/evaluate.js';
 import { Trainer, trainingWorkers, type EpochRecord } from '../engine/training/trainer.js';
 import { availableCores, warmParallelEngine } from '../engine/training/parallel-trainer.js';
+import { warmUpTrainingInTurns } from '../engine/training/warm-up.js';
 import type { EventName, InvokeName, LabInfo, ModelSummary, ParsedRequestOf, ResponseOf } from '../common/contract.js';
 import { batchesToCsv, confusionToCsv, historyToCsv, mistakesToCsv } from './history-csv.js';
 import { FALLBACK_NOTE_ENV } from './host-setup.js';
@@ -32,6 +33,12 @@ export interface LabServiceOptions {
   appVersion: string;
   backend?: string;
   emit: (name: EventName, payload: unknown) => void;
+  /**
+   * Warm this thread's own engine too once the second engine is warm (the trainer process does: a run's first
+   * steps then find both engines' code optimised): throwaway steps one per turn of the event loop, ending when a
+   * run starts. Off unless asked, so that a service made for a test answers without that work beside it.
+   */
+  warmUp?: boolean;
 }
 
 interface CurrentModel {
@@ -83,7 +90,8 @@ function snapshotsView({ name, variant, run }: ModelData): ModelSnapshots {
 export async function createLabService(options: LabServiceOptions) {
   const backend: BackendReport = await initBackend(options.backend as never);
   // The second training engine starts and warms up with the service, not with the first run (a failure is that run's to report).
-  if (trainingWorkers(undefined, backend.name, availableCores()) === 2) warmParallelEngine(backend.name).catch(() => undefined);
+  const secondEngine = trainingWorkers(undefined, backend.name, availableCores()) === 2
+    ? warmParallelEngine(backend.name).catch(() => undefined) : Promise.resolve();
   const builtinDir = builtinModelsDir(options.assetsDir);
   let current: CurrentModel | null = null;
   let trainer: Trainer | null = null;
@@ -437,8 +445,15 @@ export async function createLabService(options: LabServiceOptions) {
     },
   };
 
+  // After the second engine's warm-up, not beside it: the other core stays free for the window while the app starts.
+  const ownEngineWarm: Promise<number> = options.warmUp
+    ? secondEngine.then(() => warmUpTrainingInTurns(() => trainer !== null || starting)).catch(() => 0)
+    : Promise.resolve(0);
+
   return {
     backend,
+    /** Steps this thread's engine took to warm up (0 when not asked to): resolves when it is done or a run stopped it. */
+    ownEngineWarm,
     /** Answer one request, already parsed by the host (hosts/host-handler.ts): the worker does not parse twice. */
     async handle(name: InvokeName, request: unknown): Promise<Result<unknown>> {
       const handler = handlers[name] as ((request: unknown) => unknown) | undefined;

@@ -27,6 +27,7 @@ const service = createLabService({
   transport: process.env.LENET_LAB_TRANSPORT === 'electron' ? 'electron' : 'browser',
   backend: process.env.LENET_LAB_BACKEND || undefined,
   appVersion: appVersion(),
+  warmUp: true,
   emit: (name, payload) => send({ kind: 'event', name, payload }),
 });
 service.catch((e: unknown) => process.stderr.write(`lenet-lab worker: The trainer could not start: ${errorMessage(e)}\n`));

@@ -21,10 +21,10 @@ function syntheticSplit(count: number): DataSplit {
 }
 
 /**
- * Trains throwaway copies of `variants` for `steps` steps each on this thread's backend; leaves nothing behind.
- * `afterFirstStep`: called after each variant's first step (its kernels' modules are compiled by then).
+ * The warm-up's steps, one per `next()`: throwaway copies of `variants`, `steps` steps each, on this thread's
+ * backend. Ending it early (`return()`) disposes the model in use, so nothing is left behind either way.
  */
-export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS, afterFirstStep?: () => void): void {
+function* warmUpSteps(variants: readonly VariantName[], steps: number, afterFirstStep?: () => void): Generator<void, void, void> {
   for (const name of variants) {
     const spec = getVariant(name);
     const batch = Math.ceil(spec.recipe.batchSize / 2);
@@ -36,9 +36,42 @@ export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES,
       for (let i = 0; i < steps; i++) {
         stepper.step(order, 0, batch, undefined, false);
         if (i === 0) afterFirstStep?.();
+        yield;
       }
     } finally {
       model.dispose();
     }
   }
+}
+
+/**
+ * Trains throwaway copies of `variants` for `steps` steps each on this thread's backend; leaves nothing behind.
+ * `afterFirstStep`: called after each variant's first step (its kernels' modules are compiled by then).
+ */
+export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS, afterFirstStep?: () => void): void {
+  const it = warmUpSteps(variants, steps, afterFirstStep);
+  while (!it.next().done) continue; // one step a turn
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The same steps on a thread that also answers requests (the lab service's): one step per turn of the event
+ * loop, so a request waits one step at most, and none once `stop()` is true (checked before each step: a run
+ * that starts ends the warm-up). Resolves to the number of steps taken.
+ */
+export async function warmUpTrainingInTurns(stop: () => boolean, variants: readonly VariantName[] = VARIANT_NAMES,
+  steps = WARM_UP_STEPS, turn: () => Promise<void> = nextTurn): Promise<number> {
+  const it = warmUpSteps(variants, steps);
+  let taken = 0;
+  try {
+    for (;;) {
+      await turn();
+      if (stop() || it.next().done) break;
+      taken++;
+    }
+  } finally {
+    it.return();
+  }
+  return taken;
 }

@@ -85,7 +85,7 @@ export const TARGETS = {
         // lab-service-classroom covers the classroom channels (history, snapshots, CSVs, export/import, recovery,
         // a run's bookkeeping) in ~3 s on hand-made models and 16-digit runs; classroom-service, the same end to
         // end on MNIST runs, costs about half a minute a mutant it covers.
-        tests: unit('lab-service-classroom', 'lab-service-recovery-race', 'lab-service', 'run-record', 'app-paths', 'classroom-service'),
+        tests: unit('lab-service-classroom', 'lab-service-recovery-race', 'lab-service', 'lab-service-warm-up', 'run-record', 'app-paths', 'classroom-service'),
       },
       // worker-entry.ts and serve-cli.ts are process entry points (they run on import and exit the process): the
       // integration and e2e tiers run them as processes from dist/, where no mutant is ever active.

@@ -7,7 +7,7 @@ import { initBackend } from '../../engine/backends/ladder.js';
 import { getVariant } from '../../common/network/variants.js';
 import { VARIANT_NAMES } from '../../common/protocol.js';
 import { LocalStepper } from '../../engine/training/step.js';
-import { WARM_UP_STEPS, warmUpTraining } from '../../engine/training/warm-up.js';
+import { WARM_UP_STEPS, warmUpTraining, warmUpTrainingInTurns } from '../../engine/training/warm-up.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -50,5 +50,54 @@ describe('warmUpTraining', () => {
     warmUpTraining();
     const halves = VARIANT_NAMES.map((v) => Math.ceil(getVariant(v).recipe.batchSize / 2));
     expect(seen).toEqual(halves.flatMap((h) => Array(30).fill(h)));
+  });
+});
+
+describe('warmUpTrainingInTurns (the lab service warming its own engine)', () => {
+  /** A turn that records itself; the steps record themselves through the spy. */
+  function logged() {
+    const log: string[] = [];
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation(() => {
+      log.push('step');
+      return { loss: 1, correct: 0, fault: null };
+    });
+    return { log, turn: () => { log.push('turn'); return Promise.resolve(); } };
+  }
+
+  it('takes one step a turn, every step of every variant when nothing stops it, and says how many', async () => {
+    const { log, turn } = logged();
+    const before = tf.memory().numTensors;
+    expect(await warmUpTrainingInTurns(() => false, ['linear', 'seed'], 2, turn)).toBe(4);
+    expect(log).toEqual(['turn', 'step', 'turn', 'step', 'turn', 'step', 'turn', 'step', 'turn']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops before the step at which stop() turns true, and leaves no tensor of the model it was on', async () => {
+    const { log, turn } = logged();
+    const before = tf.memory().numTensors;
+    let turns = 0;
+    const taken = await warmUpTrainingInTurns(() => ++turns > 3, ['linear', 'seed'], 2, turn);
+    expect(taken).toBe(3); // linear's 2, seed's first
+    expect(log.filter((e) => e === 'step')).toHaveLength(3);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('takes no step, and builds no model, when stopped from the start', async () => {
+    const { log, turn } = logged();
+    const build = vi.spyOn(getVariant('linear'), 'build');
+    expect(await warmUpTrainingInTurns(() => true, ['linear'], 5, turn)).toBe(0);
+    expect(log).toEqual(['turn']);
+    expect(build).not.toHaveBeenCalled();
+  });
+
+  it('waits a real turn of the event loop between steps (a request queued meanwhile is answered in between)', async () => {
+    const log: string[] = [];
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation(() => {
+      log.push('step');
+      setImmediate(() => log.push('request'));
+      return { loss: 1, correct: 0, fault: null };
+    });
+    await warmUpTrainingInTurns(() => false, ['linear'], 3);
+    expect(log).toEqual(['step', 'request', 'step', 'request', 'step', 'request']);
   });
 });
