@@ -452,7 +452,7 @@ export async function createLabService(options: LabServiceOptions) {
 
   return {
     backend,
-    /** Steps this thread's engine took to warm up (0 when not asked to): resolves when it is done or a run stopped it. */
+    /** Steps this thread's engine took to warm up (0 when not asked to, or when it failed): resolves when it is done or a run stopped it. */
     ownEngineWarm,
     /** Answer one request, already parsed by the host (hosts/host-handler.ts): the worker does not parse twice. */
     async handle(name: InvokeName, request: unknown): Promise<Result<unknown>> {

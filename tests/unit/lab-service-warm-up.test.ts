@@ -12,6 +12,7 @@ import { VARIANT_NAMES } from '../../common/names.js';
 import type { TrainerEvent } from '../../common/protocol.js';
 import { LocalStepper } from '../../engine/training/step.js';
 import { WARM_UP_STEPS } from '../../engine/training/warm-up.js';
+import { endParallelThreads, parallelEngineReady } from '../../engine/training/parallel-trainer.js';
 
 const ASSETS = fileURLToPath(new URL('../../assets', import.meta.url));
 const service = (warmUp: boolean | undefined, emit: (name: string, payload: unknown) => void = () => undefined) => createLabService({
@@ -37,6 +38,26 @@ describe("the lab service's own engine warm-up", () => {
     expect(await lab.ownEngineWarm).toBe(VARIANT_NAMES.length * WARM_UP_STEPS);
     expect(step).toHaveBeenCalledTimes(VARIANT_NAMES.length * WARM_UP_STEPS);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('begins once the second engine is warm, not beside its warm-up', async () => {
+    await endParallelThreads(); // the second engine must start again with this service
+    let readyAtFirstStep: boolean | null = null;
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation(() => {
+      readyAtFirstStep ??= parallelEngineReady('wasm');
+      return { loss: 1, correct: 0, fault: null };
+    });
+    const lab = await service(true);
+    expect(parallelEngineReady('wasm')).toBe(false); // still warming
+    await lab.ownEngineWarm;
+    expect(readyAtFirstStep).toBe(true);
+  });
+
+  it('that fails ends quietly: 0 steps said, and the service answers on', async () => {
+    vi.spyOn(LocalStepper.prototype, 'step').mockImplementation(() => { throw new Error('a kernel failed'); });
+    const lab = await service(true);
+    expect(await lab.ownEngineWarm).toBe(0);
+    expect(await lab.handle('info', {})).toMatchObject({ ok: true });
   });
 
   it('ends when a run starts, and the run trains as usual', async () => {
