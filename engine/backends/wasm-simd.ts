@@ -85,6 +85,28 @@ class Fn {
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   v128Load(offset = 0): this { return this.simd(0x00).op(0, ...uleb(offset)); }
   v128Store(offset = 0): this { return this.simd(0x0b).op(0, ...uleb(offset)); }
+  /**
+   * A vector from memory at (address on the stack) + offset: 4 floats, or where `lanes` is 1–3 only that many
+   * (the rest zero), so a row whose length is not a multiple of 4 is never read past its end.
+   */
+  vectorLoad(offset: number, lanes: number): this {
+    if (lanes === 0 || lanes === 4) return this.v128Load(offset);
+    if (lanes === 1) return this.simd(0x5c).op(2, ...uleb(offset)); // v128.load32_zero
+    if (lanes === 2) return this.simd(0x5d).op(3, ...uleb(offset)); // v128.load64_zero
+    const address = this.local(I32), v = this.local(V128);
+    this.tee(address).simd(0x5d).op(3, ...uleb(offset)).set(v);
+    return this.get(v).get(address).f32Load(offset + 8).simd(F32X4_REPLACE_LANE).op(2);
+  }
+  /** Stores `lanes` (1–3, or 0 for all 4) floats of the vector in local `value` at local `address` + offset. */
+  vectorStore(address: number, value: number, offset: number, lanes: number): this {
+    if (lanes === 0 || lanes === 4) return this.get(address).get(value).v128Store(offset);
+    if (lanes === 1) return this.get(address).get(value).simd(0x5a).op(2, ...uleb(offset), 0); // v128.store32_lane 0
+    this.get(address).get(value).simd(0x5b).op(3, ...uleb(offset), 0); // v128.store64_lane 0
+    if (lanes === 3) this.get(address).get(value).simd(F32X4_EXTRACT_LANE).op(2).f32Store(offset + 8);
+    return this;
+  }
+  /** One float loaded into every lane (a single broadcast load on x86). */
+  v128Load32Splat(offset = 0): this { return this.simd(0x09).op(2, ...uleb(offset)); }
 
   /** local = local + step (i32). */
   bump(l: number, step: number | { local: number }): this {
@@ -174,10 +196,10 @@ export function adoptSimdModules(entries: Iterable<[string, WebAssembly.Module]>
 // ---- the functions -----------------------------------------------------------------
 
 // Opcodes used below.
-const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SUB = 0x6b, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_SHL = 0x74;
+const I32_ADD = 0x6a, I32_EQ = 0x46, I32_MUL = 0x6c, I32_SUB = 0x6b, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_SHL = 0x74;
 const F32_ADD = 0x92, F32_MUL = 0x94, F32_SUB = 0x93, F32_LT = 0x5d, F32_GT = 0x5e, F32_ABS = 0x8b;
 const SELECT = 0x1b;
-const F32X4_SPLAT = 0x13, F32X4_EQ = 0x41, F32X4_NE = 0x42, F32X4_GT = 0x44;
+const F32X4_SPLAT = 0x13, F32X4_EXTRACT_LANE = 0x1f, F32X4_REPLACE_LANE = 0x20, F32X4_EQ = 0x41, F32X4_NE = 0x42, F32X4_GT = 0x44;
 const V128_NOT = 0x4d, V128_AND = 0x4e, V128_ANDNOT = 0x4f, V128_OR = 0x50;
 const F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_ABS = 0xe0, F32X4_LT = 0x43, V128_BITSELECT = 0x52;
 
@@ -476,240 +498,302 @@ function activationGradFn(activation: GradActivation): Fn {
   return f;
 }
 
-// ---- convolutions with one input channel (C1) ---------------------------------------
-
-const F32X4_EXTRACT_LANE = 0x1f, F32X4_REPLACE_LANE = 0x20;
+// ---- convolutions with stride 1 and no padding (C1, C3) -----------------------------
 
 /**
- * The shape a single-input-channel convolution is specialised for: stride 1, no padding, no
- * dilation, NHWC, an output width that is a multiple of 4 (so every vector load stays inside
- * its input row). XNNPACK handles one input channel poorly (≈ 8 GFLOP/s against ≈ 24 with
- * six), and C1 is a fifth of a step's arithmetic.
+ * The shape of a convolution the loops below are specialised for (NHWC, stride 1, no padding, no dilation):
+ * sizes are constants in the code, so every tap's offset is an immediate.
  */
-export interface SingleChannelConvShape {
-  inHeight: number; inWidth: number;
-  filterHeight: number; filterWidth: number;
-  /** Output channels. */
-  channels: number;
-}
-
-/** Most output vectors per row and filter columns the unrolled loops take (registers run out beyond). */
-export const SINGLE_CHANNEL_MAX_ROW_VECTORS = 8;
-export const SINGLE_CHANNEL_MAX_FILTER_WIDTH = 8;
-
-export function singleChannelConvFits(s: SingleChannelConvShape): boolean {
-  const outWidth = s.inWidth - s.filterWidth + 1;
-  const outHeight = s.inHeight - s.filterHeight + 1;
-  return outHeight >= 1 && outWidth >= 4 && outWidth % 4 === 0 && outWidth / 4 <= SINGLE_CHANNEL_MAX_ROW_VECTORS &&
-    s.filterWidth <= SINGLE_CHANNEL_MAX_FILTER_WIDTH && s.channels >= 1;
-}
-
-/** The function `name`(4 pointers/counts), the shape's dimensions, and the loop counters and limits both loops use. */
-function singleChannelFn(name: string, s: SingleChannelConvShape, params = 4) {
-  const f = new Fn(name, Array.from({ length: params }, () => I32));
-  const W = s.inWidth, FH = s.filterHeight, FW = s.filterWidth, C = s.channels;
-  const OH = s.inHeight - FH + 1, OW = W - FW + 1;
-  const n = f.local(I32), oy = f.local(I32), c = f.local(I32), ky = f.local(I32);
-  const limits = { oh: f.constant(OH), c: f.constant(C), fh: f.constant(FH) };
-  return { f, W, FH, FW, C, OH, OW, V: OW / 4, n, oy, c, ky, limits };
-}
-
-/**
- * conv1_forward(x, w, y, batch, bias, relu): y[n, oy, ox, c] = Σ x[n, oy+ky, ox+kx] · w[ky, kx, 0, c],
- * plus bias[c] where `bias` is not 0, and max(·, 0) where `relu` is not 0 (NaN stays NaN).
- * Per output row and channel, the row's vectors accumulate in registers
- * over the filter taps (the loads' offsets are constants), then scatter into the NHWC output.
- */
-function singleChannelForwardFn(s: SingleChannelConvShape, fused: boolean): Fn {
-  const { f, W, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_forward', s, 6);
-  const [x, w, y, batch, bias, relu] = [0, 1, 2, 3, 4, 5];
-  const xImage = f.local(I32), xRow = f.local(I32), wRow = f.local(I32), yRow = f.local(I32), yChannel = f.local(I32);
-  const acc = Array.from({ length: V }, () => f.local(V128));
-  const wv = f.local(V128), xv = f.local(V128), start = f.local(V128), zero = f.local(V128);
-  f.f32(0).simd(F32X4_SPLAT).set(zero);
-  f.get(x).set(xImage).get(y).set(yRow);
-  f.count(n, batch, () => {
-    f.count(oy, limits.oh, () => {
-      f.count(c, limits.c, () => {
-        f.get(zero).set(start);
-        f.ifElse(() => { f.get(bias); }, () => { f.get(bias).get(c).i32(2).op(I32_SHL).op(I32_ADD).f32Load().simd(F32X4_SPLAT).set(start); });
-        for (const a of acc) f.get(start).set(a);
-        f.get(xImage).get(oy).i32(W * 4).op(I32_MUL).op(I32_ADD).set(xRow);
-        f.get(w).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(wRow);
-        f.count(ky, limits.fh, () => {
-          for (let kx = 0; kx < FW; kx++) {
-            f.get(wRow).f32Load(kx * C * 4).simd(F32X4_SPLAT).set(wv);
-            acc.forEach((a, v) => {
-              f.get(xRow).v128Load((4 * v + kx) * 4).set(xv).madd(a, xv, wv, fused);
-            });
-          }
-          f.bump(xRow, W * 4).bump(wRow, FW * C * 4);
-        });
-        f.get(yRow).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(yChannel);
-        f.ifElse(() => { f.get(relu); }, () => { for (const a of acc) f.get(a).get(zero).simd(F32X4_PMAX).set(a); });
-        acc.forEach((a, v) => {
-          for (let lane = 0; lane < 4; lane++) f.get(yChannel).get(a).simd(F32X4_EXTRACT_LANE).op(lane).f32Store((4 * v + lane) * C * 4);
-        });
-      });
-      f.bump(yRow, OW * C * 4);
-    });
-    f.bump(xImage, s.inHeight * W * 4);
-  });
-  return f;
-}
-
-/**
- * conv1_filter_grad(x, dy, dW, batch): dW[ky, kx, 0, c] = Σ over n, oy, ox of x[n, oy+ky, ox+kx] ·
- * dy[n, oy, ox, c]. Per (c, ky) one accumulator per filter column stays in a register through the
- * whole batch; four neighbouring outputs' dy (a stride of `channels` apart) are gathered into a vector.
- */
-function singleChannelFilterGradFn(s: SingleChannelConvShape, fused: boolean): Fn {
-  const { f, W, FH, FW, C, OW, V, n, oy, c, ky, limits } = singleChannelFn('conv1_filter_grad', s);
-  const [x, dy, dW, batch] = [0, 1, 2, 3];
-  const xRow = f.local(I32), dyRow = f.local(I32), out = f.local(I32);
-  const acc = Array.from({ length: FW }, () => f.local(V128));
-  const d = f.local(V128), xv = f.local(V128);
-  f.count(c, limits.c, () => {
-    f.count(ky, limits.fh, () => {
-      for (const a of acc) f.f32(0).simd(F32X4_SPLAT).set(a);
-      f.get(x).get(ky).i32(W * 4).op(I32_MUL).op(I32_ADD).set(xRow);
-      f.get(dy).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(dyRow);
-      f.count(n, batch, () => {
-        f.count(oy, limits.oh, () => {
-          for (let v = 0; v < V; v++) {
-            f.get(dyRow).f32Load(4 * v * C * 4).simd(F32X4_SPLAT).set(d);
-            for (let lane = 1; lane < 4; lane++) f.get(d).get(dyRow).f32Load((4 * v + lane) * C * 4).simd(F32X4_REPLACE_LANE).op(lane).set(d);
-            acc.forEach((a, kx) => {
-              f.get(xRow).v128Load((4 * v + kx) * 4).set(xv).madd(a, xv, d, fused);
-            });
-          }
-          f.bump(xRow, W * 4).bump(dyRow, OW * C * 4);
-        });
-        // Next image: x skips the rows below this one's last window row.
-        f.bump(xRow, (FH - 1) * W * 4);
-      });
-      // dW[(ky·FW + kx)·C + c] = the lanes' sum
-      f.get(dW).get(ky).i32(FW * C * 4).op(I32_MUL).op(I32_ADD).get(c).i32(2).op(I32_SHL).op(I32_ADD).set(out);
-      acc.forEach((a, kx) => {
-        f.get(out);
-        f.get(a).simd(F32X4_EXTRACT_LANE).op(0).get(a).simd(F32X4_EXTRACT_LANE).op(1).op(F32_ADD);
-        f.get(a).simd(F32X4_EXTRACT_LANE).op(2).get(a).simd(F32X4_EXTRACT_LANE).op(3).op(F32_ADD);
-        f.op(F32_ADD).f32Store(kx * C * 4);
-      });
-    });
-  });
-  return f;
-}
-
-/** A single-channel convolution's forward pass and filter gradient, specialised for one shape. */
-export interface SingleChannelConv {
-  /** x [batch, H, W, 1], w [FH, FW, 1, C], y [batch, OH, OW, C], bias [C] or 0 for none: byte offsets; `relu`: max(·, 0). */
-  forward(x: number, w: number, y: number, batch: number, bias?: number, relu?: boolean): void;
-  /** x [batch, H, W, 1], dy [batch, OH, OW, C], dW [FH, FW, 1, C] (overwritten): byte offsets. */
-  filterGrad(x: number, dy: number, dW: number, batch: number): void;
-}
-
-/** The single-channel loops for `shape` on `memory`, or null where the shape does not fit them or SIMD is missing. */
-export function createSingleChannelConv(memory: WebAssembly.Memory, shape: SingleChannelConvShape, fused = useRelaxedSimd()): SingleChannelConv | null {
-  if (!singleChannelConvFits(shape)) return null;
-  try {
-    const madd = fused && relaxedSimdSupported();
-    const key = `conv1 ${shape.inHeight}x${shape.inWidth} ${shape.filterHeight}x${shape.filterWidth} ${shape.channels} ${madd ? 'fused' : 'plain'}`;
-    const module = moduleFor(key, memory, () => [singleChannelForwardFn(shape, madd), singleChannelFilterGradFn(shape, madd)]);
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
-    const forward = exports['conv1_forward']!, filterGrad = exports['conv1_filter_grad']!;
-    return {
-      forward: (x, w, y, batch, bias = 0, relu = false) => { if (batch > 0) forward(x, w, y, batch, bias, relu ? 1 : 0); },
-      filterGrad: (x, dy, dW, batch) => { filterGrad(x, dy, dW, batch); },
-    };
-  } catch {
-    return null;
-  }
-}
-
-// ---- filter gradients with several input channels (C3) ---------------------------
-
-/**
- * The shape the several-channel filter gradient is specialised for: stride 1, no padding, no dilation,
- * NHWC, output channels a multiple of 4 (at most 16: one register per 4 of them).
- */
-export interface MultiChannelConvShape {
+export interface ConvShape {
   inHeight: number; inWidth: number; inChannels: number;
   filterHeight: number; filterWidth: number;
   outChannels: number;
 }
 
-/** Accumulator registers the blocked loop keeps live (x86-64 has 16 vector registers; the rest hold dy and a tap). */
-const MULTI_CHANNEL_ACCUMULATORS = 12;
+/**
+ * Output pixels the forward loop computes at once for `vectors` vectors of output channels (8 sums at most, at most
+ * 4 pixels), beside one input splat per pixel and a filter vector. Measured at batch 32, ms per call: C3 (16 maps:
+ * 4 vectors) 1 pixel 0.64, 2 pixels 0.30, 3 0.69, 4 0.57; C1 (6 maps: 2 vectors) 1–2 pixels 0.43–0.45, 3 0.37, 4
+ * 0.30; 12 maps (3 vectors) 2 pixels 0.12, 3 0.14, 4 0.19. Past 8 sums V8 spills, or compiles the larger body worse.
+ * XNNPACK's kernel took 0.49–0.62 at C3's shape.
+ */
+const forwardPixels = (vectors: number): number => Math.max(1, Math.min(4, Math.floor(8 / vectors)));
+/** Output vectors the forward loop sums at once; more output channels take several passes over the taps. */
+const FORWARD_VECTORS = 4;
 
-export function multiChannelFilterGradFits(s: MultiChannelConvShape): boolean {
-  return s.inChannels >= 1 && s.outChannels >= 4 && s.outChannels % 4 === 0 && s.outChannels <= 16 &&
+/** Any stride-1 unpadded convolution whose window fits its input. */
+export function convForwardFits(s: ConvShape): boolean {
+  return s.inChannels >= 1 && s.outChannels >= 1 && s.filterHeight >= 1 && s.filterWidth >= 1 &&
+    s.inHeight >= s.filterHeight && s.inWidth >= s.filterWidth;
+}
+
+/**
+ * conv_forward(x, w, y, batch, bias, relu): y[n, oy, ox, o] = Σ over ky, kx, i of x[n, oy+ky, ox+kx, i] ·
+ * w[ky, kx, i, o], plus bias[o] where `bias` is not 0, then max(·, 0) where `relu` is not 0 (NaN stays NaN).
+ * Neighbouring output pixels' sums (4 vectors of channels at a time) stay in registers over every tap, in one
+ * flat loop: in NHWC a window row's filterWidth × inChannels inputs are contiguous, and the filter's taps are
+ * in that order, so each turn moves both on by one, and a row's end moves x on to the next row. Each filter
+ * vector serves every pixel of the block. The last vector of a row of channels that is not a multiple of 4 is
+ * read and written lane by lane, never past the row.
+ */
+function convForwardFn(s: ConvShape, fused: boolean): Fn {
+  const f = new Fn('conv_forward', [I32, I32, I32, I32, I32, I32]);
+  const [x, w, y, batch, bias, relu] = [0, 1, 2, 3, 4, 5];
+  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
+  const OH = H - FH + 1, OW = W - FW + 1, V = Math.ceil(CO / 4), tail = CO % 4, L = FW * CI;
+  const chunk = Math.min(V, FORWARD_VECTORS);
+  const PP = Math.min(OW, forwardPixels(chunk));
+  const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), t = f.local(I32), kx = f.local(I32);
+  const limits = { oh: f.constant(OH), groups: f.constant(Math.floor(OW / PP)), taps: f.constant(FH * L) };
+  const xImage = f.local(I32), xPixel = f.local(I32), xq = f.local(I32), wq = f.local(I32), yp = f.local(I32);
+  const acc = Array.from({ length: PP * chunk }, () => f.local(V128));
+  const d = Array.from({ length: PP }, () => f.local(V128));
+  const wv = f.local(V128), zero = f.local(V128);
+  f.f32(0).simd(F32X4_SPLAT).set(zero);
+  const lanesOf = (v: number): number => (v === V - 1 ? tail : 0);
+  /** `pixels` neighbouring output pixels from xPixel / yp. */
+  const group = (pixels: number): void => {
+    for (let v0 = 0; v0 < V; v0 += FORWARD_VECTORS) {
+      const vv = Math.min(FORWARD_VECTORS, V - v0);
+      f.ifElse(() => { f.get(bias); },
+        () => { for (let v = 0; v < vv; v++) { f.get(bias).vectorLoad(16 * (v0 + v), lanesOf(v0 + v)).set(wv); for (let p = 0; p < pixels; p++) f.get(wv).set(acc[p * vv + v]!); } },
+        () => { for (let r = 0; r < pixels * vv; r++) f.get(zero).set(acc[r]!); });
+      f.get(xPixel).set(xq).get(w).set(wq).i32(0).set(kx);
+      // Every tap in one flat loop (a window row's end moves x on to the next row), so the sums live across one loop only.
+      f.count(t, limits.taps, () => {
+        for (let p = 0; p < pixels; p++) f.get(xq).v128Load32Splat(p * CI * 4).set(d[p]!);
+        for (let v = 0; v < vv; v++) {
+          f.get(wq).vectorLoad((v0 + v) * 16, lanesOf(v0 + v)).set(wv);
+          for (let p = 0; p < pixels; p++) f.madd(acc[p * vv + v]!, d[p]!, wv, fused);
+        }
+        f.bump(xq, 4).bump(wq, CO * 4).bump(kx, 1);
+        f.ifElse(() => { f.get(kx).i32(L).op(I32_EQ); }, () => { f.i32(0).set(kx).bump(xq, (W - FW) * CI * 4); });
+      });
+      f.ifElse(() => { f.get(relu); }, () => { for (let r = 0; r < pixels * vv; r++) f.get(acc[r]!).get(zero).simd(F32X4_PMAX).set(acc[r]!); });
+      for (let p = 0; p < pixels; p++) for (let v = 0; v < vv; v++) f.vectorStore(yp, acc[p * vv + v]!, (p * CO + 4 * (v0 + v)) * 4, lanesOf(v0 + v));
+    }
+    f.bump(yp, pixels * CO * 4).bump(xPixel, pixels * CI * 4);
+  };
+  f.get(x).set(xImage).get(y).set(yp);
+  f.count(n, batch, () => {
+    f.count(oy, limits.oh, () => {
+      f.get(xImage).get(oy).i32(W * CI * 4).op(I32_MUL).op(I32_ADD).set(xPixel);
+      f.count(ox, limits.groups, () => { group(PP); });
+      if (OW % PP > 0) group(OW % PP);
+    });
+    f.bump(xImage, H * W * CI * 4);
+  });
+  return f;
+}
+
+/** x, w, y, bias (0: none) as byte offsets; `relu`: max(·, 0). */
+export type ConvForwardLoop = (x: number, w: number, y: number, batch: number, bias: number, relu: boolean) => void;
+/** x, dy, dW as byte offsets; dW is overwritten. */
+export type ConvFilterGradLoop = (x: number, dy: number, dW: number, batch: number) => void;
+/** dy, wt (transposeFilterForInputGrad's layout), dx (zeroed beforehand) as byte offsets. */
+export type ConvInputGradLoop = (dy: number, wt: number, dx: number, batch: number) => void;
+
+/** The exported function `name` of the module `build` assembles for this shape (compiled once per process), or null where it does not fit or SIMD is missing. */
+function convLoop(name: string, fits: boolean, memory: WebAssembly.Memory, shape: ConvShape, fused: boolean,
+  build: (madd: boolean) => Fn): ((...args: number[]) => void) | null {
+  if (!fits) return null;
+  try {
+    const madd = fused && relaxedSimdSupported();
+    const key = `${name} ${shape.inHeight}x${shape.inWidth}x${shape.inChannels} ${shape.filterHeight}x${shape.filterWidth} ${shape.outChannels} ${madd ? 'fused' : 'plain'}`;
+    const module = moduleFor(key, memory, () => [build(madd)]);
+    return (new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported)[name] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The forward loop for `shape` on `memory`, or null where it does not fit or SIMD is missing. */
+export function createConvForward(memory: WebAssembly.Memory, shape: ConvShape, fused = useRelaxedSimd()): ConvForwardLoop | null {
+  const run = convLoop('conv_forward', convForwardFits(shape), memory, shape, fused, (madd) => convForwardFn(shape, madd));
+  return run && ((x, w, y, batch, bias, relu) => { run(x, w, y, batch, bias, relu ? 1 : 0); });
+}
+
+/**
+ * Filter taps whose sums the filter-gradient loop keeps in registers at once, for `vectors` vectors of output
+ * channels: 8 sums at most (6 taps for one vector), beside the pixel's dy vectors and a tap's splat. Measured at
+ * batch 32: C3 (4 vectors) 1 tap 0.57 ms, 2 taps 0.31, 3 taps 0.61; C1 (6 maps: 2 vectors) 2 taps 0.50, 3–4
+ * taps 0.31–0.37, 5 taps 0.54; 4 maps (1 vector) 4 taps 0.19, 6 taps 0.16, 8 taps 0.24. Past that V8 spills or
+ * compiles the larger body worse. The earlier loops: C3 0.62 ms (3 taps, the pixels in three nested loops), C1
+ * 0.53–0.62 (the single-channel loop).
+ */
+const filterGradTaps = (vectors: number): number => Math.max(1, Math.min(6, Math.floor(8 / vectors)));
+
+/** At most 16 output channels: the pixel's dy vectors stay in registers beside the sums. */
+export function convFilterGradFits(s: ConvShape): boolean {
+  return s.inChannels >= 1 && s.outChannels >= 1 && s.outChannels <= 16 &&
     s.filterHeight >= 1 && s.filterWidth >= 1 && s.inHeight >= s.filterHeight && s.inWidth >= s.filterWidth;
 }
 
 /**
  * conv_filter_grad(x, dy, dW, batch): dW[ky, kx, i, o] = Σ over n, oy, ox of x[n, oy+ky, ox+kx, i] ·
  * dy[n, oy, ox, o]. For one filter row ky, the taps (kx, i) all sit at constant offsets from the input
- * pixel (n, oy+ky, ox): a block of taps keeps its dW rows in registers (taps × outChannels/4 vectors)
- * through the whole batch, reading each output pixel's dy once per block. XNNPACK's route needs x and
- * dy permuted and repacks dy as a filter on every call.
+ * pixel (n, oy+ky, ox): a block of taps keeps its dW rows in registers (taps × ⌈outChannels/4⌉ vectors)
+ * through the whole batch, in one flat loop over the output pixels (a row's end and an image's end move the
+ * input pointer on), reading each pixel's dy once per block. XNNPACK's route needs x and dy permuted and
+ * repacks dy as a filter on every call.
  */
-function multiChannelFilterGradFn(s: MultiChannelConvShape, fused: boolean): Fn {
+function convFilterGradFn(s: ConvShape, fused: boolean): Fn {
   const f = new Fn('conv_filter_grad', [I32, I32, I32, I32]);
   const [x, dy, dW, batch] = [0, 1, 2, 3];
   const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
-  const OH = H - FH + 1, OW = W - FW + 1, V = CO / 4;
+  const OH = H - FH + 1, OW = W - FW + 1, V = Math.ceil(CO / 4), tail = CO % 4;
   const taps = FW * CI;
-  const perBlock = Math.max(1, Math.floor(MULTI_CHANNEL_ACCUMULATORS / V));
-  const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), ky = f.local(I32);
-  const limits = { oh: f.constant(OH), ow: f.constant(OW), fh: f.constant(FH) };
+  const TB = filterGradTaps(V);
+  const ky = f.local(I32), ox = f.local(I32), oy = f.local(I32), pixel = f.local(I32);
+  const limits = { fh: f.constant(FH), pixels: f.local(I32) };
+  f.get(batch).i32(OH * OW).op(I32_MUL).set(limits.pixels);
   const xRow = f.local(I32), xp = f.local(I32), dp = f.local(I32), out = f.local(I32);
-  const acc = Array.from({ length: perBlock * V }, () => f.local(V128));
+  const acc = Array.from({ length: TB * V }, () => f.local(V128));
   const d = Array.from({ length: V }, () => f.local(V128));
   const a = f.local(V128);
   f.count(ky, limits.fh, () => {
     f.get(x).get(ky).i32(W * CI * 4).op(I32_MUL).op(I32_ADD).set(xRow);
     f.get(dW).get(ky).i32(taps * CO * 4).op(I32_MUL).op(I32_ADD).set(out);
-    for (let first = 0; first < taps; first += perBlock) {
-      const block = Math.min(perBlock, taps - first);
+    for (let first = 0; first < taps; first += TB) {
+      const block = Math.min(TB, taps - first);
       for (let r = 0; r < block * V; r++) f.f32(0).simd(F32X4_SPLAT).set(acc[r]!);
       f.get(xRow).set(xp).get(dy).set(dp);
-      f.count(n, batch, () => {
-        f.count(oy, limits.oh, () => {
-          f.count(ox, limits.ow, () => {
-            for (let v = 0; v < V; v++) f.get(dp).v128Load(16 * v).set(d[v]!);
-            for (let t = 0; t < block; t++) {
-              f.get(xp).f32Load((first + t) * 4).simd(F32X4_SPLAT).set(a);
-              for (let v = 0; v < V; v++) f.madd(acc[t * V + v]!, a, d[v]!, fused);
-            }
-            f.bump(xp, CI * 4).bump(dp, CO * 4);
-          });
-          f.bump(xp, (W - OW) * CI * 4);
+      f.i32(0).set(ox).i32(0).set(oy);
+      f.count(pixel, limits.pixels, () => {
+        for (let v = 0; v < V; v++) f.get(dp).vectorLoad(16 * v, v === V - 1 ? tail : 0).set(d[v]!);
+        for (let t = 0; t < block; t++) {
+          f.get(xp).v128Load32Splat((first + t) * 4).set(a);
+          for (let v = 0; v < V; v++) f.madd(acc[t * V + v]!, a, d[v]!, fused);
+        }
+        f.bump(xp, CI * 4).bump(dp, CO * 4).bump(ox, 1);
+        f.ifElse(() => { f.get(ox).i32(OW).op(I32_EQ); }, () => {
+          f.i32(0).set(ox).bump(xp, (W - OW) * CI * 4).bump(oy, 1);
+          f.ifElse(() => { f.get(oy).i32(OH).op(I32_EQ); }, () => { f.i32(0).set(oy).bump(xp, (H - OH) * W * CI * 4); });
         });
-        f.bump(xp, (H - OH) * W * CI * 4);
       });
       for (let t = 0; t < block; t++) {
-        for (let v = 0; v < V; v++) f.get(out).get(acc[t * V + v]!).v128Store(((first + t) * CO + 4 * v) * 4);
+        for (let v = 0; v < V; v++) f.vectorStore(out, acc[t * V + v]!, ((first + t) * CO + 4 * v) * 4, v === V - 1 ? tail : 0);
       }
     }
   });
   return f;
 }
 
-/** The several-channel filter gradient for `shape` on `memory`: (x, dy, dW, batch) as byte offsets; null where it does not fit or SIMD is missing. */
-export function createMultiChannelFilterGrad(memory: WebAssembly.Memory, shape: MultiChannelConvShape, fused = useRelaxedSimd()):
-  ((x: number, dy: number, dW: number, batch: number) => void) | null {
-  if (!multiChannelFilterGradFits(shape)) return null;
-  try {
-    const madd = fused && relaxedSimdSupported();
-    const key = `filter-grad ${shape.inHeight}x${shape.inWidth}x${shape.inChannels} ${shape.filterHeight}x${shape.filterWidth} ${shape.outChannels} ${madd ? 'fused' : 'plain'}`;
-    const module = moduleFor(key, memory, () => [multiChannelFilterGradFn(shape, madd)]);
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
-    const run = exports['conv_filter_grad']!;
-    return (x, dy, dW, batch) => { run(x, dy, dW, batch); };
-  } catch {
-    return null;
+/** The filter-gradient loop for `shape` on `memory`, or null where it does not fit or SIMD is missing. */
+export function createConvFilterGrad(memory: WebAssembly.Memory, shape: ConvShape, fused = useRelaxedSimd()): ConvFilterGradLoop | null {
+  return convLoop('conv_filter_grad', convFilterGradFits(shape), memory, shape, fused, (madd) => convFilterGradFn(shape, madd));
+}
+
+/**
+ * The input-gradient loop's register block: 2 neighbouring output pixels × 4 vectors of their window row, with the
+ * pixels' dy splats and one filter vector, 11 of x86-64's 16 vector registers. Measured at C3's shape, batch 32
+ * (fused multiply-add): 1 pixel × 8 vectors 0.64 ms, 2 × 4 0.35, 3 × 3 0.37, 4 × 2 0.55; the product + col2im
+ * route it replaces 0.63.
+ */
+const INPUT_GRAD_PIXELS = 2, INPUT_GRAD_VECTORS = 4;
+
+/** Floats of one filter row's window, filterWidth × inChannels, rounded up to whole vectors: the row length of the transposed filter. */
+export const inputGradRowFloats = (s: ConvShape): number => Math.ceil((s.filterWidth * s.inChannels) / 4) * 4;
+
+/**
+ * Window rows wider than this (floats) go to XNNPACK's route: the loop is unrolled per 4 vectors of the row, and this
+ * is the widest measured (5 columns × 32 channels: 0.9–1.0 ms against 1.4–1.75 at batch 32; LeNet's C3 rows are 32).
+ */
+export const INPUT_GRAD_MAX_ROW_FLOATS = 160;
+
+export function convInputGradFits(s: ConvShape): boolean {
+  return s.inChannels >= 1 && s.outChannels >= 1 && s.filterHeight >= 1 && s.filterWidth >= 1 &&
+    s.inHeight >= s.filterHeight && s.inWidth >= s.filterWidth && inputGradRowFloats(s) <= INPUT_GRAD_MAX_ROW_FLOATS;
+}
+
+/**
+ * conv_input_grad(dy, wt, dx, batch): dx[n, oy+ky, ox+kx, i] += Σ over o of dy[n, oy, ox, o] · w[ky, kx, i, o], for
+ * every output pixel and filter row, with wt the filter transposed to [ky, o, kx·inChannels + i] (rows padded with
+ * zeros to whole vectors) and dx zeroed beforehand. With stride 1 and no padding, the filterWidth × inChannels
+ * floats an output pixel adds to one input row are contiguous in NHWC: two neighbouring pixels' sums stay in
+ * registers over the output channels, a few vectors of the row at a time, sharing each filter vector, and are
+ * added to dx once. XNNPACK's route wrote every pixel's filterHeight·filterWidth·inChannels products to memory
+ * and scattered them back (col2im).
+ */
+function convInputGradFn(s: ConvShape, fused: boolean): Fn {
+  const f = new Fn('conv_input_grad', [I32, I32, I32, I32]);
+  const [dy, wt, dx, batch] = [0, 1, 2, 3];
+  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
+  const OH = H - FH + 1, OW = W - FW + 1;
+  const L = FW * CI, R = inputGradRowFloats(s);
+  const PP = Math.min(OW, INPUT_GRAD_PIXELS), VV = Math.min(R / 4, INPUT_GRAD_VECTORS);
+  const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), ky = f.local(I32), oc = f.local(I32);
+  const limits = { oh: f.constant(OH), groups: f.constant(Math.floor(OW / PP)), fh: f.constant(FH), co: f.constant(CO) };
+  const dyp = f.local(I32), dq = f.local(I32), dxPixel = f.local(I32), dxp = f.local(I32), wp = f.local(I32);
+  const acc = Array.from({ length: PP * VV }, () => f.local(V128));
+  const d = Array.from({ length: PP }, () => f.local(V128));
+  const wv = f.local(V128);
+  /** `pixels` neighbouring output pixels from dyp / dxPixel. */
+  const group = (pixels: number): void => {
+    f.get(dxPixel).set(dxp).get(wt).set(wp);
+    f.count(ky, limits.fh, () => {
+      for (let j0 = 0; j0 < R / 4; j0 += VV) {
+        const vv = Math.min(VV, R / 4 - j0);
+        for (let r = 0; r < pixels * vv; r++) f.f32(0).simd(F32X4_SPLAT).set(acc[r]!);
+        f.get(dyp).set(dq);
+        // One output channel a turn: a larger body ran slower (V8 compiled it worse).
+        f.count(oc, limits.co, () => {
+          for (let p = 0; p < pixels; p++) f.get(dq).v128Load32Splat(p * CO * 4).set(d[p]!);
+          for (let j = 0; j < vv; j++) {
+            f.get(wp).v128Load(4 * (j0 + j) * 4).set(wv);
+            for (let p = 0; p < pixels; p++) f.madd(acc[p * vv + j]!, d[p]!, wv, fused);
+          }
+          f.bump(dq, 4).bump(wp, R * 4);
+        });
+        f.bump(wp, -CO * R * 4);
+        // Each pixel's floats added to dx in turn: neighbouring pixels' windows overlap.
+        for (let p = 0; p < pixels; p++) {
+          for (let j = 0; j < vv; j++) {
+            const first = 4 * (j0 + j), base = (p * CI + first) * 4, a = acc[p * vv + j]!;
+            if (first + 4 <= L) f.get(dxp).get(dxp).v128Load(base).get(a).simd(F32X4_ADD).v128Store(base);
+            else for (let t = first; t < L; t++) f.get(dxp).get(dxp).f32Load((p * CI + t) * 4).get(a).simd(F32X4_EXTRACT_LANE).op(t - first).op(F32_ADD).f32Store((p * CI + t) * 4);
+          }
+        }
+      }
+      f.bump(dxp, W * CI * 4).bump(wp, CO * R * 4);
+    });
+    f.bump(dyp, pixels * CO * 4).bump(dxPixel, pixels * CI * 4);
+  };
+  f.get(dy).set(dyp).get(dx).set(dxPixel);
+  f.count(n, batch, () => {
+    f.count(oy, limits.oh, () => {
+      f.count(ox, limits.groups, () => { group(PP); });
+      if (OW % PP > 0) group(OW % PP);
+      // Next output row: dx's pixel moves past the filterWidth − 1 columns no window starts at.
+      f.bump(dxPixel, (FW - 1) * CI * 4);
+    });
+    // Next image: past the filterHeight − 1 rows no window starts at.
+    f.bump(dxPixel, (FH - 1) * W * CI * 4);
+  });
+  return f;
+}
+
+/**
+ * The filter [FH, FW, CI, CO] transposed to the input-gradient loop's layout [FH, CO, R] (R: inputGradRowFloats,
+ * the row's last floats zero): out[(ky·CO + o)·R + kx·CI + i] = w[((ky·FW + kx)·CI + i)·CO + o].
+ */
+export function transposeFilterForInputGrad(w: Float32Array, s: ConvShape, out: Float32Array): void {
+  const { inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
+  const R = inputGradRowFloats(s);
+  out.fill(0, 0, FH * CO * R);
+  for (let ky = 0; ky < FH; ky++) {
+    for (let kx = 0; kx < FW; kx++) {
+      for (let i = 0; i < CI; i++) {
+        const from = ((ky * FW + kx) * CI + i) * CO, to = ky * CO * R + kx * CI + i;
+        for (let o = 0; o < CO; o++) out[to + o * R] = w[from + o]!;
+      }
+    }
   }
+}
+
+/** The input-gradient loop for `shape` on `memory`, or null where it does not fit or SIMD is missing. */
+export function createConvInputGrad(memory: WebAssembly.Memory, shape: ConvShape, fused = useRelaxedSimd()): ConvInputGradLoop | null {
+  return convLoop('conv_input_grad', convInputGradFits(shape), memory, shape, fused, (madd) => convInputGradFn(shape, madd));
 }
 
 // ---- small matrix products (C5 and the dense layers) ------------------------------

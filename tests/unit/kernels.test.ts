@@ -12,7 +12,8 @@ import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKer
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
 import {
-  createMultiChannelFilterGrad, createSingleChannelConv, multiChannelFilterGradFits, relaxedSimdSupported, setRelaxedSimdEnabled, singleChannelConvFits,
+  INPUT_GRAD_MAX_ROW_FLOATS, convFilterGradFits, convForwardFits, convInputGradFits, createConvFilterGrad, createConvForward, createConvInputGrad,
+  inputGradRowFloats, relaxedSimdSupported, setRelaxedSimdEnabled, transposeFilterForInputGrad, type ConvShape,
 } from '../../engine/backends/wasm-simd.js';
 import { VARIANTS, lossFor } from '../../common/network/variants.js';
 import { VARIANT_NAMES } from '../../common/protocol.js';
@@ -112,9 +113,9 @@ const CONV_CASES: ConvCase[] = [
   { name: 'C1 with batch 1', x: [1, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
   { name: 'C5 with batch 1', x: [1, 5, 5, 16], filter: [5, 5, 16, 120], strides: 1, pad: 'valid' },
   { name: 'C3 with batch 1', x: [1, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: 'valid' },
-  { name: 'several channels, 4 maps (fewest the filter-gradient loops take), non-square filter', x: [2, 6, 7, 5], filter: [3, 2, 5, 4], strides: 1, pad: 'valid' },
-  { name: 'several channels, 12 maps (three registers per tap)', x: [3, 12, 12, 4], filter: [5, 5, 4, 12], strides: 1, pad: 'valid' },
-  { name: 'several channels, 20 maps (past the filter-gradient loops)', x: [2, 6, 6, 3], filter: [3, 3, 3, 20], strides: 1, pad: 'valid' },
+  { name: 'several channels, 4 maps, non-square filter', x: [2, 6, 7, 5], filter: [3, 2, 5, 4], strides: 1, pad: 'valid' },
+  { name: 'several channels, 12 maps (three vectors)', x: [3, 12, 12, 4], filter: [5, 5, 4, 12], strides: 1, pad: 'valid' },
+  { name: "several channels, 20 maps (past the filter-gradient loop's 16)", x: [2, 6, 6, 3], filter: [3, 3, 3, 20], strides: 1, pad: 'valid' },
   { name: 'several channels, 6 maps (not a multiple of 4)', x: [2, 6, 6, 3], filter: [3, 3, 3, 6], strides: 1, pad: 'valid' },
   { name: "28×28 input, 'same' padding (C1 on unpadded digits)", x: [3, 28, 28, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'same' },
   { name: "stride 2, 'same', odd sizes", x: [3, 9, 11, 4], filter: [3, 3, 4, 5], strides: 2, pad: 'same' },
@@ -233,13 +234,13 @@ for (const backend of ['wasm', 'wasm-js', 'cpu'] as const) {
   });
 }
 
-/** Single-input-channel shapes around the edges of the dedicated SIMD loops (and past them, where XNNPACK runs). */
+/** Single-input-channel shapes: our convolution loops take every stride-1 one (any width, any number of maps); XNNPACK the rest. */
 const SINGLE_CHANNEL_CASES: ConvCase[] = [
   { name: 'one channel, 3×3 filter, 8 maps, output width 8', x: [3, 10, 10, 1], filter: [3, 3, 1, 8], strides: 1, pad: 'valid' },
-  { name: 'one channel, output width 32 (the widest the loops take), 1 map', x: [2, 9, 36, 1], filter: [2, 5, 1, 1], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 32, 1 map', x: [2, 9, 36, 1], filter: [2, 5, 1, 1], strides: 1, pad: 'valid' },
   { name: 'one channel, output width 4, non-square 4×7 filter', x: [2, 6, 10, 1], filter: [4, 7, 1, 5], strides: 1, pad: 'valid' },
-  { name: 'one channel, output width 26 (not a multiple of 4: XNNPACK)', x: [2, 30, 30, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
-  { name: 'one channel, output width 36 (too wide: XNNPACK)', x: [1, 8, 40, 1], filter: [5, 5, 1, 3], strides: 1, pad: 'valid' },
+  { name: 'one channel, output width 26 (not a multiple of 4)', x: [2, 30, 30, 1], filter: [5, 5, 1, 6], strides: 1, pad: 'valid' },
+  { name: 'one channel, 20 maps (the filter gradient past its 16: im2col)', x: [2, 12, 12, 1], filter: [5, 5, 1, 20], strides: 1, pad: 'valid' },
   { name: 'one channel, stride 2 (XNNPACK)', x: [2, 32, 32, 1], filter: [5, 5, 1, 6], strides: 2, pad: 'valid' },
 ];
 
@@ -266,7 +267,7 @@ for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: Conv2DBa
 describe('wasm without fused multiply-add: the plain SIMD loops behind the registered kernels', () => {
   // The other wasm tests run with relaxed SIMD where the runtime has it; browsers without it get these loops.
   for (const c of CONV_CASES.filter((k) => k.name.startsWith('LeNet C1') || k.name.startsWith('LeNet C3'))) {
-    it(`${c.name}: Conv2D and Conv2DBackpropFilter`, async () => {
+    it(`${c.name}: Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput`, async () => {
       setRelaxedSimdEnabled(false);
       try {
         const inputs = { x: { values: random(size(c.x), 41), shape: c.x }, filter: { values: random(size(c.filter), 42), shape: c.filter } };
@@ -275,6 +276,9 @@ describe('wasm without fused multiply-add: the plain SIMD loops behind the regis
         const gradInputs = { x: inputs.x, dy: { values: random(size(convOutShape(c)), 43), shape: convOutShape(c) } };
         const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as NamedAttrMap;
         expectClose(await runRegistered('wasm', 'Conv2DBackpropFilter', gradInputs, gradAttrs), await runCpuReference('Conv2DBackpropFilter', gradInputs, gradAttrs));
+        const inputGradInputs = { dy: gradInputs.dy, filter: inputs.filter };
+        const inputGradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x } as unknown as NamedAttrMap;
+        expectClose(await runRegistered('wasm', 'Conv2DBackpropInput', inputGradInputs, inputGradAttrs), await runCpuReference('Conv2DBackpropInput', inputGradInputs, inputGradAttrs));
       } finally {
         setRelaxedSimdEnabled(true);
       }
@@ -282,112 +286,131 @@ describe('wasm without fused multiply-add: the plain SIMD loops behind the regis
   }
 });
 
-describe('the single-channel SIMD loops on their own memory', () => {
-  // Plain loops over the same layout: x [n, H, W], w [FH, FW, C], y [n, OH, OW, C].
-  function reference(x: Float32Array, w: Float32Array, dy: Float32Array, n: number, H: number, W: number, FH: number, FW: number, C: number) {
+describe('the convolution SIMD loops on their own memory', () => {
+  // Plain loops over the same layouts: x [n, H, W, CI], w [FH, FW, CI, CO], y and dy [n, OH, OW, CO].
+  function reference(x: Float32Array, w: Float32Array, dy: Float32Array, bias: Float32Array | null, relu: boolean, n: number, s: ConvShape) {
+    const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
     const OH = H - FH + 1, OW = W - FW + 1;
-    const y = new Float32Array(n * OH * OW * C), dW = new Float32Array(FH * FW * C);
-    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let c = 0; c < C; c++) {
-      const at = ((b * OH + oy) * OW + ox) * C + c;
-      for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) {
-        const xv = x[(b * H + oy + ky) * W + ox + kx]!;
-        y[at] += xv * w[(ky * FW + kx) * C + c]!;
-        dW[(ky * FW + kx) * C + c] += xv * dy[at]!;
+    const y = new Float32Array(n * OH * OW * CO), dW = new Float32Array(FH * FW * CI * CO), dx = new Float32Array(n * H * W * CI);
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let o = 0; o < CO; o++) {
+      const at = ((b * OH + oy) * OW + ox) * CO + o;
+      let sum = bias ? bias[o]! : 0;
+      for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) for (let i = 0; i < CI; i++) {
+        const xAt = ((b * H + oy + ky) * W + ox + kx) * CI + i, wAt = ((ky * FW + kx) * CI + i) * CO + o;
+        sum += x[xAt]! * w[wAt]!;
+        dW[wAt] += x[xAt]! * dy[at]!;
+        dx[xAt] += w[wAt]! * dy[at]!;
       }
+      y[at] = relu ? (sum < 0 ? 0 : sum) : sum;
     }
-    return { y, dW };
+    return { y, dW, dx };
   }
 
-  for (const [n, H, W, FH, FW, C] of [[3, 32, 32, 5, 5, 6], [1, 7, 11, 3, 4, 1], [2, 5, 36, 2, 5, 9], [0, 6, 6, 3, 3, 2]] as const) for (const fused of [false, true]) {
-    it(`batch ${n}, ${H}×${W} input, ${FH}×${FW} filter, ${C} maps: forward and filter gradient (${fused ? 'fused multiply-add' : 'plain SIMD'})`, () => {
-      const shape = { inHeight: H, inWidth: W, filterHeight: FH, filterWidth: FW, channels: C };
-      expect(singleChannelConvFits(shape)).toBe(true);
-      const OH = H - FH + 1, OW = W - FW + 1;
-      const memory = new WebAssembly.Memory({ initial: 8 });
-      const loops = createSingleChannelConv(memory, shape, fused)!;
-      expect(loops).not.toBeNull();
-      const x = random(n * H * W, 21), w = random(FH * FW * C, 22), dy = random(n * OH * OW * C, 23);
-      // Byte offsets, with a guard value after each output.
-      const xAt = 64, wAt = xAt + 4 * x.length + 64, dyAt = wAt + 4 * w.length + 64, yAt = dyAt + 4 * dy.length + 64;
-      const dWAt = yAt + 4 * (n * OH * OW * C) + 64;
-      const heap = new Float32Array(memory.buffer);
-      heap.fill(7);
-      heap.set(x, xAt / 4); heap.set(w, wAt / 4); heap.set(dy, dyAt / 4);
-      loops.forward(xAt, wAt, yAt, n);
-      loops.filterGrad(xAt, dyAt, dWAt, n);
-      const expected = reference(x, w, dy, n, H, W, FH, FW, C);
-      const y = heap.slice(yAt / 4, yAt / 4 + expected.y.length), dW = heap.slice(dWAt / 4, dWAt / 4 + expected.dW.length);
-      expected.y.forEach((v, i) => expect(Math.abs(y[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
-      expected.dW.forEach((v, i) => expect(Math.abs(dW[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
-      expect(heap[yAt / 4 + expected.y.length]).toBe(7);
-      expect(heap[dWAt / 4 + expected.dW.length]).toBe(7);
-      expect(heap[xAt / 4 - 1]).toBe(7);
+  /** The loops run on one memory with a guard value (7) around each output, then checked against the reference. */
+  function check(n: number, shape: ConvShape, fused: boolean, withBias: boolean, relu: boolean): void {
+    const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = shape;
+    const OH = H - FH + 1, OW = W - FW + 1;
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const forward = createConvForward(memory, shape, fused)!, filterGrad = createConvFilterGrad(memory, shape, fused);
+    const inputGrad = createConvInputGrad(memory, shape, fused)!;
+    expect(forward).not.toBeNull();
+    expect(inputGrad).not.toBeNull();
+    const x = random(n * H * W * CI, 21), w = random(FH * FW * CI * CO, 22), dy = random(n * OH * OW * CO, 23);
+    const bias = withBias ? random(CO, 24) : null;
+    const wt = new Float32Array(FH * CO * inputGradRowFloats(shape));
+    transposeFilterForInputGrad(w, shape, wt);
+    // Byte offsets, 64 bytes (16 guard floats) apart; the outputs start 4 bytes past a vector boundary, as tensors may.
+    let next = 64;
+    const place = (floats: number): number => { const at = next; next += 4 * floats + 68; return at; };
+    const xAt = place(x.length), wAt = place(w.length), dyAt = place(dy.length), biasAt = place(CO), wtAt = place(wt.length);
+    const yAt = place(n * OH * OW * CO), dWAt = place(w.length), dxAt = place(x.length);
+    const heap = new Float32Array(memory.buffer);
+    heap.fill(7);
+    heap.set(x, xAt / 4); heap.set(w, wAt / 4); heap.set(dy, dyAt / 4); heap.set(wt, wtAt / 4);
+    if (bias) heap.set(bias, biasAt / 4);
+    heap.fill(0, dxAt / 4, dxAt / 4 + x.length);
+    forward(xAt, wAt, yAt, n, bias ? biasAt : 0, relu);
+    filterGrad?.(xAt, dyAt, dWAt, n);
+    inputGrad(dyAt, wtAt, dxAt, n);
+    const expected = reference(x, w, dy, bias, relu, n, shape);
+    const outputs: [string, number, Float32Array][] = [['y', yAt, expected.y], ['dx', dxAt, expected.dx]];
+    if (filterGrad) outputs.push(['dW', dWAt, expected.dW]);
+    for (const [name, at, want] of outputs) {
+      const got = heap.slice(at / 4, at / 4 + want.length);
+      want.forEach((v, i) => { if (!(Math.abs(got[i]! - v) < 1e-4 * (1 + Math.abs(v)))) expect.fail(`${name}[${i}] = ${got[i]}, expected ${v}`); });
+      expect(heap[at / 4 - 1], `before ${name}`).toBe(7);
+      expect(heap[at / 4 + want.length], `after ${name}`).toBe(7);
+    }
+  }
+
+  // [batch, H, W, CI, FH, FW, CO]: LeNet's C1 (6 maps: a vector and a half) and C3; one channel with 1, 9 and
+  // 3 maps; 12 maps (3 vectors); 20 maps (two passes in the forward, past the filter gradient's 16);
+  // odd output widths (a last group of one pixel); a 1×1 filter; a window row of 3, 5 and 7 floats (input
+  // gradient tails of 3, 1 and 3); batch 0.
+  const SHAPES = [
+    [3, 32, 32, 1, 5, 5, 6], [3, 14, 14, 6, 5, 5, 16], [1, 7, 11, 1, 3, 4, 1], [2, 5, 36, 1, 2, 5, 9], [2, 6, 6, 1, 3, 3, 3],
+    [2, 9, 8, 4, 5, 5, 12], [2, 6, 6, 3, 3, 3, 20], [2, 6, 7, 5, 3, 2, 4], [1, 5, 9, 7, 2, 1, 8], [2, 4, 5, 7, 1, 1, 3],
+    [1, 5, 5, 1, 2, 3, 5], [1, 4, 6, 5, 1, 1, 7], [0, 6, 6, 2, 3, 3, 4],
+  ] as const;
+  for (const [n, H, W, CI, FH, FW, CO] of SHAPES) for (const fused of [false, true]) {
+    const shape: ConvShape = { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO };
+    it(`batch ${n}, ${H}×${W}×${CI} input, ${FH}×${FW} filter, ${CO} maps: forward (bias, ReLU), filter and input gradients (${fused ? 'fused multiply-add' : 'plain SIMD'})`, () => {
+      check(n, shape, fused, true, true);
     });
   }
 
-  it('refuses shapes whose rows would need a partial vector or more registers than it has', () => {
-    const fits = (inWidth: number, filterWidth: number) => singleChannelConvFits({ inHeight: 8, inWidth, filterHeight: 3, filterWidth, channels: 4 });
-    expect(fits(32, 5)).toBe(true); // output width 28: 7 vectors
-    expect(fits(30, 5)).toBe(false); // 26: not a multiple of 4
-    expect(fits(40, 5)).toBe(false); // 36: 9 vectors
-    expect(fits(16, 9)).toBe(false); // 9 filter columns
-    expect(fits(4, 5)).toBe(false); // no output
+  it('the forward adds no bias where given none, and keeps negative sums without ReLU', () => {
+    check(2, { inHeight: 8, inWidth: 9, inChannels: 3, filterHeight: 3, filterWidth: 3, outChannels: 6 }, true, false, false);
+    check(2, { inHeight: 8, inWidth: 9, inChannels: 3, filterHeight: 3, filterWidth: 3, outChannels: 6 }, false, false, false);
+  });
+
+  it('ReLU keeps NaN as NaN', () => {
+    const shape: ConvShape = { inHeight: 3, inWidth: 3, inChannels: 1, filterHeight: 3, filterWidth: 3, outChannels: 4 };
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new Float32Array(memory.buffer);
+    heap.fill(1, 0, 9); heap[4] = NaN; // x at 0
+    heap.fill(-1, 16, 16 + 36); // w at 64: every sum but NaN's is negative
+    createConvForward(memory, shape)!(0, 64, 256, 1, 0, true);
+    expect([...heap.slice(64, 68)].every((v) => Number.isNaN(v))).toBe(true);
+  });
+
+  it('takes any stride-1 window that fits its input; the filter gradient at most 16 maps; the input gradient rows up to its limit', () => {
+    const shape = (outChannels: number, inWidth = 14, inChannels = 6, filterWidth = 5): ConvShape =>
+      ({ inHeight: 14, inWidth, inChannels, filterHeight: 5, filterWidth, outChannels });
+    for (const fits of [convForwardFits, convFilterGradFits, convInputGradFits]) {
+      expect(fits(shape(1))).toBe(true);
+      expect(fits(shape(6))).toBe(true);
+      expect(fits(shape(16, 5))).toBe(true); // one output column
+      expect(fits(shape(16, 4))).toBe(false); // no output
+      expect(fits(shape(0))).toBe(false);
+      expect(fits(shape(16, 14, 0))).toBe(false);
+      expect(fits({ ...shape(16), filterHeight: 0 })).toBe(false);
+      expect(fits({ ...shape(16), inHeight: 4 })).toBe(false);
+    }
+    expect(convForwardFits(shape(40))).toBe(true);
+    expect(convFilterGradFits(shape(16))).toBe(true);
+    expect(convFilterGradFits(shape(17))).toBe(false);
+    expect(convInputGradFits(shape(40))).toBe(true);
+    // A window row of filterWidth × inChannels floats, rounded up to vectors.
+    expect(inputGradRowFloats(shape(16, 14, 6, 5))).toBe(32);
+    expect(inputGradRowFloats(shape(16, 14, 4, 5))).toBe(20);
+    expect(inputGradRowFloats(shape(16, 14, 1, 1))).toBe(4);
+    expect(convInputGradFits(shape(16, 40, 32, 5))).toBe(INPUT_GRAD_MAX_ROW_FLOATS === 160); // 160 floats
+    expect(convInputGradFits(shape(16, 40, 33, 5))).toBe(false); // 168
+  });
+
+  it('transposes the filter for the input gradient, padding each row with zeros', () => {
+    const shape: ConvShape = { inHeight: 4, inWidth: 4, inChannels: 3, filterHeight: 2, filterWidth: 1, outChannels: 2 };
+    const w = Float32Array.from({ length: 12 }, (_, i) => i + 1); // w[ky, 0, i, o] = 1 + (ky·3 + i)·2 + o
+    const out = new Float32Array(20).fill(9);
+    transposeFilterForInputGrad(w, shape, out);
+    // [ky, o, i] with rows of 4: ky 0: o 0 → 1 3 5 0, o 1 → 2 4 6 0; ky 1: 7 9 11 0, 8 10 12 0.
+    expect([...out]).toEqual([1, 3, 5, 0, 2, 4, 6, 0, 7, 9, 11, 0, 8, 10, 12, 0, 9, 9, 9, 9]);
   });
 
   it('relaxed SIMD (fused multiply-add) compiles on this runtime', () => {
     // Node 20 needs the V8 flag that relaxedSimdSupported() sets; newer runtimes have it by default.
     expect(relaxedSimdSupported()).toBe(true);
-  });
-});
-
-describe('the several-channel filter-gradient SIMD loop on its own memory', () => {
-  // A plain loop over the same layout: x [n, H, W, CI], dy [n, OH, OW, CO], dW [FH, FW, CI, CO].
-  function reference(x: Float32Array, dy: Float32Array, n: number, H: number, W: number, CI: number, FH: number, FW: number, CO: number) {
-    const OH = H - FH + 1, OW = W - FW + 1;
-    const dW = new Float32Array(FH * FW * CI * CO);
-    for (let b = 0; b < n; b++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++)
-      for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) for (let i = 0; i < CI; i++) for (let o = 0; o < CO; o++) {
-        dW[((ky * FW + kx) * CI + i) * CO + o] += x[((b * H + oy + ky) * W + ox + kx) * CI + i]! * dy[((b * OH + oy) * OW + ox) * CO + o]!;
-      }
-    return dW;
-  }
-
-  // LeNet's C3; 4 maps with a non-square filter; 12 maps (a block of 4 taps); 8 maps with 7 taps (a short last block); batch 0.
-  for (const [n, H, W, CI, FH, FW, CO] of [[3, 14, 14, 6, 5, 5, 16], [2, 6, 7, 5, 3, 2, 4], [2, 9, 8, 4, 5, 5, 12], [1, 5, 9, 7, 2, 1, 8], [0, 6, 6, 2, 3, 3, 4]] as const) {
-    for (const fused of [false, true]) {
-      it(`batch ${n}, ${H}×${W}×${CI} input, ${FH}×${FW} filter, ${CO} maps (${fused ? 'fused multiply-add' : 'plain SIMD'})`, () => {
-        const shape = { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO };
-        expect(multiChannelFilterGradFits(shape)).toBe(true);
-        const OH = H - FH + 1, OW = W - FW + 1;
-        const memory = new WebAssembly.Memory({ initial: 8 });
-        const loop = createMultiChannelFilterGrad(memory, shape, fused)!;
-        expect(loop).not.toBeNull();
-        const x = random(n * H * W * CI, 31), dy = random(n * OH * OW * CO, 32);
-        const xAt = 64, dyAt = xAt + 4 * x.length + 64, dWAt = dyAt + 4 * dy.length + 64;
-        const heap = new Float32Array(memory.buffer);
-        heap.fill(7);
-        heap.set(x, xAt / 4); heap.set(dy, dyAt / 4);
-        loop(xAt, dyAt, dWAt, n);
-        const expected = reference(x, dy, n, H, W, CI, FH, FW, CO);
-        const dW = heap.slice(dWAt / 4, dWAt / 4 + expected.length);
-        expected.forEach((v, i) => expect(Math.abs(dW[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
-        expect(heap[dWAt / 4 + expected.length]).toBe(7);
-        expect(heap[dWAt / 4 - 1]).toBe(7);
-      });
-    }
-  }
-
-  it('takes 4 to 16 output maps in fours, and a window inside the input', () => {
-    const fits = (outChannels: number, inWidth = 14) =>
-      multiChannelFilterGradFits({ inHeight: 14, inWidth, inChannels: 6, filterHeight: 5, filterWidth: 5, outChannels });
-    expect(fits(4)).toBe(true);
-    expect(fits(16)).toBe(true);
-    expect(fits(0)).toBe(false);
-    expect(fits(2)).toBe(false);
-    expect(fits(6)).toBe(false);
-    expect(fits(20)).toBe(false);
-    expect(fits(16, 5)).toBe(true); // one output column
-    expect(fits(16, 4)).toBe(false); // no output
   });
 });
 
@@ -595,13 +618,18 @@ for (const target of ['wasm', 'wasm-js', 'cpu'] as const) describe(`${target}: A
 
 for (const target of ['wasm', 'wasm-js'] as const) describe(`${target}: FusedConv2D matches the cpu reference`, () => {
   const cases: [string, ConvCase, string, boolean][] = [
-    ['C1 linear + bias (the single-channel loop)', CONV_CASES[0]!, 'linear', true],
+    ['C1 linear + bias (our loop)', CONV_CASES[0]!, 'linear', true],
     ['C1 relu + bias', CONV_CASES[0]!, 'relu', true],
     ['C1 sigmoid + bias', CONV_CASES[0]!, 'sigmoid', true],
     ['C1 relu, no bias', CONV_CASES[0]!, 'relu', false],
     ['C1 linear, no bias, batch 1', CONV_CASES[3]!, 'linear', false],
     ["one channel, 'same' padding (the backend's own)", CONV_CASES[10]!, 'relu', true],
-    ["C3 relu + bias (the backend's own)", CONV_CASES[1]!, 'relu', true],
+    ['C3 relu + bias (our loop)', CONV_CASES[1]!, 'relu', true],
+    ['C3 sigmoid + bias', CONV_CASES[1]!, 'sigmoid', true],
+    ['C3 linear, no bias, batch 1', CONV_CASES[5]!, 'linear', false],
+    ['20 maps, relu + bias (two passes of our loop)', CONV_CASES[8]!, 'relu', true],
+    ['6 maps (a vector and a half), relu + bias', CONV_CASES[9]!, 'relu', true],
+    ["stride 2 'same', relu + bias (the backend's own)", CONV_CASES[11]!, 'relu', true],
     ["C1 leakyrelu (the backend's own)", CONV_CASES[0]!, 'leakyrelu', true],
   ];
   for (const [name, c, activation, withBias] of cases) {
