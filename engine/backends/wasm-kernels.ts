@@ -139,12 +139,18 @@ const convKey = (s: ConvShape, fused: boolean): string =>
  */
 function convLoopFor<T>(cache: WeakMap<object, Map<string, T | null>>, backend: BackendWasm, g: ConvGeometry,
   fits: (s: ConvShape) => boolean, create: (memory: WebAssembly.Memory, s: ConvShape, fused: boolean) => T | null): { loop: T; shape: ConvShape } | null {
-  if (!simdFor(backend)) return null;
+  if (!convLoopsEnabled || !simdFor(backend)) return null;
   const shape = unpaddedUnitStride(g);
   if (!shape || !fits(shape)) return null;
   const fused = useRelaxedSimd();
   const loop = perModule(cache, backend, convKey(shape, fused), (memory) => create(memory, shape, fused));
   return loop ? { loop, shape } : null;
+}
+
+let convLoopsEnabled = true;
+/** Tests and `bench/conv-loops.mjs` turn our convolution loops off to run XNNPACK's routes on the same shapes. */
+export function setConvLoopsEnabled(enabled: boolean): void {
+  convLoopsEnabled = enabled;
 }
 
 const forwardByModule = new WeakMap<object, Map<string, ConvForwardLoop | null>>();

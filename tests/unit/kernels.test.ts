@@ -7,7 +7,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { ACTIVATION_GRAD_KERNEL, registerWasmTrainingKernels, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled } from '../../engine/backends/wasm-kernels.js';
+import {
+  ACTIVATION_GRAD_KERNEL, registerWasmTrainingKernels, setConvLoopsEnabled, setFilterGradRoute, setOwnMatMulEnabled, setWasmSimdLoopsEnabled,
+} from '../../engine/backends/wasm-kernels.js';
 import { cpuOriginalKernel, registerCpuTrainingKernels, unregisterCpuTrainingKernels } from '../../engine/backends/cpu-kernels.js';
 import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../engine/backends/ladder.js';
 import { isUserError } from '../../common/errors.js';
@@ -281,6 +283,30 @@ describe('wasm without fused multiply-add: the plain SIMD loops behind the regis
         expectClose(await runRegistered('wasm', 'Conv2DBackpropInput', inputGradInputs, inputGradAttrs), await runCpuReference('Conv2DBackpropInput', inputGradInputs, inputGradAttrs));
       } finally {
         setRelaxedSimdEnabled(true);
+      }
+    });
+  }
+});
+
+describe("wasm with our convolution loops off: XNNPACK's routes on LeNet's shapes", () => {
+  // Every stride-1 unpadded convolution runs on our loops; these are the routes any other shape takes.
+  for (const c of CONV_CASES.filter((k) => /^(LeNet C1|LeNet C3|C3 with batch 1|several channels, 6 maps)/.test(k.name))) {
+    it(`${c.name}: Conv2D, FusedConv2D, Conv2DBackpropFilter and Conv2DBackpropInput`, async () => {
+      setConvLoopsEnabled(false);
+      try {
+        const x = { values: random(size(c.x), 51), shape: c.x }, filter = { values: random(size(c.filter), 52), shape: c.filter };
+        const dy = { values: random(size(convOutShape(c)), 53), shape: convOutShape(c) };
+        const bias = { values: random(c.filter[3], 54), shape: [c.filter[3]] };
+        const conv = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } as unknown as NamedAttrMap;
+        const cases: [string, Record<string, Input>, NamedAttrMap][] = [
+          ['Conv2D', { x, filter }, conv],
+          ['FusedConv2D', { x, filter, bias }, { ...conv, activation: 'relu' }],
+          ['Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: c.filter }],
+          ['Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: c.x }],
+        ];
+        for (const [kernel, inputs, attrs] of cases) expectClose(await runRegistered('wasm', kernel, inputs, attrs), await runCpuReference(kernel, inputs, attrs));
+      } finally {
+        setConvLoopsEnabled(true);
       }
     });
   }
