@@ -188,6 +188,11 @@ function moduleFor(key: string, memory: WebAssembly.Memory, fns: () => Fn[]): We
 /** Every module this thread compiled or took, for another thread of this process (adoptSimdModules there). */
 export const compiledSimdModules = (): [string, WebAssembly.Module][] => [...compiledModules];
 
+/** Forgets every compiled module, so the next loop of each kind is assembled again (tests: each assembles its own). */
+export function forgetCompiledSimdModules(): void {
+  compiledModules.clear();
+}
+
 /** Takes modules another thread compiled (compiledSimdModules there); a key this thread has already is kept. */
 export function adoptSimdModules(entries: Iterable<[string, WebAssembly.Module]>): void {
   for (const [key, module] of entries) if (!compiledModules.has(key) && module instanceof WebAssembly.Module) compiledModules.set(key, module);

@@ -106,6 +106,15 @@ export const TARGETS = {
       conv: { mutate: ['cli/conv-command.ts'], tests: unit('cli-conv', 'cli-commands', 'cli-help') },
     },
   },
+  backends: {
+    mutate: ['engine/backends/**/*.ts'],
+    tests: unit('kernels', 'simd-modules'),
+    parts: {
+      // The convolution loops (wasm-simd.ts) and their routing (wasm-kernels.ts): kernels.test.ts checks them on
+      // their own memory against plain loops, and through the registered kernels against the cpu backend's own.
+      conv: { mutate: ['engine/backends/wasm-simd.ts', 'engine/backends/wasm-kernels.ts'], tests: unit('kernels') },
+    },
+  },
   common: {
     mutate: ['common/**/*.ts'],
     tests: unit('preprocess', 'preprocess-edges', 'ipc-fuzz', 'oracle-contract', 'boundaries', 'initial-values', 'variants', 'wire', 'kernels'),

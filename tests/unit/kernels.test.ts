@@ -1,6 +1,6 @@
 // Every custom kernel (wasm and cpu) against the cpu backend's own kernels, on random
 // inputs, for each shape/stride/padding LeNet uses and some odd ones.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered by tfjs-layers or this side-effect import; the tests need tf.grads.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -15,7 +15,7 @@ import { WASM_DIR_ENV, activeBackend, initBackend, wasmBinaryDir } from '../../e
 import { isUserError } from '../../common/errors.js';
 import {
   INPUT_GRAD_MAX_ROW_FLOATS, convFilterGradFits, convForwardFits, convInputGradFits, createConvFilterGrad, createConvForward, createConvInputGrad,
-  inputGradRowFloats, relaxedSimdSupported, setRelaxedSimdEnabled, transposeFilterForInputGrad, type ConvShape,
+  forgetCompiledSimdModules, inputGradRowFloats, relaxedSimdSupported, setRelaxedSimdEnabled, transposeFilterForInputGrad, type ConvShape,
 } from '../../engine/backends/wasm-simd.js';
 import { VARIANTS, lossFor } from '../../common/network/variants.js';
 import { VARIANT_NAMES } from '../../common/protocol.js';
@@ -313,6 +313,10 @@ describe("wasm with our convolution loops off: XNNPACK's routes on LeNet's shape
 });
 
 describe('the convolution SIMD loops on their own memory', () => {
+  // Compiled modules are kept per process by what they hold: each test assembles its own, so a test checks the
+  // assembler's code of this moment, not a module an earlier test compiled.
+  beforeEach(() => { forgetCompiledSimdModules(); });
+
   // Plain loops over the same layouts: x [n, H, W, CI], w [FH, FW, CI, CO], y and dy [n, OH, OW, CO].
   function reference(x: Float32Array, w: Float32Array, dy: Float32Array, bias: Float32Array | null, relu: boolean, n: number, s: ConvShape) {
     const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
@@ -337,10 +341,11 @@ describe('the convolution SIMD loops on their own memory', () => {
     const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = shape;
     const OH = H - FH + 1, OW = W - FW + 1;
     const memory = new WebAssembly.Memory({ initial: 16 });
-    const forward = createConvForward(memory, shape, fused)!, filterGrad = createConvFilterGrad(memory, shape, fused);
-    const inputGrad = createConvInputGrad(memory, shape, fused)!;
-    expect(forward).not.toBeNull();
-    expect(inputGrad).not.toBeNull();
+    const forward = createConvForward(memory, shape, fused), inputGrad = createConvInputGrad(memory, shape, fused);
+    // The filter gradient takes at most 16 maps; every loop must exist where its shape fits.
+    const filterGrad = createConvFilterGrad(memory, shape, fused);
+    if (!forward || !inputGrad) throw new Error('a loop is missing');
+    expect(filterGrad === null).toBe(!convFilterGradFits(shape));
     const x = random(n * H * W * CI, 21), w = random(FH * FW * CI * CO, 22), dy = random(n * OH * OW * CO, 23);
     const bias = withBias ? random(CO, 24) : null;
     const wt = new Float32Array(FH * CO * inputGradRowFloats(shape));
@@ -390,6 +395,71 @@ describe('the convolution SIMD loops on their own memory', () => {
     check(2, { inHeight: 8, inWidth: 9, inChannels: 3, filterHeight: 3, filterWidth: 3, outChannels: 6 }, false, false, false);
   });
 
+  it('reads no float past a row of channels that ends the memory (a partial last vector is read lane by lane)', () => {
+    // 6 maps: each row of the filter, the bias and dy ends in half a vector. Placed last in the memory, a whole
+    // vector read there would trap.
+    const shape: ConvShape = { inHeight: 4, inWidth: 5, inChannels: 2, filterHeight: 2, filterWidth: 3, outChannels: 6 };
+    const n = 2, OH = 3, OW = 3;
+    const x = random(n * 4 * 5 * 2, 61), w = random(2 * 3 * 2 * 6, 62), bias = random(6, 63), dy = random(n * OH * OW * 6, 64);
+    const expected = reference(x, w, dy, bias, false, n, shape);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new Float32Array(memory.buffer), end = memory.buffer.byteLength;
+    const forward = createConvForward(memory, shape)!, filterGrad = createConvFilterGrad(memory, shape)!;
+    const near = (got: Float32Array, want: Float32Array) => want.forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
+    heap.set(x, 0);
+    // Byte offsets: x 0, y 2048, dW 8192; the filter last (the bias at 4096), then the bias last (the filter at 16384).
+    heap.set(w, (end - 4 * w.length) / 4); heap.set(bias, 4096 / 4);
+    forward(0, end - 4 * w.length, 2048, n, 4096, false);
+    near(heap.slice(2048 / 4, 2048 / 4 + expected.y.length), expected.y);
+    heap.set(w, 16384 / 4); heap.set(bias, (end - 24) / 4);
+    forward(0, 16384, 2048, n, end - 24, false);
+    near(heap.slice(2048 / 4, 2048 / 4 + expected.y.length), expected.y);
+    // dy last for the filter gradient.
+    heap.set(dy, (end - 4 * dy.length) / 4);
+    filterGrad(0, end - 4 * dy.length, 8192, n);
+    near(heap.slice(8192 / 4, 8192 / 4 + expected.dW.length), expected.dW);
+  });
+
+  it('fused multiply-add rounds once where asked, and the plain loops twice (one sum whose last product is inexact)', () => {
+    // p = (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ is not a float; rounded, it is 1 + 2⁻¹¹. A sum −(1 + 2⁻¹¹) + p is then 2⁻²⁴
+    // with one rounding and 0 with two.
+    const a = 1 + 2 ** -12, b = -(1 + 2 ** -11);
+    for (const fused of [true, false]) {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const heap = new Float32Array(memory.buffer);
+      const want = fused ? 2 ** -24 : 0;
+      // Forward, a 1×1 window: y = bias + x·w with bias = b (bytes: x 0, w 64, bias 128, y 256).
+      heap.set([a], 0); heap.set([a, a, a, a], 16); heap.set([b, b, b, b], 32);
+      createConvForward(memory, { inHeight: 1, inWidth: 1, inChannels: 1, filterHeight: 1, filterWidth: 1, outChannels: 4 }, fused)!(0, 64, 256, 1, 128, false);
+      expect([...heap.slice(64, 68)]).toEqual([want, want, want, want]);
+      // Filter gradient over two pixels in order: b·1, then a·a (x 512, dy 576, dW 640).
+      heap.set([b, a], 128); heap.set([1, a], 144);
+      createConvFilterGrad(memory, { inHeight: 1, inWidth: 2, inChannels: 1, filterHeight: 1, filterWidth: 1, outChannels: 1 }, fused)!(512, 576, 640, 1);
+      expect(heap[160]).toBe(want);
+      // Input gradient over two output channels in order: b·1, then a·a (dy 768, wt [1, 2, 4] 832, dx 896 zeroed).
+      heap.set([b, a], 192); heap.set([1, 0, 0, 0, a, 0, 0, 0], 208); heap[224] = 0;
+      createConvInputGrad(memory, { inHeight: 1, inWidth: 1, inChannels: 1, filterHeight: 1, filterWidth: 1, outChannels: 2 }, fused)!(768, 832, 896, 1);
+      expect(heap[224]).toBe(want);
+    }
+  });
+
+  it('gives no loop for a shape it does not take', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const shape = (outChannels: number, inWidth = 6): ConvShape => ({ inHeight: 6, inWidth, inChannels: 2, filterHeight: 3, filterWidth: 3, outChannels });
+    expect(createConvForward(memory, shape(4, 2))).toBeNull();
+    expect(createConvFilterGrad(memory, shape(17))).toBeNull();
+    expect(createConvInputGrad(memory, shape(4, 2))).toBeNull();
+    expect(createConvForward(memory, shape(4))).not.toBeNull();
+  });
+
+  it('a module that cannot be instantiated gives no loop, so the kernel keeps its other route', () => {
+    const shape: ConvShape = { inHeight: 4, inWidth: 4, inChannels: 1, filterHeight: 3, filterWidth: 3, outChannels: 4 };
+    const notMemory = {} as WebAssembly.Memory;
+    expect(createConvForward(notMemory, shape)).toBeNull();
+    expect(createConvFilterGrad(notMemory, shape)).toBeNull();
+    expect(createConvInputGrad(notMemory, shape)).toBeNull();
+  });
+
   it('ReLU keeps NaN as NaN', () => {
     const shape: ConvShape = { inHeight: 3, inWidth: 3, inChannels: 1, filterHeight: 3, filterWidth: 3, outChannels: 4 };
     const memory = new WebAssembly.Memory({ initial: 1 });
@@ -411,6 +481,7 @@ describe('the convolution SIMD loops on their own memory', () => {
       expect(fits(shape(0))).toBe(false);
       expect(fits(shape(16, 14, 0))).toBe(false);
       expect(fits({ ...shape(16), filterHeight: 0 })).toBe(false);
+      expect(fits({ ...shape(16), filterWidth: 0 })).toBe(false);
       expect(fits({ ...shape(16), inHeight: 4 })).toBe(false);
     }
     expect(convForwardFits(shape(40))).toBe(true);
