@@ -420,6 +420,28 @@ describe('the convolution SIMD loops on their own memory', () => {
     near(heap.slice(8192 / 4, 8192 / 4 + expected.dW.length), expected.dW);
   });
 
+  it('the input gradient reads no float past the transposed filter, and writes none past dx, where they end the memory', () => {
+    // A window row of 20 floats: 5 vectors, a pass of 4 and a pass of 1 (the filter last in the memory).
+    const wide: ConvShape = { inHeight: 3, inWidth: 6, inChannels: 5, filterHeight: 2, filterWidth: 4, outChannels: 3 };
+    // A window row of 6 floats: a vector and a half, the half added float by float (dx last in the memory).
+    const tail: ConvShape = { inHeight: 3, inWidth: 4, inChannels: 2, filterHeight: 2, filterWidth: 3, outChannels: 2 };
+    for (const [shape, last] of [[wide, 'filter'], [tail, 'dx']] as const) {
+      const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = shape;
+      const OH = H - FH + 1, OW = W - FW + 1;
+      const w = random(FH * FW * CI * CO, 65), dy = random(OH * OW * CO, 66);
+      const wt = new Float32Array(FH * CO * inputGradRowFloats(shape));
+      transposeFilterForInputGrad(w, shape, wt);
+      const expected = reference(new Float32Array(H * W * CI), w, dy, null, false, 1, shape).dx;
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const heap = new Float32Array(memory.buffer), end = memory.buffer.byteLength;
+      const wtAt = last === 'filter' ? end - 4 * wt.length : 4096, dxAt = last === 'dx' ? end - 4 * expected.length : 8192;
+      heap.set(dy, 0); heap.set(wt, wtAt / 4); heap.fill(0, dxAt / 4, dxAt / 4 + expected.length);
+      createConvInputGrad(memory, shape)!(0, wtAt, dxAt, 1);
+      const got = heap.slice(dxAt / 4, dxAt / 4 + expected.length);
+      expected.forEach((v, i) => expect(Math.abs(got[i]! - v)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
+    }
+  });
+
   it('fused multiply-add rounds once where asked, and the plain loops twice (one sum whose last product is inexact)', () => {
     // p = (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ is not a float; rounded, it is 1 + 2⁻¹¹. A sum −(1 + 2⁻¹¹) + p is then 2⁻²⁴
     // with one rounding and 0 with two.
