@@ -515,6 +515,12 @@ export interface ConvShape {
   outChannels: number;
 }
 
+/** The shape's sizes under short names, with the output's: stride 1 and no padding, so OH = H − FH + 1. */
+function convSizes(s: ConvShape) {
+  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
+  return { H, W, CI, FH, FW, CO, OH: H - FH + 1, OW: W - FW + 1, V: Math.ceil(CO / 4), tail: CO % 4, L: FW * CI };
+}
+
 /**
  * Output pixels the forward loop computes at once for `vectors` vectors of output channels (8 sums at most, at most
  * 4 pixels), beside one input splat per pixel and a filter vector. Measured at batch 32, ms per call: C3 (16 maps:
@@ -544,8 +550,7 @@ export function convForwardFits(s: ConvShape): boolean {
 function convForwardFn(s: ConvShape, fused: boolean): Fn {
   const f = new Fn('conv_forward', [I32, I32, I32, I32, I32, I32]);
   const [x, w, y, batch, bias, relu] = [0, 1, 2, 3, 4, 5];
-  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
-  const OH = H - FH + 1, OW = W - FW + 1, V = Math.ceil(CO / 4), tail = CO % 4, L = FW * CI;
+  const { H, W, CI, FH, FW, CO, OH, OW, V, tail, L } = convSizes(s);
   const chunk = Math.min(V, FORWARD_VECTORS);
   const PP = Math.min(OW, forwardPixels(chunk));
   const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), t = f.local(I32), kx = f.local(I32);
@@ -645,9 +650,7 @@ export function convFilterGradFits(s: ConvShape): boolean {
 function convFilterGradFn(s: ConvShape, fused: boolean): Fn {
   const f = new Fn('conv_filter_grad', [I32, I32, I32, I32]);
   const [x, dy, dW, batch] = [0, 1, 2, 3];
-  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
-  const OH = H - FH + 1, OW = W - FW + 1, V = Math.ceil(CO / 4), tail = CO % 4;
-  const taps = FW * CI;
+  const { H, W, CI, FH, CO, OH, OW, V, tail, L: taps } = convSizes(s);
   const TB = filterGradTaps(V);
   const ky = f.local(I32), ox = f.local(I32), oy = f.local(I32), pixel = f.local(I32);
   const limits = { fh: f.constant(FH), pixels: f.local(I32) };
@@ -723,9 +726,8 @@ export function convInputGradFits(s: ConvShape): boolean {
 function convInputGradFn(s: ConvShape, fused: boolean): Fn {
   const f = new Fn('conv_input_grad', [I32, I32, I32, I32]);
   const [dy, wt, dx, batch] = [0, 1, 2, 3];
-  const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: FH, filterWidth: FW, outChannels: CO } = s;
-  const OH = H - FH + 1, OW = W - FW + 1;
-  const L = FW * CI, R = inputGradRowFloats(s);
+  const { W, CI, FH, FW, CO, OH, OW, L } = convSizes(s);
+  const R = inputGradRowFloats(s);
   const PP = Math.min(OW, INPUT_GRAD_PIXELS), VV = Math.min(R / 4, INPUT_GRAD_VECTORS);
   const n = f.local(I32), oy = f.local(I32), ox = f.local(I32), ky = f.local(I32), oc = f.local(I32);
   const limits = { oh: f.constant(OH), groups: f.constant(Math.floor(OW / PP)), fh: f.constant(FH), co: f.constant(CO) };

@@ -50,7 +50,7 @@ function* warmUpSteps(variants: readonly VariantName[], steps: number, afterFirs
  */
 export function warmUpTraining(variants: readonly VariantName[] = VARIANT_NAMES, steps = WARM_UP_STEPS, afterFirstStep?: () => void): void {
   const it = warmUpSteps(variants, steps, afterFirstStep);
-  while (!it.next().done) continue; // one step a turn
+  while (!it.next().done) continue; // every step at once, on this thread
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
